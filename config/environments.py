@@ -1,0 +1,45 @@
+"""The environments this app deploys. Edit these to fit your accounts; `app.py` picks one by name."""
+
+from __future__ import annotations
+
+from config.platform import CapacityMode, ConfigError, PlatformConfig
+
+_COMMON_TAGS = {"project": "eks-observability-platform", "managed-by": "aws-cdk"}
+
+DEV = PlatformConfig(
+    name="dev",
+    region="us-east-1",
+    availability_zones=("us-east-1a", "us-east-1b"),
+    vpc_cidr="10.40.0.0/16",
+    nat_gateways=1,  # one NAT for the whole VPC: cheaper, tolerable outage risk in dev
+    capacity_mode=CapacityMode.NODEGROUP,
+    node_instance_types=("m7i.large", "m6i.large"),
+    node_min_size=2,
+    node_max_size=4,
+    log_retention_days=30,
+    tags={**_COMMON_TAGS, "environment": "dev"},
+)
+
+PROD = PlatformConfig(
+    name="prod",
+    region="us-east-1",
+    availability_zones=("us-east-1a", "us-east-1b", "us-east-1c"),
+    vpc_cidr="10.41.0.0/16",
+    nat_gateways=3,  # one NAT per zone: a zone outage does not cut the others off
+    capacity_mode=CapacityMode.NODEGROUP,
+    node_instance_types=("m7i.xlarge", "m6i.xlarge"),
+    node_min_size=3,
+    node_max_size=9,
+    log_retention_days=365,
+    tags={**_COMMON_TAGS, "environment": "prod"},
+)
+
+ENVIRONMENTS: dict[str, PlatformConfig] = {config.name: config for config in (DEV, PROD)}
+
+
+def environment_config(name: str) -> PlatformConfig:
+    """The configuration of the environment called `name`, or a ConfigError naming the choices."""
+    try:
+        return ENVIRONMENTS[name]
+    except KeyError:
+        raise ConfigError(name, [f"env: must be one of {sorted(ENVIRONMENTS)} (got {name!r})"]) from None

@@ -1,0 +1,73 @@
+"""EKS Auto Mode settings that CloudFormation cannot express: network policy and the workload node pool."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cdk8s
+from cdk8s_plus_35 import k8s
+from constructs import Construct
+
+WORKLOAD_NODE_POOL = "workloads"
+
+
+class AutoModeChart(cdk8s.Chart):
+    """Turns on NetworkPolicy enforcement and adds a node pool whose NodeClass enforces it.
+
+    The built-in `general-purpose` pool's NodeClass cannot be edited, so workloads run in our own pool.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        node_role_name: str,
+        subnet_ids: Sequence[str],
+        security_group_id: str,
+        instance_types: Sequence[str],
+    ) -> None:
+        super().__init__(scope, id_, disable_resource_name_hashes=True)
+        self.network_policy_config = k8s.KubeConfigMap(
+            self,
+            "NetworkPolicyController",
+            metadata=k8s.ObjectMeta(name="amazon-vpc-cni", namespace="kube-system"),
+            data={"enable-network-policy-controller": "true"},
+        )
+        self.node_class = cdk8s.ApiObject(
+            self,
+            "NodeClass",
+            api_version="eks.amazonaws.com/v1",
+            kind="NodeClass",
+            metadata=cdk8s.ApiObjectMetadata(name=WORKLOAD_NODE_POOL),
+            spec={
+                "role": node_role_name,
+                "subnetSelectorTerms": [{"id": subnet_id} for subnet_id in subnet_ids],
+                "securityGroupSelectorTerms": [{"id": security_group_id}],
+                "networkPolicy": "DefaultAllow",  # namespaces opt in to deny with their own policies
+                "networkPolicyEventLogs": "Enabled",
+            },
+        )
+        self.node_pool = cdk8s.ApiObject(
+            self,
+            "NodePool",
+            api_version="karpenter.sh/v1",
+            kind="NodePool",
+            metadata=cdk8s.ApiObjectMetadata(name=WORKLOAD_NODE_POOL),
+            spec={
+                "template": {
+                    "spec": {
+                        "nodeClassRef": {"group": "eks.amazonaws.com", "kind": "NodeClass", "name": WORKLOAD_NODE_POOL},
+                        "requirements": [
+                            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
+                            {
+                                "key": "node.kubernetes.io/instance-type",
+                                "operator": "In",
+                                "values": list(instance_types),
+                            },
+                        ],
+                    }
+                },
+                "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m"},
+            },
+        )

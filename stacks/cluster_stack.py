@@ -1,0 +1,74 @@
+"""The EKS cluster, its capacity (node group or Auto Mode) and the cluster-wide Kubernetes settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cdk8s
+from aws_cdk import Stack
+from aws_cdk import aws_eks_v2 as eks
+from constructs import Construct
+
+from config.platform import CapacityMode, EndpointAccessMode, PlatformConfig
+from k8s.auto_mode_chart import AutoModeChart
+from k8s.storage_chart import StorageChart
+from stacks.constructs.eks_cluster import PlatformCluster
+from stacks.constructs.managed_node_capacity import ManagedNodeCapacity
+from stacks.constructs.platform_vpc import PlatformVpc
+
+
+def endpoint_access(config: PlatformConfig) -> eks.EndpointAccess:
+    if config.endpoint_access is EndpointAccessMode.PRIVATE:
+        return eks.EndpointAccess.PRIVATE
+    return eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*config.public_access_cidrs)
+
+
+class ClusterStack(Stack):
+    def __init__(
+        self, scope: Construct, id_: str, *, config: PlatformConfig, network: PlatformVpc, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        self.platform_cluster = PlatformCluster(
+            self,
+            "Eks",
+            vpc=network.vpc,
+            node_subnets=network.node_subnets,
+            kubernetes_version=config.kubernetes_version,
+            capacity_mode=config.capacity_mode,
+            endpoint_access=endpoint_access(config),
+            admin_principal_arns=config.admin_principal_arns,
+        )
+        cluster = self.platform_cluster.cluster
+        charts = cdk8s.App()
+        self.storage = cluster.add_cdk8s_chart(
+            "Storage", StorageChart(charts, "storage", capacity_mode=config.capacity_mode)
+        )
+        self.node_capacity: ManagedNodeCapacity | None = None
+        if config.capacity_mode is CapacityMode.NODEGROUP:
+            self.node_capacity = ManagedNodeCapacity(
+                self,
+                "NodeCapacity",
+                cluster=cluster,
+                subnets=network.node_subnets,
+                instance_types=config.node_instance_types,
+                min_size=config.node_min_size,
+                max_size=config.node_max_size,
+                addon_versions=config.addon_versions,
+            )
+            # Volumes need the CSI driver; claims made right after the StorageClass must bind.
+            self.storage.node.add_dependency(self.node_capacity.addons["aws-ebs-csi-driver"])
+        else:
+            node_role = self.platform_cluster.auto_mode_node_role
+            assert node_role is not None  # created by PlatformCluster in Auto Mode
+            chart = AutoModeChart(
+                charts,
+                "auto-mode",
+                node_role_name=node_role.role_name,
+                subnet_ids=network.vpc.select_subnets(network.node_subnets).subnet_ids,
+                security_group_id=cluster.cluster_security_group_id,
+                instance_types=config.node_instance_types,
+            )
+            # `amazon-vpc-cni` may already exist in kube-system: take it over rather than fail.
+            self.auto_mode = eks.KubernetesManifest(
+                self, "AutoMode", cluster=cluster, manifest=chart.to_json(), overwrite=True
+            )

@@ -1,0 +1,101 @@
+"""Node-group capacity: a managed node group plus the EKS managed add-ons a node-group cluster needs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+# Installed before the nodes join: networking and Pod Identity must work when the first pod starts.
+_BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+# Installed after the nodes join: their pods need a node to become ACTIVE.
+_AFTER_NODES = ("coredns", "aws-ebs-csi-driver", "metrics-server")
+
+_ADDON_CONFIGURATION: Mapping[str, Mapping[str, object]] = {
+    # Enforce Kubernetes NetworkPolicy with the VPC CNI's eBPF agent.
+    "vpc-cni": {"enableNetworkPolicy": "true"},
+}
+EBS_CSI_CONTROLLER_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+
+
+class ManagedNodeCapacity(Construct):
+    """A managed node group in the node subnets and the add-ons vpc-cni, coredns, kube-proxy,
+    eks-pod-identity-agent, aws-ebs-csi-driver (IAM through Pod Identity) and metrics-server."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster: eks.Cluster,
+        subnets: ec2.SubnetSelection,
+        instance_types: Sequence[str],
+        min_size: int,
+        max_size: int,
+        addon_versions: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, id_)
+        self._cluster = cluster
+        self._addon_versions = addon_versions
+        self.ebs_csi_role = iam.Role(
+            self,
+            "EbsCsiRole",
+            assumed_by=iam.ServicePrincipal("pods.eks.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEBSCSIDriverPolicy")
+            ],
+        )
+        # Pod Identity needs sts:TagSession besides sts:AssumeRole.
+        self.ebs_csi_role.assume_role_policy.add_statements(  # type: ignore[union-attr]
+            iam.PolicyStatement(
+                actions=["sts:TagSession"], principals=[iam.ServicePrincipal("pods.eks.amazonaws.com")]
+            )
+        )
+        self.addons: dict[str, eks.CfnAddon] = {}
+        for name in (*_BEFORE_NODES, *_AFTER_NODES):
+            self.addons[name] = self._addon(name)
+
+        # AL2023 (the `defaultToAL2023` feature flag) picks the x86 or Arm image from the instance types.
+        self.nodegroup = cluster.add_nodegroup_capacity(
+            "Nodes",
+            instance_types=[ec2.InstanceType(name) for name in instance_types],
+            min_size=min_size,
+            desired_size=min_size,
+            max_size=max_size,
+            subnets=subnets,
+            capacity_type=eks.CapacityType.ON_DEMAND,
+            enable_node_auto_repair=True,
+            max_unavailable=1,
+        )
+        for name in _BEFORE_NODES:
+            self.nodegroup.node.add_dependency(self.addons[name])
+        for name in _AFTER_NODES:
+            self.addons[name].node.add_dependency(self.nodegroup)
+
+    def _addon(self, name: str) -> eks.CfnAddon:
+        pod_identity = None
+        if name == "aws-ebs-csi-driver":
+            pod_identity = [
+                eks.CfnAddon.PodIdentityAssociationProperty(
+                    role_arn=self.ebs_csi_role.role_arn, service_account=EBS_CSI_CONTROLLER_SERVICE_ACCOUNT
+                )
+            ]
+        configuration = _ADDON_CONFIGURATION.get(name)
+        addon = eks.CfnAddon(
+            self,
+            "".join(part.capitalize() for part in name.split("-")),
+            cluster_name=self._cluster.cluster_name,
+            addon_name=name,
+            addon_version=self._addon_versions.get(name),
+            configuration_values=json.dumps(configuration) if configuration else None,
+            # Take over the self-managed copies EKS bootstraps (vpc-cni, coredns, kube-proxy).
+            resolve_conflicts="OVERWRITE",
+            preserve_on_delete=False,
+            pod_identity_associations=pod_identity,
+        )
+        return addon
+

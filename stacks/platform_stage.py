@@ -1,0 +1,25 @@
+"""One deployable environment of the platform: used by `app.py` and, later, by the pipeline."""
+
+from __future__ import annotations
+
+from aws_cdk import Environment, Stage, Tags
+from constructs import Construct
+
+from config.platform import PlatformConfig
+from stacks.cluster_stack import ClusterStack
+from stacks.network_stack import NetworkStack
+
+
+class PlatformStage(Stage):
+    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
+        super().__init__(scope, id_, env=Environment(account=config.account, region=config.region))
+        self.network = NetworkStack(self, "Network", config=config, description="VPC and flow logs")
+        self.cluster = ClusterStack(
+            self,
+            "Cluster",
+            config=config,
+            network=self.network.network,
+            description=f"EKS {config.kubernetes_version} cluster, capacity and add-ons",
+        )
+        for key, value in config.tags.items():
+            Tags.of(self).add(key, value)
