@@ -19,7 +19,7 @@ PYTHON_SOURCES := app.py config stacks k8s lambda tests webapp
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt webapp/requirements.txt webapp/requirements-test.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(wildcard webapp/requirements*.txt)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@

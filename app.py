@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Entry point: picks one environment's configuration and synthesizes its stage.
 
-    cdk synth                       # dev
-    cdk synth -c env=prod           # prod
-    cdk deploy -c env=dev -c account=123456789012 --all
+cdk synth                       # dev
+cdk synth -c env=prod           # prod
+cdk deploy -c env=dev -c account=123456789012 --all
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ import dataclasses
 import sys
 
 import aws_cdk as cdk
+from aws_cdk import Validations
+from cdk_nag import AwsSolutionsChecks
 
 from config import ConfigError, PlatformConfig, environment_config
+from stacks.platform_stage import PlatformStage
 
 
 def select_config(app: cdk.App) -> PlatformConfig:
@@ -31,11 +34,15 @@ def main() -> None:
         config = select_config(app)
     except ConfigError as error:
         sys.exit(str(error))
-    stage_id = "".join(part.capitalize() for part in config.name.split("-"))
-    from stacks.platform_stage import PlatformStage  # after validation: nothing is built for bad config
-
-    PlatformStage(app, stage_id, config=config)
+    build(app, config)
     app.synth()
+
+
+def build(app: cdk.App, config: PlatformConfig) -> PlatformStage:
+    """The environment's stage, checked by cdk-nag's AwsSolutions pack: a finding fails the synth."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    stage_id = "".join(part.capitalize() for part in config.name.split("-"))
+    return PlatformStage(app, stage_id, config=config)
 
 
 if __name__ == "__main__":

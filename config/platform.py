@@ -39,6 +39,8 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+# Graviton families carry a `g` after the generation digit: m7g, c7gn, r8gd, t4g.
+_ARM_INSTANCE_FAMILY = re.compile(r"^[a-z]+\d+[a-z]*g[a-z]*(-flex)?\.")
 _IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 _ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
 _TAG_KEY = re.compile(r"^(?!aws:)[\w .:/=+@-]{1,128}$")
@@ -99,6 +101,11 @@ class PlatformConfig:
     def az_count(self) -> int:
         return len(self.availability_zones)
 
+    @property
+    def node_architecture(self) -> str:
+        """`arm64` for Graviton instance types, else `x86_64` (validation keeps them all alike)."""
+        return node_architecture(self.node_instance_types[0])
+
     def _identity_problems(self) -> list[str]:
         problems = []
         if not _ENV_NAME.match(self.name):
@@ -126,7 +133,7 @@ class PlatformConfig:
         if len(azs) < 2 or len(set(azs)) != len(azs):
             problems.append(f"availability_zones: must list at least 2 distinct zones (got {azs!r})")
         wrong_region = [az for az in azs if not re.fullmatch(rf"{re.escape(self.region)}[a-z]", az)]
-        if wrong_region:
+        if wrong_region and _REGION.match(self.region):  # a bad region is reported once, on its own
             problems.append(
                 f"availability_zones: every zone must be in region {self.region!r} (got {wrong_region!r})"
             )
@@ -155,6 +162,11 @@ class PlatformConfig:
         bad_types = [t for t in self.node_instance_types if not _INSTANCE_TYPE.match(t)]
         if bad_types:
             problems.append(f"node_instance_types: must look like 'm7i.large' (got {bad_types!r})")
+        if len({node_architecture(t) for t in self.node_instance_types}) > 1:
+            problems.append(
+                "node_instance_types: must all be Graviton (arm64) or all x86_64, one node image serves them "
+                f"(got {list(self.node_instance_types)!r})"
+            )
         if self.node_min_size < 1:
             problems.append(f"node_min_size: must be at least 1 (got {self.node_min_size!r})")
         if self.node_min_size > self.node_max_size:
@@ -192,3 +204,7 @@ class PlatformConfig:
             if network.prefixlen == 0:
                 problems.append(f"public_access_cidrs: {cidr!r} opens the API to the whole internet")
         return problems
+
+
+def node_architecture(instance_type: str) -> str:
+    return "arm64" if _ARM_INSTANCE_FAMILY.match(instance_type) else "x86_64"

@@ -40,13 +40,19 @@ class AutoModeChart(cdk8s.Chart):
             api_version="eks.amazonaws.com/v1",
             kind="NodeClass",
             metadata=cdk8s.ApiObjectMetadata(name=WORKLOAD_NODE_POOL),
-            spec={
-                "role": node_role_name,
-                "subnetSelectorTerms": [{"id": subnet_id} for subnet_id in subnet_ids],
-                "securityGroupSelectorTerms": [{"id": security_group_id}],
-                "networkPolicy": "DefaultAllow",  # namespaces opt in to deny with their own policies
-                "networkPolicyEventLogs": "Enabled",
-            },
+        )
+        # Custom resources have no typed spec in cdk8s: add it as a JSON patch.
+        self.node_class.add_json_patch(
+            cdk8s.JsonPatch.add(
+                "/spec",
+                {
+                    "role": node_role_name,
+                    "subnetSelectorTerms": [{"id": subnet_id} for subnet_id in subnet_ids],
+                    "securityGroupSelectorTerms": [{"id": security_group_id}],
+                    "networkPolicy": "DefaultAllow",  # namespaces opt in to deny with their own policies
+                    "networkPolicyEventLogs": "Enabled",
+                },
+            )
         )
         self.node_pool = cdk8s.ApiObject(
             self,
@@ -54,20 +60,36 @@ class AutoModeChart(cdk8s.Chart):
             api_version="karpenter.sh/v1",
             kind="NodePool",
             metadata=cdk8s.ApiObjectMetadata(name=WORKLOAD_NODE_POOL),
-            spec={
-                "template": {
-                    "spec": {
-                        "nodeClassRef": {"group": "eks.amazonaws.com", "kind": "NodeClass", "name": WORKLOAD_NODE_POOL},
-                        "requirements": [
-                            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
-                            {
-                                "key": "node.kubernetes.io/instance-type",
-                                "operator": "In",
-                                "values": list(instance_types),
+        )
+        self.node_pool.add_json_patch(
+            cdk8s.JsonPatch.add(
+                "/spec",
+                {
+                    "template": {
+                        "spec": {
+                            "nodeClassRef": {
+                                "group": "eks.amazonaws.com",
+                                "kind": "NodeClass",
+                                "name": WORKLOAD_NODE_POOL,
                             },
-                        ],
-                    }
+                            "requirements": [
+                                {
+                                    "key": "karpenter.sh/capacity-type",
+                                    "operator": "In",
+                                    "values": ["on-demand"],
+                                },
+                                {
+                                    "key": "node.kubernetes.io/instance-type",
+                                    "operator": "In",
+                                    "values": list(instance_types),
+                                },
+                            ],
+                        }
+                    },
+                    "disruption": {
+                        "consolidationPolicy": "WhenEmptyOrUnderutilized",
+                        "consolidateAfter": "5m",
+                    },
                 },
-                "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m"},
-            },
+            )
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import cdk8s
 from aws_cdk import Stack
@@ -51,6 +51,7 @@ class ClusterStack(Stack):
                 cluster=cluster,
                 subnets=network.node_subnets,
                 instance_types=config.node_instance_types,
+                architecture=config.node_architecture,
                 min_size=config.node_min_size,
                 max_size=config.node_max_size,
                 addon_versions=config.addon_versions,
@@ -64,11 +65,18 @@ class ClusterStack(Stack):
                 charts,
                 "auto-mode",
                 node_role_name=node_role.role_name,
-                subnet_ids=network.vpc.select_subnets(network.node_subnets).subnet_ids,
+                subnet_ids=network.vpc.select_subnets(
+                    subnet_type=network.node_subnets.subnet_type
+                ).subnet_ids,
                 security_group_id=cluster.cluster_security_group_id,
                 instance_types=config.node_instance_types,
             )
             # `amazon-vpc-cni` may already exist in kube-system: take it over rather than fail.
             self.auto_mode = eks.KubernetesManifest(
-                self, "AutoMode", cluster=cluster, manifest=chart.to_json(), overwrite=True
+                self,
+                "AutoMode",
+                # jsii's Python stubs miss that Cluster implements ICluster.
+                cluster=cast(eks.ICluster, cluster),
+                manifest=chart.to_json(),
+                overwrite=True,
             )

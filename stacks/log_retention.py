@@ -8,7 +8,11 @@ from config.platform import LOG_RETENTION_DAYS
 
 # `RetentionDays` lists the same periods in ascending order, then INFINITE (never used: logs must expire).
 _BY_DAYS = dict(
-    zip(sorted(LOG_RETENTION_DAYS), [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE], strict=True)
+    zip(
+        sorted(LOG_RETENTION_DAYS),
+        [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE],
+        strict=True,
+    )
 )
 
 

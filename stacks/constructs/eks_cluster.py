@@ -13,6 +13,7 @@ from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
 
 from config.platform import CapacityMode
+from stacks.nag import acknowledge, managed_policy
 
 ALL_CONTROL_PLANE_LOGS = [
     eks.ClusterLoggingTypes.API,
@@ -62,7 +63,9 @@ class PlatformCluster(Construct):
                     iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEC2ContainerRegistryPullOnly"),
                 ],
             )
-            compute = eks.ComputeConfig(node_pools=AUTO_MODE_BUILTIN_POOLS, node_role=self.auto_mode_node_role)
+            compute = eks.ComputeConfig(
+                node_pools=AUTO_MODE_BUILTIN_POOLS, node_role=self.auto_mode_node_role
+            )
 
         self.cluster = eks.Cluster(
             self,
@@ -73,7 +76,9 @@ class PlatformCluster(Construct):
             endpoint_access=endpoint_access,
             secrets_encryption_key=self.secrets_key,
             cluster_logging=ALL_CONTROL_PLANE_LOGS,
-            kubectl_provider_options=eks.KubectlProviderOptions(kubectl_layer=KubectlV35Layer(self, "KubectlLayer")),
+            kubectl_provider_options=eks.KubectlProviderOptions(
+                kubectl_layer=KubectlV35Layer(self, "KubectlLayer")
+            ),
             # Admins are listed explicitly; the deploying role (e.g. a pipeline's) gets no hidden admin grant.
             bootstrap_cluster_creator_admin_permissions=False,
             default_capacity_type=(
@@ -81,8 +86,67 @@ class PlatformCluster(Construct):
                 if capacity_mode is CapacityMode.AUTO
                 else eks.DefaultCapacityType.NODEGROUP
             ),
-            default_capacity=0,  # node-group capacity is added with explicit settings by the stack
+            # Node-group capacity is added with explicit settings by the stack.
+            default_capacity=None if capacity_mode is CapacityMode.AUTO else 0,
             compute=compute,
         )
         for index, arn in enumerate(admin_principal_arns):
             self.cluster.grant_cluster_admin(f"Admin{index}", arn)
+        self._acknowledge_generated_resources()
+
+    def _acknowledge_generated_resources(self) -> None:
+        """Findings on resources aws-cdk-lib generates inside the cluster construct."""
+        acknowledge(
+            self.cluster.role,
+            managed_policy("AmazonEKSClusterPolicy"),
+            "EKS requires this AWS managed policy on the cluster service role; AWS keeps it current.",
+        )
+        if self.auto_mode_node_role is not None:
+            for policy in ("AmazonEKSComputePolicy", "AmazonEKSBlockStoragePolicy",
+                           "AmazonEKSLoadBalancingPolicy", "AmazonEKSNetworkingPolicy"):  # fmt: skip
+                acknowledge(
+                    self.cluster.role,
+                    managed_policy(policy),
+                    "EKS Auto Mode requires this AWS managed policy on the cluster role to run compute, "
+                    "storage, load balancing and networking for us.",
+                )
+            for policy in ("AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly"):
+                acknowledge(
+                    self.auto_mode_node_role,
+                    managed_policy(policy),
+                    "The minimal AWS managed policies EKS Auto Mode documents for its node role.",
+                )
+        provider = self.cluster.node.find_child("KubectlProvider")
+        for policy in (
+            "service-role/AWSLambdaBasicExecutionRole",
+            "service-role/AWSLambdaVPCAccessExecutionRole",
+        ):
+            acknowledge(
+                provider,
+                managed_policy(policy),
+                "aws-cdk-lib's kubectl handler and its provider framework run in the VPC (private API "
+                "endpoint) and need these AWS managed Lambda policies for logs and network interfaces.",
+            )
+        acknowledge(
+            provider,
+            managed_policy("AmazonEC2ContainerRegistryReadOnly"),
+            "The kubectl handler pulls Helm charts from ECR; read-only access is the least it needs.",
+        )
+        acknowledge(
+            provider,
+            'IAM4[Policy::{"Fn::If":["EksClusterKubectlProviderHandlerHasEcrPublicC426D1A5",{"Fn::Join":'
+            '["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistry'
+            'PublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]',
+            "Read-only ECR Public access, attached by aws-cdk-lib only in partitions that have ECR Public, "
+            "for public Helm charts.",
+        )
+        acknowledge(
+            provider,
+            "IAM5[Resource::<EksClusterKubectlProviderHandlerDA75FB7A.Arn>:*]",
+            "The provider framework may invoke any version of the kubectl handler function, and only it.",
+        )
+        acknowledge(
+            provider.node.find_child("Handler"),
+            "L1",
+            "aws-cdk-lib pins the kubectl handler to the newest Python runtime it has tested with the layer.",
+        )

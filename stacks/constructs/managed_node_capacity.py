@@ -10,6 +10,8 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from stacks.nag import acknowledge, managed_policy
+
 # Installed before the nodes join: networking and Pod Identity must work when the first pod starts.
 _BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 # Installed after the nodes join: their pods need a node to become ACTIVE.
@@ -18,6 +20,11 @@ _AFTER_NODES = ("coredns", "aws-ebs-csi-driver", "metrics-server")
 _ADDON_CONFIGURATION: Mapping[str, Mapping[str, object]] = {
     # Enforce Kubernetes NetworkPolicy with the VPC CNI's eBPF agent.
     "vpc-cni": {"enableNetworkPolicy": "true"},
+}
+# Amazon Linux 2023: AL2 images are not published for the Kubernetes versions we run.
+_AL2023_IMAGES = {
+    "x86_64": eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+    "arm64": eks.NodegroupAmiType.AL2023_ARM_64_STANDARD,
 }
 EBS_CSI_CONTROLLER_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 
@@ -34,6 +41,7 @@ class ManagedNodeCapacity(Construct):
         cluster: eks.Cluster,
         subnets: ec2.SubnetSelection,
         instance_types: Sequence[str],
+        architecture: str,
         min_size: int,
         max_size: int,
         addon_versions: Mapping[str, str],
@@ -59,10 +67,10 @@ class ManagedNodeCapacity(Construct):
         for name in (*_BEFORE_NODES, *_AFTER_NODES):
             self.addons[name] = self._addon(name)
 
-        # AL2023 (the `defaultToAL2023` feature flag) picks the x86 or Arm image from the instance types.
         self.nodegroup = cluster.add_nodegroup_capacity(
             "Nodes",
             instance_types=[ec2.InstanceType(name) for name in instance_types],
+            ami_type=_AL2023_IMAGES[architecture],
             min_size=min_size,
             desired_size=min_size,
             max_size=max_size,
@@ -75,6 +83,24 @@ class ManagedNodeCapacity(Construct):
             self.nodegroup.node.add_dependency(self.addons[name])
         for name in _AFTER_NODES:
             self.addons[name].node.add_dependency(self.nodegroup)
+        self._acknowledge()
+
+    def _acknowledge(self) -> None:
+        acknowledge(
+            self.ebs_csi_role,
+            managed_policy("service-role/AmazonEBSCSIDriverPolicy"),
+            "The AWS managed policy the EBS CSI driver documents; AWS updates it with the driver.",
+        )
+        for policy in (
+            "AmazonEKSWorkerNodePolicy",
+            "AmazonEKS_CNI_Policy",
+            "AmazonEC2ContainerRegistryReadOnly",
+        ):
+            acknowledge(
+                self.nodegroup.role,
+                managed_policy(policy),
+                "The AWS managed policies EKS requires on a managed node group's role.",
+            )
 
     def _addon(self, name: str) -> eks.CfnAddon:
         pod_identity = None
@@ -98,4 +124,3 @@ class ManagedNodeCapacity(Construct):
             pod_identity_associations=pod_identity,
         )
         return addon
-

@@ -64,4 +64,8 @@ class PlatformVpc(Construct):
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
         if nat_gateways == 0:
             for endpoint_id, service in _ISOLATED_NODE_ENDPOINTS.items():
-                self.vpc.add_interface_endpoint(endpoint_id, service=service, subnets=self.node_subnets)
+                endpoint = self.vpc.add_interface_endpoint(
+                    endpoint_id, service=service, subnets=self.node_subnets, open=False
+                )
+                # HTTPS from inside the VPC only, stated as the literal CIDR so it can be checked at synth.
+                endpoint.connections.allow_from(ec2.Peer.ipv4(cidr), ec2.Port.HTTPS)

@@ -1,0 +1,130 @@
+"""Synthesizes each configuration variant once per test session and hands out its templates."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# jsii runs `node` from PATH; make sure it is the venv's Node 24 even when pytest is run directly.
+os.environ.setdefault("JSII_NODE", str(Path(sys.executable).with_name("node")))
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from app import build
+from config import CapacityMode, EndpointAccessMode, PlatformConfig, environment_config
+from stacks.platform_stage import PlatformStage
+
+KUBERNETES_RESOURCE = "Custom::AWSCDK-EKS-KubernetesResource"
+STACK_ROLES = ("Network", "Cluster")
+
+
+def auto_mode_config() -> PlatformConfig:
+    """Auto Mode, no NAT (isolated subnets + endpoints), public endpoint restricted, one admin."""
+    return dataclasses.replace(
+        environment_config("dev"),
+        name="auto",
+        capacity_mode=CapacityMode.AUTO,
+        nat_gateways=0,
+        endpoint_access=EndpointAccessMode.PUBLIC_AND_PRIVATE,
+        public_access_cidrs=("203.0.113.0/24",),
+        admin_principal_arns=("arn:aws:iam::123456789012:role/PlatformAdmin",),
+    )
+
+
+VARIANTS = {
+    "dev": lambda: environment_config("dev"),
+    "prod": lambda: dataclasses.replace(environment_config("prod"), account="123456789012"),
+    "auto": auto_mode_config,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Synthesized:
+    """One environment's cloud assembly: templates by stack role ("Network", "Cluster")."""
+
+    config: PlatformConfig
+    stage: PlatformStage
+    outdir: Path
+    templates: dict[str, dict[str, Any]]
+
+    def template(self, role: str) -> Template:
+        return Template.from_json(self.templates[role])
+
+    def kubernetes_manifests(self) -> list[dict[str, Any]]:
+        """Every Kubernetes object the cluster stack applies, tokens rendered as `<token>`."""
+        objects: list[dict[str, Any]] = []
+        for resource in self.templates["Cluster"]["Resources"].values():
+            if resource["Type"] == KUBERNETES_RESOURCE:
+                objects.extend(json.loads(render_tokens(resource["Properties"]["Manifest"])))
+        return objects
+
+    def kubernetes_object(self, kind: str, name: str) -> dict[str, Any]:
+        matches = [
+            o for o in self.kubernetes_manifests() if o["kind"] == kind and o["metadata"]["name"] == name
+        ]
+        assert len(matches) == 1, f"expected one {kind}/{name}, found {len(matches)}"
+        return matches[0]
+
+
+def render_tokens(value: Any) -> str:
+    """A CloudFormation string (literal or Fn::Join) with every unresolved part replaced by `<token>`."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(render_tokens(part) for part in parts)
+    return "<token>"
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+# The feature flags `cdk synth` reads from cdk.json: tests synthesize exactly what the CLI would.
+CDK_CONTEXT = json.loads((REPOSITORY / "cdk.json").read_text())["context"]
+
+
+def synthesize(config: PlatformConfig, outdir: Path) -> Synthesized:
+    app = cdk.App(outdir=str(outdir), context=CDK_CONTEXT)
+    stage = build(app, config)
+    app.synth()
+    assembly = stage.synth()
+    stacks = {"Network": stage.network, "Cluster": stage.cluster}
+    templates = {role: assembly.get_stack_artifact(s.artifact_id).template for role, s in stacks.items()}
+    return Synthesized(config=config, stage=stage, outdir=outdir, templates=templates)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synthesized]:
+    """All variants, synthesized once per session (each synth costs seconds)."""
+    return {
+        name: synthesize(make_config(), tmp_path_factory.mktemp(f"cdk-{name}"))
+        for name, make_config in VARIANTS.items()
+    }
+
+
+@pytest.fixture(scope="session")
+def dev(synthesized: dict[str, Synthesized]) -> Synthesized:
+    return synthesized["dev"]
+
+
+@pytest.fixture(scope="session")
+def auto(synthesized: dict[str, Synthesized]) -> Synthesized:
+    return synthesized["auto"]
+
+
+@pytest.fixture(scope="session")
+def prod(synthesized: dict[str, Synthesized]) -> Synthesized:
+    return synthesized["prod"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Under xdist, keep every synth-based test on one worker so the session synth happens once.
+    for item in items:
+        if "tests/unit" in str(item.path):
+            item.add_marker(pytest.mark.xdist_group("cdk-synth"))

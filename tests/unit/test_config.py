@@ -1,0 +1,131 @@
+"""Configuration validation: every bad value is refused with the field and the rule, before any synth."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import ENVIRONMENTS, KUBERNETES_VERSION, ConfigError, EndpointAccessMode, environment_config
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+DEV = environment_config("dev")
+
+INVALID = {
+    "bad CIDR": ({"vpc_cidr": "10.0.0.0/33"}, "vpc_cidr: must be an IPv4 network"),
+    "CIDR too small": ({"vpc_cidr": "10.0.0.0/24"}, "vpc_cidr: prefix must be /16 to /20"),
+    "unsupported Kubernetes": ({"kubernetes_version": "1.29"}, "kubernetes_version: must be one of ['1.35']"),
+    "min above max": (
+        {"node_min_size": 5, "node_max_size": 3},
+        "node_max_size: must be >= node_min_size (5)",
+    ),
+    "no nodes": ({"node_min_size": 0}, "node_min_size: must be at least 1"),
+    "empty instance list": ({"node_instance_types": ()}, "node_instance_types: must list at least one"),
+    "malformed instance type": ({"node_instance_types": ("large",)}, "node_instance_types: must look like"),
+    "mixed architectures": (
+        {"node_instance_types": ("m7i.large", "m7g.large")},
+        "all be Graviton (arm64) or all x86_64",
+    ),
+    "malformed account": ({"account": "12345"}, "account: must be a 12-digit AWS account id"),
+    "malformed region": ({"region": "europe"}, "region: must be an AWS region code"),
+    "zone outside region": (
+        {"availability_zones": ("us-east-1a", "eu-west-1b")},
+        "availability_zones: every zone must be in region 'us-east-1'",
+    ),
+    "one zone": (
+        {"availability_zones": ("us-east-1a",), "nat_gateways": 1},
+        "availability_zones: must list at least 2",
+    ),
+    "NAT above zone count": (
+        {"nat_gateways": 3},
+        "nat_gateways: must be between 0 and the number of availability zones (2)",
+    ),
+    "negative NAT": ({"nat_gateways": -1}, "nat_gateways: must be between 0"),
+    "public without CIDRs": (
+        {"endpoint_access": EndpointAccessMode.PUBLIC_AND_PRIVATE},
+        "public_access_cidrs: must list the CIDRs",
+    ),
+    "public to the world": (
+        {"endpoint_access": EndpointAccessMode.PUBLIC_AND_PRIVATE, "public_access_cidrs": ("0.0.0.0/0",)},
+        "opens the API to the whole internet",
+    ),
+    "CIDRs on private endpoint": (
+        {"public_access_cidrs": ("203.0.113.0/24",)},
+        "public_access_cidrs: must be empty when endpoint_access is 'private'",
+    ),
+    "bad admin ARN": (
+        {"admin_principal_arns": ("admin",)},
+        "admin_principal_arns: must be IAM role or user ARNs",
+    ),
+    "unknown add-on": (
+        {"addon_versions": {"istio": "v1.0.0-eksbuild.1"}},
+        "addon_versions: unknown add-on 'istio'",
+    ),
+    "bad add-on version": (
+        {"addon_versions": {"coredns": "latest"}},
+        "addon_versions: coredns version must look like",
+    ),
+    "bad retention": ({"log_retention_days": 31}, "log_retention_days: must be one of CloudWatch's periods"),
+    "reserved tag": ({"tags": {"aws:owner": "x"}}, "tags: key 'aws:owner'"),
+    "bad name": ({"name": "Dev_1"}, "name: must be 1-16 lowercase letters"),
+}
+
+
+@pytest.mark.parametrize(("changes", "message"), INVALID.values(), ids=INVALID.keys())
+def test_invalid_value_is_rejected_naming_field_and_rule(changes, message):
+    with pytest.raises(ConfigError) as error:
+        dataclasses.replace(DEV, **changes)
+    assert message in str(error.value)
+    assert len(error.value.problems) == 1, error.value.problems
+
+
+def test_all_problems_are_reported_in_one_error():
+    with pytest.raises(ConfigError) as error:
+        dataclasses.replace(DEV, vpc_cidr="nope", account="1", node_instance_types=())
+    fields = [problem.split(":")[0] for problem in error.value.problems]
+    assert fields == ["account", "vpc_cidr", "node_instance_types"]
+
+
+@pytest.mark.parametrize("name", sorted(ENVIRONMENTS))
+def test_shipped_environments_are_valid_and_run_the_supported_version(name):
+    config = environment_config(name)
+    assert config.kubernetes_version == KUBERNETES_VERSION
+
+
+def test_default_environment_needs_no_account():
+    assert environment_config("dev").account is None
+
+
+def test_unknown_environment_names_the_choices():
+    with pytest.raises(ConfigError, match=r"env: must be one of \['dev', 'prod'\] \(got 'staging'\)"):
+        environment_config("staging")
+
+
+def test_config_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEV.nat_gateways = 2  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"env": "staging"}, "env: must be one of ['dev', 'prod']"),
+        ({"env": "prod", "account": "not-an-account"}, "account: must be a 12-digit AWS account id"),
+    ],
+)
+def test_app_refuses_bad_input_without_synthesizing_anything(tmp_path, context, message):
+    """What `cdk synth -c ...` runs: one clear error on stderr, a failing exit code, no assembly."""
+    outdir = tmp_path / "cdk.out"
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir)}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (outdir / "manifest.json").exists()

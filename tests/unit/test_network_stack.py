@@ -1,0 +1,83 @@
+"""The VPC: zones, subnets, NAT gateways, flow logs and the endpoints an isolated cluster needs."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_vpc_uses_the_configured_cidr(dev):
+    dev.template("Network").has_resource_properties(
+        "AWS::EC2::VPC", {"CidrBlock": "10.40.0.0/16", "EnableDnsHostnames": True, "EnableDnsSupport": True}
+    )
+
+
+@pytest.mark.parametrize(
+    ("variant", "zones", "nat_gateways"), [("dev", 2, 1), ("prod", 3, 3), ("auto", 2, 0)]
+)
+def test_subnets_per_zone_and_nat_count_follow_config(synthesized, variant, zones, nat_gateways):
+    template = synthesized[variant].template("Network")
+    subnets = template.find_resources("AWS::EC2::Subnet")
+    public = [s for s in subnets.values() if s["Properties"]["MapPublicIpOnLaunch"]]
+    private = [s for s in subnets.values() if not s["Properties"]["MapPublicIpOnLaunch"]]
+    assert len(public) == len(private) == zones
+    assert {s["Properties"]["AvailabilityZone"] for s in private} == set(
+        synthesized[variant].config.availability_zones
+    )
+    template.resource_count_is("AWS::EC2::NatGateway", nat_gateways)
+
+
+def test_subnets_are_tagged_for_load_balancer_discovery(dev):
+    subnets = dev.template("Network").find_resources("AWS::EC2::Subnet")
+    for subnet in subnets.values():
+        tags = {t["Key"]: t["Value"] for t in subnet["Properties"]["Tags"]}
+        role = (
+            "kubernetes.io/role/elb"
+            if subnet["Properties"]["MapPublicIpOnLaunch"]
+            else "kubernetes.io/role/internal-elb"
+        )
+        assert tags.get(role) == "1"
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod", "auto"])
+def test_flow_logs_capture_all_traffic_to_an_expiring_log_group(synthesized, variant):
+    template = synthesized[variant].template("Network")
+    template.has_resource_properties(
+        "AWS::EC2::FlowLog",
+        {"ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs"},
+    )
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup", {"RetentionInDays": synthesized[variant].config.log_retention_days}
+    )
+
+
+def test_isolated_subnets_get_the_endpoints_nodes_need(auto):
+    template = auto.template("Network")
+    endpoints = template.find_resources(
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}}
+    )
+    services = sorted(
+        str(e["Properties"]["ServiceName"]).split(".")[-1].strip("'\"]}") for e in endpoints.values()
+    )
+    assert len(services) == 7
+    for security_group in template.find_resources("AWS::EC2::SecurityGroup").values():
+        for rule in security_group["Properties"].get("SecurityGroupIngress", []):
+            assert rule["CidrIp"] == auto.config.vpc_cidr
+            assert (rule["FromPort"], rule["ToPort"]) == (443, 443)
+
+
+def test_nat_vpcs_need_no_interface_endpoints_but_keep_s3_gateway(dev):
+    template = dev.template("Network")
+    assert (
+        template.find_resources("AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}})
+        == {}
+    )
+    template.has_resource_properties("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"})
+
+
+def test_default_security_group_is_locked_down(dev):
+    # aws-cdk-lib removes the default security group's rules through a custom resource.
+    dev.template("Network").resource_count_is("Custom::VpcRestrictDefaultSG", 1)
+
+
+def test_vpc_keeps_its_logical_id(dev):
+    assert dev.template("Network").to_json()["Resources"]["NetworkVpc7FB7348F"]["Type"] == "AWS::EC2::VPC"
