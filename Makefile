@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK := npx --no-install cdk
 ENV ?= dev
 
-PYTHON_SOURCES := app.py config stacks k8s lambda tests webapp
+PYTHON_SOURCES := app.py config stacks k8s scripts tests $(wildcard webapp)
 
 .PHONY: help
 help: ## List the targets
