@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from config.workloads import WorkloadsConfig
+
 # The one place the Kubernetes version lives. EKS 1.29 left extended support on 2026-03-23 and can no
 # longer be created; 1.35 is in standard support until 2027-03-27.
 KUBERNETES_VERSION = "1.35"
@@ -91,9 +93,15 @@ class PlatformConfig:
     addon_versions: Mapping[str, str] = field(default_factory=dict)
     log_retention_days: int = 30
     tags: Mapping[str, str] = field(default_factory=dict)
+    workloads: WorkloadsConfig = field(default_factory=WorkloadsConfig)
 
     def __post_init__(self) -> None:
-        problems = [*self._identity_problems(), *self._network_problems(), *self._cluster_problems()]
+        problems = [
+            *self._identity_problems(),
+            *self._network_problems(),
+            *self._cluster_problems(),
+            *self.workloads.problems(),
+        ]
         if problems:
             raise ConfigError(self.name, problems)
 

@@ -8,6 +8,9 @@ import cdk8s
 from cdk8s_plus_35 import k8s
 from constructs import Construct
 
+from config.workloads import IngressScheme
+from k8s import names
+
 WORKLOAD_NODE_POOL = "workloads"
 
 
@@ -26,6 +29,8 @@ class AutoModeChart(cdk8s.Chart):
         subnet_ids: Sequence[str],
         security_group_id: str,
         instance_types: Sequence[str],
+        ingress_scheme: IngressScheme,
+        load_balancer_subnet_ids: Sequence[str],
     ) -> None:
         super().__init__(scope, id_, disable_resource_name_hashes=True)
         self.network_policy_config = k8s.KubeConfigMap(
@@ -92,4 +97,29 @@ class AutoModeChart(cdk8s.Chart):
                     },
                 },
             )
+        )
+        # Auto Mode's built-in load balancing reads the ALB scheme from IngressClassParams.
+        self.ingress_class_params = cdk8s.ApiObject(
+            self,
+            "IngressClassParams",
+            api_version="eks.amazonaws.com/v1",
+            kind="IngressClassParams",
+            metadata=cdk8s.ApiObjectMetadata(name=names.ALB_INGRESS_CLASS),
+        )
+        self.ingress_class_params.add_json_patch(
+            cdk8s.JsonPatch.add(
+                "/spec",
+                {"scheme": ingress_scheme.value, "subnets": {"ids": list(load_balancer_subnet_ids)}},
+            )
+        )
+        self.ingress_class = k8s.KubeIngressClass(
+            self,
+            "IngressClass",
+            metadata=k8s.ObjectMeta(name=names.ALB_INGRESS_CLASS),
+            spec=k8s.IngressClassSpec(
+                controller="eks.amazonaws.com/alb",
+                parameters=k8s.IngressClassParametersReference(
+                    api_group="eks.amazonaws.com", kind="IngressClassParams", name=names.ALB_INGRESS_CLASS
+                ),
+            ),
         )

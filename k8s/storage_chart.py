@@ -14,22 +14,41 @@ EBS_PROVISIONERS = {
     CapacityMode.AUTO: "ebs.csi.eks.amazonaws.com",
 }
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
+# Volumes of this class carry BACKUP_TAG, which the AWS Backup plan selects on.
+BACKED_UP_STORAGE_CLASS = "gp3-encrypted-backup"
+BACKUP_TAG_KEY = "backup-plan"
+BACKUP_TAG_VALUE = "platform-databases"
 
 
 class StorageChart(cdk8s.Chart):
-    """A gp3, encrypted, default StorageClass, so a PVC binds with no extra step."""
+    """A gp3, encrypted, default StorageClass, so a PVC binds with no extra step, and its twin whose
+    volumes the AWS Backup plan covers."""
 
     def __init__(self, scope: Construct, id_: str, *, capacity_mode: CapacityMode) -> None:
         super().__init__(scope, id_, disable_resource_name_hashes=True)
-        self.storage_class = k8s.KubeStorageClass(
+        self.storage_class = self._gp3("Gp3", DEFAULT_STORAGE_CLASS, capacity_mode, default=True, tags={})
+        self.backed_up_storage_class = self._gp3(
+            "Gp3Backup",
+            BACKED_UP_STORAGE_CLASS,
+            capacity_mode,
+            default=False,
+            tags={BACKUP_TAG_KEY: BACKUP_TAG_VALUE},
+        )
+
+    def _gp3(
+        self, id_: str, name: str, capacity_mode: CapacityMode, *, default: bool, tags: dict[str, str]
+    ) -> k8s.KubeStorageClass:
+        # The EBS CSI driver tags each volume it creates with `tagSpecification_<n>: key=value`.
+        tag_parameters = {f"tagSpecification_{i}": f"{k}={v}" for i, (k, v) in enumerate(tags.items(), 1)}
+        return k8s.KubeStorageClass(
             self,
-            "Gp3",
+            id_,
             metadata=k8s.ObjectMeta(
-                name=DEFAULT_STORAGE_CLASS,
-                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+                name=name,
+                annotations={"storageclass.kubernetes.io/is-default-class": str(default).lower()},
             ),
             provisioner=EBS_PROVISIONERS[capacity_mode],
-            parameters={"type": "gp3", "encrypted": "true"},
+            parameters={"type": "gp3", "encrypted": "true", **tag_parameters},
             # Bind where the pod lands: an EBS volume lives in one zone.
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,

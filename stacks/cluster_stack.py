@@ -10,11 +10,14 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from config.platform import CapacityMode, EndpointAccessMode, PlatformConfig
+from config.workloads import IngressScheme
 from k8s.auto_mode_chart import AutoModeChart
 from k8s.storage_chart import StorageChart
 from stacks.constructs.eks_cluster import PlatformCluster
 from stacks.constructs.managed_node_capacity import ManagedNodeCapacity
 from stacks.constructs.platform_vpc import PlatformVpc
+from stacks.constructs.secrets_store_csi import SecretsStoreCsi
+from stacks.kubernetes import apply_chart
 
 
 def endpoint_access(config: PlatformConfig) -> eks.EndpointAccess:
@@ -39,6 +42,7 @@ class ClusterStack(Stack):
             admin_principal_arns=config.admin_principal_arns,
         )
         cluster = self.platform_cluster.cluster
+        self.secrets_store = SecretsStoreCsi(self, "SecretsStoreCsi", cluster=cast(eks.ICluster, cluster))
         charts = cdk8s.App()
         self.storage = cluster.add_cdk8s_chart(
             "Storage", StorageChart(charts, "storage", capacity_mode=config.capacity_mode)
@@ -58,7 +62,10 @@ class ClusterStack(Stack):
             )
             # Volumes need the CSI driver; claims made right after the StorageClass must bind.
             self.storage.node.add_dependency(self.node_capacity.addons["aws-ebs-csi-driver"])
+            assert cluster.alb_controller is not None  # PlatformCluster installs it in node-group mode
+            self.ingress_controller: Construct = cluster.alb_controller
         else:
+            internet_facing = config.workloads.ingress_scheme is IngressScheme.INTERNET_FACING
             node_role = self.platform_cluster.auto_mode_node_role
             assert node_role is not None  # created by PlatformCluster in Auto Mode
             chart = AutoModeChart(
@@ -66,17 +73,16 @@ class ClusterStack(Stack):
                 "auto-mode",
                 node_role_name=node_role.role_name,
                 subnet_ids=network.vpc.select_subnets(
-                    subnet_type=network.node_subnets.subnet_type
+                    subnet_group_name=network.node_subnets.subnet_group_name
                 ).subnet_ids,
+                load_balancer_subnet_ids=[
+                    subnet.subnet_id
+                    for subnet in network.load_balancer_subnets(internet_facing=internet_facing)
+                ],
                 security_group_id=cluster.cluster_security_group_id,
                 instance_types=config.node_instance_types,
+                ingress_scheme=config.workloads.ingress_scheme,
             )
             # `amazon-vpc-cni` may already exist in kube-system: take it over rather than fail.
-            self.auto_mode = eks.KubernetesManifest(
-                self,
-                "AutoMode",
-                # jsii's Python stubs miss that Cluster implements ICluster.
-                cluster=cast(eks.ICluster, cluster),
-                manifest=chart.to_json(),
-                overwrite=True,
-            )
+            self.auto_mode = apply_chart(self, "AutoMode", cluster=cluster, chart=chart, overwrite=True)
+            self.ingress_controller = self.auto_mode  # holds the IngressClass

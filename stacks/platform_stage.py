@@ -8,6 +8,7 @@ from constructs import Construct
 from config.platform import PlatformConfig
 from stacks.cluster_stack import ClusterStack
 from stacks.network_stack import NetworkStack
+from stacks.workloads_stack import WorkloadsStack
 
 
 class PlatformStage(Stage):
@@ -20,6 +21,14 @@ class PlatformStage(Stage):
             config=config,
             network=self.network.network,
             description=f"EKS {config.kubernetes_version} cluster, capacity and add-ons",
+        )
+        self.workloads = WorkloadsStack(
+            self,
+            "Workloads",
+            config=config,
+            network=self.network.network,
+            cluster_stack=self.cluster,
+            description="Orders API and Postgres: charts, credentials, identity and backups",
         )
         for key, value in config.tags.items():
             Tags.of(self).add(key, value)

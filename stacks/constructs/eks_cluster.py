@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -25,6 +25,8 @@ ALL_CONTROL_PLANE_LOGS = [
 # Built-in Auto Mode pool kept for cluster-critical add-ons; workloads go to our own pool, whose
 # NodeClass enables network policy (the built-in NodeClass cannot be changed).
 AUTO_MODE_BUILTIN_POOLS = ["system"]
+# Node-group mode needs the AWS Load Balancer Controller for Ingress (Auto Mode has it built in).
+ALB_CONTROLLER_VERSION = eks.AlbControllerVersion.V2_17_1
 
 
 class PlatformCluster(Construct):
@@ -89,6 +91,11 @@ class PlatformCluster(Construct):
             # Node-group capacity is added with explicit settings by the stack.
             default_capacity=None if capacity_mode is CapacityMode.AUTO else 0,
             compute=compute,
+            alb_controller=(
+                None
+                if capacity_mode is CapacityMode.AUTO
+                else eks.AlbControllerOptions(version=ALB_CONTROLLER_VERSION)
+            ),
         )
         for index, arn in enumerate(admin_principal_arns):
             self.cluster.grant_cluster_admin(f"Admin{index}", arn)
@@ -116,6 +123,14 @@ class PlatformCluster(Construct):
                     managed_policy(policy),
                     "The minimal AWS managed policies EKS Auto Mode documents for its node role.",
                 )
+        if self.cluster.vpc.isolated_subnets:  # no NAT: private subnets are isolated
+            Annotations.of(self.cluster).acknowledge_warning(
+                "@aws-cdk/aws-eks:isolatedSubnetsForKubectlPrivateSubnets",
+                "PlatformVpc adds the STS, EKS, EKS Auth, ECR, EC2, Logs interface and S3 gateway endpoints "
+                "whenever the VPC has no NAT gateway.",
+            )
+        if self.cluster.alb_controller is not None:
+            self._acknowledge_alb_controller(self.cluster.alb_controller)
         provider = self.cluster.node.find_child("KubectlProvider")
         for policy in (
             "service-role/AWSLambdaBasicExecutionRole",
@@ -150,3 +165,24 @@ class PlatformCluster(Construct):
             "L1",
             "aws-cdk-lib pins the kubectl handler to the newest Python runtime it has tested with the layer.",
         )
+
+    @staticmethod
+    def _acknowledge_alb_controller(controller: Construct) -> None:
+        reason = (
+            "The IAM policy AWS publishes for the AWS Load Balancer Controller (embedded by aws-cdk-lib): "
+            "the controller creates load balancers, target groups and security groups whose names it only "
+            "knows at run time, and its mutating actions are conditioned on the `elbv2.k8s.aws/cluster` tag."
+        )
+        elb = "arn:<AWS::Partition>:elasticloadbalancing:*:*"
+        for resource in (
+            "*",
+            "arn:<AWS::Partition>:ec2:*:*:security-group/*",
+            f"{elb}:loadbalancer/app/*/*",
+            f"{elb}:loadbalancer/net/*/*",
+            f"{elb}:targetgroup/*/*",
+            f"{elb}:listener-rule/app/*/*/*",
+            f"{elb}:listener-rule/net/*/*/*",
+            f"{elb}:listener/app/*/*/*",
+            f"{elb}:listener/net/*/*/*",
+        ):
+            acknowledge(controller, f"IAM5[Resource::{resource}]", reason)

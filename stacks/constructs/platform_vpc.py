@@ -20,6 +20,10 @@ _ISOLATED_NODE_ENDPOINTS = {
 }
 
 
+NODE_SUBNETS = "Private"
+INTERNAL_LB_SUBNETS = "InternalLoadBalancers"
+
+
 class PlatformVpc(Construct):
     """A VPC over the given zones with flow logs; nodes go in `node_subnets`."""
 
@@ -46,11 +50,14 @@ class PlatformVpc(Construct):
             subnet_configuration=[
                 ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
                 # Pods take VPC addresses (VPC CNI): give nodes the large subnets.
-                ec2.SubnetConfiguration(name="Private", subnet_type=private_type, cidr_mask=20),
+                ec2.SubnetConfiguration(name=NODE_SUBNETS, subnet_type=private_type, cidr_mask=20),
+                # Internal load balancers get subnets of their own, so network policies can admit
+                # "traffic from the load balancer" by CIDR without admitting every pod.
+                ec2.SubnetConfiguration(name=INTERNAL_LB_SUBNETS, subnet_type=private_type, cidr_mask=24),
             ],
             restrict_default_security_group=True,
         )
-        self.node_subnets = ec2.SubnetSelection(subnet_type=private_type)
+        self.node_subnets = ec2.SubnetSelection(subnet_group_name=NODE_SUBNETS)
 
         self.flow_log_group = logs.LogGroup(
             self, "FlowLogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
@@ -69,3 +76,9 @@ class PlatformVpc(Construct):
                 )
                 # HTTPS from inside the VPC only, stated as the literal CIDR so it can be checked at synth.
                 endpoint.connections.allow_from(ec2.Peer.ipv4(cidr), ec2.Port.HTTPS)
+
+    def load_balancer_subnets(self, *, internet_facing: bool) -> list[ec2.ISubnet]:
+        """Where the application load balancer goes: public subnets, or the internal ones."""
+        if internet_facing:
+            return list(self.vpc.public_subnets)
+        return list(self.vpc.select_subnets(subnet_group_name=INTERNAL_LB_SUBNETS).subnets)

@@ -23,7 +23,7 @@ from config import CapacityMode, EndpointAccessMode, PlatformConfig, environment
 from stacks.platform_stage import PlatformStage
 
 KUBERNETES_RESOURCE = "Custom::AWSCDK-EKS-KubernetesResource"
-STACK_ROLES = ("Network", "Cluster")
+STACK_ROLES = ("Network", "Cluster", "Workloads")
 
 
 def auto_mode_config() -> PlatformConfig:
@@ -58,12 +58,13 @@ class Synthesized:
     def template(self, role: str) -> Template:
         return Template.from_json(self.templates[role])
 
-    def kubernetes_manifests(self) -> list[dict[str, Any]]:
-        """Every Kubernetes object the cluster stack applies, tokens rendered as `<token>`."""
+    def kubernetes_manifests(self, role: str | None = None) -> list[dict[str, Any]]:
+        """Every Kubernetes object the stacks (or the stack `role`) apply, tokens rendered as `<token>`."""
         objects: list[dict[str, Any]] = []
-        for resource in self.templates["Cluster"]["Resources"].values():
-            if resource["Type"] == KUBERNETES_RESOURCE:
-                objects.extend(json.loads(render_tokens(resource["Properties"]["Manifest"])))
+        for stack_role in [role] if role else STACK_ROLES:
+            for resource in self.templates[stack_role]["Resources"].values():
+                if resource["Type"] == KUBERNETES_RESOURCE:
+                    objects.extend(json.loads(render_tokens(resource["Properties"]["Manifest"])))
         return objects
 
     def kubernetes_object(self, kind: str, name: str) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def synthesize(config: PlatformConfig, outdir: Path) -> Synthesized:
     stage = build(app, config)
     app.synth()
     assembly = stage.synth()
-    stacks = {"Network": stage.network, "Cluster": stage.cluster}
+    stacks = {"Network": stage.network, "Cluster": stage.cluster, "Workloads": stage.workloads}
     templates = {role: assembly.get_stack_artifact(s.artifact_id).template for role, s in stacks.items()}
     return Synthesized(config=config, stage=stage, outdir=outdir, templates=templates)
 

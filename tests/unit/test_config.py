@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from config import ENVIRONMENTS, KUBERNETES_VERSION, ConfigError, EndpointAccessMode, environment_config
+from config.workloads import Resources, WorkloadsConfig
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEV = environment_config("dev")
@@ -72,6 +73,38 @@ INVALID = {
     ),
     "bad retention": ({"log_retention_days": 31}, "log_retention_days: must be one of CloudWatch's periods"),
     "reserved tag": ({"tags": {"aws:owner": "x"}}, "tags: key 'aws:owner'"),
+    "web replicas out of order": (
+        {"workloads": WorkloadsConfig(web_min_replicas=4, web_max_replicas=2)},
+        "workloads.web_min_replicas: must be at least 1 and at most web_max_replicas (2)",
+    ),
+    "memory limit below request": (
+        {
+            "workloads": WorkloadsConfig(
+                web_resources=Resources(cpu_request="1", memory_request="1Gi", memory_limit="512Mi")
+            )
+        },
+        "workloads.web_resources.memory_limit: must be >= memory_request (1Gi)",
+    ),
+    "malformed CPU": (
+        {
+            "workloads": WorkloadsConfig(
+                postgres_resources=Resources(cpu_request="fast", memory_request="1Gi", memory_limit="1Gi")
+            )
+        },
+        "workloads.postgres_resources.cpu_request: must look like '250m'",
+    ),
+    "volume too large": (
+        {"workloads": WorkloadsConfig(postgres_volume_gib=20000)},
+        "workloads.postgres_volume_gib: must be 1-16384",
+    ),
+    "bad backup schedule": (
+        {"workloads": WorkloadsConfig(backup_schedule="daily")},
+        "workloads.backup_schedule: must be an AWS cron expression",
+    ),
+    "no backup retention": (
+        {"workloads": WorkloadsConfig(backup_retention_days=0)},
+        "workloads.backup_retention_days: must be 1-36500",
+    ),
     "bad name": ({"name": "Dev_1"}, "name: must be 1-16 lowercase letters"),
 }
 

@@ -16,14 +16,22 @@ def test_vpc_uses_the_configured_cidr(dev):
 )
 def test_subnets_per_zone_and_nat_count_follow_config(synthesized, variant, zones, nat_gateways):
     template = synthesized[variant].template("Network")
-    subnets = template.find_resources("AWS::EC2::Subnet")
-    public = [s for s in subnets.values() if s["Properties"]["MapPublicIpOnLaunch"]]
-    private = [s for s in subnets.values() if not s["Properties"]["MapPublicIpOnLaunch"]]
-    assert len(public) == len(private) == zones
-    assert {s["Properties"]["AvailabilityZone"] for s in private} == set(
-        synthesized[variant].config.availability_zones
-    )
+    groups = _subnets_by_group(template)
+    assert sorted(groups) == ["InternalLoadBalancers", "Private", "Public"]
+    for group in groups.values():
+        assert len(group) == zones
+        assert {s["AvailabilityZone"] for s in group} == set(synthesized[variant].config.availability_zones)
+    assert {s["CidrBlock"].split("/")[1] for s in groups["Private"]} == {"20"}  # room for pod IPs
+    assert not any(s["MapPublicIpOnLaunch"] for s in groups["Private"] + groups["InternalLoadBalancers"])
     template.resource_count_is("AWS::EC2::NatGateway", nat_gateways)
+
+
+def _subnets_by_group(template) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for subnet in template.find_resources("AWS::EC2::Subnet").values():
+        tags = {t["Key"]: t["Value"] for t in subnet["Properties"]["Tags"]}
+        groups.setdefault(tags["aws-cdk:subnet-name"], []).append(subnet["Properties"])
+    return groups
 
 
 def test_subnets_are_tagged_for_load_balancer_discovery(dev):

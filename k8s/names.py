@@ -1,0 +1,46 @@
+"""Names, labels and ports the charts, network policies and (later) scrape config share.
+
+The web app's own facts (port, metrics path, probes) come from its SLO contract, the one place the app
+and the platform both read.
+"""
+
+from __future__ import annotations
+
+from webapp.orders_api import slo_contract
+
+APP_NAMESPACE = "orders"
+MONITORING_NAMESPACE = "monitoring"
+
+WEBAPP = "orders-api"
+WEBAPP_PORT = slo_contract.APP_PORT
+WEBAPP_METRICS_PATH = slo_contract.METRICS_PATH
+WEBAPP_HEALTHZ_PATH = slo_contract.HEALTHZ_PATH
+WEBAPP_READYZ_PATH = slo_contract.READYZ_PATH
+
+# Both capacity modes expose the ALB through an IngressClass of this name (the AWS Load Balancer
+# Controller's chart creates it in node-group mode; the Auto Mode chart creates it there).
+ALB_INGRESS_CLASS = "alb"
+
+POSTGRES = "postgres"
+POSTGRES_PORT = 5432
+POSTGRES_DATABASE = "orders"
+POSTGRES_USER = "orders"
+POSTGRES_EXPORTER_PORT = 9187
+POSTGRES_EXPORTER_METRICS_PATH = "/metrics"
+
+# Label every pod of ours carries; selectors and network policies match on it.
+NAME_LABEL = "app.kubernetes.io/name"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+PART_OF = "eks-observability-platform"
+
+# Where the Secrets Store CSI driver mounts the database password inside containers.
+SECRETS_MOUNT_PATH = "/mnt/secrets"
+DB_PASSWORD_FILE = "db-password"  # noqa: S105 - a file name, not a password
+
+
+def selector(name: str) -> dict[str, str]:
+    return {NAME_LABEL: name}
+
+
+def labels(name: str) -> dict[str, str]:
+    return {NAME_LABEL: name, PART_OF_LABEL: PART_OF}

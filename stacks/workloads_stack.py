@@ -1,0 +1,135 @@
+"""The watched workloads: the orders API and its Postgres database, with credentials, identity and backups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cdk8s
+from aws_cdk import Stack
+from aws_cdk import aws_ecr_assets as ecr_assets
+from constructs import Construct
+
+from config.platform import PlatformConfig
+from config.workloads import IngressScheme
+from k8s import names
+from k8s.app_namespace_chart import AppNamespaceChart
+from k8s.network_policies_chart import NetworkPoliciesChart
+from k8s.postgres_chart import PostgresChart
+from k8s.secrets import DB_SECRET_PROVIDER_CLASS
+from k8s.storage_chart import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
+from k8s.webapp_chart import WebappChart
+from stacks.cluster_stack import ClusterStack
+from stacks.constructs.database_credentials import DatabaseCredentials
+from stacks.constructs.platform_vpc import PlatformVpc
+from stacks.constructs.volume_backup import VolumeBackup
+from stacks.constructs.workload_identity import WorkloadIdentity
+from stacks.kubernetes import apply_chart
+
+WEBAPP_SOURCE = Path(__file__).resolve().parents[1] / "webapp"
+WEBAPP_VERSION = "0.1.0"
+WEBAPP_BUILD_EXCLUDES = ["**/__pycache__", "**/*.pyc", ".mypy_cache", ".ruff_cache", ".pytest_cache", "bench"]
+_IMAGE_PLATFORMS = {"x86_64": ecr_assets.Platform.LINUX_AMD64, "arm64": ecr_assets.Platform.LINUX_ARM64}
+
+
+class WorkloadsStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: PlatformConfig,
+        network: PlatformVpc,
+        cluster_stack: ClusterStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        cluster = cluster_stack.platform_cluster.cluster
+        workloads = config.workloads
+        self.credentials = DatabaseCredentials(self, "DatabaseCredentials", username=names.POSTGRES_USER)
+        self.identity = WorkloadIdentity(
+            self,
+            "Identity",
+            cluster=cluster,
+            namespace=names.APP_NAMESPACE,
+            service_accounts=[names.WEBAPP, names.POSTGRES],
+        )
+        self.credentials.secret.grant_read(self.identity.role)
+        # Staged into the cloud assembly at synth; built and pushed by `cdk deploy` (never at synth).
+        # Nodes pull it with their AWS managed ECR read policy (node group and Auto Mode alike).
+        self.image = ecr_assets.DockerImageAsset(
+            self,
+            "WebappImage",
+            directory=str(WEBAPP_SOURCE),
+            platform=_IMAGE_PLATFORMS[config.node_architecture],
+            # The image hash must depend on the sources only, not on caches a local run leaves behind.
+            exclude=WEBAPP_BUILD_EXCLUDES,
+        )
+        self.backup = VolumeBackup(
+            self,
+            "DatabaseBackup",
+            tag_key=BACKUP_TAG_KEY,
+            tag_value=BACKUP_TAG_VALUE,
+            schedule=workloads.backup_schedule,
+            retention_days=workloads.backup_retention_days,
+        )
+
+        load_balancer_subnets = network.load_balancer_subnets(
+            internet_facing=workloads.ingress_scheme is IngressScheme.INTERNET_FACING
+        )
+        charts = cdk8s.App()
+        self.namespace = apply_chart(
+            self,
+            "AppNamespace",
+            cluster=cluster,
+            chart=AppNamespaceChart(
+                charts, "app-namespace", db_secret_arn=self.credentials.secret.secret_arn
+            ),
+        )
+        # The SecretProviderClass kind comes with the CSI driver's chart.
+        self.namespace.node.add_dependency(cluster_stack.secrets_store)
+        self.postgres = apply_chart(
+            self,
+            "Postgres",
+            cluster=cluster,
+            chart=PostgresChart(
+                charts,
+                "postgres",
+                resources=workloads.postgres_resources,
+                volume_gib=workloads.postgres_volume_gib,
+                secret_provider_class=DB_SECRET_PROVIDER_CLASS,
+            ),
+        )
+        self.webapp = apply_chart(
+            self,
+            "Webapp",
+            cluster=cluster,
+            chart=WebappChart(
+                charts,
+                "webapp",
+                image=self.image.image_uri,
+                version=WEBAPP_VERSION,
+                workloads=workloads,
+                ingress_scheme=workloads.ingress_scheme,
+                load_balancer_subnet_ids=[subnet.subnet_id for subnet in load_balancer_subnets],
+                secret_provider_class=DB_SECRET_PROVIDER_CLASS,
+            ),
+        )
+        self.network_policies = apply_chart(
+            self,
+            "NetworkPolicies",
+            cluster=cluster,
+            chart=NetworkPoliciesChart(
+                charts,
+                "network-policies",
+                load_balancer_cidrs=[subnet.ipv4_cidr_block for subnet in load_balancer_subnets],
+            ),
+        )
+        for manifest in (self.postgres, self.webapp, self.network_policies):
+            manifest.node.add_dependency(self.namespace)
+        self.postgres.node.add_dependency(cluster_stack.storage)
+        self.webapp.node.add_dependency(cluster_stack.ingress_controller)
+        # Pods mount the secret at start: their identity must exist first.
+        for manifest in (self.postgres, self.webapp):
+            for association in self.identity.associations:
+                manifest.node.add_dependency(association)

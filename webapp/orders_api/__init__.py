@@ -1,0 +1,1 @@
+"""Orders API: the instrumented demo workload watched by the observability platform."""
