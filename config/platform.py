@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from config.monitoring import MonitoringConfig
 from config.workloads import WorkloadsConfig
 
 # The one place the Kubernetes version lives. EKS 1.29 left extended support on 2026-03-23 and can no
@@ -94,6 +95,7 @@ class PlatformConfig:
     log_retention_days: int = 30
     tags: Mapping[str, str] = field(default_factory=dict)
     workloads: WorkloadsConfig = field(default_factory=WorkloadsConfig)
+    monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
 
     def __post_init__(self) -> None:
         problems = [
@@ -101,6 +103,7 @@ class PlatformConfig:
             *self._network_problems(),
             *self._cluster_problems(),
             *self.workloads.problems(),
+            *self.monitoring.problems(),
         ]
         if problems:
             raise ConfigError(self.name, problems)

@@ -28,6 +28,15 @@ POSTGRES_USER = "orders"
 POSTGRES_EXPORTER_PORT = 9187
 POSTGRES_EXPORTER_METRICS_PATH = "/metrics"
 
+# Metrics agents (monitoring namespace).
+PROMETHEUS_AGENT = "prometheus-agent"
+PROMETHEUS_PORT = 9090
+NODE_EXPORTER = "node-exporter"
+NODE_EXPORTER_PORT = 9100
+KUBE_STATE_METRICS = "kube-state-metrics"
+KUBE_STATE_METRICS_PORT = 8080  # metrics about Kubernetes objects (port name `http-metrics`)
+KUBE_STATE_METRICS_TELEMETRY_PORT = 8081  # its own process metrics (port name `telemetry`)
+
 # Label every pod of ours carries; selectors and network policies match on it.
 NAME_LABEL = "app.kubernetes.io/name"
 PART_OF_LABEL = "app.kubernetes.io/part-of"

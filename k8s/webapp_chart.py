@@ -35,6 +35,7 @@ class WebappChart(cdk8s.Chart):
         *,
         image: str,
         version: str,
+        revision: str,
         workloads: WorkloadsConfig,
         ingress_scheme: IngressScheme,
         load_balancer_subnet_ids: Sequence[str],
@@ -63,7 +64,12 @@ class WebappChart(cdk8s.Chart):
                 revision_history_limit=5,
                 template=k8s.PodTemplateSpec(
                     metadata=k8s.ObjectMeta(labels=labels, annotations=SCRAPE_ANNOTATIONS),
-                    spec=self._pod_spec(image, version, workloads, secret_provider_class),
+                    spec=self._pod_spec(
+                        image,
+                        {"APP_VERSION": version, "APP_REVISION": revision},
+                        workloads,
+                        secret_provider_class,
+                    ),
                 ),
             ),
         )
@@ -139,7 +145,7 @@ class WebappChart(cdk8s.Chart):
 
     @staticmethod
     def _pod_spec(
-        image: str, version: str, workloads: WorkloadsConfig, secret_provider_class: str
+        image: str, build: dict[str, str], workloads: WorkloadsConfig, secret_provider_class: str
     ) -> k8s.PodSpec:
         def probe(path: str, *, period: int, failures: int) -> k8s.Probe:
             return k8s.Probe(
@@ -155,7 +161,7 @@ class WebappChart(cdk8s.Chart):
             "DB_NAME": names.POSTGRES_DATABASE,
             "DB_USER": names.POSTGRES_USER,
             "DB_PASSWORD_FILE": f"{names.SECRETS_MOUNT_PATH}/{names.DB_PASSWORD_FILE}",
-            "APP_VERSION": version,
+            **build,  # version and revision, reported by the app's build-info metric
             # The preStop sleep already covers endpoint propagation.
             "SHUTDOWN_DELAY_SECONDS": "0",
             "GRACEFUL_SHUTDOWN_TIMEOUT_SECONDS": str(APP_GRACEFUL_SHUTDOWN_SECONDS),

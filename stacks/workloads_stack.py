@@ -109,6 +109,8 @@ class WorkloadsStack(Stack):
                 "webapp",
                 image=self.image.image_uri,
                 version=WEBAPP_VERSION,
+                # The image's content hash: it changes with any change to the app's sources.
+                revision=self.image.asset_hash,
                 workloads=workloads,
                 ingress_scheme=workloads.ingress_scheme,
                 load_balancer_subnet_ids=[subnet.subnet_id for subnet in load_balancer_subnets],

@@ -33,6 +33,12 @@ def test_stack_matches_snapshot(synthesized, snapshot_json, variant, role):
     assert normalised(synthesized[variant].templates[role]) == snapshot_json
 
 
+@pytest.mark.parametrize("variant", ["dev", "auto"])
+def test_kubernetes_manifests_match_snapshot(synthesized, snapshot_json, variant):
+    """The objects the cluster applies, readable on their own (they are strings inside the templates)."""
+    assert normalised(synthesized[variant].kubernetes_manifests()) == snapshot_json
+
+
 def test_synth_is_deterministic(dev, tmp_path):
     """A second synth of the same config gives byte-identical templates, asset hashes included."""
     again = synthesize(dev.config, tmp_path)

@@ -1,0 +1,52 @@
+"""Settings of the metrics pipeline: the Prometheus agent and the Amazon Managed Prometheus workspace."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from config.workloads import Resources
+
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_ALIAS = re.compile(r"^[\w.\-]{1,100}$")
+
+
+# Sized from `make cost`'s measurement of the agent at the reference cluster's series count.
+AGENT_RESOURCES = Resources(cpu_request="100m", memory_request="256Mi", memory_limit="512Mi")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringConfig:
+    scrape_interval_seconds: int = 30
+    # Metrics shipped besides the ones the platform's rules and dashboards use.
+    extra_metrics: tuple[str, ...] = ()
+    agent_resources: Resources = AGENT_RESOURCES
+    agent_wal_volume_gib: int = 10
+    workspace_alias: str | None = None  # default: "<environment>-eks-observability"
+    metrics_retention_days: int = 150  # AMP's default; 1-1095
+    customer_managed_key: bool = False  # encrypt the workspace with our own KMS key
+
+    def problems(self) -> list[str]:
+        problems = []
+        if not 10 <= self.scrape_interval_seconds <= 300:
+            problems.append(
+                f"monitoring.scrape_interval_seconds: must be 10-300 (got {self.scrape_interval_seconds!r})"
+            )
+        bad = [name for name in self.extra_metrics if not _METRIC_NAME.match(name)]
+        if bad:
+            problems.append(f"monitoring.extra_metrics: must be Prometheus metric names (got {bad!r})")
+        problems.extend(self.agent_resources.problems("monitoring.agent_resources"))
+        if not 1 <= self.agent_wal_volume_gib <= 1000:
+            problems.append(
+                f"monitoring.agent_wal_volume_gib: must be 1-1000 (got {self.agent_wal_volume_gib!r})"
+            )
+        if self.workspace_alias is not None and not _ALIAS.match(self.workspace_alias):
+            problems.append(
+                "monitoring.workspace_alias: must be 1-100 letters, digits, '_', '.', '-' "
+                f"(got {self.workspace_alias!r})"
+            )
+        if not 1 <= self.metrics_retention_days <= 1095:
+            problems.append(
+                f"monitoring.metrics_retention_days: must be 1-1095 (got {self.metrics_retention_days!r})"
+            )
+        return problems

@@ -1,0 +1,111 @@
+"""kube-state-metrics: metrics about Kubernetes objects, read-only access, a minimal label allowlist."""
+
+from __future__ import annotations
+
+import cdk8s
+from cdk8s_plus_35 import k8s
+from constructs import Construct
+
+from config.workloads import Resources
+from k8s import names
+from k8s.images import KUBE_STATE_METRICS_IMAGE
+from k8s.pod_security import container_resources, restricted_container, restricted_pod
+
+NOBODY = 65534
+RESOURCES = Resources(cpu_request="50m", memory_request="96Mi", memory_limit="192Mi")
+# Object labels become series labels only when listed: the workload name, nothing that explodes cardinality.
+LABEL_ALLOWLIST = ",".join(
+    f"{kind}=[{names.NAME_LABEL}]" for kind in ("pods", "deployments", "statefulsets", "daemonsets")
+)
+# The kinds the platform's dashboards and alerts use, by API group: the `--resources` flag and the RBAC
+# rules both come from here. Secrets are left out on purpose: listing them would let this pod read them.
+RESOURCES_BY_GROUP = {
+    "": ["nodes", "pods", "services", "namespaces", "persistentvolumeclaims", "persistentvolumes",
+         "resourcequotas"],
+    "apps": ["statefulsets", "daemonsets", "deployments", "replicasets"],
+    "batch": ["cronjobs", "jobs"],
+    "autoscaling": ["horizontalpodautoscalers"],
+    "policy": ["poddisruptionbudgets"],
+    "storage.k8s.io": ["storageclasses"],
+}  # fmt: skip
+
+
+class KubeStateMetricsChart(cdk8s.Chart):
+    def __init__(self, scope: Construct, id_: str) -> None:
+        super().__init__(scope, id_, namespace=names.MONITORING_NAMESPACE, disable_resource_name_hashes=True)
+        labels = names.labels(names.KUBE_STATE_METRICS)
+        metadata = k8s.ObjectMeta(name=names.KUBE_STATE_METRICS, labels=labels)
+        self.service_account = k8s.KubeServiceAccount(self, "ServiceAccount", metadata=metadata)
+        self.cluster_role = k8s.KubeClusterRole(
+            self,
+            "ClusterRole",
+            metadata=metadata,
+            rules=[
+                k8s.PolicyRule(api_groups=[group], resources=resources, verbs=["list", "watch"])
+                for group, resources in RESOURCES_BY_GROUP.items()
+            ],
+        )
+        self.cluster_role_binding = k8s.KubeClusterRoleBinding(
+            self,
+            "ClusterRoleBinding",
+            metadata=metadata,
+            role_ref=k8s.RoleRef(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=names.KUBE_STATE_METRICS
+            ),
+            subjects=[
+                k8s.Subject(
+                    kind="ServiceAccount", name=names.KUBE_STATE_METRICS, namespace=names.MONITORING_NAMESPACE
+                )
+            ],
+        )
+        self.deployment = k8s.KubeDeployment(
+            self,
+            "Deployment",
+            metadata=metadata,
+            spec=k8s.DeploymentSpec(
+                replicas=1,  # every replica would report every object: more would double the series
+                selector=k8s.LabelSelector(match_labels=names.selector(names.KUBE_STATE_METRICS)),
+                template=k8s.PodTemplateSpec(metadata=k8s.ObjectMeta(labels=labels), spec=self._pod_spec()),
+            ),
+        )
+
+    @staticmethod
+    def _pod_spec() -> k8s.PodSpec:
+        def probe(path: str, port: str) -> k8s.Probe:
+            return k8s.Probe(
+                http_get=k8s.HttpGetAction(path=path, port=k8s.IntOrString.from_string(port)),
+                period_seconds=10,
+                timeout_seconds=5,
+            )
+
+        return k8s.PodSpec(
+            service_account_name=names.KUBE_STATE_METRICS,
+            security_context=restricted_pod(user=NOBODY),
+            containers=[
+                k8s.Container(
+                    name=names.KUBE_STATE_METRICS,
+                    image=KUBE_STATE_METRICS_IMAGE,
+                    args=[
+                        f"--port={names.KUBE_STATE_METRICS_PORT}",
+                        f"--telemetry-port={names.KUBE_STATE_METRICS_TELEMETRY_PORT}",
+                        f"--metric-labels-allowlist={LABEL_ALLOWLIST}",
+                        "--resources="
+                        + ",".join(sorted(r for group in RESOURCES_BY_GROUP.values() for r in group)),
+                    ],
+                    ports=[
+                        k8s.ContainerPort(
+                            name="http-metrics", container_port=names.KUBE_STATE_METRICS_PORT, protocol="TCP"
+                        ),
+                        k8s.ContainerPort(
+                            name="telemetry",
+                            container_port=names.KUBE_STATE_METRICS_TELEMETRY_PORT,
+                            protocol="TCP",
+                        ),
+                    ],
+                    resources=container_resources(RESOURCES),
+                    liveness_probe=probe("/livez", "http-metrics"),
+                    readiness_probe=probe("/readyz", "telemetry"),
+                    security_context=restricted_container(),
+                )
+            ],
+        )

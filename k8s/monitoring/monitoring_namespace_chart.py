@@ -1,0 +1,29 @@
+"""The monitoring namespace: the Prometheus agent, kube-state-metrics and node-exporter."""
+
+from __future__ import annotations
+
+import cdk8s
+from cdk8s_plus_35 import k8s
+from constructs import Construct
+
+from k8s import names
+
+# node-exporter needs the host's network, process namespace and filesystems, which only the `privileged`
+# standard admits; audit and warn still report anything else that falls short of `restricted`.
+POD_SECURITY = {
+    "pod-security.kubernetes.io/enforce": "privileged",
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
+}
+
+
+class MonitoringNamespaceChart(cdk8s.Chart):
+    def __init__(self, scope: Construct, id_: str) -> None:
+        super().__init__(scope, id_, disable_resource_name_hashes=True)
+        self.monitoring_namespace = k8s.KubeNamespace(
+            self,
+            "Namespace",
+            metadata=k8s.ObjectMeta(
+                name=names.MONITORING_NAMESPACE, labels={**POD_SECURITY, names.PART_OF_LABEL: names.PART_OF}
+            ),
+        )

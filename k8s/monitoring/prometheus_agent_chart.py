@@ -1,0 +1,159 @@
+"""The Prometheus agent: discovers targets, scrapes them, and remote-writes to Amazon Managed Prometheus.
+
+A StatefulSet so the write-ahead log lives on a volume: samples not yet accepted by AMP survive a
+restart or a reschedule and are sent when the agent comes back.
+"""
+
+from __future__ import annotations
+
+import cdk8s
+from cdk8s_plus_35 import k8s
+from constructs import Construct
+
+from config.workloads import Resources
+from k8s import names
+from k8s.images import PROMETHEUS_IMAGE
+from k8s.pod_security import container_resources, quantity, restricted_container, restricted_pod
+
+NOBODY = 65534
+CONFIG_FILE = "prometheus.yml"
+CONFIG_MOUNT = "/etc/prometheus"
+WAL_MOUNT = "/prometheus"
+CONFIG_CHECKSUM_ANNOTATION = "checksum/config"
+
+
+class PrometheusAgentChart(cdk8s.Chart):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config_yaml: str,
+        config_checksum: str,
+        resources: Resources,
+        wal_volume_gib: int,
+    ) -> None:
+        super().__init__(scope, id_, namespace=names.MONITORING_NAMESPACE, disable_resource_name_hashes=True)
+        name = names.PROMETHEUS_AGENT
+        labels = names.labels(name)
+        metadata = k8s.ObjectMeta(name=name, labels=labels)
+        self.service_account = k8s.KubeServiceAccount(self, "ServiceAccount", metadata=metadata)
+        self.cluster_role = k8s.KubeClusterRole(
+            self,
+            "ClusterRole",
+            metadata=metadata,
+            rules=[
+                # Kubernetes service discovery.
+                k8s.PolicyRule(
+                    api_groups=[""],
+                    resources=["nodes", "services", "endpoints", "pods"],
+                    verbs=["get", "list", "watch"],
+                ),
+                k8s.PolicyRule(
+                    api_groups=["discovery.k8s.io"],
+                    resources=["endpointslices"],
+                    verbs=["get", "list", "watch"],
+                ),
+                # Scraping the kubelet (metrics and cAdvisor) and the API server.
+                k8s.PolicyRule(api_groups=[""], resources=["nodes/metrics"], verbs=["get"]),
+                k8s.PolicyRule(non_resource_ur_ls=["/metrics", "/metrics/cadvisor"], verbs=["get"]),
+            ],
+        )
+        self.cluster_role_binding = k8s.KubeClusterRoleBinding(
+            self,
+            "ClusterRoleBinding",
+            metadata=metadata,
+            role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=name),
+            subjects=[k8s.Subject(kind="ServiceAccount", name=name, namespace=names.MONITORING_NAMESPACE)],
+        )
+        self.config_map = k8s.KubeConfigMap(
+            self,
+            "Config",
+            metadata=k8s.ObjectMeta(name=f"{name}-config", labels=labels),
+            data={CONFIG_FILE: config_yaml},
+        )
+        self.service = k8s.KubeService(
+            self,
+            "Service",
+            metadata=metadata,
+            spec=k8s.ServiceSpec(
+                cluster_ip="None",
+                selector=names.selector(name),
+                ports=[k8s.ServicePort(name="web", port=names.PROMETHEUS_PORT, protocol="TCP")],
+            ),
+        )
+        self.stateful_set = k8s.KubeStatefulSet(
+            self,
+            "StatefulSet",
+            metadata=metadata,
+            spec=k8s.StatefulSetSpec(
+                service_name=name,
+                replicas=1,  # two agents would scrape and ship every target twice
+                selector=k8s.LabelSelector(match_labels=names.selector(name)),
+                template=k8s.PodTemplateSpec(
+                    # A changed config changes this annotation, which rolls the pod onto the new config.
+                    metadata=k8s.ObjectMeta(
+                        labels=labels, annotations={CONFIG_CHECKSUM_ANNOTATION: config_checksum}
+                    ),
+                    spec=self._pod_spec(resources),
+                ),
+                volume_claim_templates=[
+                    k8s.KubePersistentVolumeClaimProps(
+                        metadata=k8s.ObjectMeta(name="wal", labels=labels),
+                        spec=k8s.PersistentVolumeClaimSpec(
+                            access_modes=["ReadWriteOnce"],
+                            resources=k8s.VolumeResourceRequirements(
+                                requests={"storage": quantity(f"{wal_volume_gib}Gi")}
+                            ),
+                        ),
+                    )
+                ],
+            ),
+        )
+
+    @staticmethod
+    def _pod_spec(resources: Resources) -> k8s.PodSpec:
+        def probe(path: str, *, period: int, failures: int) -> k8s.Probe:
+            return k8s.Probe(
+                http_get=k8s.HttpGetAction(path=path, port=k8s.IntOrString.from_string("web")),
+                period_seconds=period,
+                timeout_seconds=5,
+                failure_threshold=failures,
+            )
+
+        return k8s.PodSpec(
+            service_account_name=names.PROMETHEUS_AGENT,
+            security_context=restricted_pod(user=NOBODY, fs_group=NOBODY),
+            # On SIGTERM the agent flushes what it can to AMP before exiting.
+            termination_grace_period_seconds=120,
+            containers=[
+                k8s.Container(
+                    name="prometheus",
+                    image=PROMETHEUS_IMAGE,
+                    args=[
+                        "--agent",
+                        f"--config.file={CONFIG_MOUNT}/{CONFIG_FILE}",
+                        f"--storage.agent.path={WAL_MOUNT}",
+                        f"--web.listen-address=:{names.PROMETHEUS_PORT}",
+                    ],
+                    ports=[
+                        k8s.ContainerPort(name="web", container_port=names.PROMETHEUS_PORT, protocol="TCP")
+                    ],
+                    resources=container_resources(resources),
+                    startup_probe=probe("/-/ready", period=5, failures=60),  # WAL replay after a restart
+                    readiness_probe=probe("/-/ready", period=10, failures=3),
+                    liveness_probe=probe("/-/healthy", period=15, failures=4),
+                    security_context=restricted_container(),
+                    volume_mounts=[
+                        k8s.VolumeMount(name="config", mount_path=CONFIG_MOUNT, read_only=True),
+                        k8s.VolumeMount(name="wal", mount_path=WAL_MOUNT),
+                    ],
+                )
+            ],
+            volumes=[
+                k8s.Volume(
+                    name="config",
+                    config_map=k8s.ConfigMapVolumeSource(name=f"{names.PROMETHEUS_AGENT}-config"),
+                )
+            ],
+        )

@@ -1,0 +1,54 @@
+"""An Amazon Managed Service for Prometheus workspace with logging, retention and optional own KMS key."""
+
+from __future__ import annotations
+
+from aws_cdk import Fn, RemovalPolicy
+from aws_cdk import aws_aps as aps
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+
+class PrometheusWorkspace(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        alias: str,
+        retention_days: int,
+        log_retention: logs.RetentionDays,
+        customer_managed_key: bool,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.key = (
+            kms.Key(self, "Key", description="Encrypts the Prometheus workspace", enable_key_rotation=True)
+            if customer_managed_key
+            else None
+        )
+        # Rule evaluation and alerting errors land here (the workspace logs nothing else).
+        self.log_group = logs.LogGroup(
+            self, "LogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.workspace = aps.CfnWorkspace(
+            self,
+            "Workspace",
+            alias=alias,
+            kms_key_arn=self.key.key_arn if self.key else None,
+            logging_configuration=aps.CfnWorkspace.LoggingConfigurationProperty(
+                log_group_arn=self.log_group.log_group_arn
+            ),
+            workspace_configuration=aps.CfnWorkspace.WorkspaceConfigurationProperty(
+                retention_period_in_days=retention_days
+            ),
+        )
+        # Metrics history is data: a stack deletion must not take it.
+        self.workspace.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.remote_write_url = Fn.join("", [self.workspace.attr_prometheus_endpoint, "api/v1/remote_write"])
+
+    def grant_remote_write(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Write samples, and nothing else, into this workspace only."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["aps:RemoteWrite"], resource_arns=[self.workspace.attr_arn]
+        )
