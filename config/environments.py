@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from config.monitoring import MonitoringConfig
 from config.platform import CapacityMode, ConfigError, PlatformConfig
 
 _COMMON_TAGS = {"project": "eks-observability-platform", "managed-by": "aws-cdk"}
@@ -31,6 +32,7 @@ PROD = PlatformConfig(
     node_min_size=3,
     node_max_size=9,
     log_retention_days=365,
+    monitoring=MonitoringConfig(customer_managed_key=True, metrics_retention_days=400),
     tags={**_COMMON_TAGS, "environment": "prod"},
 )
 

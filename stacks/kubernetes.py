@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import cast
 
 import cdk8s
+from aws_cdk import Stack
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
@@ -25,3 +28,10 @@ def apply_chart(
         manifest=chart.to_json(),
         overwrite=overwrite,
     )
+
+
+def content_checksum(scope: Construct, text: str) -> str:
+    """sha256 of `text` with its CDK tokens in CloudFormation form (`{"Ref": ...}`), not as `${Token[..]}`
+    placeholders whose numbering changes between synths: equal content gives an equal checksum."""
+    resolved = Stack.of(scope).resolve(text)
+    return hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()

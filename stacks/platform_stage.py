@@ -7,6 +7,7 @@ from constructs import Construct
 
 from config.platform import PlatformConfig
 from stacks.cluster_stack import ClusterStack
+from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
 from stacks.workloads_stack import WorkloadsStack
 
@@ -29,6 +30,13 @@ class PlatformStage(Stage):
             network=self.network.network,
             cluster_stack=self.cluster,
             description="Orders API and Postgres: charts, credentials, identity and backups",
+        )
+        self.monitoring = MonitoringStack(
+            self,
+            "Monitoring",
+            config=config,
+            cluster_stack=self.cluster,
+            description="Metrics pipeline: AMP workspace, agent identity, Prometheus agent and exporters",
         )
         for key, value in config.tags.items():
             Tags.of(self).add(key, value)

@@ -23,7 +23,7 @@ from config import CapacityMode, EndpointAccessMode, PlatformConfig, environment
 from stacks.platform_stage import PlatformStage
 
 KUBERNETES_RESOURCE = "Custom::AWSCDK-EKS-KubernetesResource"
-STACK_ROLES = ("Network", "Cluster", "Workloads")
+STACK_ROLES = ("Network", "Cluster", "Workloads", "Monitoring")
 
 
 def auto_mode_config() -> PlatformConfig:
@@ -95,7 +95,12 @@ def synthesize(config: PlatformConfig, outdir: Path) -> Synthesized:
     stage = build(app, config)
     app.synth()
     assembly = stage.synth()
-    stacks = {"Network": stage.network, "Cluster": stage.cluster, "Workloads": stage.workloads}
+    stacks = {
+        "Network": stage.network,
+        "Cluster": stage.cluster,
+        "Workloads": stage.workloads,
+        "Monitoring": stage.monitoring,
+    }
     templates = {role: assembly.get_stack_artifact(s.artifact_id).template for role, s in stacks.items()}
     return Synthesized(config=config, stage=stage, outdir=outdir, templates=templates)
 

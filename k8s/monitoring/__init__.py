@@ -1,0 +1,1 @@
+"""The metrics pipeline: what the Prometheus agent scrapes and keeps, and the charts that run it."""

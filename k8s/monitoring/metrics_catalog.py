@@ -1,0 +1,230 @@
+"""Which metrics leave the cluster: per scrape job, the series names our rules and dashboards use.
+
+The agent keeps exactly these names (a `metric_relabel_configs` keep rule per job, built by
+`keep_regex`) and drops everything else before it reaches the write-ahead log, so Amazon Managed
+Prometheus only bills for what something reads. Add a name here when a rule or dashboard starts using
+it; one-off additions come from configuration through `extra` (see `keep_names`).
+
+The lists follow the kubernetes-mixin essentials (node, workload, volume, API server dashboards and
+alerts), trimmed to what a small platform needs. Names are *series* names as they appear in the
+exposition: a histogram family is kept as its `_bucket`, `_count` and `_sum` series (see `histogram`).
+
+Synthetic series: for every target the scraper itself records `up`, `scrape_duration_seconds`,
+`scrape_samples_scraped`, `scrape_samples_post_metric_relabeling` and `scrape_series_added`. They are
+not scraped, so `metric_relabel_configs` never sees them: they always reach the remote store and need
+no entry here (they are listed in `SYNTHETIC_SERIES` for cost estimates and tests).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+
+from webapp.orders_api import slo_contract
+
+# The Prometheus data model's metric name syntax (legacy, which both Prometheus 2 and 3 accept).
+METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
+
+SYNTHETIC_SERIES = (
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+)
+
+
+def histogram(family: str) -> tuple[str, ...]:
+    """The three series names of a classic histogram family."""
+    return tuple(family + suffix for suffix in HISTOGRAM_SUFFIXES)
+
+
+# --- the web app (orders API): every series it exposes, from its SLO contract --------------------------
+# The SLO recording rules read http_requests_total and the http_request_duration_seconds histogram; the
+# service dashboard reads the database and pool series. The app exposes nothing else.
+WEBAPP = slo_contract.EXPOSED_SERIES_NAMES
+
+# --- postgres-exporter (sidecar of the Postgres pod) --------------------------------------------------
+# Availability, connections against the limit, size, transaction and lock activity. No replication
+# series: the database is a single instance.
+POSTGRES_EXPORTER = (
+    "pg_up",
+    "pg_settings_max_connections",
+    "pg_stat_activity_count",  # connections by database and state
+    "pg_stat_activity_max_tx_duration",  # the oldest open transaction, by database and state
+    "pg_stat_database_numbackends",
+    "pg_stat_database_xact_commit",
+    "pg_stat_database_xact_rollback",
+    "pg_stat_database_deadlocks",
+    "pg_stat_database_blks_hit",  # with blks_read: the cache hit ratio
+    "pg_stat_database_blks_read",
+    "pg_database_size_bytes",
+    "pg_locks_count",  # by database and lock mode
+)
+
+# --- node-exporter ------------------------------------------------------------------------------------
+NODE_EXPORTER = (
+    # CPU and load
+    "node_cpu_seconds_total",
+    "node_load1",
+    "node_load5",
+    "node_load15",
+    # memory (MemAvailable is what the mixin's "memory utilisation" uses)
+    "node_memory_MemTotal_bytes",
+    "node_memory_MemAvailable_bytes",
+    "node_memory_MemFree_bytes",
+    "node_memory_Buffers_bytes",
+    "node_memory_Cached_bytes",
+    "node_vmstat_pgmajfault",
+    # filesystems: space and inodes (NodeFilesystemSpaceFillingUp / FilesFillingUp)
+    "node_filesystem_avail_bytes",
+    "node_filesystem_size_bytes",
+    "node_filesystem_files",
+    "node_filesystem_files_free",
+    "node_filesystem_readonly",
+    # disks
+    "node_disk_io_time_seconds_total",
+    "node_disk_io_time_weighted_seconds_total",
+    "node_disk_read_bytes_total",
+    "node_disk_written_bytes_total",
+    # network (the chart already ignores per-pod veth/eni devices)
+    "node_network_receive_bytes_total",
+    "node_network_transmit_bytes_total",
+    "node_network_receive_errs_total",
+    "node_network_transmit_errs_total",
+    "node_network_receive_drop_total",
+    "node_network_transmit_drop_total",
+    # limits and clock (NodeHighNumberConntrackEntriesUsed, NodeFileDescriptorLimit, NodeClockSkewDetected)
+    "node_nf_conntrack_entries",
+    "node_nf_conntrack_entries_limit",
+    "node_filefd_allocated",
+    "node_filefd_maximum",
+    "node_timex_offset_seconds",
+    "node_timex_sync_status",
+    "node_uname_info",  # joins instance to nodename in dashboards
+)
+
+# --- kube-state-metrics (object state) ---------------------------------------------------------------
+KUBE_STATE_METRICS = (
+    # pods and containers: phase, readiness, restarts, crash loops, requests and limits
+    "kube_pod_info",
+    "kube_pod_owner",
+    "kube_pod_status_phase",
+    "kube_pod_status_ready",
+    "kube_pod_container_status_restarts_total",
+    "kube_pod_container_status_waiting_reason",
+    "kube_pod_container_resource_requests",
+    "kube_pod_container_resource_limits",
+    "kube_replicaset_owner",  # pod -> replicaset -> deployment, for per-workload views
+    # deployments (KubeDeploymentReplicasMismatch, KubeDeploymentRolloutStuck)
+    "kube_deployment_spec_replicas",
+    "kube_deployment_status_replicas_available",
+    "kube_deployment_status_replicas_updated",
+    "kube_deployment_metadata_generation",
+    "kube_deployment_status_observed_generation",
+    # statefulsets (Postgres, the agent)
+    "kube_statefulset_replicas",
+    "kube_statefulset_status_replicas_ready",
+    "kube_statefulset_status_replicas_updated",
+    "kube_statefulset_status_current_revision",
+    "kube_statefulset_status_update_revision",
+    "kube_statefulset_metadata_generation",
+    "kube_statefulset_status_observed_generation",
+    # daemonsets (node-exporter)
+    "kube_daemonset_status_desired_number_scheduled",
+    "kube_daemonset_status_number_available",
+    "kube_daemonset_status_number_misscheduled",
+    "kube_daemonset_status_updated_number_scheduled",
+    # autoscaler of the web app (KubeHpaMaxedOut)
+    "kube_horizontalpodautoscaler_spec_min_replicas",
+    "kube_horizontalpodautoscaler_spec_max_replicas",
+    "kube_horizontalpodautoscaler_status_current_replicas",
+    "kube_horizontalpodautoscaler_status_desired_replicas",
+    # nodes
+    "kube_node_info",
+    "kube_node_status_condition",
+    "kube_node_status_allocatable",
+    "kube_node_status_capacity",
+    "kube_node_spec_unschedulable",
+    # volumes
+    "kube_persistentvolumeclaim_info",
+    "kube_persistentvolumeclaim_status_phase",
+    "kube_persistentvolumeclaim_resource_requests_storage_bytes",
+)
+
+# --- cAdvisor (the kubelet's /metrics/cadvisor): per-container resource usage ------------------------
+CADVISOR = (
+    "container_cpu_usage_seconds_total",
+    "container_cpu_cfs_periods_total",  # with throttled_periods: CPUThrottlingHigh
+    "container_cpu_cfs_throttled_periods_total",
+    "container_memory_working_set_bytes",  # what the OOM killer and the HPA look at
+    "container_memory_rss",
+    "container_memory_cache",
+    "container_oom_events_total",
+    "container_network_receive_bytes_total",
+    "container_network_transmit_bytes_total",
+    "container_network_receive_packets_dropped_total",
+    "container_network_transmit_packets_dropped_total",
+)
+
+# --- kubelet (/metrics): volume usage, health, pod lifecycle latency ---------------------------------
+KUBELET = (
+    "kubelet_volume_stats_capacity_bytes",  # KubePersistentVolumeFillingUp
+    "kubelet_volume_stats_available_bytes",
+    "kubelet_volume_stats_used_bytes",
+    "kubelet_volume_stats_inodes",
+    "kubelet_volume_stats_inodes_free",
+    "kubelet_volume_stats_inodes_used",
+    "kubelet_node_name",
+    "kubelet_running_pods",  # KubeletTooManyPods
+    "kubelet_running_containers",
+    *histogram("kubelet_pleg_relist_duration_seconds"),  # KubeletPlegDurationHigh
+)
+
+# --- API server: request rate, errors (by code) and latency -------------------------------------------
+APISERVER = (
+    "apiserver_request_total",  # rate and errors (code=~"5..")
+    # Latency without webhooks and long-running requests: what the mixin's API server SLOs use (the
+    # older apiserver_request_duration_seconds has many more series for the same purpose).
+    *histogram("apiserver_request_sli_duration_seconds"),
+    "apiserver_current_inflight_requests",
+)
+
+# Per scrape job (see scrape_config.JOBS): the names its keep rule lets through. The generic `pods` and
+# `service-endpoints` jobs scrape our workloads that opt in with annotations: the web app and the
+# Postgres exporter.
+WORKLOADS = WEBAPP + POSTGRES_EXPORTER
+KEEP: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "apiserver": APISERVER,
+        "kubelet": KUBELET,
+        "cadvisor": CADVISOR,
+        "node-exporter": NODE_EXPORTER,
+        "kube-state-metrics": KUBE_STATE_METRICS,
+        "pods": WORKLOADS,
+        "service-endpoints": WORKLOADS,
+    }
+)
+
+
+def validate_names(names: Iterable[str]) -> None:
+    """Raise ValueError listing every string that is not a valid metric name."""
+    bad = sorted({name for name in names if not METRIC_NAME.match(name)})
+    if bad:
+        raise ValueError(f"invalid metric names: {', '.join(map(repr, bad))}")
+
+
+def keep_names(job: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The sorted, de-duplicated names `job` keeps: its catalog entry plus `extra` (e.g. from config)."""
+    if job not in KEEP:
+        raise KeyError(f"no metrics catalog entry for job {job!r} (known: {', '.join(sorted(KEEP))})")
+    validate_names(extra)
+    return tuple(sorted(set(KEEP[job]) | set(extra)))
+
+
+def keep_regex(job: str, extra: Sequence[str] = ()) -> str:
+    """The regex of the job's keep rule. Prometheus anchors relabel regexes (`^(?:...)$`), and metric
+    names contain no regex metacharacters, so a plain alternation matches exactly these names."""
+    return "|".join(keep_names(job, extra))

@@ -1,0 +1,99 @@
+"""The metrics pipeline: AMP workspace, the agent's identity, and the agents running in the cluster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cdk8s
+from aws_cdk import Stack
+from constructs import Construct
+
+from config.platform import PlatformConfig
+from k8s import names
+from k8s.monitoring import scrape_config
+from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
+from k8s.monitoring.monitoring_namespace_chart import MonitoringNamespaceChart
+from k8s.monitoring.node_exporter_chart import NodeExporterChart
+from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
+from stacks.cluster_stack import ClusterStack
+from stacks.constructs.prometheus_workspace import PrometheusWorkspace
+from stacks.constructs.workload_identity import WorkloadIdentity
+from stacks.kubernetes import apply_chart, content_checksum
+from stacks.log_retention import retention_days
+
+
+class MonitoringStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: PlatformConfig,
+        cluster_stack: ClusterStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        monitoring = config.monitoring
+        cluster = cluster_stack.platform_cluster.cluster
+        self.prometheus = PrometheusWorkspace(
+            self,
+            "Prometheus",
+            alias=monitoring.workspace_alias or f"{config.name}-eks-observability",
+            retention_days=monitoring.metrics_retention_days,
+            log_retention=retention_days(config.log_retention_days),
+            customer_managed_key=monitoring.customer_managed_key,
+        )
+        self.agent_identity = WorkloadIdentity(
+            self,
+            "AgentIdentity",
+            cluster=cluster,
+            namespace=names.MONITORING_NAMESPACE,
+            service_accounts=[names.PROMETHEUS_AGENT],
+        )
+        self.prometheus.grant_remote_write(self.agent_identity.role)
+        self.agent_config = scrape_config.agent_config(
+            cluster_name=cluster.cluster_name,
+            environment=config.name,
+            region=config.region,
+            remote_write_url=self.prometheus.remote_write_url,
+            scrape_interval_seconds=monitoring.scrape_interval_seconds,
+            extra_metrics=monitoring.extra_metrics,
+        )
+
+        self.agent_config_yaml = scrape_config.render(self.agent_config)
+        self.agent_config_checksum = content_checksum(self, self.agent_config_yaml)
+
+        charts = cdk8s.App()
+        self.namespace = apply_chart(
+            self,
+            "MonitoringNamespace",
+            cluster=cluster,
+            chart=MonitoringNamespaceChart(charts, "monitoring-namespace"),
+        )
+        self.node_exporter = apply_chart(
+            self, "NodeExporter", cluster=cluster, chart=NodeExporterChart(charts, "node-exporter")
+        )
+        self.kube_state_metrics = apply_chart(
+            self,
+            "KubeStateMetrics",
+            cluster=cluster,
+            chart=KubeStateMetricsChart(charts, "kube-state-metrics"),
+        )
+        self.agent = apply_chart(
+            self,
+            "PrometheusAgent",
+            cluster=cluster,
+            chart=PrometheusAgentChart(
+                charts,
+                "prometheus-agent",
+                config_yaml=self.agent_config_yaml,
+                config_checksum=self.agent_config_checksum,
+                resources=monitoring.agent_resources,
+                wal_volume_gib=monitoring.agent_wal_volume_gib,
+            ),
+        )
+        for manifest in (self.node_exporter, self.kube_state_metrics, self.agent):
+            manifest.node.add_dependency(self.namespace)
+        # The agent's first remote write must find its identity in place.
+        for association in self.agent_identity.associations:
+            self.agent.node.add_dependency(association)

@@ -1,0 +1,167 @@
+"""The metrics pipeline as synthesized: AMP workspace, the agent's identity, and the in-cluster agents."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from k8s import names
+from k8s.monitoring import scrape_config
+from k8s.monitoring.kube_state_metrics_chart import RESOURCES_BY_GROUP
+from k8s.monitoring.prometheus_agent_chart import CONFIG_CHECKSUM_ANNOTATION
+from tests.unit.conftest import Synthesized, render_tokens
+
+
+def _single(synth: Synthesized, resource_type: str) -> dict:
+    resources = synth.template("Monitoring").find_resources(resource_type)
+    assert len(resources) == 1, f"expected one {resource_type}, found {len(resources)}"
+    return dict(next(iter(resources.values())))
+
+
+def test_workspace_keeps_metrics_for_the_configured_days_and_logs(dev):
+    workspace = _single(dev, "AWS::APS::Workspace")
+    properties = workspace["Properties"]
+    assert properties["Alias"] == "dev-eks-observability"
+    assert properties["WorkspaceConfiguration"] == {
+        "RetentionPeriodInDays": dev.config.monitoring.metrics_retention_days
+    }
+    log_group_id = properties["LoggingConfiguration"]["LogGroupArn"]["Fn::GetAtt"][0]
+    log_group = dev.template("Monitoring").to_json()["Resources"][log_group_id]
+    assert log_group["Properties"]["RetentionInDays"] == dev.config.log_retention_days
+    assert workspace["DeletionPolicy"] == "Retain"
+    assert "KmsKeyArn" not in properties
+
+
+def test_prod_workspace_is_encrypted_with_its_own_key(prod):
+    properties = _single(prod, "AWS::APS::Workspace")["Properties"]
+    key_id = properties["KmsKeyArn"]["Fn::GetAtt"][0]
+    key = prod.template("Monitoring").to_json()["Resources"][key_id]
+    assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_agent_may_only_remote_write_to_its_workspace(dev):
+    template = dev.template("Monitoring")
+    association = _single(dev, "AWS::EKS::PodIdentityAssociation")["Properties"]
+    assert (association["Namespace"], association["ServiceAccount"]) == (
+        names.MONITORING_NAMESPACE,
+        names.PROMETHEUS_AGENT,
+    )
+    role_id = association["RoleArn"]["Fn::GetAtt"][0]
+    (policy,) = template.find_resources("AWS::IAM::Policy").values()
+    assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    workspace_id = next(iter(template.find_resources("AWS::APS::Workspace")))
+    assert statement == {
+        "Action": "aps:RemoteWrite",
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [workspace_id, "Arn"]},
+    }
+
+
+def test_agent_runs_in_agent_mode_with_its_wal_on_a_volume(dev):
+    stateful_set = dev.kubernetes_object("StatefulSet", names.PROMETHEUS_AGENT)["spec"]
+    assert stateful_set["replicas"] == 1
+    (container,) = stateful_set["template"]["spec"]["containers"]
+    assert "--agent" in container["args"]
+    wal_path = next(a.split("=", 1)[1] for a in container["args"] if a.startswith("--storage.agent.path="))
+    assert {"name": "wal", "mountPath": wal_path} in container["volumeMounts"]
+    (claim,) = stateful_set["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "wal"
+    assert (
+        claim["spec"]["resources"]["requests"]["storage"] == f"{dev.config.monitoring.agent_wal_volume_gib}Gi"
+    )
+    assert container["readinessProbe"]["httpGet"]["path"] == "/-/ready"
+    resources = dev.config.monitoring.agent_resources
+    assert container["resources"] == {
+        "requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
+        "limits": {"memory": resources.memory_limit},
+    }
+    assert container["image"].startswith("quay.io/prometheus/prometheus:v3.")
+
+
+def test_agent_config_map_holds_the_generated_config_and_its_checksum_rolls_the_pod(dev):
+    stack = dev.stage.monitoring
+    config_map = dev.kubernetes_object("ConfigMap", f"{names.PROMETHEUS_AGENT}-config")
+    rendered = scrape_config.render(stack.agent_config)
+    # Tokens (cluster name, workspace URL) are resolved by CloudFormation: each may stand for any text.
+    pattern = ".*?".join(re.escape(part) for part in re.split(r"\$\{Token\[[^\]]+\]\}", rendered))
+    assert re.fullmatch(pattern, config_map["data"]["prometheus.yml"], flags=re.DOTALL)
+    annotations = dev.kubernetes_object("StatefulSet", names.PROMETHEUS_AGENT)["spec"]["template"][
+        "metadata"
+    ]["annotations"]
+    assert annotations[CONFIG_CHECKSUM_ANNOTATION] == stack.agent_config_checksum
+
+
+def test_a_different_config_gives_a_different_checksum(synthesized):
+    """dev and auto differ only in their `environment` external label: the pod must roll."""
+    checksums = {
+        name: synthesized[name].kubernetes_object("StatefulSet", names.PROMETHEUS_AGENT)["spec"]["template"][
+            "metadata"
+        ]["annotations"][CONFIG_CHECKSUM_ANNOTATION]
+        for name in ("dev", "auto")
+    }
+    assert checksums["dev"] != checksums["auto"]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", value) for value in checksums.values())
+
+
+def test_agent_rbac_is_read_only_discovery_and_metrics(dev):
+    rules = dev.kubernetes_object("ClusterRole", names.PROMETHEUS_AGENT)["rules"]
+    verbs = {verb for rule in rules for verb in rule["verbs"]}
+    assert verbs <= {"get", "list", "watch"}
+    resources = {r for rule in rules for r in rule.get("resources", [])}
+    assert "secrets" not in resources
+    assert "nodes/metrics" in resources
+    assert {u for rule in rules for u in rule.get("nonResourceURLs", [])} == {"/metrics", "/metrics/cadvisor"}
+
+
+def test_node_exporter_runs_on_every_node_with_read_only_host_mounts(dev):
+    daemon_set = dev.kubernetes_object("DaemonSet", names.NODE_EXPORTER)["spec"]["template"]
+    spec = daemon_set["spec"]
+    assert spec["tolerations"] == [{"operator": "Exists"}]
+    assert spec["hostNetwork"] is True
+    assert spec["hostPID"] is True
+    (container,) = spec["containers"]
+    assert all(mount["readOnly"] for mount in container["volumeMounts"])
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert any(arg.startswith("--collector.filesystem.mount-points-exclude=") for arg in container["args"])
+    # Scraped once, by the dedicated per-pod job: never opted in to the generic pod job.
+    assert "annotations" not in daemon_set["metadata"]
+    assert container["ports"] == [
+        {"name": "metrics", "containerPort": names.NODE_EXPORTER_PORT, "protocol": "TCP"}
+    ]
+
+
+def test_monitoring_namespace_admits_node_exporter_and_reports_the_rest(dev):
+    labels = dev.kubernetes_object("Namespace", names.MONITORING_NAMESPACE)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+
+
+def test_kube_state_metrics_reads_only_what_it_reports(dev):
+    deployment = dev.kubernetes_object("Deployment", names.KUBE_STATE_METRICS)["spec"]
+    assert deployment["replicas"] == 1
+    (container,) = deployment["template"]["spec"]["containers"]
+    args = dict(a.removeprefix("--").split("=", 1) for a in container["args"])
+    assert args["metric-labels-allowlist"].count(names.NAME_LABEL) == 4
+    listed = set(args["resources"].split(","))
+    rules = dev.kubernetes_object("ClusterRole", names.KUBE_STATE_METRICS)["rules"]
+    granted = {r for rule in rules for r in rule["resources"]}
+    assert listed == granted == {r for group in RESOURCES_BY_GROUP.values() for r in group}
+    assert "secrets" not in granted
+    assert {verb for rule in rules for verb in rule["verbs"]} == {"list", "watch"}
+
+
+@pytest.mark.parametrize("variant", ["dev", "auto"])
+def test_monitoring_manifests_wait_for_their_namespace(synthesized, variant):
+    resources = synthesized[variant].template("Monitoring").to_json()["Resources"]
+    kinds = {
+        logical_id: {o["kind"] for o in json.loads(render_tokens(r["Properties"]["Manifest"]))}
+        for logical_id, r in resources.items()
+        if r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"
+    }
+    (namespace_id,) = [logical_id for logical_id, k in kinds.items() if k == {"Namespace"}]
+    assert len(kinds) == 4
+    for logical_id in set(kinds) - {namespace_id}:
+        assert namespace_id in resources[logical_id]["DependsOn"]
