@@ -57,7 +57,7 @@ snapshot-update: deps ## Rewrite the syrupy snapshots after an intended change
 lint: deps ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
-	$(VENV)/bin/mypy app.py config stacks k8s scripts tests/__init__.py tests/unit
+	$(VENV)/bin/mypy app.py config stacks k8s scripts tests/__init__.py tests/unit tests/metrics
 	$(VENV)/bin/mypy webapp tests/webapp  # the app's own import root: `orders_api`, not `webapp.orders_api`
 
 .PHONY: format
@@ -69,6 +69,10 @@ format: deps ## Apply ruff's fixes and formatting
 bench: deps system-deps ## Benchmarks: synth wall time, web app throughput and latency
 	$(PY) scripts/bench_synth.py --runs 3
 	$(PY) webapp/bench/load.py
+
+.PHONY: cost
+cost: deps system-deps ## Active series per target kind and monthly AMP ingestion cost (local pipeline run)
+	$(PY) scripts/cost.py
 
 .PHONY: clean
 clean: ## Remove build output (cdk.out, caches); `make distclean` also removes the venv and node_modules

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the tests run for real, when they are missing:
 #   postgresql  - the web app's tests run against a real Postgres on 127.0.0.1
+#   prometheus, prometheus-node-exporter, prometheus-postgres-exporter
+#               - the metrics tests run the generated agent config in a real Prometheus (agent and
+#                 remote-write receiver) against real exporters; promtool comes with prometheus
 set -euo pipefail
 
-packages=(postgresql)
+packages=(postgresql prometheus prometheus-node-exporter prometheus-postgres-exporter)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -49,6 +49,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from k8s import names
@@ -85,8 +86,9 @@ SCRAPE_ANNOTATIONS = (
     "prometheus.io/scheme",
 )
 
+# A scrape slower than this is a problem to see (`up` == 0), not to wait for. Intervals under 11 s get
+# a timeout one second below the interval.
 MAX_TIMEOUT_SECONDS = 10
-# A scrape slower than this is a problem to see (up == 0), not to wait for; shorter intervals leave a second.
 
 
 @dataclass(frozen=True)
@@ -101,25 +103,27 @@ class Limits:
     label_value_length_limit: int = 512
 
 
-LIMITS: Mapping[str, Limits] = {
-    # Two API server endpoints on EKS; the kept latency histogram is verb x resource x scope x 22 buckets:
-    # a few thousand series per endpoint, growing with the number of resource types (CRDs).
-    APISERVER: Limits(sample_limit=30_000),
-    # Volume stats (6 per mounted PVC) and a handful of node gauges and one small histogram.
-    KUBELET: Limits(sample_limit=5_000),
-    # ~11 kept series per container plus pod-level cgroups; up to ~110 pods on the largest node types.
-    # Values are long here: `id` is a cgroup path and `image` a registry path with a digest.
-    CADVISOR: Limits(sample_limit=25_000, label_value_length_limit=1024),
-    # CPUs x 8 modes dominates (a 96-vCPU node: 768 series), then filesystems and network devices.
-    NODE_EXPORTER: Limits(sample_limit=5_000),
-    # Grows with the number of objects in the cluster (~10-20 series per pod): room for ~2,000 pods.
-    # Values are long here too (image names, owner names).
-    KUBE_STATE_METRICS: Limits(sample_limit=50_000, label_value_length_limit=1024),
-    # Per application pod: the web app's histograms (routes x methods x 12 buckets) or the exporter's
-    # per-database series. An app that starts minting labels per user or id fails loudly at 5,000.
-    PODS: Limits(sample_limit=5_000),
-    SERVICE_ENDPOINTS: Limits(sample_limit=5_000),
-}
+LIMITS: Mapping[str, Limits] = MappingProxyType(
+    {
+        # Two API server endpoints on EKS; the kept latency histogram is verb x resource x scope x 22 buckets:
+        # a few thousand series per endpoint, growing with the number of resource types (CRDs).
+        APISERVER: Limits(sample_limit=30_000),
+        # Volume stats (6 per mounted PVC) and a handful of node gauges and one small histogram.
+        KUBELET: Limits(sample_limit=5_000),
+        # ~11 kept series per container plus pod-level cgroups; up to ~110 pods on the largest node types.
+        # Values are long here: `id` is a cgroup path and `image` a registry path with a digest.
+        CADVISOR: Limits(sample_limit=25_000, label_value_length_limit=1024),
+        # CPUs x 8 modes dominates (a 96-vCPU node: 768 series), then filesystems and network devices.
+        NODE_EXPORTER: Limits(sample_limit=5_000),
+        # Grows with the number of objects in the cluster (~10-20 series per pod): room for ~2,000 pods.
+        # Values are long here too (image names, owner names).
+        KUBE_STATE_METRICS: Limits(sample_limit=50_000, label_value_length_limit=1024),
+        # Per application pod: the web app's histograms (routes x methods x 12 buckets) or the exporter's
+        # per-database series. An app that starts minting labels per user or id fails loudly at 5,000.
+        PODS: Limits(sample_limit=5_000),
+        SERVICE_ENDPOINTS: Limits(sample_limit=5_000),
+    }
+)
 
 
 def _meta(name: str) -> str:

@@ -1,0 +1,448 @@
+"""The metrics pipeline as real local processes on 127.0.0.1, for the tests and `scripts/cost.py`.
+
+    node-exporter ────────────────────┐
+    postgres-exporter ── Postgres     ├──▶ Prometheus agent ──remote write──▶ Prometheus receiver
+    orders API ───────── Postgres ────┘     (generated config)                (stands in for AMP)
+
+The agent runs the GENERATED configuration with three explicit substitutions (`local_variant`, each
+tested): Kubernetes discovery becomes file discovery (`with_file_sd`), the service-account token and CA
+files become local stand-ins (`with_local_credentials`), and remote write goes to the local receiver
+without SigV4 (`for_local_receiver`). Relabeling, keep rules and limits run as generated. The target
+files hold what Kubernetes discovery would give for pods built from the synthesized charts (`sd`,
+`manifests`), pointed at the local processes (`sd.localize`).
+
+Every process listens on 127.0.0.1 on a free port, is started here and stopped here, by its own PID.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from k8s import names
+from k8s.monitoring import scrape_config
+from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
+from tests.metrics import manifests, sd
+from tests.webapp.pg_server import LocalPostgres, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+PROMETHEUS = os.environ.get("PROMETHEUS_BIN", "/usr/bin/prometheus")
+PROMTOOL = os.environ.get("PROMTOOL_BIN", "/usr/bin/promtool")
+NODE_EXPORTER = os.environ.get("NODE_EXPORTER_BIN", "/usr/bin/prometheus-node-exporter")
+POSTGRES_EXPORTER = os.environ.get("POSTGRES_EXPORTER_BIN", "/usr/bin/prometheus-postgres-exporter")
+HOST = "127.0.0.1"
+APP_ROLE = "orders_app"
+APP_PASSWORD = "metrics-" + "test-pw-3x4mple"
+APP_DATABASE = names.POSTGRES_DATABASE
+
+
+def wait_until(predicate: Callable[[], bool], attempts: int = 300, interval: float = 0.1) -> bool:
+    """Bounded polling: True as soon as predicate() holds, False after all attempts."""
+    for _ in range(attempts):
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+# --- config variants ---------------------------------------------------------------------------------
+def for_local_receiver(config: Mapping[str, Any], url: str) -> dict[str, Any]:
+    """The config shipping to a plain Prometheus receiver: same queue settings, no SigV4 (AMP's
+    authentication, which needs AWS credentials), `url` instead of the workspace's."""
+    result = copy.deepcopy(dict(config))
+    for remote in result["remote_write"]:
+        remote.pop("sigv4", None)
+        remote["url"] = url
+    return result
+
+
+# A throwaway self-signed certificate (its key was discarded at creation): Prometheus only parses it as
+# the CA bundle of jobs whose targets never answer locally.
+LOCAL_CA = """\
+-----BEGIN CERTIFICATE-----
+MIIBoTCCAUegAwIBAgIUe5GmuSVq9UTtxFEnCzKl9y7LWZAwCgYIKoZIzj0EAwIw
+JTEjMCEGA1UEAwwabWV0cmljcy10ZXN0cy10aHJvd2F3YXktY2EwIBcNMjYxMTI4
+MDkwMDA2WhgPMjEyNjExMDQwOTAwMDZaMCUxIzAhBgNVBAMMGm1ldHJpY3MtdGVz
+dHMtdGhyb3dhd2F5LWNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEk5bZn1QX
+qyUSKdmgPgHzLfRFCGszdLqKXBnComS2q8l0Isi4ecfOq8yLXLFtvL/K1wSDGPKU
+itoCyKcyo/54kKNTMFEwHQYDVR0OBBYEFLKIquvtmTnwUFaOFKaiPaPbdErHMB8G
+A1UdIwQYMBaAFLKIquvtmTnwUFaOFKaiPaPbdErHMA8GA1UdEwEB/wQFMAMBAf8w
+CgYIKoZIzj0EAwIDSAAwRQIgHqYnKwwizUIRV+FLMBuAhKi/p8rTCVynUvoSWfv3
+wEQCIQC8+8s0MT4Yu4jWn/MPGc3dmBbPTVUKpuseSfQsT1XJLQ==
+-----END CERTIFICATE-----
+"""
+
+
+def with_local_credentials(config: Mapping[str, Any], directory: Path) -> dict[str, Any]:
+    """The config with the in-cluster service-account files (token, CA bundle) replaced by local
+    stand-ins under `directory`. Prometheus reads the CA bundle when it creates a scrape pool: without
+    the file, the job is not created at all (in the cluster the files are mounted into the pod)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    token, ca = directory / "token", directory / "ca.crt"
+    token.write_text("local-test-token\n")
+    ca.write_text(LOCAL_CA)
+    paths = {scrape_config.TOKEN_FILE: str(token), scrape_config.CA_FILE: str(ca)}
+    result = copy.deepcopy(dict(config))
+    for job in result["scrape_configs"]:
+        if "authorization" in job:
+            job["authorization"]["credentials_file"] = paths[job["authorization"]["credentials_file"]]
+        if "ca_file" in job.get("tls_config", {}):
+            job["tls_config"]["ca_file"] = paths[job["tls_config"]["ca_file"]]
+    return result
+
+
+def without_keep_lists(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config with no metric_relabel_configs: every scraped series is kept (cost comparison)."""
+    result = copy.deepcopy(dict(config))
+    for job in result["scrape_configs"]:
+        job.pop("metric_relabel_configs", None)
+        job.pop("sample_limit", None)  # sized for the kept set, it would fail the unfiltered scrapes
+    return result
+
+
+def with_cluster_label(config: Mapping[str, Any], cluster: str) -> dict[str, Any]:
+    result = copy.deepcopy(dict(config))
+    result["global"]["external_labels"]["cluster"] = cluster
+    return result
+
+
+def local_variant(config: Mapping[str, Any], sd_dir: Path, receiver_url: str) -> dict[str, Any]:
+    """The generated config as the local agent runs it: file discovery from `sd_dir`, local
+    service-account stand-ins, the local receiver instead of AMP. Relabeling, keep rules and limits
+    are untouched."""
+    with_files = with_local_credentials(scrape_config.with_file_sd(config, str(sd_dir)), sd_dir.parent / "sa")
+    return for_local_receiver(with_files, receiver_url)
+
+
+# --- processes -----------------------------------------------------------------------------------------
+class Process:
+    """A child process with its output in a log file; stopped by PID (SIGTERM, then SIGKILL)."""
+
+    def __init__(
+        self, name: str, argv: list[str], log_path: Path, env: Mapping[str, str] | None = None
+    ) -> None:
+        self.name, self.argv, self.log_path = name, argv, log_path
+        self.env = dict(env) if env is not None else None
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if self.running:
+            raise RuntimeError(f"{self.name} is already running")
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env
+            )
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, f"{self.name} was never started"
+        return self.proc.pid
+
+    def stop(self, timeout: float = 90) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def rss_kib(self) -> int:
+        """Resident memory now (VmRSS from /proc/<pid>/status)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError(f"no VmRSS for {self.name}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_ready(self, check: Callable[[], bool], attempts: int = 300) -> None:
+        if not wait_until(lambda: check() or not self.running, attempts=attempts):
+            raise RuntimeError(f"{self.name} not ready; log:\n{self.log()[-3000:]}")
+        if not self.running:
+            raise RuntimeError(
+                f"{self.name} exited ({self.proc and self.proc.returncode}); log:\n{self.log()[-3000:]}"
+            )
+
+
+class Prometheus(Process):
+    """`prometheus` as the agent (`--enable-feature=agent`) or as the remote-write receiver."""
+
+    def __init__(self, name: str, argv: list[str], log_path: Path, port: int) -> None:
+        super().__init__(name, argv, log_path)
+        self.port = port
+        self.url = f"http://{HOST}:{port}"
+
+    @classmethod
+    def receiver(cls, workdir: Path, port: int | None = None) -> Prometheus:
+        """A plain Prometheus with an empty config that accepts remote writes and answers queries."""
+        workdir.mkdir(parents=True, exist_ok=True)
+        config = workdir / "receiver.yml"
+        config.write_text("{}\n")
+        port = port or free_port()
+        argv = [
+            PROMETHEUS,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={workdir / 'tsdb'}",
+            f"--web.listen-address={HOST}:{port}",
+            "--web.enable-remote-write-receiver",
+            "--storage.tsdb.retention.time=1d",
+        ]
+        return cls("receiver", argv, workdir / "receiver.log", port)
+
+    @classmethod
+    def agent(
+        cls, workdir: Path, config_text: str, port: int | None = None, name: str = "agent"
+    ) -> Prometheus:
+        workdir.mkdir(parents=True, exist_ok=True)
+        config = workdir / "agent.yml"
+        config.write_text(config_text)
+        port = port or free_port()
+        argv = [
+            PROMETHEUS,
+            "--enable-feature=agent",  # Prometheus 3: `--agent`
+            f"--config.file={config}",
+            f"--storage.agent.path={workdir / 'wal'}",
+            f"--web.listen-address={HOST}:{port}",
+        ]
+        return cls(name, argv, workdir / "agent.log", port)
+
+    def start_ready(self) -> None:
+        self.start()
+        self.wait_ready(lambda: http_ok(f"{self.url}/-/ready"))
+
+    @property
+    def remote_write_url(self) -> str:
+        return f"{self.url}/api/v1/write"
+
+    def _get(self, path: str, params: Mapping[str, str | float] | None = None) -> Any:
+        response = httpx.get(f"{self.url}{path}", params=params, timeout=10)
+        body = response.json()
+        if body.get("status") != "success":
+            raise RuntimeError(f"{path} {params}: {body}")
+        return body["data"]
+
+    def query(self, promql: str, at: float | None = None) -> list[dict[str, Any]]:
+        params: dict[str, str | float] = {"query": promql}
+        if at is not None:
+            params["time"] = at
+        result: list[dict[str, Any]] = self._get("/api/v1/query", params)["result"]
+        return result
+
+    def series(self, match: str, start: float | None = None) -> list[dict[str, str]]:
+        params: dict[str, str | float] = {"match[]": match}
+        if start is not None:
+            params["start"] = start
+        result: list[dict[str, str]] = self._get("/api/v1/series", params)
+        return result
+
+    def metric_names(self) -> list[str]:
+        result: list[str] = self._get("/api/v1/label/__name__/values")
+        return result
+
+    def targets(self) -> dict[str, list[dict[str, Any]]]:
+        """The agent's targets: `activeTargets` and `droppedTargets` (served in agent mode too)."""
+        result: dict[str, list[dict[str, Any]]] = self._get("/api/v1/targets")
+        return result
+
+    def own_metric(self, name: str) -> float:
+        """Sum of one of Prometheus's own counters/gauges from its /metrics page."""
+        total, found = 0.0, False
+        for line in httpx.get(f"{self.url}/metrics", timeout=10).text.splitlines():
+            if line.startswith(name) and line[len(name) : len(name) + 1] in ("{", " "):
+                total += float(line.rsplit(" ", 1)[1])
+                found = True
+        if not found:
+            raise KeyError(name)
+        return total
+
+
+def node_exporter(workdir: Path, port: int | None = None) -> Process:
+    """The real node-exporter, default collectors, with the chart's device/mount filters (which shape
+    the series count); its host paths stay at this machine's /proc, /sys and /."""
+    port = port or free_port()
+    filters = [a for a in NODE_EXPORTER_CHART_ARGS if not a.startswith(("--path.", "--web."))]
+    argv = [NODE_EXPORTER, f"--web.listen-address={HOST}:{port}", *filters]
+    return Process("node-exporter", argv, workdir / "node-exporter.log")
+
+
+class Stack:
+    """Postgres, the orders API, node-exporter, postgres-exporter and a receiver, started together;
+    agents are added with `start_agent`. Stops everything it started: agents first (an agent stopped
+    while its receiver is down spends a minute trying to flush), then the receiver, then the rest."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        # Its own directory (under the system temp dir, handed to the `postgres` user when we are root:
+        # a 0700 test directory would lock that user out); removed again by `stop`.
+        self.pg = LocalPostgres()
+        self.processes: dict[str, Process] = {}
+        self.agents: dict[str, Prometheus] = {}
+        self.ports: dict[str, int] = {}
+        self.receiver = Prometheus.receiver(workdir / "receiver")
+
+    # -- start ---------------------------------------------------------------------------------------
+    def __enter__(self) -> Stack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.pg.start()
+        self.pg.create_role(APP_ROLE, APP_PASSWORD)
+        self.pg.create_database(APP_DATABASE, APP_ROLE)
+        password_file = self.workdir / "db-password"
+        password_file.write_text(APP_PASSWORD + "\n")
+        password_file.chmod(0o600)
+
+        app_port, exporter_port, ne_port = free_port(), free_port(), free_port()
+        self.ports = {"app": app_port, "postgres-exporter": exporter_port, "node-exporter": ne_port}
+        app_env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "APP_"))} | {
+            "PYTHONPATH": str(REPO / "webapp"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "DB_HOST": HOST,
+            "DB_PORT": str(self.pg.port),
+            "DB_NAME": APP_DATABASE,
+            "DB_USER": APP_ROLE,
+            "DB_PASSWORD_FILE": str(password_file),
+            "DB_SSLMODE": "disable",
+            "HOST": HOST,
+            "PORT": str(app_port),
+            "SHUTDOWN_DELAY_SECONDS": "0",
+            "LOG_LEVEL": "WARNING",
+            "APP_VERSION": "test",
+        }
+        self._add(
+            Process("orders-api", [sys.executable, "-m", "orders_api"], self.workdir / "app.log", app_env)
+        )
+        # As in the Postgres pod: the exporter connects as the app's user, password from a file.
+        exporter_env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DATA_SOURCE_URI": f"{HOST}:{self.pg.port}/{APP_DATABASE}?sslmode=disable",
+            "DATA_SOURCE_USER": APP_ROLE,
+            "DATA_SOURCE_PASS_FILE": str(password_file),
+        }
+        self._add(
+            Process(
+                "postgres-exporter",
+                [POSTGRES_EXPORTER, f"--web.listen-address={HOST}:{exporter_port}"],
+                self.workdir / "postgres-exporter.log",
+                exporter_env,
+            )
+        )
+        self._add(node_exporter(self.workdir, ne_port))
+        self.processes["orders-api"].wait_ready(lambda: http_ok(f"http://{HOST}:{app_port}/readyz"))
+        self.processes["postgres-exporter"].wait_ready(
+            lambda: http_ok(f"http://{HOST}:{exporter_port}/metrics")
+        )
+        self.processes["node-exporter"].wait_ready(lambda: http_ok(f"http://{HOST}:{ne_port}/metrics"))
+        self.receiver.start_ready()
+
+    def _add(self, process: Process) -> None:
+        self.processes[process.name] = process
+        process.start()
+
+    @property
+    def app_url(self) -> str:
+        return f"http://{HOST}:{self.ports['app']}"
+
+    def port_map(self) -> dict[int, int]:
+        """Manifest port -> local port: where each container port of the synthesized pods listens here."""
+        return {
+            names.WEBAPP_PORT: self.ports["app"],
+            names.POSTGRES_EXPORTER_PORT: self.ports["postgres-exporter"],
+            names.NODE_EXPORTER_PORT: self.ports["node-exporter"],
+            names.POSTGRES_PORT: self.pg.port,  # declared by the Postgres container, never scraped
+        }
+
+    def write_targets(
+        self, sd_dir: Path, discovered: Mapping[str, list[sd.Target]], ports: Mapping[int, int] | None = None
+    ) -> None:
+        """One file_sd file per job (`with_file_sd` names), the discovered targets pointed here
+        (`ports`: manifest port -> local port, by default `port_map()`)."""
+        sd_dir.mkdir(parents=True, exist_ok=True)
+        ports = self.port_map() if ports is None else ports
+        for job in scrape_config.JOBS:
+            sd.write_file_sd(sd_dir / f"{job}.json", sd.localize(discovered.get(job, []), ports))
+
+    def start_agent(
+        self,
+        name: str,
+        config: Mapping[str, Any],
+        objects: list[manifests.Manifest],
+        ports: Mapping[int, int] | None = None,
+    ) -> Prometheus:
+        """An agent running `config` (the generated one) on file discovery of what its Kubernetes
+        discovery would find among `objects`."""
+        workdir = self.workdir / name
+        sd_dir = workdir / "sd"
+        self.write_targets(sd_dir, discovered(config, objects), ports)
+        local = local_variant(config, sd_dir, self.receiver.remote_write_url)
+        agent = Prometheus.agent(workdir, scrape_config.render(local), name=name)
+        self.agents[name] = agent
+        agent.start_ready()
+        return agent
+
+    # -- stop ----------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        errors: list[BaseException] = []
+        steps: list[Callable[[], None]] = [agent.stop for agent in self.agents.values()]
+        steps += [self.receiver.stop, *(p.stop for p in self.processes.values()), self.pg.cleanup]
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:  # keep stopping the others
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+
+OPTED_OUT_POD = "orders-api-opted-out-7q2xk"
+
+
+def cluster_objects(m: manifests.Manifests, *, opted_out_pod: bool = True) -> list[manifests.Manifest]:
+    """Our pods on one node, one per workload, and our Services, as the cluster would hold them; no
+    kube-state-metrics pod (no local stand-in), plus a copy of the web app pod that opts out."""
+    pods = manifests.cluster_pods(m)
+    objects = [pods[names.WEBAPP], pods[names.POSTGRES], pods[names.NODE_EXPORTER]]
+    if opted_out_pod:
+        objects.append(manifests.opted_out(pods[names.WEBAPP], OPTED_OUT_POD))
+    objects += [m.get("Service", names.WEBAPP), m.get("Service", names.POSTGRES)]
+    return objects
+
+
+def discovered(config: Mapping[str, Any], objects: list[manifests.Manifest]) -> dict[str, list[sd.Target]]:
+    """Per job, the targets its Kubernetes discovery would find among `objects`."""
+    return {job["job_name"]: sd.discover(job, objects) for job in config["scrape_configs"]}

@@ -1,0 +1,177 @@
+"""Target selection by the real Prometheus agent: the generated config (file_sd variant) on what
+Kubernetes discovery gives for our pods and for edge cases derived from them. The agent's own
+`/api/v1/targets` must list exactly the targets the `relabel` re-implementation predicts (the one the
+fast unit tests in test_relabel_targets.py rely on), with the same labels and URLs.
+
+Nothing needs to answer the scrapes here: every address is a closed port on 127.0.0.0/8.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from k8s import names
+from k8s.monitoring import scrape_config as sc
+from tests.metrics import manifests as mf
+from tests.metrics import sd
+from tests.metrics.manifests import Manifests
+from tests.metrics.relabel import ScrapeTarget, relabel, targets_of
+from tests.metrics.stack import Prometheus, local_variant, wait_until
+from tests.webapp.pg_server import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
+
+UNDECLARED_PORT = 9999
+
+
+def edge_cases(m: Manifests) -> list[dict[str, Any]]:
+    pods = mf.cluster_pods(m)
+    web, pg = pods[names.WEBAPP], pods[names.POSTGRES]
+    scrape_me = {mf.SCRAPE: "true", "prometheus.io/port": str(names.NODE_EXPORTER_PORT)}
+    node_exporter_b = mf.pod(m.get("DaemonSet", names.NODE_EXPORTER), node=mf.NODE_B, ip="10.40.2.20")
+    ksm_telemetry = {mf.SCRAPE: "true", "prometheus.io/port": str(names.KUBE_STATE_METRICS_TELEMETRY_PORT)}
+    not_ready_pg = mf.opted_out(pg, "postgres-1")
+    not_ready_pg["status"] |= {"podIP": "10.40.1.34", "conditions": [{"type": "Ready", "status": "False"}]}
+    api_service, api_endpoints = mf.kubernetes_service(["10.40.0.11", "10.40.0.12"])
+    return [
+        *pods.values(),
+        mf.with_annotations(node_exporter_b, scrape_me),  # annotated anyway: still only its own job
+        mf.with_annotations(
+            mf.renamed(pods[names.KUBE_STATE_METRICS], "ksm-annotated", ip="10.40.2.33"), ksm_telemetry
+        ),
+        mf.opted_out(web, "orders-api-opted-out"),
+        mf.renamed(mf.without_ports(web), "orders-api-no-ports"),
+        mf.renamed(mf.with_sidecar(mf.without_ports(web)), "orders-api-no-ports-2"),
+        mf.renamed(mf.with_init_container(web), "orders-api-init"),
+        mf.with_annotations(
+            mf.renamed(web, "orders-api-undeclared"), {"prometheus.io/port": str(UNDECLARED_PORT)}
+        ),
+        mf.with_phase(mf.renamed(web, "orders-api-finished"), "Succeeded"),
+        not_ready_pg,
+        mf.annotated_service(m.get("Service", names.POSTGRES), names.POSTGRES_EXPORTER_PORT),
+        m.get("Service", names.WEBAPP),
+        mf.node(mf.NODE_A, "10.40.1.10"),
+        mf.node(mf.NODE_B, "10.40.2.20"),
+        api_service,
+        api_endpoints,
+    ]
+
+
+CONFIG = sc.agent_config(
+    cluster_name="edge",
+    environment="test",
+    region="us-east-1",
+    remote_write_url="https://x",
+    scrape_interval_seconds=5,
+)
+JOBS = {j["job_name"]: j for j in CONFIG["scrape_configs"]}
+
+
+@pytest.fixture(scope="module")
+def discovered(manifests: Manifests) -> dict[str, list[sd.Target]]:
+    objects = edge_cases(manifests)
+    ports = [
+        names.WEBAPP_PORT,
+        names.POSTGRES_PORT,
+        names.POSTGRES_EXPORTER_PORT,
+        names.NODE_EXPORTER_PORT,
+        names.KUBE_STATE_METRICS_PORT,
+        names.KUBE_STATE_METRICS_TELEMETRY_PORT,
+        UNDECLARED_PORT,
+        443,
+        10250,
+    ]
+    port_map = {p: free_port() for p in ports}
+    # Distinct cluster IPs stay distinct: each gets its own loopback address.
+    raw = sd_all(objects)
+    ips = sorted({ip for targets in raw.values() for ip in sd.target_ips(targets)})
+    hosts = {ip: f"127.0.0.{i + 2}" for i, ip in enumerate(ips)}
+    return {job: sd.localize(targets, port_map, hosts=hosts) for job, targets in raw.items()}
+
+
+def sd_all(objects: list[dict[str, Any]]) -> dict[str, list[sd.Target]]:
+    return {name: sd.discover(JOBS[name], objects) for name in sc.JOBS}
+
+
+@pytest.fixture(scope="module")
+def agent(
+    tmp_path_factory: pytest.TempPathFactory, discovered: dict[str, list[sd.Target]]
+) -> Iterator[Prometheus]:
+    workdir = tmp_path_factory.mktemp("agent-targets")
+    receiver = Prometheus.receiver(workdir / "receiver")
+    agent = None
+    try:
+        receiver.start_ready()
+        sd_dir = workdir / "sd"
+        sd_dir.mkdir()
+        for job, targets in discovered.items():
+            sd.write_file_sd(sd_dir / f"{job}.json", targets)
+        config = local_variant(CONFIG, sd_dir, receiver.remote_write_url)
+        agent = Prometheus.agent(workdir / "agent", sc.render(config))
+        agent.start_ready()
+        yield agent
+    finally:
+        if agent is not None:
+            agent.stop()  # before the receiver: nothing left to flush into a dead endpoint
+        receiver.stop()
+
+
+def expected(discovered: dict[str, list[sd.Target]]) -> dict[str, set[ScrapeTarget]]:
+    return {job: set(targets_of(JOBS[job], targets, "5s")) for job, targets in discovered.items()}
+
+
+def active(agent: Prometheus) -> dict[str, set[ScrapeTarget]]:
+    result: dict[str, set[ScrapeTarget]] = {job: set() for job in sc.JOBS}
+    for t in agent.targets()["activeTargets"]:
+        result[t["scrapePool"]].add(ScrapeTarget(t["scrapeUrl"], tuple(sorted(t["labels"].items()))))
+    return result
+
+
+def test_the_agent_selects_exactly_the_predicted_targets(agent, discovered):
+    want = expected(discovered)
+    assert wait_until(lambda: active(agent) == want, attempts=300), {
+        job: {"missing": want[job] - got, "unexpected": got - want[job]}
+        for job, got in active(agent).items()
+        if got != want[job]
+    }
+    # The edge cases are in there: counts per job as the unit tests reason about them.
+    counts = {job: len(targets) for job, targets in want.items()}
+    assert counts == {
+        "apiserver": 2,
+        "kubelet": 2,
+        "cadvisor": 2,
+        "node-exporter": 2,  # one per node, the annotated one included
+        "kube-state-metrics": 2,  # http-metrics of both pods, never telemetry
+        # web app, Postgres exporter, no-ports (1), no-ports with a sidecar (1, de-duplicated), init
+        "pods": 5,
+        "service-endpoints": 1,  # the opted-out, not-ready Postgres pod behind the annotated Service
+    }
+
+
+def test_dropped_targets_are_the_rest(agent, discovered):
+    want = expected(discovered)
+    assert wait_until(lambda: active(agent) == want, attempts=300)
+    dropped: dict[str, list[dict[str, str]]] = {job: [] for job in sc.JOBS}
+    for t in agent.targets()["droppedTargets"]:
+        # The job from the target file's name: Prometheus 2.42 shows dropped targets' labels as the
+        # relabeling left them (here without `job`), not as discovered.
+        labels = t["discoveredLabels"]
+        dropped[Path(labels["__meta_filepath"]).stem].append(labels)
+    for job, targets in discovered.items():
+        defaults = {"job": job, "__scheme__": JOBS[job].get("scheme", "http")}
+        rejected = [t for t in targets if relabel(defaults | t, JOBS[job]["relabel_configs"]) is None]
+        assert len(dropped[job]) == len(rejected), job
+    dropped_pods = {t.get("__meta_kubernetes_pod_name") for t in dropped["pods"]}
+    assert {"orders-api-opted-out", "orders-api-undeclared", "orders-api-finished"} <= dropped_pods
+    active_pods = {dict(t.labels).get("pod") for ts in active(agent).values() for t in ts}
+    assert not {"orders-api-opted-out", "orders-api-undeclared", "orders-api-finished"} & active_pods
+
+
+def test_agent_logs_no_config_or_discovery_errors(agent):
+    log = agent.log()
+    assert "Completed loading of configuration file" in log
+    assert "level=error" not in log, log[-3000:]

@@ -1,0 +1,282 @@
+"""The whole pipeline with real processes on 127.0.0.1: the generated config in a real Prometheus agent
+scraping a real node-exporter, a real postgres-exporter on a real Postgres and the real orders API, and
+remote-writing to a second Prometheus that stands in for AMP (see stack.py for the substitutions).
+
+One stack per module (5 s scrape interval, so the outage scenarios stay short); the tests run in file
+order and the outage tests put the stack back as they found it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from k8s import names
+from k8s.monitoring import metrics_catalog as catalog
+from k8s.monitoring import scrape_config as sc
+from tests.metrics import sd
+from tests.metrics.manifests import Manifests
+from tests.metrics.relabel import targets_of
+from tests.metrics.stack import (
+    OPTED_OUT_POD,
+    Prometheus,
+    Stack,
+    cluster_objects,
+    wait_until,
+)
+from webapp.orders_api import slo_contract
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
+
+INTERVAL = 5
+CLUSTER, ENVIRONMENT = "orders-local", "test"
+# The largest spacing of consecutive samples that still means "no scrape missing": scrapes run on a
+# fixed ticker, so consecutive samples are one interval apart; the margin absorbs scheduling jitter.
+MAX_STEP = 1.5 * INTERVAL
+CONFIG = sc.agent_config(
+    cluster_name=CLUSTER,
+    environment=ENVIRONMENT,
+    region="us-east-1",
+    remote_write_url="https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-x/api/v1/remote_write",
+    scrape_interval_seconds=INTERVAL,
+)
+
+
+class Pipeline:
+    def __init__(self, stack: Stack, agent: Prometheus, objects: list[dict[str, Any]]) -> None:
+        self.stack, self.agent, self.objects = stack, agent, objects
+        self.receiver = stack.receiver
+
+    def expected_up(self) -> list[dict[str, str]]:
+        """The `up` series the receiver must hold: the targets the generated relabeling selects among
+        the discovered (localized) targets, with the external labels."""
+        result = []
+        for job in CONFIG["scrape_configs"]:
+            local = sd.localize(sd.discover(job, self.objects), self.stack.port_map())
+            for target in targets_of(job, local, f"{INTERVAL}s"):
+                labels = target.label_dict | {
+                    "__name__": "up",
+                    "cluster": CLUSTER,
+                    "environment": ENVIRONMENT,
+                }
+                result.append(labels)
+        return sorted(result, key=lambda m: sorted(m.items()))
+
+    def up_series(self) -> list[dict[str, str]]:
+        return sorted((r["metric"] for r in self.receiver.query("up")), key=lambda m: sorted(m.items()))
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory, manifests: Manifests) -> Iterator[Pipeline]:
+    objects = cluster_objects(manifests)
+    with Stack(tmp_path_factory.mktemp("pipeline")) as stack:
+        agent = stack.start_agent("agent", CONFIG, objects)
+        pipeline = Pipeline(stack, agent, objects)
+        expected = pipeline.expected_up()
+        if not wait_until(lambda: pipeline.up_series() == expected, attempts=120, interval=0.5):
+            raise RuntimeError(
+                f"targets never all reached the receiver: {pipeline.up_series()}\n{agent.log()[-3000:]}"
+            )
+        yield pipeline
+
+
+def sample_times(receiver: Prometheus, selector: str, start: float, end: float) -> dict[str, list[float]]:
+    """Raw sample timestamps per series of `selector` in (start, end] (a range selector, so the query
+    engine's 5-minute lookback cannot paper over gaps)."""
+    window = int(end - start) + 1
+    result = receiver.query(f"{selector}[{window}s]", at=end)
+    return {str(sorted(r["metric"].items())): [float(t) for t, _ in r["values"]] for r in result}
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+# --- targets and labels -----------------------------------------------------------------------------------
+def test_exactly_the_expected_targets_are_up(pipeline):
+    expected = pipeline.expected_up()
+    assert pipeline.up_series() == expected
+    # Which targets that is, spelled out: our three scrape targets on node A, nothing else.
+    assert [(m["job"], m.get("container"), m["namespace"]) for m in expected] == [
+        ("node-exporter", names.NODE_EXPORTER, names.MONITORING_NAMESPACE),
+        ("pods", names.WEBAPP, names.APP_NAMESPACE),
+        ("pods", "postgres-exporter", names.APP_NAMESPACE),
+    ]
+    for series in expected:
+        assert set(series) == {
+            "__name__",
+            "job",
+            "namespace",
+            "pod",
+            "container",
+            "node",
+            "instance",
+            "cluster",
+            "environment",
+        }
+        assert series["node"] == "ip-10-40-1-10.ec2.internal"
+    # All healthy (the first scrape of a target may still be in flight).
+    assert wait_until(
+        lambda: {r["value"][1] for r in pipeline.receiver.query("up")} == {"1"}, attempts=60, interval=0.5
+    )
+    # The agent reports the same targets.
+    active = pipeline.agent.targets()["activeTargets"]
+    assert sorted(t["labels"]["pod"] for t in active) == sorted(m["pod"] for m in expected)
+    assert {t["health"] for t in active} == {"up"}
+
+
+def test_the_opted_out_pod_is_not_scraped(pipeline):
+    assert pipeline.receiver.series(f'{{pod="{OPTED_OUT_POD}"}}') == []
+    dropped = [t["discoveredLabels"] for t in pipeline.agent.targets()["droppedTargets"]]
+    assert OPTED_OUT_POD in {t.get("__meta_kubernetes_pod_name") for t in dropped}
+    # Its Service (not annotated) does not bring it in through the back door either.
+    assert pipeline.receiver.series('{job="service-endpoints"}') == []
+
+
+def test_kept_metrics_arrive_with_the_workload_labels(pipeline):
+    with httpx.Client(base_url=pipeline.stack.app_url, timeout=10) as client:
+        created = client.post("/orders", json={"item": "metrics", "quantity": 2})
+        assert created.status_code == 201, created.text
+        assert client.get(f"/orders/{created.json()['id']}").status_code == 200
+        assert client.get("/orders/999999999").status_code == 404
+
+    def arrived(query: str) -> list[dict[str, Any]]:
+        return pipeline.receiver.query(query)
+
+    app = f'job="pods",namespace="{names.APP_NAMESPACE}",container="{names.WEBAPP}"'
+    requests = f"sum by (route, method, status) (http_requests_total{{{app}}})"
+    assert wait_until(lambda: len(arrived(requests)) >= 3, attempts=120, interval=0.5), arrived(requests)
+    statuses = {(r["metric"]["method"], r["metric"]["status"]) for r in arrived(requests)}
+    assert {("POST", "201"), ("GET", "200"), ("GET", "404")} <= statuses
+    slo_bucket = f'http_request_duration_seconds_bucket{{{app},le="{slo_contract.LATENCY_SLO_THRESHOLD_LE}"}}'
+    assert arrived(slo_bucket)
+    (cpu,) = arrived('count(node_cpu_seconds_total{job="node-exporter",container="node-exporter"})')
+    assert int(cpu["value"][1]) > 0
+    (pg_up,) = arrived('pg_up{job="pods",container="postgres-exporter"}')
+    assert pg_up["value"][1] == "1"
+    assert pg_up["metric"]["pod"] == "postgres-0"
+    assert pg_up["metric"]["cluster"] == CLUSTER
+
+
+def test_only_catalog_metrics_reach_the_receiver(pipeline):
+    received = set(pipeline.receiver.metric_names())
+    allowed = set(catalog.KEEP["pods"]) | set(catalog.KEEP["node-exporter"]) | set(catalog.SYNTHETIC_SERIES)
+    assert received <= allowed, received - allowed
+    # Series the exporters really expose right now, and that do not arrive.
+    exposed = {}
+    for name, port in (("node-exporter", "node-exporter"), ("postgres-exporter", "postgres-exporter")):
+        text = httpx.get(f"http://127.0.0.1:{pipeline.stack.ports[port]}/metrics", timeout=10).text
+        exposed[name] = {
+            line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and line[0] != "#"
+        }
+    dropped = {"go_gc_duration_seconds", "process_cpu_seconds_total", "node_scrape_collector_success"}
+    assert dropped <= exposed["node-exporter"]
+    assert "go_goroutines" in exposed["postgres-exporter"]
+    assert not (dropped | {"go_goroutines"}) & received
+    for job in ("node-exporter", "pods"):
+        assert pipeline.receiver.series(f'{{__name__=~"go_.*|process_.*",job="{job}"}}') == []
+    # The agent's own accounting agrees: it scraped more than it kept.
+    for container in ("node-exporter", "postgres-exporter"):
+        (scraped,) = pipeline.receiver.query(f'scrape_samples_scraped{{container="{container}"}}')
+        (kept,) = pipeline.receiver.query(f'scrape_samples_post_metric_relabeling{{container="{container}"}}')
+        assert int(kept["value"][1]) < int(scraped["value"][1])
+
+
+# --- outages ----------------------------------------------------------------------------------------------
+def test_receiver_outage_of_a_minute_leaves_no_gap(pipeline):
+    receiver, agent = pipeline.receiver, pipeline.agent
+    series_before = pipeline.up_series()
+    # History to compare against: a few scrapes of every target before the outage.
+    assert wait_until(
+        lambda: all(
+            len(t) >= 4
+            for t in sample_times(receiver, "up", time.time() - 4 * INTERVAL, time.time()).values()
+        ),
+        attempts=120,
+        interval=0.5,
+    )
+    retried_before = agent.own_metric("prometheus_remote_storage_samples_retried_total")
+    down_at = time.time()
+    receiver.stop()
+    # The agent notices: it retries sends (connection refused) and keeps the samples in its WAL.
+    assert wait_until(
+        lambda: agent.own_metric("prometheus_remote_storage_samples_retried_total") > retried_before,
+        attempts=120,
+        interval=0.5,
+    )
+    time.sleep(max(0.0, 60 - (time.time() - down_at)))  # the outage: at least a minute
+    up_at = time.time()
+    receiver.start_ready()  # same port, same storage
+
+    window_start, window_end = down_at - 3 * INTERVAL, up_at + 2 * INTERVAL
+
+    def backfilled() -> bool:
+        now = time.time()
+        if now < window_end:
+            return False
+        times = sample_times(receiver, "up", window_start, now)
+        return len(times) == len(series_before) and all(
+            t[0] <= window_start + MAX_STEP and t[-1] >= window_end and max(gaps(t)) <= MAX_STEP
+            for t in times.values()
+        )
+
+    wait_until(backfilled, attempts=240, interval=0.5)
+    for selector in (
+        "up",
+        "node_load1",
+        'pg_up{container="postgres-exporter"}',
+        "orders_api_db_pool_max_size",
+    ):
+        times = sample_times(receiver, selector, window_start, time.time())
+        assert times, selector
+        for series, t in times.items():
+            assert t[0] <= window_start + MAX_STEP, (selector, series, "starts late")
+            assert t[-1] >= window_end, (selector, series, "ends early")
+            assert max(gaps(t)) <= MAX_STEP, (selector, series, [g for g in gaps(t) if g > MAX_STEP])
+    # Every sample was delivered: none given up on, none dropped; the same series as before.
+    assert agent.own_metric("prometheus_remote_storage_samples_failed_total") == 0
+    assert agent.own_metric("prometheus_remote_storage_samples_dropped_total") == 0
+    assert pipeline.up_series() == series_before
+
+
+def test_agent_restart_keeps_the_series_continuous(pipeline):
+    receiver, agent = pipeline.receiver, pipeline.agent
+    series_before = pipeline.up_series()
+    stop_at = time.time()
+    agent.stop()  # SIGTERM: it flushes what it has scraped to the (healthy) receiver, then exits
+    assert agent.proc is not None
+    assert agent.proc.returncode == 0, agent.log()[-2000:]
+    agent.start_ready()  # same config, same WAL directory, same port
+    started_at = time.time()
+    assert "Replaying WAL" in agent.log() or "replay" in agent.log().lower()
+
+    def resumed() -> bool:
+        times = sample_times(receiver, "up", stop_at - 3 * INTERVAL, time.time())
+        return len(times) == len(series_before) and all(
+            len([x for x in t if x > started_at]) >= 3 for t in times.values()
+        )
+
+    assert wait_until(resumed, attempts=240, interval=0.5), sample_times(
+        receiver, "up", stop_at - 30, time.time()
+    )
+    times = sample_times(receiver, "up", stop_at - 3 * INTERVAL, time.time())
+    for series, t in times.items():
+        before = [x for x in t if x <= stop_at]
+        after = [x for x in t if x > stop_at]
+        # Nothing scraped before the stop was lost: the last scrape before SIGTERM arrived.
+        assert before[-1] >= stop_at - MAX_STEP, (series, stop_at - before[-1])
+        # Scraping resumed; the one gap is the restart itself. Its bound: the time the agent was down
+        # plus Prometheus's start-up (service discovery and the scrape manager each batch updates for
+        # up to 5 s before the first scrape) plus one interval to the next scrape tick.
+        assert after[0] - before[-1] <= (started_at - stop_at) + 10 + INTERVAL + 1, (
+            series,
+            after[0] - before[-1],
+        )
+        # And steady again afterwards.
+        assert max(gaps(after)) <= MAX_STEP, series
+    assert pipeline.up_series() == series_before  # the same series, no new ones from the restart

@@ -1,0 +1,365 @@
+"""The generated agent config, by structure: jobs, discovery, auth, labels, keep rules, limits, remote
+write, rendering. Jobs are selected by name, never by position."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+
+from k8s import names
+from k8s.monitoring import metrics_catalog as catalog
+from k8s.monitoring import scrape_config as sc
+from tests.metrics.stack import for_local_receiver, with_local_credentials, without_keep_lists
+
+TOKEN = "${Token[TOKEN.123]}"
+URL = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write"
+
+
+def make(**overrides: Any) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "cluster_name": "orders-dev",
+        "environment": "dev",
+        "region": "us-east-1",
+        "remote_write_url": URL,
+    }
+    return sc.agent_config(**(kwargs | overrides))
+
+
+def job(config: dict[str, Any], name: str) -> dict[str, Any]:
+    (match,) = [j for j in config["scrape_configs"] if j["job_name"] == name]
+    return match
+
+
+# Fields both Prometheus 2.42 (local tests) and 3.x (the cluster) accept, and nothing else: a 3.x-only
+# or 2.43+ field would break the tests' Prometheus, a 2.x-only one the cluster's.
+ALLOWED_TOP = {"global", "scrape_configs", "remote_write"}
+ALLOWED_GLOBAL = {"scrape_interval", "scrape_timeout", "external_labels"}
+ALLOWED_JOB = {
+    "job_name",
+    "kubernetes_sd_configs",
+    "relabel_configs",
+    "metric_relabel_configs",
+    "sample_limit",
+    "label_limit",
+    "label_name_length_limit",
+    "label_value_length_limit",
+    "scheme",
+    "metrics_path",
+    "honor_labels",
+    "authorization",
+    "tls_config",
+}
+ALLOWED_RELABEL = {"action", "source_labels", "target_label", "regex", "replacement"}
+ALLOWED_ACTIONS = {"replace", "keep", "drop", "keepequal"}  # keepequal: 2.41+
+ALLOWED_REMOTE_WRITE = {"name", "url", "sigv4", "queue_config", "metadata_config"}
+ALLOWED_QUEUE = {
+    "capacity",
+    "min_shards",
+    "max_shards",
+    "max_samples_per_send",
+    "batch_send_deadline",
+    "min_backoff",
+    "max_backoff",
+}
+
+
+def test_jobs_by_name():
+    config = make()
+    assert [j["job_name"] for j in config["scrape_configs"]] == list(sc.JOBS)
+    assert sc.JOBS == (
+        "apiserver",
+        "kubelet",
+        "cadvisor",
+        "node-exporter",
+        "kube-state-metrics",
+        "pods",
+        "service-endpoints",
+    )
+
+
+def test_only_fields_both_prometheus_2_42_and_3_accept():
+    config = make()
+    assert set(config) == ALLOWED_TOP
+    assert set(config["global"]) == ALLOWED_GLOBAL
+    for scrape in config["scrape_configs"]:
+        assert set(scrape) <= ALLOWED_JOB, scrape["job_name"]
+        for rule in scrape["relabel_configs"] + scrape["metric_relabel_configs"]:
+            assert set(rule) <= ALLOWED_RELABEL
+            assert rule["action"] in ALLOWED_ACTIONS
+        for sd in scrape["kubernetes_sd_configs"]:
+            # Debian's promtool cannot parse kubernetes_sd_configs: check them against the documented schema.
+            assert set(sd) <= {"role", "namespaces"}
+            assert sd["role"] in {"node", "pod", "endpoints", "service", "endpointslice", "ingress"}
+            if "namespaces" in sd:
+                assert set(sd["namespaces"]) == {"names"}
+                assert all(isinstance(n, str) and n for n in sd["namespaces"]["names"])
+    (remote,) = config["remote_write"]
+    assert set(remote) == ALLOWED_REMOTE_WRITE
+    assert set(remote["queue_config"]) == ALLOWED_QUEUE
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "namespaces"),
+    [
+        ("apiserver", "endpoints", ["default"]),
+        ("kubelet", "node", None),
+        ("cadvisor", "node", None),
+        ("node-exporter", "pod", [names.MONITORING_NAMESPACE]),
+        ("kube-state-metrics", "pod", [names.MONITORING_NAMESPACE]),
+        ("pods", "pod", None),
+        ("service-endpoints", "endpoints", None),
+    ],
+)
+def test_discovery_per_job(name, role, namespaces):
+    (sd,) = job(make(), name)["kubernetes_sd_configs"]
+    assert sd["role"] == role
+    assert sd.get("namespaces", {}).get("names") == namespaces
+
+
+def test_in_cluster_auth_for_the_control_plane_and_kubelets():
+    config = make()
+    bearer = {"type": "Bearer", "credentials_file": "/var/run/secrets/kubernetes.io/serviceaccount/token"}
+    apiserver = job(config, "apiserver")
+    assert apiserver["scheme"] == "https"
+    assert apiserver["authorization"] == bearer
+    assert apiserver["tls_config"] == {
+        "ca_file": "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+        "server_name": "kubernetes",
+    }
+    for name, path in (("kubelet", "/metrics"), ("cadvisor", "/metrics/cadvisor")):
+        kubelet = job(config, name)
+        assert kubelet["scheme"] == "https"
+        assert kubelet["metrics_path"] == path
+        assert kubelet["authorization"] == bearer
+        assert kubelet["tls_config"] == {"insecure_skip_verify": True}  # see the comment in scrape_config
+    for name in ("node-exporter", "kube-state-metrics", "pods", "service-endpoints"):
+        assert "authorization" not in job(config, name)
+        assert "tls_config" not in job(config, name)
+
+
+def test_honor_labels_only_for_exporters_describing_other_objects():
+    config = make()
+    honoring = {j["job_name"] for j in config["scrape_configs"] if j.get("honor_labels")}
+    assert honoring == {"kubelet", "cadvisor", "kube-state-metrics"}
+
+
+def test_target_labels_per_job():
+    def targets_of(name: str) -> set[str]:
+        return {
+            r["target_label"]
+            for r in job(make(), name)["relabel_configs"]
+            if r["action"] == "replace" and not r["target_label"].startswith("__")
+        }
+
+    workload = {"namespace", "pod", "container", "node"}
+    assert targets_of("node-exporter") == workload
+    assert targets_of("pods") == workload
+    assert targets_of("service-endpoints") == workload | {"service"}
+    assert targets_of("apiserver") == {"namespace", "service"}
+    assert targets_of("kubelet") == targets_of("cadvisor") == {"node"}
+    assert targets_of("kube-state-metrics") == set()
+
+
+def test_no_kubernetes_label_or_annotation_is_mapped_into_series():
+    for scrape in make()["scrape_configs"]:
+        for rule in scrape["relabel_configs"]:
+            assert rule["action"] != "labelmap"
+            if rule["action"] == "replace":
+                assert not rule["target_label"].startswith("__meta_")
+
+
+@pytest.mark.parametrize("extra", [(), ("my_app_jobs_total", "pg_up")])
+def test_each_job_keeps_exactly_its_catalog_names_plus_extras(extra):
+    config = make(extra_metrics=extra)
+    for name in sc.JOBS:
+        (rule,) = job(config, name)["metric_relabel_configs"]
+        assert rule == {
+            "action": "keep",
+            "source_labels": ["__name__"],
+            "regex": catalog.keep_regex(name, extra),
+        }
+        assert set(rule["regex"].split("|")) == set(catalog.KEEP[name]) | set(extra)
+
+
+def test_limits_per_job():
+    config = make()
+    for name in sc.JOBS:
+        scrape, limits = job(config, name), sc.LIMITS[name]
+        assert scrape["sample_limit"] == limits.sample_limit > 0
+        assert scrape["label_limit"] == limits.label_limit > 0
+        assert scrape["label_name_length_limit"] == limits.label_name_length_limit > 0
+        assert scrape["label_value_length_limit"] == limits.label_value_length_limit > 0
+        # Room for the kept set: a sample limit below it would fail every scrape.
+        assert limits.sample_limit >= 10 * len(catalog.KEEP[name])
+    # Long label values (cgroup paths, image digests) where they occur.
+    assert sc.LIMITS["cadvisor"].label_value_length_limit >= 1024
+    assert sc.LIMITS["kube-state-metrics"].label_value_length_limit >= 1024
+
+
+@pytest.mark.parametrize(
+    ("interval", "timeout"), [(30, "10s"), (15, "10s"), (5, "4s"), (2, "1s"), (600, "10s")]
+)
+def test_interval_and_a_timeout_below_it(interval, timeout):
+    config = make(scrape_interval_seconds=interval)
+    assert config["global"]["scrape_interval"] == f"{interval}s"
+    assert config["global"]["scrape_timeout"] == timeout
+    assert int(timeout.removesuffix("s")) < interval
+
+
+def test_default_interval_is_30_seconds():
+    assert make()["global"]["scrape_interval"] == "30s"
+
+
+def test_external_labels_and_tokens_embedded_verbatim():
+    config = make(cluster_name=TOKEN, remote_write_url=f"{TOKEN}/api/v1/remote_write")
+    assert config["global"]["external_labels"] == {"cluster": TOKEN, "environment": "dev"}
+    rendered = sc.render(config)
+    assert f'cluster: "{TOKEN}"' in rendered
+    assert f'url: "{TOKEN}/api/v1/remote_write"' in rendered
+
+
+def test_remote_write_to_amp_with_sigv4_and_a_tuned_queue():
+    (remote,) = make(region="eu-west-1")["remote_write"]
+    assert remote["url"] == URL
+    assert remote["sigv4"] == {"region": "eu-west-1"}
+    queue = remote["queue_config"]
+    assert queue["capacity"] >= 3 * queue["max_samples_per_send"]  # the documented rule of thumb
+    assert queue["min_shards"] <= queue["max_shards"]
+    assert remote["metadata_config"] == {"send": False}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"cluster_name": " "}, "cluster_name"),
+        ({"environment": ""}, "environment"),
+        ({"region": ""}, "region"),
+        ({"remote_write_url": ""}, "remote_write_url"),
+        ({"scrape_interval_seconds": 1}, "scrape_interval_seconds"),
+        ({"scrape_interval_seconds": 601}, "scrape_interval_seconds"),
+        ({"extra_metrics": ["bad name"]}, "invalid metric names"),
+    ],
+)
+def test_rejects_bad_arguments(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        make(**overrides)
+
+
+# --- rendering -------------------------------------------------------------------------------------------
+def test_render_is_yaml_of_the_config_and_deterministic():
+    config = make(extra_metrics=["b_total", "a_total"])
+    text = sc.render(config)
+    assert yaml.safe_load(text) == config
+    assert sc.render(copy.deepcopy(config)) == text
+    assert sc.render(make(extra_metrics=["a_total", "b_total"])) == text  # extras' order does not matter
+
+
+def test_render_sorts_keys_and_quotes_every_string():
+    text = sc.render({"b": {"z": 1, "a": "yes"}, "a": ["on", "null", "0x10", True, 3], "c": [], "d": {}})
+    assert text == ('a:\n- "on"\n- "null"\n- "0x10"\n- true\n- 3\nb:\n  a: "yes"\n  z: 1\nc: []\nd: {}\n')
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        'quo"te',
+        "back\\slash \\d+",
+        "new\nline",
+        "tab\t",
+        "ünïcødé ✓",
+        "#hash",
+        "a: b",
+        "- dash",
+        "${X}",
+        "",
+    ],
+)
+def test_render_round_trips_awkward_strings(value):
+    config = {"k": value, "l": [value, {"m": value}], "n": [[value]]}
+    assert yaml.safe_load(sc.render(config)) == config
+
+
+def test_render_refuses_types_it_does_not_know():
+    with pytest.raises(TypeError):
+        sc.render({"k": 1.5})
+
+
+def test_checksum_is_the_sha256_of_the_rendering_and_tracks_changes():
+    config = make()
+    assert sc.checksum(config) == hashlib.sha256(sc.render(config).encode()).hexdigest()
+    assert sc.checksum(make()) == sc.checksum(config)
+    assert sc.checksum(make(extra_metrics=["x_total"])) != sc.checksum(config)
+    assert sc.checksum(make(scrape_interval_seconds=60)) != sc.checksum(config)
+
+
+# --- variants --------------------------------------------------------------------------------------------
+def test_with_file_sd_swaps_only_the_discovery():
+    config = make()
+    original = copy.deepcopy(config)
+    local = sc.with_file_sd(config, "/tmp/sd/")
+    assert config == original  # not mutated
+    for name in sc.JOBS:
+        assert "kubernetes_sd_configs" not in job(local, name)
+        assert job(local, name)["file_sd_configs"] == [{"files": [f"/tmp/sd/{name}.json"]}]
+        stripped = {k: v for k, v in job(local, name).items() if k != "file_sd_configs"}
+        assert stripped == {k: v for k, v in job(config, name).items() if k != "kubernetes_sd_configs"}
+    assert {k: v for k, v in local.items() if k != "scrape_configs"} == {
+        k: v for k, v in config.items() if k != "scrape_configs"
+    }
+    with pytest.raises(ValueError, match="directory"):
+        sc.with_file_sd(config, "")
+
+
+def test_for_local_receiver_drops_sigv4_and_swaps_the_url_only():
+    config = make()
+    original = copy.deepcopy(config)
+    local = for_local_receiver(config, "http://127.0.0.1:9999/api/v1/write")
+    assert config == original
+    (remote,) = local["remote_write"]
+    (amp,) = config["remote_write"]
+    assert "sigv4" not in remote
+    assert remote["url"] == "http://127.0.0.1:9999/api/v1/write"
+    assert {k: v for k, v in remote.items() if k not in ("url",)} == {
+        k: v for k, v in amp.items() if k not in ("url", "sigv4")
+    }
+    assert local["scrape_configs"] == config["scrape_configs"]
+    assert local["global"] == config["global"]
+
+
+def test_without_keep_lists_removes_the_keep_rules_and_the_limits_sized_for_them():
+    config = make()
+    unfiltered = without_keep_lists(config)
+    for name in sc.JOBS:
+        assert "metric_relabel_configs" in job(config, name)
+        assert "metric_relabel_configs" not in job(unfiltered, name)
+        assert "sample_limit" not in job(unfiltered, name)
+        assert job(unfiltered, name)["relabel_configs"] == job(config, name)["relabel_configs"]
+
+
+def test_with_local_credentials_swaps_only_the_service_account_files(tmp_path):
+    config = make()
+    original = copy.deepcopy(config)
+    local = with_local_credentials(config, tmp_path / "sa")
+    assert config == original
+    token, ca = str(tmp_path / "sa" / "token"), str(tmp_path / "sa" / "ca.crt")
+    for name in ("apiserver", "kubelet", "cadvisor"):
+        assert job(local, name)["authorization"] == {"type": "Bearer", "credentials_file": token}
+    assert job(local, "apiserver")["tls_config"] == {"ca_file": ca, "server_name": "kubernetes"}
+    assert job(local, "kubelet")["tls_config"] == job(config, "kubelet")["tls_config"]
+    assert (tmp_path / "sa" / "ca.crt").read_text().startswith("-----BEGIN CERTIFICATE-----")
+
+    def without_files(c: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in j.items() if k not in ("authorization", "tls_config")}
+            for j in c["scrape_configs"]
+        ]
+
+    assert without_files(local) == without_files(config)
+    assert {k: v for k, v in local.items() if k != "scrape_configs"} == {
+        k: v for k, v in config.items() if k != "scrape_configs"
+    }
