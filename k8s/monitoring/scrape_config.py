@@ -2,7 +2,7 @@
 
 One source of truth: the jobs, their target selection and labels are below, the metrics each job keeps
 come from `metrics_catalog`, and the names and ports from `k8s.names`. The chart embeds `render(...)` in
-its ConfigMap and `checksum(...)` in a pod annotation (a changed config rolls the agent).
+its ConfigMap, and the monitoring stack puts its checksum in a pod annotation (a change rolls the agent).
 
 Every target is scraped exactly once:
 
@@ -44,13 +44,13 @@ Compatibility: only fields that both Prometheus 2.42 (the local tests) and 3.x (
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
+
+import yaml
 
 from k8s import names
 from k8s.monitoring import metrics_catalog
@@ -425,63 +425,24 @@ def with_file_sd(config: Mapping[str, Any], directory: str) -> dict[str, Any]:
 
 
 # --- rendering -------------------------------------------------------------------------------------------
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+class _Dumper(yaml.SafeDumper):
+    """Double-quotes strings holding CDK tokens: CloudFormation substitutes the cluster name and the
+    workspace URL into the quotes at deploy time, where they cannot change the YAML's structure."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # shared relabel rules are written out in full, not as `&id001` anchors
 
 
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        # A JSON string is a valid YAML double-quoted scalar: nothing is ever read as a number, a
-        # boolean or a tag, and `${Token[...]}` placeholders pass through untouched.
-        return json.dumps(value)
-    raise TypeError(f"cannot render {type(value).__name__} values: {value!r}")
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if "${Token[" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-def _key(key: Any) -> str:
-    if not isinstance(key, str):
-        raise TypeError(f"keys must be strings (got {key!r})")
-    return key if _PLAIN_KEY.match(key) else json.dumps(key)
-
-
-def _lines(value: Any, indent: str) -> list[str]:
-    """`value` (a non-empty mapping or sequence) as block YAML lines, each prefixed with `indent`."""
-    lines: list[str] = []
-    if isinstance(value, Mapping):
-        for key in sorted(value, key=str):
-            item = value[key]
-            if isinstance(item, Mapping | list | tuple) and item:
-                lines.append(f"{indent}{_key(key)}:")
-                child_indent = indent if isinstance(item, list | tuple) else indent + "  "
-                lines.extend(_lines(item, child_indent))
-            else:
-                lines.append(f"{indent}{_key(key)}: {_flow(item)}")
-        return lines
-    for item in value:
-        if isinstance(item, Mapping | list | tuple) and item:
-            nested = _lines(item, indent + "  ")
-            lines.append(f"{indent}- {nested[0][len(indent) + 2 :]}")
-            lines.extend(nested[1:])
-        else:
-            lines.append(f"{indent}- {_flow(item)}")
-    return lines
-
-
-def _flow(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "{}"
-    if isinstance(value, list | tuple):
-        return "[]"
-    return _scalar(value)
+_Dumper.add_representer(str, _represent_str)
 
 
 def render(config: Mapping[str, Any]) -> str:
-    """Deterministic YAML: keys sorted at every level, every string double-quoted, lists in order."""
-    return "\n".join(_lines(config, "")) + "\n"
-
-
-def checksum(config: Mapping[str, Any]) -> str:
-    """sha256 (hex) of `render(config)`: changes exactly when the rendered file changes."""
-    return hashlib.sha256(render(config).encode()).hexdigest()
+    """Deterministic YAML: keys sorted at every level, lists in order."""
+    return str(
+        yaml.dump(dict(config), Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=1_000_000)
+    )

@@ -4,16 +4,14 @@ write, rendering. Jobs are selected by name, never by position."""
 from __future__ import annotations
 
 import copy
-import hashlib
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from k8s import names
 from k8s.monitoring import metrics_catalog as catalog
 from k8s.monitoring import scrape_config as sc
-from tests.metrics.stack import for_local_receiver, with_local_credentials, without_keep_lists
 
 TOKEN = "${Token[TOKEN.123]}"
 URL = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write"
@@ -258,11 +256,6 @@ def test_render_is_yaml_of_the_config_and_deterministic():
     assert sc.render(make(extra_metrics=["a_total", "b_total"])) == text  # extras' order does not matter
 
 
-def test_render_sorts_keys_and_quotes_every_string():
-    text = sc.render({"b": {"z": 1, "a": "yes"}, "a": ["on", "null", "0x10", True, 3], "c": [], "d": {}})
-    assert text == ('a:\n- "on"\n- "null"\n- "0x10"\n- true\n- 3\nb:\n  a: "yes"\n  z: 1\nc: []\nd: {}\n')
-
-
 @pytest.mark.parametrize(
     "value",
     [
@@ -282,84 +275,3 @@ def test_render_sorts_keys_and_quotes_every_string():
 def test_render_round_trips_awkward_strings(value):
     config = {"k": value, "l": [value, {"m": value}], "n": [[value]]}
     assert yaml.safe_load(sc.render(config)) == config
-
-
-def test_render_refuses_types_it_does_not_know():
-    with pytest.raises(TypeError):
-        sc.render({"k": 1.5})
-
-
-def test_checksum_is_the_sha256_of_the_rendering_and_tracks_changes():
-    config = make()
-    assert sc.checksum(config) == hashlib.sha256(sc.render(config).encode()).hexdigest()
-    assert sc.checksum(make()) == sc.checksum(config)
-    assert sc.checksum(make(extra_metrics=["x_total"])) != sc.checksum(config)
-    assert sc.checksum(make(scrape_interval_seconds=60)) != sc.checksum(config)
-
-
-# --- variants --------------------------------------------------------------------------------------------
-def test_with_file_sd_swaps_only_the_discovery():
-    config = make()
-    original = copy.deepcopy(config)
-    local = sc.with_file_sd(config, "/tmp/sd/")
-    assert config == original  # not mutated
-    for name in sc.JOBS:
-        assert "kubernetes_sd_configs" not in job(local, name)
-        assert job(local, name)["file_sd_configs"] == [{"files": [f"/tmp/sd/{name}.json"]}]
-        stripped = {k: v for k, v in job(local, name).items() if k != "file_sd_configs"}
-        assert stripped == {k: v for k, v in job(config, name).items() if k != "kubernetes_sd_configs"}
-    assert {k: v for k, v in local.items() if k != "scrape_configs"} == {
-        k: v for k, v in config.items() if k != "scrape_configs"
-    }
-    with pytest.raises(ValueError, match="directory"):
-        sc.with_file_sd(config, "")
-
-
-def test_for_local_receiver_drops_sigv4_and_swaps_the_url_only():
-    config = make()
-    original = copy.deepcopy(config)
-    local = for_local_receiver(config, "http://127.0.0.1:9999/api/v1/write")
-    assert config == original
-    (remote,) = local["remote_write"]
-    (amp,) = config["remote_write"]
-    assert "sigv4" not in remote
-    assert remote["url"] == "http://127.0.0.1:9999/api/v1/write"
-    assert {k: v for k, v in remote.items() if k not in ("url",)} == {
-        k: v for k, v in amp.items() if k not in ("url", "sigv4")
-    }
-    assert local["scrape_configs"] == config["scrape_configs"]
-    assert local["global"] == config["global"]
-
-
-def test_without_keep_lists_removes_the_keep_rules_and_the_limits_sized_for_them():
-    config = make()
-    unfiltered = without_keep_lists(config)
-    for name in sc.JOBS:
-        assert "metric_relabel_configs" in job(config, name)
-        assert "metric_relabel_configs" not in job(unfiltered, name)
-        assert "sample_limit" not in job(unfiltered, name)
-        assert job(unfiltered, name)["relabel_configs"] == job(config, name)["relabel_configs"]
-
-
-def test_with_local_credentials_swaps_only_the_service_account_files(tmp_path):
-    config = make()
-    original = copy.deepcopy(config)
-    local = with_local_credentials(config, tmp_path / "sa")
-    assert config == original
-    token, ca = str(tmp_path / "sa" / "token"), str(tmp_path / "sa" / "ca.crt")
-    for name in ("apiserver", "kubelet", "cadvisor"):
-        assert job(local, name)["authorization"] == {"type": "Bearer", "credentials_file": token}
-    assert job(local, "apiserver")["tls_config"] == {"ca_file": ca, "server_name": "kubernetes"}
-    assert job(local, "kubelet")["tls_config"] == job(config, "kubelet")["tls_config"]
-    assert (tmp_path / "sa" / "ca.crt").read_text().startswith("-----BEGIN CERTIFICATE-----")
-
-    def without_files(c: dict[str, Any]) -> list[dict[str, Any]]:
-        return [
-            {k: v for k, v in j.items() if k not in ("authorization", "tls_config")}
-            for j in c["scrape_configs"]
-        ]
-
-    assert without_files(local) == without_files(config)
-    assert {k: v for k, v in local.items() if k != "scrape_configs"} == {
-        k: v for k, v in config.items() if k != "scrape_configs"
-    }
