@@ -28,7 +28,6 @@ from stacks.kubernetes import apply_chart
 
 WEBAPP_SOURCE = Path(__file__).resolve().parents[1] / "webapp"
 WEBAPP_VERSION = "0.1.0"
-WEBAPP_BUILD_EXCLUDES = ["**/__pycache__", "**/*.pyc", ".mypy_cache", ".ruff_cache", ".pytest_cache", "bench"]
 _IMAGE_PLATFORMS = {"x86_64": ecr_assets.Platform.LINUX_AMD64, "arm64": ecr_assets.Platform.LINUX_ARM64}
 
 
@@ -57,13 +56,13 @@ class WorkloadsStack(Stack):
         self.credentials.secret.grant_read(self.identity.role)
         # Staged into the cloud assembly at synth; built and pushed by `cdk deploy` (never at synth).
         # Nodes pull it with their AWS managed ECR read policy (node group and Auto Mode alike).
+        # webapp/.dockerignore admits only the package and its requirements (no caches, tests, bench), so
+        # the image hash changes with the app's sources only.
         self.image = ecr_assets.DockerImageAsset(
             self,
             "WebappImage",
             directory=str(WEBAPP_SOURCE),
             platform=_IMAGE_PLATFORMS[config.node_architecture],
-            # The image hash must depend on the sources only, not on caches a local run leaves behind.
-            exclude=WEBAPP_BUILD_EXCLUDES,
         )
         self.backup = VolumeBackup(
             self,
