@@ -10,6 +10,7 @@ from config.workloads import Resources
 from k8s import names
 from k8s.images import KUBE_STATE_METRICS_IMAGE
 from k8s.pod_security import container_resources, restricted_container, restricted_pod
+from k8s.rbac import ClusterReader
 
 NOBODY = 65534
 RESOURCES = Resources(cpu_request="50m", memory_request="96Mi", memory_limit="192Mi")
@@ -35,27 +36,14 @@ class KubeStateMetricsChart(cdk8s.Chart):
         super().__init__(scope, id_, namespace=names.MONITORING_NAMESPACE, disable_resource_name_hashes=True)
         labels = names.labels(names.KUBE_STATE_METRICS)
         metadata = k8s.ObjectMeta(name=names.KUBE_STATE_METRICS, labels=labels)
-        self.service_account = k8s.KubeServiceAccount(self, "ServiceAccount", metadata=metadata)
-        self.cluster_role = k8s.KubeClusterRole(
+        self.rbac = ClusterReader(
             self,
-            "ClusterRole",
-            metadata=metadata,
+            "Rbac",
+            name=names.KUBE_STATE_METRICS,
+            namespace=names.MONITORING_NAMESPACE,
             rules=[
                 k8s.PolicyRule(api_groups=[group], resources=resources, verbs=["list", "watch"])
                 for group, resources in RESOURCES_BY_GROUP.items()
-            ],
-        )
-        self.cluster_role_binding = k8s.KubeClusterRoleBinding(
-            self,
-            "ClusterRoleBinding",
-            metadata=metadata,
-            role_ref=k8s.RoleRef(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=names.KUBE_STATE_METRICS
-            ),
-            subjects=[
-                k8s.Subject(
-                    kind="ServiceAccount", name=names.KUBE_STATE_METRICS, namespace=names.MONITORING_NAMESPACE
-                )
             ],
         )
         self.deployment = k8s.KubeDeployment(

@@ -14,6 +14,7 @@ from config.workloads import Resources
 from k8s import names
 from k8s.images import PROMETHEUS_IMAGE
 from k8s.pod_security import container_resources, quantity, restricted_container, restricted_pod
+from k8s.rbac import ClusterReader
 
 NOBODY = 65534
 CONFIG_FILE = "prometheus.yml"
@@ -37,11 +38,11 @@ class PrometheusAgentChart(cdk8s.Chart):
         name = names.PROMETHEUS_AGENT
         labels = names.labels(name)
         metadata = k8s.ObjectMeta(name=name, labels=labels)
-        self.service_account = k8s.KubeServiceAccount(self, "ServiceAccount", metadata=metadata)
-        self.cluster_role = k8s.KubeClusterRole(
+        self.rbac = ClusterReader(
             self,
-            "ClusterRole",
-            metadata=metadata,
+            "Rbac",
+            name=name,
+            namespace=names.MONITORING_NAMESPACE,
             rules=[
                 # Kubernetes service discovery.
                 k8s.PolicyRule(
@@ -58,13 +59,6 @@ class PrometheusAgentChart(cdk8s.Chart):
                 k8s.PolicyRule(api_groups=[""], resources=["nodes/metrics"], verbs=["get"]),
                 k8s.PolicyRule(non_resource_ur_ls=["/metrics", "/metrics/cadvisor"], verbs=["get"]),
             ],
-        )
-        self.cluster_role_binding = k8s.KubeClusterRoleBinding(
-            self,
-            "ClusterRoleBinding",
-            metadata=metadata,
-            role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=name),
-            subjects=[k8s.Subject(kind="ServiceAccount", name=name, namespace=names.MONITORING_NAMESPACE)],
         )
         self.config_map = k8s.KubeConfigMap(
             self,

@@ -24,7 +24,13 @@ import httpx  # noqa: E402
 from orders_api.settings import Settings  # noqa: E402
 
 from tests.webapp.pg_server import LocalPostgres  # noqa: E402
-from tests.webapp.support import APP_PASSWORD, APP_ROLE, ThreadedApp, settings_for, wait_ready  # noqa: E402
+from tests.webapp.support import (  # noqa: E402
+    APP_ROLE,
+    ThreadedApp,
+    running_postgres,
+    settings_for,
+    wait_ready,
+)
 
 _db_counter = itertools.count()
 
@@ -47,13 +53,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def pg() -> Iterator[LocalPostgres]:
-    server = LocalPostgres()
-    try:
-        server.start()
-        server.create_role(APP_ROLE, APP_PASSWORD)
+    with running_postgres() as server:
         yield server
-    finally:
-        server.cleanup()
 
 
 def new_database(pg: LocalPostgres) -> str:

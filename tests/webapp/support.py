@@ -3,12 +3,13 @@ in a thread (fast, in-process) or as a real ``python -m orders_api`` subprocess.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -155,3 +156,15 @@ class SubprocessApp:
 
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8")
+
+
+@contextlib.contextmanager
+def running_postgres() -> Iterator[LocalPostgres]:
+    """A started Postgres with the app's role, stopped and removed afterwards."""
+    server = LocalPostgres()
+    try:
+        server.start()
+        server.create_role(APP_ROLE, APP_PASSWORD)
+        yield server
+    finally:
+        server.cleanup()

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 
 from tests.webapp.pg_server import LocalPostgres
-from tests.webapp.support import APP_PASSWORD, APP_ROLE, ThreadedApp, settings_for, wait_until
+from tests.webapp.support import APP_ROLE, ThreadedApp, running_postgres, settings_for, wait_until
 
 
 def status_of(client: httpx.Client, path: str) -> int | None:
@@ -61,13 +61,8 @@ def test_not_ready_until_migrated(
 
 @pytest.fixture(scope="module")
 def _private_pg() -> Iterator[LocalPostgres]:
-    server = LocalPostgres()
-    try:
-        server.start()
-        server.create_role(APP_ROLE, APP_PASSWORD)
+    with running_postgres() as server:
         yield server
-    finally:
-        server.cleanup()
 
 
 _dbs = itertools.count()
