@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from config import ENVIRONMENTS, KUBERNETES_VERSION, ConfigError, EndpointAccessMode, environment_config
+from config.monitoring import MonitoringConfig
 from config.workloads import Resources, WorkloadsConfig
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -104,6 +105,22 @@ INVALID = {
     "no backup retention": (
         {"workloads": WorkloadsConfig(backup_retention_days=0)},
         "workloads.backup_retention_days: must be 1-36500",
+    ),
+    "scrape interval too short": (
+        {"monitoring": MonitoringConfig(scrape_interval_seconds=5)},
+        "monitoring.scrape_interval_seconds: must be 10-300",
+    ),
+    "bad extra metric": (
+        {"monitoring": MonitoringConfig(extra_metrics=("ok_total", "not-a-metric"))},
+        "monitoring.extra_metrics: must be Prometheus metric names (got ['not-a-metric'])",
+    ),
+    "bad workspace alias": (
+        {"monitoring": MonitoringConfig(workspace_alias="has space")},
+        "monitoring.workspace_alias: must be 1-100 letters",
+    ),
+    "metrics retention too long": (
+        {"monitoring": MonitoringConfig(metrics_retention_days=2000)},
+        "monitoring.metrics_retention_days: must be 1-1095",
     ),
     "bad name": ({"name": "Dev_1"}, "name: must be 1-16 lowercase letters"),
 }
