@@ -47,7 +47,7 @@ class PrometheusAgentChart(cdk8s.Chart):
                 # Kubernetes service discovery.
                 k8s.PolicyRule(
                     api_groups=[""],
-                    resources=["nodes", "services", "endpoints", "pods"],
+                    resources=["nodes", "services", "pods"],
                     verbs=["get", "list", "watch"],
                 ),
                 k8s.PolicyRule(

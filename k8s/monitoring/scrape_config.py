@@ -8,12 +8,12 @@ Every target is scraped exactly once:
 
 | job | discovery | targets |
 |---|---|---|
-| apiserver | endpoints | `default/kubernetes`, port `https` |
+| apiserver | endpointslice | `default/kubernetes`, port `https` |
 | kubelet, cadvisor | node | each node's kubelet (10250): `/metrics`, `/metrics/cadvisor` |
 | node-exporter | pod (monitoring) | each node-exporter pod, container port `metrics` (no Service) |
 | kube-state-metrics | pod (monitoring) | the kube-state-metrics pod, port `http-metrics` (not `telemetry`) |
 | pods | pod | pods annotated `prometheus.io/scrape: "true"`, except node-exporter and kube-state-metrics |
-| service-endpoints | endpoints | endpoints of annotated services, except those whose pod opts in itself |
+| service-endpoints | endpointslice | endpoints of annotated services, except those whose pod opts in itself |
 
 Opt-in annotations (`pods` on the pod, `service-endpoints` on the service): `prometheus.io/scrape:
 "true"`, `prometheus.io/port` (required: without it there is no single port to scrape), and optionally
@@ -28,11 +28,16 @@ the annotated one are dropped. Known limit: a pod that declares the annotated po
 also has containers without ports gets one more target (the port-less one); declare ports on every
 container that listens, as our charts do.
 
+Services are discovered through their EndpointSlices (`discovery.k8s.io/v1`), not the v1 Endpoints API
+(deprecated since Kubernetes 1.33). `service-endpoints` scrapes ready and not-ready endpoints, but not
+terminating ones (which EndpointSlices list and Endpoints did not): one target per endpoint address on
+the slice port equal to the annotated one.
+
 Target labels say which workload a series is about: `namespace`, `pod`, `container`, `node` (and
-`service` for endpoints), plus `job` and `instance`. Exporters that describe *other* objects (kubelet,
-cAdvisor, kube-state-metrics) already label their series with the namespace/pod/container/node of the
-object, so those jobs set only `node` (kubelet, cAdvisor) or nothing, and keep the exporter's labels
-(`honor_labels`). No `labelmap`: no Kubernetes label or annotation becomes a series label, and every
+`service` for `service-endpoints`), plus `job` and `instance`. Exporters that describe *other* objects
+(kubelet, cAdvisor, kube-state-metrics) already label their series with the namespace/pod/container/node
+of the object, so those jobs set only `node` (kubelet, cAdvisor) or nothing, and keep the exporter's
+labels (`honor_labels`). No `labelmap`: no Kubernetes label or annotation becomes a series label, and every
 `__meta_*` label is discarded after relabeling. `cluster` and `environment` are external labels, added
 to every series sent.
 
@@ -142,8 +147,10 @@ CONTAINER_INIT = "__meta_kubernetes_pod_container_init"
 PORT_NAME = "__meta_kubernetes_pod_container_port_name"
 PORT_NUMBER = "__meta_kubernetes_pod_container_port_number"
 SERVICE_NAME = "__meta_kubernetes_service_name"
-ENDPOINT_PORT_NAME = "__meta_kubernetes_endpoint_port_name"
-ENDPOINT_READY = "__meta_kubernetes_endpoint_ready"
+ENDPOINTSLICE_PORT_NAME = "__meta_kubernetes_endpointslice_port_name"
+ENDPOINTSLICE_PORT = "__meta_kubernetes_endpointslice_port"
+ENDPOINTSLICE_READY = "__meta_kubernetes_endpointslice_endpoint_conditions_ready"
+ENDPOINTSLICE_TERMINATING = "__meta_kubernetes_endpointslice_endpoint_conditions_terminating"
 NODE_NAME = "__meta_kubernetes_node_name"
 TMP_PORT = "__tmp_port"
 
@@ -242,12 +249,13 @@ def _service_endpoints_relabel() -> list[dict[str, Any]]:
         # The pod opts in itself: the `pods` job scrapes it, so not again through its service.
         _filter("drop", [_annotation("pod", "prometheus.io/scrape")], "true"),
         _filter("drop", [NAMESPACE, POD_NAME_LABEL], _DEDICATED),
-        # Endpoint addresses only: discovery also lists the pods' other container ports, which carry no
-        # endpoint labels.
-        _filter("keep", [ENDPOINT_READY], "true|false"),
-        # Only the endpoint port the annotation names (a service may expose several).
-        _set("__address__", TMP_PORT, regex=r".*:(\d+)"),
-        {"action": "keepequal", "source_labels": [TMP_PORT], "target_label": port_annotation},
+        # Endpoint addresses only, ready or not: discovery also lists the pods' other container ports,
+        # which carry no endpoint labels.
+        _filter("keep", [ENDPOINTSLICE_READY], "true|false"),
+        # A terminating pod is on its way out (the Endpoints API did not list it either).
+        _filter("drop", [ENDPOINTSLICE_TERMINATING], "true"),
+        # Only the slice port the annotation names (a service may expose several).
+        {"action": "keepequal", "source_labels": [ENDPOINTSLICE_PORT], "target_label": port_annotation},
         _set(NAMESPACE, "namespace"),
         _set(SERVICE_NAME, "service"),
         _set(POD_NAME, "pod"),
@@ -337,9 +345,11 @@ def agent_config(
     scrape_configs = [
         _job(
             APISERVER,
-            _kubernetes_sd("endpoints", "default"),
+            _kubernetes_sd("endpointslice", "default"),
             [
-                _filter("keep", [NAMESPACE, SERVICE_NAME, ENDPOINT_PORT_NAME], "default;kubernetes;https"),
+                _filter(
+                    "keep", [NAMESPACE, SERVICE_NAME, ENDPOINTSLICE_PORT_NAME], "default;kubernetes;https"
+                ),
                 _set(NAMESPACE, "namespace"),
                 _set(SERVICE_NAME, "service"),
             ],
@@ -370,7 +380,7 @@ def agent_config(
         # Workloads: their own series, so their labels never override ours (honor_labels false): a pod
         # cannot pose as another namespace or job.
         _job(PODS, _kubernetes_sd("pod"), _pods_relabel(), extra),
-        _job(SERVICE_ENDPOINTS, _kubernetes_sd("endpoints"), _service_endpoints_relabel(), extra),
+        _job(SERVICE_ENDPOINTS, _kubernetes_sd("endpointslice"), _service_endpoints_relabel(), extra),
     ]
     return {
         "global": {

@@ -195,23 +195,34 @@ def node(name: str, ip: str, kubelet_port: int = 10250) -> Manifest:
 
 
 def kubernetes_service(endpoint_ips: list[str]) -> tuple[Manifest, Manifest]:
-    """`default/kubernetes` and its Endpoints: the API server addresses (EKS publishes two)."""
+    """`default/kubernetes` and its EndpointSlice: the API server addresses (EKS publishes two). The API
+    server maintains this slice itself (no selector, no Pods): endpoints with only the `ready` condition
+    and no target reference."""
     service = {
         "kind": "Service",
         "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver"}},
         "spec": {"ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 443}]},
     }
-    endpoints = {
-        "kind": "Endpoints",
-        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {}},
-        "subsets": [
-            {
-                "addresses": [{"ip": ip} for ip in endpoint_ips],
-                "ports": [{"name": "https", "port": 443, "protocol": "TCP"}],
-            }
-        ],
+    endpoint_slice = {
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": "kubernetes",
+            "namespace": "default",
+            "labels": {"kubernetes.io/service-name": "kubernetes"},
+        },
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip in endpoint_ips],
+        "ports": [{"name": "https", "port": 443, "protocol": "TCP"}],
     }
-    return service, endpoints
+    return service, endpoint_slice
+
+
+def terminating(pod_: Manifest) -> Manifest:
+    """A copy being deleted (`deletionTimestamp` set): the kubelet stops it, the pod is not ready."""
+    result = copy.deepcopy(pod_)
+    result["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    result["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+    return result
 
 
 def annotated_service(service: Manifest, port: int) -> Manifest:

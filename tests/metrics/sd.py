@@ -1,15 +1,21 @@
 """Kubernetes service discovery, emulated: the targets and `__meta_kubernetes_*` labels Prometheus's
-`kubernetes_sd_configs` would give for Pod, Endpoints and Node objects (roles pod, endpoints, node).
+`kubernetes_sd_configs` would give for Pod, EndpointSlice and Node objects (roles pod, endpointslice,
+node).
 
-Follows Prometheus 2.42's discovery/kubernetes (pod.go, endpoints.go, node.go): for role pod, one target
-per declared container port (init containers included, flagged), one port-less target per container that
-declares none, pod-level labels on all of them; label and annotation names sanitized to `[a-zA-Z0-9_]`.
+Follows Prometheus 2.42's discovery/kubernetes (pod.go, endpointslice.go, node.go): for role pod, one
+target per declared container port (init containers included, flagged), one port-less target per
+container that declares none, pod-level labels on all of them; for role endpointslice, one target per
+endpoint address and slice port with the slice's, its service's and (for Pod endpoints) the pod's labels,
+plus the pods' container ports no slice port covers; label and annotation names sanitized to
+`[a-zA-Z0-9_]`. Services get the EndpointSlices the controller would keep for them (`endpoint_slices_for`)
+unless the objects include their slices.
 The targets are written as `file_sd` target groups, so a real Prometheus runs the generated relabeling on
 them (`with_file_sd`), and can be rewritten to local addresses (`localize`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -101,119 +107,191 @@ def _matches(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-def _resolve_target_port(service_port: Mapping[str, Any], pod: Mapping[str, Any]) -> int | None:
-    target = service_port.get("targetPort", service_port["port"])
-    if isinstance(target, int):
-        return target
-    if str(target).isdigit():
-        return int(target)
-    for container, _ in _containers(pod):
-        for port in container.get("ports", []):
-            if port.get("name") == target:
-                return int(port["containerPort"])
-    return None
+def _endpoint_ports(service: Mapping[str, Any], pod: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The slice ports for `pod` (getEndpointPorts): each service port whose target port the pod resolves
+    (a named target port is looked up among the pod's containers' ports, same protocol)."""
+    ports = []
+    for service_port in service["spec"]["ports"]:
+        protocol = service_port.get("protocol", "TCP")
+        target = service_port.get("targetPort", service_port["port"])
+        number: int | None = None
+        if isinstance(target, int) or str(target).isdigit():
+            number = int(target)
+        else:
+            number = next(
+                (
+                    int(p["containerPort"])
+                    for c in pod["spec"].get("containers", [])
+                    for p in c.get("ports", [])
+                    if p.get("name") == target and p.get("protocol", "TCP") == protocol
+                ),
+                None,
+            )
+        if number is None:
+            continue  # the controller skips a port the pod does not resolve
+        port = {"name": service_port.get("name", ""), "port": number, "protocol": protocol}
+        if "appProtocol" in service_port:
+            port["appProtocol"] = service_port["appProtocol"]
+        ports.append(port)
+    return ports
 
 
-def endpoints_for(service: Mapping[str, Any], pods: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The Endpoints object the endpoints controller keeps for `service` (selector over `pods`)."""
-    namespace = service["metadata"]["namespace"]
+def _random5(name: str, index: int) -> str:
+    return hashlib.sha256(f"{name}/{index}".encode()).hexdigest()[:5]
+
+
+def endpoint_slices_for(
+    service: Mapping[str, Any], pods: Iterable[Mapping[str, Any]], nodes: Iterable[Mapping[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """The EndpointSlices the EndpointSlice controller keeps for `service` (selector over `pods`): one per
+    address type and set of resolved ports, labelled with the service's labels, its name and the
+    controller. Pods in a terminal phase or without an IP are left out; terminating pods are kept, with
+    `terminating: true` and `ready: false`. Unlike the controller, pods on a Node missing from `nodes`
+    are kept (without `zone`), so tests need not list every Node."""
+    namespace, name = service["metadata"]["namespace"], service["metadata"]["name"]
     selector = service["spec"].get("selector") or {}
-    subsets = []
+    publish_not_ready = bool(service["spec"].get("publishNotReadyAddresses"))
+    zones = {
+        n["metadata"]["name"]: n["metadata"].get("labels", {}).get("topology.kubernetes.io/zone")
+        for n in nodes
+    }
+    groups: dict[tuple[str, str], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
     for pod in pods:
         if pod["metadata"]["namespace"] != namespace or not _matches(
             selector, pod["metadata"].get("labels", {})
         ):
             continue
-        if pod["status"].get("phase") != "Running" or not pod["status"].get("podIP"):
+        ip = pod["status"].get("podIP")
+        if pod["status"].get("phase") in ("Succeeded", "Failed") or not ip:
             continue
-        ready = any(
+        terminating = pod["metadata"].get("deletionTimestamp") is not None
+        serving = any(
             c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", [])
         )
-        address = {
-            "ip": pod["status"]["podIP"],
-            "nodeName": pod["spec"].get("nodeName"),
+        endpoint: dict[str, Any] = {
+            "addresses": [ip],
+            "conditions": {
+                "ready": publish_not_ready or (serving and not terminating),
+                "serving": serving,
+                "terminating": terminating,
+            },
             "targetRef": {"kind": "Pod", "name": pod["metadata"]["name"], "namespace": namespace},
         }
-        ports = []
-        for service_port in service["spec"]["ports"]:
-            number = _resolve_target_port(service_port, pod)
-            if number is not None:
-                ports.append({"name": service_port.get("name", ""), "port": number, "protocol": "TCP"})
-        subsets.append({"addresses" if ready else "notReadyAddresses": [address], "ports": ports})
+        spec = pod["spec"]
+        if spec.get("hostname") and spec.get("subdomain") == name:
+            endpoint["hostname"] = spec["hostname"]
+        if spec.get("nodeName"):
+            endpoint["nodeName"] = spec["nodeName"]
+            if zones.get(spec["nodeName"]):
+                endpoint["zone"] = zones[spec["nodeName"]]
+        ports = _endpoint_ports(service, pod)
+        address_type = "IPv6" if ":" in ip else "IPv4"
+        groups.setdefault((address_type, json.dumps(ports)), (ports, []))[1].append(endpoint)
+    labels = dict(service["metadata"].get("labels") or {})
+    labels |= {
+        "kubernetes.io/service-name": name,
+        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+    }
+    if service["spec"].get("clusterIP") == "None":
+        labels["service.kubernetes.io/headless"] = ""
+    return [
+        {
+            "kind": "EndpointSlice",
+            # The controller's generateName: `<service>-` and five random characters.
+            "metadata": {"name": f"{name}-{_random5(name, i)}", "namespace": namespace, "labels": labels},
+            "addressType": address_type,
+            "ports": ports,
+            "endpoints": endpoints,
+        }
+        for i, ((address_type, _), (ports, endpoints)) in enumerate(sorted(groups.items()))
+    ]
+
+
+def _container_port_labels(container: Mapping[str, Any], port: Mapping[str, Any]) -> Target:
     return {
-        "kind": "Endpoints",
-        "metadata": {"name": service["metadata"]["name"], "namespace": namespace},
-        "subsets": subsets,
+        f"{META}pod_container_name": container["name"],
+        f"{META}pod_container_image": container.get("image", ""),
+        f"{META}pod_container_port_name": port.get("name", ""),
+        f"{META}pod_container_port_number": str(port["containerPort"]),
+        f"{META}pod_container_port_protocol": port.get("protocol", "TCP"),
     }
 
 
-def endpoints_targets(
-    endpoints: Mapping[str, Any], service: Mapping[str, Any] | None, pods: Iterable[Mapping[str, Any]]
+def endpoint_slice_targets(
+    slice_: Mapping[str, Any], service: Mapping[str, Any] | None, pods: Iterable[Mapping[str, Any]]
 ) -> list[Target]:
-    """Role endpoints (endpoints.go): one target per address and port, pod labels for pod-backed
-    addresses, plus one target per container port of those pods that no endpoint port covers."""
-    namespace = endpoints["metadata"]["namespace"]
-    group: Target = {f"{META}namespace": namespace, f"{META}endpoints_name": endpoints["metadata"]["name"]}
-    group |= _object_labels("endpoints", endpoints["metadata"])
+    """Role endpointslice (buildEndpointSlice in endpointslice.go): one target per endpoint, port and
+    address (in that nesting), pod labels for endpoints whose targetRef is a known Pod, plus one target per
+    container port of those pods that no slice port covers. Slice, service and namespace labels on all."""
+    metadata = slice_["metadata"]
+    namespace = metadata["namespace"]
+    group: Target = {
+        f"{META}namespace": namespace,
+        f"{META}endpointslice_address_type": slice_["addressType"],
+        f"{META}endpointslice_name": metadata["name"],
+    }
+    group |= _object_labels("endpointslice", metadata)
+    # The service is the one named by the slice's kubernetes.io/service-name label, if it exists.
     if service is not None:
         group |= {f"{META}service_name": service["metadata"]["name"]} | _object_labels(
             "service", service["metadata"]
         )
     by_name = {p["metadata"]["name"]: p for p in pods if p["metadata"]["namespace"] == namespace}
     targets: list[Target] = []
-    seen: dict[str, list[int]] = {}
-    for subset in endpoints.get("subsets", []):
-        for ready, key in (("true", "addresses"), ("false", "notReadyAddresses")):
-            for address in subset.get(key, []):
-                for port in subset["ports"]:
-                    target = group | {
-                        ADDRESS: _join_host_port(address["ip"], port["port"]),
-                        f"{META}endpoint_port_name": port.get("name", ""),
-                        f"{META}endpoint_port_protocol": port.get("protocol", "TCP"),
-                        f"{META}endpoint_ready": ready,
-                    }
-                    if address.get("nodeName"):
-                        target[f"{META}endpoint_node_name"] = address["nodeName"]
-                    ref = address.get("targetRef")
-                    if ref:
-                        target[f"{META}endpoint_address_target_kind"] = ref["kind"]
-                        target[f"{META}endpoint_address_target_name"] = ref["name"]
-                    pod = by_name.get(ref["name"]) if ref and ref["kind"] == "Pod" else None
-                    if pod is None:
-                        targets.append(target)
-                        continue
-                    target |= pod_labels(pod)
-                    for container, _ in _containers(pod):
-                        match = next(
-                            (p for p in container.get("ports", []) if p["containerPort"] == port["port"]),
-                            None,
-                        )
-                        if match:
-                            target |= {
-                                f"{META}pod_container_name": container["name"],
-                                f"{META}pod_container_port_name": match.get("name", ""),
-                                f"{META}pod_container_port_number": str(port["port"]),
-                                f"{META}pod_container_port_protocol": port.get("protocol", "TCP"),
-                            }
-                            break
-                    seen.setdefault(pod["metadata"]["name"], []).append(port["port"])
-                    targets.append(target)
+    seen: dict[str, list[int | None]] = {}
+    for endpoint in slice_.get("endpoints", []):
+        for port in slice_.get("ports", []):
+            number = port.get("port")
+            for address in endpoint["addresses"]:
+                target: Target = {ADDRESS: address if number is None else _join_host_port(address, number)}
+                if port.get("name") is not None:
+                    target[f"{META}endpointslice_port_name"] = port["name"]
+                if port.get("protocol") is not None:
+                    target[f"{META}endpointslice_port_protocol"] = port["protocol"]
+                if number is not None:
+                    target[f"{META}endpointslice_port"] = str(number)
+                if port.get("appProtocol") is not None:
+                    target[f"{META}endpointslice_port_app_protocol"] = port["appProtocol"]
+                conditions = endpoint.get("conditions", {})
+                for condition in ("ready", "serving", "terminating"):
+                    if conditions.get(condition) is not None:
+                        value = str(conditions[condition]).lower()
+                        target[f"{META}endpointslice_endpoint_conditions_{condition}"] = value
+                if endpoint.get("hostname") is not None:
+                    target[f"{META}endpointslice_endpoint_hostname"] = endpoint["hostname"]
+                ref = endpoint.get("targetRef")
+                if ref is not None:
+                    target[f"{META}endpointslice_address_target_kind"] = ref["kind"]
+                    target[f"{META}endpointslice_address_target_name"] = ref["name"]
+                # v1 slices have no deprecatedTopology from the controller: no topology labels. Node
+                # name and zone become labels only in later Prometheus versions (2.5x).
+                pod = by_name.get(ref["name"]) if ref and ref["kind"] == "Pod" else None
+                if pod is None:
+                    targets.append(group | target)
+                    continue
+                seen.setdefault(pod["metadata"]["name"], []).append(number)
+                target |= pod_labels(pod)
+                # The first port of each container (not init containers) with the slice port's number.
+                for container in pod["spec"].get("containers", []):
+                    match = next(
+                        (p for p in container.get("ports", []) if number == p["containerPort"]), None
+                    )
+                    if match:
+                        target |= _container_port_labels(container, match)
+                targets.append(group | target)
     for pod_name, covered in seen.items():
         pod = by_name[pod_name]
-        for container, _ in _containers(pod):
+        if not pod["status"].get("podIP"):
+            continue
+        for container in pod["spec"].get("containers", []):
             for port in container.get("ports", []):
                 if port["containerPort"] in covered:
                     continue
                 targets.append(
                     group
                     | pod_labels(pod)
-                    | {
-                        ADDRESS: _join_host_port(pod["status"]["podIP"], port["containerPort"]),
-                        f"{META}pod_container_name": container["name"],
-                        f"{META}pod_container_port_name": port.get("name", ""),
-                        f"{META}pod_container_port_number": str(port["containerPort"]),
-                        f"{META}pod_container_port_protocol": port.get("protocol", "TCP"),
-                    }
+                    | _container_port_labels(container, port)
+                    | {ADDRESS: _join_host_port(pod["status"]["podIP"], port["containerPort"])}
                 )
     return targets
 
@@ -236,19 +314,29 @@ def node_targets(node: Mapping[str, Any]) -> list[Target]:
     return [target | _object_labels("node", node["metadata"])]
 
 
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
 def discover(scrape: Mapping[str, Any], objects: Iterable[Mapping[str, Any]]) -> list[Target]:
-    """What a job's `kubernetes_sd_configs` discover among `objects` (Pods, Services, Endpoints, Nodes):
-    its role and namespace filter decide, as in the cluster. Services without an Endpoints object in
-    `objects` get the one the endpoints controller would maintain."""
+    """What a job's `kubernetes_sd_configs` discover among `objects` (Pods, Services, EndpointSlices,
+    Nodes): its role and namespace filter decide, as in the cluster. Services without an EndpointSlice in
+    `objects` get the ones the EndpointSlice controller would maintain."""
     objects = list(objects)
     by_kind: dict[str, list[Mapping[str, Any]]] = {}
     for obj in objects:
         by_kind.setdefault(obj["kind"], []).append(obj)
-    pods = by_kind.get("Pod", [])
+    pods, nodes = by_kind.get("Pod", []), by_kind.get("Node", [])
     services = {(s["metadata"]["namespace"], s["metadata"]["name"]): s for s in by_kind.get("Service", [])}
-    endpoints = {(e["metadata"]["namespace"], e["metadata"]["name"]): e for e in by_kind.get("Endpoints", [])}
+    slices = list(by_kind.get("EndpointSlice", []))
+
+    def service_of(slice_: Mapping[str, Any]) -> tuple[str, str] | None:
+        name = (slice_["metadata"].get("labels") or {}).get(SERVICE_NAME_LABEL)
+        return None if name is None else (slice_["metadata"]["namespace"], name)
+
+    given = {service_of(s) for s in slices}
     for key, service in services.items():
-        endpoints.setdefault(key, endpoints_for(service, pods))
+        if key not in given:
+            slices += endpoint_slices_for(service, pods, nodes)
     targets: list[Target] = []
     for config in scrape.get("kubernetes_sd_configs", []):
         allowed = config.get("namespaces", {}).get("names")
@@ -258,12 +346,13 @@ def discover(scrape: Mapping[str, Any], objects: Iterable[Mapping[str, Any]]) ->
 
         if config["role"] == "pod":
             targets += [t for p in pods if visible(p["metadata"]["namespace"]) for t in pod_targets(p)]
-        elif config["role"] == "endpoints":
-            for (namespace, name), ep in sorted(endpoints.items()):
-                if visible(namespace):
-                    targets += endpoints_targets(ep, services.get((namespace, name)), pods)
+        elif config["role"] == "endpointslice":
+            for slice_ in sorted(slices, key=lambda s: (s["metadata"]["namespace"], s["metadata"]["name"])):
+                if visible(slice_["metadata"]["namespace"]):
+                    owner = service_of(slice_)
+                    targets += endpoint_slice_targets(slice_, services.get(owner) if owner else None, pods)
         elif config["role"] == "node":
-            targets += [t for n in by_kind.get("Node", []) for t in node_targets(n)]
+            targets += [t for n in nodes for t in node_targets(n)]
         else:
             raise NotImplementedError(config["role"])
     return targets
@@ -272,6 +361,7 @@ def discover(scrape: Mapping[str, Any], objects: Iterable[Mapping[str, Any]]) ->
 # --- local runs ------------------------------------------------------------------------------------------
 PORT_LABELS = (
     f"{META}pod_container_port_number",
+    f"{META}endpointslice_port",
     f"{META}pod_annotation_prometheus_io_port",
     f"{META}service_annotation_prometheus_io_port",
 )

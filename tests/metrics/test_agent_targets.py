@@ -36,7 +36,9 @@ def edge_cases(m: Manifests) -> list[dict[str, Any]]:
     ksm_telemetry = {mf.SCRAPE: "true", "prometheus.io/port": str(names.KUBE_STATE_METRICS_TELEMETRY_PORT)}
     not_ready_pg = mf.opted_out(pg, "postgres-1")
     not_ready_pg["status"] |= {"podIP": "10.40.1.34", "conditions": [{"type": "Ready", "status": "False"}]}
-    api_service, api_endpoints = mf.kubernetes_service(["10.40.0.11", "10.40.0.12"])
+    terminating_pg = mf.terminating(mf.opted_out(pg, "postgres-2"))
+    terminating_pg["status"] |= {"podIP": "10.40.1.35"}
+    api_service, api_slice = mf.kubernetes_service(["10.40.0.11", "10.40.0.12"])
     return [
         *pods.values(),
         mf.with_annotations(node_exporter_b, scrape_me),  # annotated anyway: still only its own job
@@ -52,12 +54,13 @@ def edge_cases(m: Manifests) -> list[dict[str, Any]]:
         ),
         mf.with_phase(mf.renamed(web, "orders-api-finished"), "Succeeded"),
         not_ready_pg,
+        terminating_pg,  # in the slice (terminating), not scraped
         mf.annotated_service(m.get("Service", names.POSTGRES), names.POSTGRES_EXPORTER_PORT),
         m.get("Service", names.WEBAPP),
         mf.node(mf.NODE_A, "10.40.1.10"),
         mf.node(mf.NODE_B, "10.40.2.20"),
         api_service,
-        api_endpoints,
+        api_slice,
     ]
 
 

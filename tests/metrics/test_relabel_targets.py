@@ -39,8 +39,8 @@ def pods(manifests: Manifests) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def cluster(manifests: Manifests, pods: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Our pods and services on one node, two nodes, the API server's endpoints."""
-    service, endpoints = mf.kubernetes_service(["10.40.0.11", "10.40.0.12"])
+    """Our pods and services on one node, two nodes, the API server's EndpointSlice."""
+    service, endpoint_slice = mf.kubernetes_service(["10.40.0.11", "10.40.0.12"])
     return [
         *pods.values(),
         manifests.get("Service", names.WEBAPP),
@@ -48,7 +48,7 @@ def cluster(manifests: Manifests, pods: dict[str, dict[str, Any]]) -> list[dict[
         mf.node(mf.NODE_A, "10.40.1.10"),
         mf.node(mf.NODE_B, "10.40.2.20"),
         service,
-        endpoints,
+        endpoint_slice,
     ]
 
 
@@ -270,6 +270,57 @@ def test_an_annotated_service_is_scraped_per_endpoint_on_the_annotated_port(mani
         )
         for ip, pod in (("10.40.1.32", "postgres-0"), ("10.40.1.34", "postgres-1"))
     ]
+
+
+def test_terminating_endpoints_are_not_scraped(manifests, pods):
+    # EndpointSlices list a terminating pod (`terminating: true`, not ready); the Endpoints API did not.
+    leaving = mf.terminating(mf.opted_out(pods[names.POSTGRES], "postgres-0"))
+    service = mf.annotated_service(manifests.get("Service", names.POSTGRES), names.POSTGRES_EXPORTER_PORT)
+    discovered = sd.discover(JOBS["service-endpoints"], [leaving, service])
+    conditions = {
+        (
+            t[f"{sd.META}endpointslice_endpoint_conditions_ready"],
+            t[f"{sd.META}endpointslice_endpoint_conditions_terminating"],
+        )
+        for t in discovered
+        if f"{sd.META}endpointslice_port" in t
+    }
+    assert conditions == {("false", "true")}
+    assert scraped([leaving, service])["service-endpoints"] == []
+
+
+def test_the_pods_other_container_ports_are_not_service_endpoints(manifests, pods):
+    # Discovery adds the pod's container ports no slice port covers, without endpoint labels: an
+    # annotation naming such a port selects nothing (the service does not expose it).
+    opted_out = mf.opted_out(pods[names.POSTGRES], "postgres-0")
+    service = mf.annotated_service(manifests.get("Service", names.POSTGRES), names.POSTGRES_EXPORTER_PORT)
+    service["spec"]["ports"] = [p for p in service["spec"]["ports"] if p["port"] == names.POSTGRES_PORT]
+    discovered = sd.discover(JOBS["service-endpoints"], [opted_out, service])
+    assert {t[sd.ADDRESS] for t in discovered} == {
+        f"10.40.1.32:{names.POSTGRES_PORT}",
+        f"10.40.1.32:{names.POSTGRES_EXPORTER_PORT}",  # the exporter's container port, no slice port
+    }
+    assert scraped([opted_out, service])["service-endpoints"] == []
+
+
+def test_endpointslice_labels_the_rules_read_are_discovered(cluster, manifests, pods):
+    # A typo in a meta label name would silently select nothing: each one the endpointslice jobs read is
+    # one discovery sets (sd.py follows Prometheus 2.42's endpointslice.go).
+    service = mf.annotated_service(manifests.get("Service", names.POSTGRES), names.POSTGRES_EXPORTER_PORT)
+    objects = [*cluster, mf.opted_out(pods[names.POSTGRES], "postgres-1"), service]
+    for name in ("apiserver", "service-endpoints"):
+        (config,) = JOBS[name]["kubernetes_sd_configs"]
+        assert config["role"] == "endpointslice"
+        discovered = {label for t in sd.discover(JOBS[name], objects) for label in t}
+        read = {
+            label
+            for rule in JOBS[name]["relabel_configs"]
+            for label in [*rule.get("source_labels", []), rule.get("target_label", "")]
+            # Annotation labels exist only when the object has the (optional) annotation.
+            if label.startswith(sd.META) and "_annotation_" not in label
+        }
+        assert read, name
+        assert read <= discovered, (name, read - discovered)
 
 
 def test_a_service_whose_pods_opt_in_is_not_scraped_again(manifests, pods):

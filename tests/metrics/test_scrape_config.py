@@ -103,13 +103,13 @@ def test_only_fields_both_prometheus_2_42_and_3_accept():
 @pytest.mark.parametrize(
     ("name", "role", "namespaces"),
     [
-        ("apiserver", "endpoints", ["default"]),
+        ("apiserver", "endpointslice", ["default"]),
         ("kubelet", "node", None),
         ("cadvisor", "node", None),
         ("node-exporter", "pod", [names.MONITORING_NAMESPACE]),
         ("kube-state-metrics", "pod", [names.MONITORING_NAMESPACE]),
         ("pods", "pod", None),
-        ("service-endpoints", "endpoints", None),
+        ("service-endpoints", "endpointslice", None),
     ],
 )
 def test_discovery_per_job(name, role, namespaces):
