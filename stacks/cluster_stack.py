@@ -14,6 +14,7 @@ from config.workloads import IngressScheme
 from k8s.auto_mode_chart import AutoModeChart
 from k8s.storage_chart import StorageChart
 from stacks.constructs.eks_cluster import PlatformCluster
+from stacks.constructs.managed_addon import managed_addon
 from stacks.constructs.managed_node_capacity import ManagedNodeCapacity
 from stacks.constructs.platform_vpc import PlatformVpc
 from stacks.constructs.secrets_store_csi import SecretsStoreCsi
@@ -86,3 +87,11 @@ class ClusterStack(Stack):
             # `amazon-vpc-cni` may already exist in kube-system: take it over rather than fail.
             self.auto_mode = apply_chart(self, "AutoMode", cluster=cluster, chart=chart, overwrite=True)
             self.ingress_controller = self.auto_mode  # holds the IngressClass
+            # Auto Mode runs networking, DNS, storage and load balancing itself, but not metrics-server,
+            # which the web app's HorizontalPodAutoscaler needs.
+            self.metrics_server = managed_addon(
+                self,
+                cluster=cluster,
+                name="metrics-server",
+                version=config.addon_versions.get("metrics-server"),
+            )

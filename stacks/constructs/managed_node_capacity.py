@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import aws_ec2 as ec2
@@ -10,6 +9,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from stacks.constructs.managed_addon import managed_addon
 from stacks.nag import acknowledge, managed_policy
 
 # Installed before the nodes join: networking and Pod Identity must work when the first pod starts.
@@ -110,17 +110,11 @@ class ManagedNodeCapacity(Construct):
                     role_arn=self.ebs_csi_role.role_arn, service_account=EBS_CSI_CONTROLLER_SERVICE_ACCOUNT
                 )
             ]
-        configuration = _ADDON_CONFIGURATION.get(name)
-        addon = eks.CfnAddon(
+        return managed_addon(
             self,
-            "".join(part.capitalize() for part in name.split("-")),
-            cluster_name=self._cluster.cluster_name,
-            addon_name=name,
-            addon_version=self._addon_versions.get(name),
-            configuration_values=json.dumps(configuration) if configuration else None,
-            # Take over the self-managed copies EKS bootstraps (vpc-cni, coredns, kube-proxy).
-            resolve_conflicts="OVERWRITE",
-            preserve_on_delete=False,
-            pod_identity_associations=pod_identity,
+            cluster=self._cluster,
+            name=name,
+            version=self._addon_versions.get(name),
+            configuration=_ADDON_CONFIGURATION.get(name),
+            pod_identity=pod_identity,
         )
-        return addon

@@ -192,7 +192,9 @@ def test_auto_mode_enables_compute_storage_and_load_balancing(auto):
     assert properties["KubernetesNetworkConfig"]["ElasticLoadBalancing"] == {"Enabled": True}
     template = auto.template("Cluster")
     assert template.find_resources("AWS::EKS::Nodegroup") == {}
-    assert template.find_resources("AWS::EKS::Addon") == {}
+    # Only what Auto Mode lacks: metrics-server, for the web app's autoscaler.
+    addons = template.find_resources("AWS::EKS::Addon")
+    assert [a["Properties"]["AddonName"] for a in addons.values()] == ["metrics-server"]
 
 
 def test_auto_mode_turns_on_network_policy_for_the_workload_pool(auto):
