@@ -11,14 +11,12 @@ from constructs import Construct
 
 from config.platform import CapacityMode, EndpointAccessMode, PlatformConfig
 from config.workloads import IngressScheme
-from k8s.auto_mode_chart import AutoModeChart
 from k8s.storage_chart import StorageChart
+from stacks.constructs.auto_mode_capacity import AutoModeCapacity
 from stacks.constructs.eks_cluster import PlatformCluster
-from stacks.constructs.managed_addon import managed_addon
 from stacks.constructs.managed_node_capacity import ManagedNodeCapacity
 from stacks.constructs.platform_vpc import PlatformVpc
 from stacks.constructs.secrets_store_csi import SecretsStoreCsi
-from stacks.kubernetes import apply_chart
 
 
 def endpoint_access(config: PlatformConfig) -> eks.EndpointAccess:
@@ -66,32 +64,23 @@ class ClusterStack(Stack):
             assert cluster.alb_controller is not None  # PlatformCluster installs it in node-group mode
             self.ingress_controller: Construct = cluster.alb_controller
         else:
-            internet_facing = config.workloads.ingress_scheme is IngressScheme.INTERNET_FACING
             node_role = self.platform_cluster.auto_mode_node_role
             assert node_role is not None  # created by PlatformCluster in Auto Mode
-            chart = AutoModeChart(
-                charts,
-                "auto-mode",
-                node_role_name=node_role.role_name,
-                subnet_ids=network.vpc.select_subnets(
+            internet_facing = config.workloads.ingress_scheme is IngressScheme.INTERNET_FACING
+            self.auto_mode = AutoModeCapacity(
+                self,
+                "AutoMode",
+                cluster=cluster,
+                node_role=node_role,
+                node_subnet_ids=network.vpc.select_subnets(
                     subnet_group_name=network.node_subnets.subnet_group_name
                 ).subnet_ids,
                 load_balancer_subnet_ids=[
                     subnet.subnet_id
                     for subnet in network.load_balancer_subnets(internet_facing=internet_facing)
                 ],
-                security_group_id=cluster.cluster_security_group_id,
                 instance_types=config.node_instance_types,
                 ingress_scheme=config.workloads.ingress_scheme,
+                metrics_server_version=config.addon_versions.get("metrics-server"),
             )
-            # `amazon-vpc-cni` may already exist in kube-system: take it over rather than fail.
-            self.auto_mode = apply_chart(self, "AutoMode", cluster=cluster, chart=chart, overwrite=True)
-            self.ingress_controller = self.auto_mode  # holds the IngressClass
-            # Auto Mode runs networking, DNS, storage and load balancing itself, but not metrics-server,
-            # which the web app's HorizontalPodAutoscaler needs.
-            self.metrics_server = managed_addon(
-                self,
-                cluster=cluster,
-                name="metrics-server",
-                version=config.addon_versions.get("metrics-server"),
-            )
+            self.ingress_controller = self.auto_mode.settings  # holds the IngressClass
