@@ -16,6 +16,7 @@ from aws_cdk import Validations
 from cdk_nag import AwsSolutionsChecks
 
 from config import ConfigError, PlatformConfig, environment_config
+from stacks.naming import construct_id
 from stacks.platform_stage import PlatformStage
 
 
@@ -41,8 +42,7 @@ def main() -> None:
 def build(app: cdk.App, config: PlatformConfig) -> PlatformStage:
     """The environment's stage, checked by cdk-nag's AwsSolutions pack: a finding fails the synth."""
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    stage_id = "".join(part.capitalize() for part in config.name.split("-"))
-    return PlatformStage(app, stage_id, config=config)
+    return PlatformStage(app, construct_id(config.name), config=config)
 
 
 if __name__ == "__main__":

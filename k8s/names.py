@@ -33,9 +33,18 @@ PROMETHEUS_AGENT = "prometheus-agent"
 PROMETHEUS_PORT = 9090
 NODE_EXPORTER = "node-exporter"
 NODE_EXPORTER_PORT = 9100
+NODE_EXPORTER_PORT_NAME = "metrics"
 KUBE_STATE_METRICS = "kube-state-metrics"
-KUBE_STATE_METRICS_PORT = 8080  # metrics about Kubernetes objects (port name `http-metrics`)
-KUBE_STATE_METRICS_TELEMETRY_PORT = 8081  # its own process metrics (port name `telemetry`)
+KUBE_STATE_METRICS_PORT = 8080  # metrics about Kubernetes objects
+KUBE_STATE_METRICS_PORT_NAME = "http-metrics"
+KUBE_STATE_METRICS_TELEMETRY_PORT = 8081  # its own process metrics
+KUBE_STATE_METRICS_TELEMETRY_PORT_NAME = "telemetry"
+
+# How a pod (or Service) opts in to the agent's `pods` (or `service-endpoints`) job.
+SCRAPE_ANNOTATION = "prometheus.io/scrape"
+SCRAPE_PORT_ANNOTATION = "prometheus.io/port"
+SCRAPE_PATH_ANNOTATION = "prometheus.io/path"
+SCRAPE_SCHEME_ANNOTATION = "prometheus.io/scheme"
 
 # Label every pod of ours carries; selectors and network policies match on it.
 NAME_LABEL = "app.kubernetes.io/name"
@@ -45,6 +54,16 @@ PART_OF = "eks-observability-platform"
 # Where the Secrets Store CSI driver mounts the database password inside containers.
 SECRETS_MOUNT_PATH = "/mnt/secrets"
 DB_PASSWORD_FILE = "db-password"  # noqa: S105 - a file name, not a password
+
+
+def scrape_annotations(*, port: int, path: str) -> dict[str, str]:
+    """The opt-in annotations for a pod serving Prometheus metrics over HTTP on `port` at `path`."""
+    return {
+        SCRAPE_ANNOTATION: "true",
+        SCRAPE_PORT_ANNOTATION: str(port),
+        SCRAPE_PATH_ANNOTATION: path,
+        SCRAPE_SCHEME_ANNOTATION: "http",
+    }
 
 
 def selector(name: str) -> dict[str, str]:

@@ -6,6 +6,8 @@ from cdk8s_plus_35 import k8s
 
 from config.workloads import Resources
 
+NOBODY = 65534  # the conventional unprivileged uid/gid of the upstream exporter and Prometheus images
+
 PSS_RESTRICTED = {
     "pod-security.kubernetes.io/enforce": "restricted",
     "pod-security.kubernetes.io/audit": "restricted",

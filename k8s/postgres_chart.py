@@ -28,12 +28,9 @@ SERVER_SETTINGS = {
     "log_connections": "off",
     "log_line_prefix": "'%m [%p] %q%u@%d '",
 }
-SCRAPE_ANNOTATIONS = {
-    "prometheus.io/scrape": "true",
-    "prometheus.io/port": str(names.POSTGRES_EXPORTER_PORT),
-    "prometheus.io/path": names.POSTGRES_EXPORTER_METRICS_PATH,
-    "prometheus.io/scheme": "http",
-}
+SCRAPE_ANNOTATIONS = names.scrape_annotations(
+    port=names.POSTGRES_EXPORTER_PORT, path=names.POSTGRES_EXPORTER_METRICS_PATH
+)
 EXPORTER_RESOURCES = Resources(cpu_request="20m", memory_request="32Mi", memory_limit="64Mi")
 
 

@@ -19,12 +19,7 @@ WEBAPP_UID = 10001  # the non-root user baked into webapp/Dockerfile
 PRE_STOP_SLEEP_SECONDS = 10
 APP_GRACEFUL_SHUTDOWN_SECONDS = 20
 TERMINATION_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS + APP_GRACEFUL_SHUTDOWN_SECONDS + 10
-SCRAPE_ANNOTATIONS = {
-    "prometheus.io/scrape": "true",
-    "prometheus.io/port": str(names.WEBAPP_PORT),
-    "prometheus.io/path": names.WEBAPP_METRICS_PATH,
-    "prometheus.io/scheme": "http",
-}
+SCRAPE_ANNOTATIONS = names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH)
 
 
 class WebappChart(cdk8s.Chart):

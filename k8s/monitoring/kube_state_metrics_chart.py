@@ -9,10 +9,9 @@ from constructs import Construct
 from config.workloads import Resources
 from k8s import names
 from k8s.images import KUBE_STATE_METRICS_IMAGE
-from k8s.pod_security import container_resources, restricted_container, restricted_pod
+from k8s.pod_security import NOBODY, container_resources, restricted_container, restricted_pod
 from k8s.rbac import ClusterReader
 
-NOBODY = 65534
 RESOURCES = Resources(cpu_request="50m", memory_request="96Mi", memory_limit="192Mi")
 # Object labels become series labels only when listed: the workload name, nothing that explodes cardinality.
 LABEL_ALLOWLIST = ",".join(
@@ -82,17 +81,19 @@ class KubeStateMetricsChart(cdk8s.Chart):
                     ],
                     ports=[
                         k8s.ContainerPort(
-                            name="http-metrics", container_port=names.KUBE_STATE_METRICS_PORT, protocol="TCP"
+                            name=names.KUBE_STATE_METRICS_PORT_NAME,
+                            container_port=names.KUBE_STATE_METRICS_PORT,
+                            protocol="TCP",
                         ),
                         k8s.ContainerPort(
-                            name="telemetry",
+                            name=names.KUBE_STATE_METRICS_TELEMETRY_PORT_NAME,
                             container_port=names.KUBE_STATE_METRICS_TELEMETRY_PORT,
                             protocol="TCP",
                         ),
                     ],
                     resources=container_resources(RESOURCES),
-                    liveness_probe=probe("/livez", "http-metrics"),
-                    readiness_probe=probe("/readyz", "telemetry"),
+                    liveness_probe=probe("/livez", names.KUBE_STATE_METRICS_PORT_NAME),
+                    readiness_probe=probe("/readyz", names.KUBE_STATE_METRICS_TELEMETRY_PORT_NAME),
                     security_context=restricted_container(),
                 )
             ],

@@ -9,9 +9,8 @@ from constructs import Construct
 from config.workloads import Resources
 from k8s import names
 from k8s.images import NODE_EXPORTER_IMAGE
-from k8s.pod_security import container_resources, restricted_container
+from k8s.pod_security import NOBODY, container_resources, restricted_container
 
-NOBODY = 65534
 # The Kubernetes community's defaults (prometheus-community chart, kube-prometheus): skip pseudo and
 # container filesystems and per-pod virtual network devices, which only add series.
 ARGS = [
@@ -78,16 +77,22 @@ class NodeExporterChart(cdk8s.Chart):
                     args=ARGS,
                     ports=[
                         k8s.ContainerPort(
-                            name="metrics", container_port=names.NODE_EXPORTER_PORT, protocol="TCP"
+                            name=names.NODE_EXPORTER_PORT_NAME,
+                            container_port=names.NODE_EXPORTER_PORT,
+                            protocol="TCP",
                         )
                     ],
                     resources=container_resources(RESOURCES),
                     readiness_probe=k8s.Probe(
-                        http_get=k8s.HttpGetAction(path="/", port=k8s.IntOrString.from_string("metrics")),
+                        http_get=k8s.HttpGetAction(
+                            path="/", port=k8s.IntOrString.from_string(names.NODE_EXPORTER_PORT_NAME)
+                        ),
                         period_seconds=10,
                     ),
                     liveness_probe=k8s.Probe(
-                        http_get=k8s.HttpGetAction(path="/", port=k8s.IntOrString.from_string("metrics")),
+                        http_get=k8s.HttpGetAction(
+                            path="/", port=k8s.IntOrString.from_string(names.NODE_EXPORTER_PORT_NAME)
+                        ),
                         period_seconds=20,
                         failure_threshold=3,
                     ),

@@ -13,10 +13,9 @@ from constructs import Construct
 from config.workloads import Resources
 from k8s import names
 from k8s.images import PROMETHEUS_IMAGE
-from k8s.pod_security import container_resources, quantity, restricted_container, restricted_pod
+from k8s.pod_security import NOBODY, container_resources, quantity, restricted_container, restricted_pod
 from k8s.rbac import ClusterReader
 
-NOBODY = 65534
 CONFIG_FILE = "prometheus.yml"
 CONFIG_MOUNT = "/etc/prometheus"
 WAL_MOUNT = "/prometheus"

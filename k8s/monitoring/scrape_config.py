@@ -82,13 +82,11 @@ SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 TOKEN_FILE = f"{SERVICE_ACCOUNT_DIR}/token"
 CA_FILE = f"{SERVICE_ACCOUNT_DIR}/ca.crt"
 
-NODE_EXPORTER_PORT_NAME = "metrics"
-KUBE_STATE_METRICS_PORT_NAME = "http-metrics"
 SCRAPE_ANNOTATIONS = (
-    "prometheus.io/scrape",
-    "prometheus.io/port",
-    "prometheus.io/path",
-    "prometheus.io/scheme",
+    names.SCRAPE_ANNOTATION,
+    names.SCRAPE_PORT_ANNOTATION,
+    names.SCRAPE_PATH_ANNOTATION,
+    names.SCRAPE_SCHEME_ANNOTATION,
 )
 
 # A scrape slower than this is a problem to see (`up` == 0), not to wait for. Intervals under 11 s get
@@ -212,7 +210,7 @@ def _annotated(kind: str) -> list[dict[str, Any]]:
 
 
 def _pods_relabel() -> list[dict[str, Any]]:
-    port_annotation = _annotation("pod", "prometheus.io/port")
+    port_annotation = _annotation("pod", names.SCRAPE_PORT_ANNOTATION)
     return [
         *_annotated("pod"),
         _filter("drop", [NAMESPACE, POD_NAME_LABEL], _DEDICATED),
@@ -243,11 +241,11 @@ def _pods_relabel() -> list[dict[str, Any]]:
 
 
 def _service_endpoints_relabel() -> list[dict[str, Any]]:
-    port_annotation = _annotation("service", "prometheus.io/port")
+    port_annotation = _annotation("service", names.SCRAPE_PORT_ANNOTATION)
     return [
         *_annotated("service"),
         # The pod opts in itself: the `pods` job scrapes it, so not again through its service.
-        _filter("drop", [_annotation("pod", "prometheus.io/scrape")], "true"),
+        _filter("drop", [_annotation("pod", names.SCRAPE_ANNOTATION)], "true"),
         _filter("drop", [NAMESPACE, POD_NAME_LABEL], _DEDICATED),
         # Endpoint addresses only, ready or not: discovery also lists the pods' other container ports,
         # which carry no endpoint labels.
@@ -365,7 +363,7 @@ def agent_config(
         _job(
             NODE_EXPORTER,
             _kubernetes_sd("pod", names.MONITORING_NAMESPACE),
-            _dedicated_pod_job(names.NODE_EXPORTER, NODE_EXPORTER_PORT_NAME, own_labels=True),
+            _dedicated_pod_job(names.NODE_EXPORTER, names.NODE_EXPORTER_PORT_NAME, own_labels=True),
             extra,
         ),
         _job(
@@ -373,7 +371,9 @@ def agent_config(
             _kubernetes_sd("pod", names.MONITORING_NAMESPACE),
             # Its series describe other objects (their namespace, pod, container, node): no target
             # labels of its own that would clash with or be mistaken for those.
-            _dedicated_pod_job(names.KUBE_STATE_METRICS, KUBE_STATE_METRICS_PORT_NAME, own_labels=False),
+            _dedicated_pod_job(
+                names.KUBE_STATE_METRICS, names.KUBE_STATE_METRICS_PORT_NAME, own_labels=False
+            ),
             extra,
             honor_labels=True,
         ),

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from stacks.naming import construct_id
+
 
 def managed_addon(
     scope: Construct,
@@ -22,7 +24,7 @@ def managed_addon(
     the cluster's Kubernetes version."""
     return eks.CfnAddon(
         scope,
-        "".join(part.capitalize() for part in name.split("-")),
+        construct_id(name),
         cluster_name=cluster.cluster_name,
         addon_name=name,
         addon_version=version,

@@ -10,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.constructs.managed_addon import managed_addon
+from stacks.constructs.workload_identity import pod_identity_role
 from stacks.nag import acknowledge, managed_policy
 
 # Installed before the nodes join: networking and Pod Identity must work when the first pod starts.
@@ -49,19 +50,12 @@ class ManagedNodeCapacity(Construct):
         super().__init__(scope, id_)
         self._cluster = cluster
         self._addon_versions = addon_versions
-        self.ebs_csi_role = iam.Role(
+        self.ebs_csi_role = pod_identity_role(
             self,
             "EbsCsiRole",
-            assumed_by=iam.ServicePrincipal("pods.eks.amazonaws.com"),
             managed_policies=[
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEBSCSIDriverPolicy")
             ],
-        )
-        # Pod Identity needs sts:TagSession besides sts:AssumeRole.
-        self.ebs_csi_role.assume_role_policy.add_statements(  # type: ignore[union-attr]
-            iam.PolicyStatement(
-                actions=["sts:TagSession"], principals=[iam.ServicePrincipal("pods.eks.amazonaws.com")]
-            )
         )
         self.addons: dict[str, eks.CfnAddon] = {}
         for name in (*_BEFORE_NODES, *_AFTER_NODES):

@@ -8,7 +8,21 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from stacks.naming import construct_id
+
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+
+
+def pod_identity_role(
+    scope: Construct, id_: str, *, managed_policies: Sequence[iam.IManagedPolicy] = ()
+) -> iam.Role:
+    """A role EKS Pod Identity can hand to pods (it needs sts:TagSession besides sts:AssumeRole)."""
+    return iam.Role(
+        scope,
+        id_,
+        assumed_by=iam.SessionTagsPrincipal(iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL)),
+        managed_policies=list(managed_policies) or None,
+    )
 
 
 class WorkloadIdentity(Construct):
@@ -24,17 +38,11 @@ class WorkloadIdentity(Construct):
         service_accounts: Sequence[str],
     ) -> None:
         super().__init__(scope, id_)
-        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL))
-        # Pod Identity needs sts:TagSession besides sts:AssumeRole.
-        self.role.assume_role_policy.add_statements(  # type: ignore[union-attr]
-            iam.PolicyStatement(
-                actions=["sts:TagSession"], principals=[iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL)]
-            )
-        )
+        self.role = pod_identity_role(self, "Role")
         self.associations = [
             eks.CfnPodIdentityAssociation(
                 self,
-                "".join(part.capitalize() for part in account.split("-")),
+                construct_id(account),
                 cluster_name=cluster.cluster_name,
                 namespace=namespace,
                 service_account=account,

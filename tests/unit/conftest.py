@@ -58,6 +58,12 @@ class Synthesized:
     def template(self, role: str) -> Template:
         return Template.from_json(self.templates[role])
 
+    def single_resource(self, role: str, resource_type: str) -> dict[str, Any]:
+        """The one resource of `resource_type` in the stack `role` (a test fails if there are more)."""
+        resources = self.template(role).find_resources(resource_type)
+        assert len(resources) == 1, f"expected one {resource_type}, found {len(resources)}"
+        return dict(next(iter(resources.values())))
+
     def kubernetes_manifests(self, role: str | None = None) -> list[dict[str, Any]]:
         """Every Kubernetes object the stacks (or the stack `role`) apply, tokens rendered as `<token>`."""
         objects: list[dict[str, Any]] = []

@@ -13,12 +13,6 @@ from tests.unit.conftest import Synthesized
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
-def _single(synth: Synthesized, resource_type: str) -> dict:
-    resources = synth.template("Cluster").find_resources(resource_type)
-    assert len(resources) == 1, f"expected one {resource_type}, found {len(resources)}"
-    return dict(next(iter(resources.values())))
-
-
 def _logical_id(synth: Synthesized, resource_type: str, text: str) -> str:
     """The one resource of `resource_type` whose properties mention `text`."""
     resources = synth.template("Cluster").find_resources(resource_type)
@@ -29,7 +23,7 @@ def _logical_id(synth: Synthesized, resource_type: str, text: str) -> str:
 
 @pytest.mark.parametrize("variant", ["dev", "prod", "auto"])
 def test_cluster_runs_the_configured_kubernetes_version(synthesized, variant):
-    cluster = _single(synthesized[variant], "AWS::EKS::Cluster")
+    cluster = synthesized[variant].single_resource("Cluster", "AWS::EKS::Cluster")
     assert cluster["Properties"]["Version"] == KUBERNETES_VERSION == "1.35"
 
 
@@ -51,26 +45,26 @@ def test_secrets_are_envelope_encrypted_with_a_rotating_key(synthesized, variant
 
 @pytest.mark.parametrize("variant", ["dev", "prod", "auto"])
 def test_every_control_plane_log_type_is_enabled(synthesized, variant):
-    cluster = _single(synthesized[variant], "AWS::EKS::Cluster")
+    cluster = synthesized[variant].single_resource("Cluster", "AWS::EKS::Cluster")
     enabled = [entry["Type"] for entry in cluster["Properties"]["Logging"]["ClusterLogging"]["EnabledTypes"]]
     assert sorted(enabled) == sorted(CONTROL_PLANE_LOG_TYPES)
 
 
 def test_private_endpoint_when_configured_private(dev):
-    vpc_config = _single(dev, "AWS::EKS::Cluster")["Properties"]["ResourcesVpcConfig"]
+    vpc_config = dev.single_resource("Cluster", "AWS::EKS::Cluster")["Properties"]["ResourcesVpcConfig"]
     assert vpc_config["EndpointPrivateAccess"] is True
     assert vpc_config["EndpointPublicAccess"] is False
 
 
 def test_public_endpoint_is_restricted_to_the_listed_cidrs(auto):
-    vpc_config = _single(auto, "AWS::EKS::Cluster")["Properties"]["ResourcesVpcConfig"]
+    vpc_config = auto.single_resource("Cluster", "AWS::EKS::Cluster")["Properties"]["ResourcesVpcConfig"]
     assert vpc_config["EndpointPrivateAccess"] is True
     assert vpc_config["EndpointPublicAccess"] is True
     assert vpc_config["PublicAccessCidrs"] == ["203.0.113.0/24"]
 
 
 def test_deploying_role_gets_no_implicit_admin_and_listed_admins_do(auto):
-    cluster = _single(auto, "AWS::EKS::Cluster")
+    cluster = auto.single_resource("Cluster", "AWS::EKS::Cluster")
     assert cluster["Properties"]["AccessConfig"] == {
         "AuthenticationMode": "API",
         "BootstrapClusterCreatorAdminPermissions": False,
@@ -99,7 +93,7 @@ def test_kubectl_handler_uses_the_v35_layer_in_the_vpc(dev):
 
 
 def test_node_group_runs_in_private_subnets_with_configured_scaling(dev):
-    nodegroup = _single(dev, "AWS::EKS::Nodegroup")["Properties"]
+    nodegroup = dev.single_resource("Cluster", "AWS::EKS::Nodegroup")["Properties"]
     assert nodegroup["ScalingConfig"] == {"MinSize": 2, "DesiredSize": 2, "MaxSize": 4}
     assert nodegroup["InstanceTypes"] == ["m7i.large", "m6i.large"]
     assert nodegroup["AmiType"] == "AL2023_x86_64_STANDARD"
@@ -109,7 +103,7 @@ def test_node_group_runs_in_private_subnets_with_configured_scaling(dev):
 
 
 def test_prod_node_group_spans_three_zones(prod):
-    nodegroup = _single(prod, "AWS::EKS::Nodegroup")["Properties"]
+    nodegroup = prod.single_resource("Cluster", "AWS::EKS::Nodegroup")["Properties"]
     assert json.dumps(nodegroup["Subnets"]).count("PrivateSubnet") == 3
     assert nodegroup["ScalingConfig"] == {"MinSize": 3, "DesiredSize": 3, "MaxSize": 9}
 
@@ -185,7 +179,7 @@ def test_storage_class_waits_for_the_csi_driver(dev):
 
 
 def test_auto_mode_enables_compute_storage_and_load_balancing(auto):
-    properties = _single(auto, "AWS::EKS::Cluster")["Properties"]
+    properties = auto.single_resource("Cluster", "AWS::EKS::Cluster")["Properties"]
     assert properties["ComputeConfig"]["Enabled"] is True
     assert properties["ComputeConfig"]["NodePools"] == ["system"]
     assert properties["StorageConfig"] == {"BlockStorage": {"Enabled": True}}
@@ -215,7 +209,7 @@ def test_auto_mode_turns_on_network_policy_for_the_workload_pool(auto):
 
 def test_auto_mode_node_class_uses_the_cluster_node_role(auto):
     template = auto.template("Cluster")
-    properties = _single(auto, "AWS::EKS::Cluster")["Properties"]
+    properties = auto.single_resource("Cluster", "AWS::EKS::Cluster")["Properties"]
     role_id = properties["ComputeConfig"]["NodeRoleArn"]["Fn::GetAtt"][0]
     manifest_id = _logical_id(auto, "Custom::AWSCDK-EKS-KubernetesResource", "NodeClass")
     manifest = template.to_json()["Resources"][manifest_id]["Properties"]["Manifest"]

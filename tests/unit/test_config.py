@@ -7,15 +7,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from config import ENVIRONMENTS, KUBERNETES_VERSION, ConfigError, EndpointAccessMode, environment_config
 from config.monitoring import MonitoringConfig
 from config.workloads import Resources, WorkloadsConfig
+from tests.unit.conftest import REPOSITORY
 
-REPOSITORY = Path(__file__).resolve().parents[2]
 DEV = environment_config("dev")
 
 INVALID = {

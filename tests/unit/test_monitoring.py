@@ -11,17 +11,11 @@ from k8s import names
 from k8s.monitoring import scrape_config
 from k8s.monitoring.kube_state_metrics_chart import RESOURCES_BY_GROUP
 from k8s.monitoring.prometheus_agent_chart import CONFIG_CHECKSUM_ANNOTATION
-from tests.unit.conftest import Synthesized, render_tokens
-
-
-def _single(synth: Synthesized, resource_type: str) -> dict:
-    resources = synth.template("Monitoring").find_resources(resource_type)
-    assert len(resources) == 1, f"expected one {resource_type}, found {len(resources)}"
-    return dict(next(iter(resources.values())))
+from tests.unit.conftest import render_tokens
 
 
 def test_workspace_keeps_metrics_for_the_configured_days_and_logs(dev):
-    workspace = _single(dev, "AWS::APS::Workspace")
+    workspace = dev.single_resource("Monitoring", "AWS::APS::Workspace")
     properties = workspace["Properties"]
     assert properties["Alias"] == "dev-eks-observability"
     assert properties["WorkspaceConfiguration"] == {
@@ -35,7 +29,7 @@ def test_workspace_keeps_metrics_for_the_configured_days_and_logs(dev):
 
 
 def test_prod_workspace_is_encrypted_with_its_own_key(prod):
-    properties = _single(prod, "AWS::APS::Workspace")["Properties"]
+    properties = prod.single_resource("Monitoring", "AWS::APS::Workspace")["Properties"]
     key_id = properties["KmsKeyArn"]["Fn::GetAtt"][0]
     key = prod.template("Monitoring").to_json()["Resources"][key_id]
     assert key["Properties"]["EnableKeyRotation"] is True
@@ -43,7 +37,7 @@ def test_prod_workspace_is_encrypted_with_its_own_key(prod):
 
 def test_agent_may_only_remote_write_to_its_workspace(dev):
     template = dev.template("Monitoring")
-    association = _single(dev, "AWS::EKS::PodIdentityAssociation")["Properties"]
+    association = dev.single_resource("Monitoring", "AWS::EKS::PodIdentityAssociation")["Properties"]
     assert (association["Namespace"], association["ServiceAccount"]) == (
         names.MONITORING_NAMESPACE,
         names.PROMETHEUS_AGENT,

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from k8s import names
-
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+from k8s.network_policies_chart import NAMESPACE_NAME_LABEL
 
 
 @dataclass(frozen=True)
