@@ -1,7 +1,8 @@
 """The Prometheus agent: discovers targets, scrapes them, and remote-writes to Amazon Managed Prometheus.
 
-A StatefulSet so the write-ahead log lives on a volume: samples not yet accepted by AMP survive a
-restart or a reschedule and are sent when the agent comes back.
+A StatefulSet so the write-ahead log lives on a volume: while AMP is unreachable the backlog waits on
+disk, not in memory. On SIGTERM the agent flushes what it scraped before exiting; what is still unsent
+after that is not resent after a restart (Prometheus remote write starts from "now", prometheus#8809).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from k8s.pod_security import NOBODY, container_resources, quantity, restricted_c
 from k8s.rbac import ClusterReader
 
 CONFIG_FILE = "prometheus.yml"
+# How long the agent tries to send what it has scraped on SIGTERM (Prometheus's default, made explicit);
+# the pod's grace period must outlast it, or the kubelet kills the agent mid-flush.
+SHUTDOWN_FLUSH_SECONDS = 60
+TERMINATION_GRACE_SECONDS = 2 * SHUTDOWN_FLUSH_SECONDS
 CONFIG_MOUNT = "/etc/prometheus"
 WAL_MOUNT = "/prometheus"
 CONFIG_CHECKSUM_ANNOTATION = "checksum/config"
@@ -117,8 +122,7 @@ class PrometheusAgentChart(cdk8s.Chart):
         return k8s.PodSpec(
             service_account_name=names.PROMETHEUS_AGENT,
             security_context=restricted_pod(user=NOBODY, fs_group=NOBODY),
-            # On SIGTERM the agent flushes what it can to AMP before exiting.
-            termination_grace_period_seconds=120,
+            termination_grace_period_seconds=TERMINATION_GRACE_SECONDS,
             containers=[
                 k8s.Container(
                     name="prometheus",
@@ -128,6 +132,7 @@ class PrometheusAgentChart(cdk8s.Chart):
                         f"--config.file={CONFIG_MOUNT}/{CONFIG_FILE}",
                         f"--storage.agent.path={WAL_MOUNT}",
                         f"--web.listen-address=:{names.PROMETHEUS_PORT}",
+                        f"--storage.remote.flush-deadline={SHUTDOWN_FLUSH_SECONDS}s",
                     ],
                     ports=[
                         k8s.ContainerPort(name="web", container_port=names.PROMETHEUS_PORT, protocol="TCP")

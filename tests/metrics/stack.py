@@ -32,6 +32,7 @@ import httpx
 from k8s import names
 from k8s.monitoring import scrape_config
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
+from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
 from tests.metrics import manifests, sd
 from tests.webapp.pg_server import LocalPostgres, free_port
 
@@ -227,6 +228,7 @@ class Prometheus(Process):
             f"--config.file={config}",
             f"--storage.agent.path={workdir / 'wal'}",
             f"--web.listen-address={HOST}:{port}",
+            f"--storage.remote.flush-deadline={SHUTDOWN_FLUSH_SECONDS}s",  # as in the chart
         ]
         return cls(name, argv, workdir / "agent.log", port)
 

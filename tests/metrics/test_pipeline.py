@@ -2,15 +2,17 @@
 scraping a real node-exporter, a real postgres-exporter on a real Postgres and the real orders API, and
 remote-writing to a second Prometheus that stands in for AMP (see stack.py for the substitutions).
 
-One stack per module (5 s scrape interval, so the outage scenarios stay short); the tests run in file
+One stack per module (10 s scrape interval, see INTERVAL); the tests run in file
 order and the outage tests put the stack back as they found it.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -33,7 +35,10 @@ from webapp.orders_api import slo_contract
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
 
-INTERVAL = 5
+# Longer than the agent's restart takes to scrape again (~5.1 s measured here: service discovery batches
+# its first update for 5 s), as the cluster's 30 s is: the restart test checks the property that makes
+# a restart cost at most one scrape. Short enough to keep the outage scenarios short.
+INTERVAL = 10
 CLUSTER, ENVIRONMENT = "orders-local", "test"
 # The largest spacing of consecutive samples that still means "no scrape missing": scrapes run on a
 # fixed ticker, so consecutive samples are one interval apart; the margin absorbs scheduling jitter.
@@ -244,16 +249,24 @@ def test_receiver_outage_of_a_minute_leaves_no_gap(pipeline):
     assert pipeline.up_series() == series_before
 
 
-def test_agent_restart_keeps_the_series_continuous(pipeline):
+def test_agent_restart_misses_at_most_one_scrape(pipeline):
+    """A restart loses only the scrapes due while the agent is down: it comes back on the same scrape
+    grid (each target's phase is a hash of its labels), so when it is scraping again within one
+    interval, at most one scrape per target is missed. The stop is timed half a second before the
+    node-exporter's next scrape, the worst case: that scrape is missed, the one after must not be."""
     receiver, agent = pipeline.receiver, pipeline.agent
     series_before = pipeline.up_series()
+    (node_target,) = [t for t in agent.targets()["activeTargets"] if t["labels"]["job"] == "node-exporter"]
+    last_scrape = datetime.fromisoformat(node_target["lastScrape"]).timestamp()
+    next_scrape = last_scrape + INTERVAL * math.ceil((time.time() + 1 - last_scrape) / INTERVAL)
+    time.sleep(next_scrape - 0.5 - time.time())
+
     stop_at = time.time()
     agent.stop()  # SIGTERM: it flushes what it has scraped to the (healthy) receiver, then exits
     assert agent.proc is not None
     assert agent.proc.returncode == 0, agent.log()[-2000:]
     agent.start_ready()  # same config, same WAL directory, same port
     started_at = time.time()
-    assert "Replaying WAL" in agent.log() or "replay" in agent.log().lower()
 
     def resumed() -> bool:
         times = sample_times(receiver, "up", stop_at - 3 * INTERVAL, time.time())
@@ -270,13 +283,11 @@ def test_agent_restart_keeps_the_series_continuous(pipeline):
         after = [x for x in t if x > stop_at]
         # Nothing scraped before the stop was lost: the last scrape before SIGTERM arrived.
         assert before[-1] >= stop_at - MAX_STEP, (series, stop_at - before[-1])
-        # Scraping resumed; the one gap is the restart itself. Its bound: the time the agent was down
-        # plus Prometheus's start-up (service discovery and the scrape manager each batch updates for
-        # up to 5 s before the first scrape) plus one interval to the next scrape tick.
-        assert after[0] - before[-1] <= (started_at - stop_at) + 10 + INTERVAL + 1, (
-            series,
-            after[0] - before[-1],
-        )
-        # And steady again afterwards.
-        assert max(gaps(after)) <= MAX_STEP, series
+        # The restart's hole is at most one interval: consecutive samples at most two intervals apart.
+        assert after[0] - before[-1] <= INTERVAL + MAX_STEP, (series, after[0] - before[-1])
+        assert max(gaps(after)) <= MAX_STEP, series  # and steady again afterwards
+    # The worst case was exercised: the node-exporter's scrape due during the restart is the one missed.
+    (node_times,) = [t for series, t in times.items() if "'job', 'node-exporter'" in series]
+    spacing = [b - a for a, b in itertools.pairwise(node_times) if a <= stop_at < b]
+    assert spacing == [pytest.approx(2 * INTERVAL, abs=1)], spacing
     assert pipeline.up_series() == series_before  # the same series, no new ones from the restart

@@ -67,6 +67,12 @@ def test_agent_runs_in_agent_mode_with_its_wal_on_a_volume(dev):
         claim["spec"]["resources"]["requests"]["storage"] == f"{dev.config.monitoring.agent_wal_volume_gib}Gi"
     )
     assert container["readinessProbe"]["httpGet"]["path"] == "/-/ready"
+    # On SIGTERM it flushes what it scraped; the kubelet must not kill it before that deadline.
+    flush = next(a for a in container["args"] if a.startswith("--storage.remote.flush-deadline="))
+    assert (
+        int(flush.split("=", 1)[1].removesuffix("s"))
+        < stateful_set["template"]["spec"]["terminationGracePeriodSeconds"]
+    )
     resources = dev.config.monitoring.agent_resources
     assert container["resources"] == {
         "requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
