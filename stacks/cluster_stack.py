@@ -17,6 +17,7 @@ from stacks.constructs.eks_cluster import PlatformCluster
 from stacks.constructs.managed_node_capacity import ManagedNodeCapacity
 from stacks.constructs.platform_vpc import PlatformVpc
 from stacks.constructs.secrets_store_csi import SecretsStoreCsi
+from stacks.log_retention import retention_days
 
 
 def endpoint_access(config: PlatformConfig) -> eks.EndpointAccess:
@@ -39,6 +40,7 @@ class ClusterStack(Stack):
             capacity_mode=config.capacity_mode,
             endpoint_access=endpoint_access(config),
             admin_principal_arns=config.admin_principal_arns,
+            log_retention=retention_days(config.log_retention_days),
         )
         cluster = self.platform_cluster.cluster
         self.secrets_store = SecretsStoreCsi(self, "SecretsStoreCsi", cluster=cast(eks.ICluster, cluster))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
 
@@ -25,6 +26,8 @@ ALL_CONTROL_PLANE_LOGS = [
 # Built-in Auto Mode pool kept for cluster-critical add-ons; workloads go to our own pool, whose
 # NodeClass enables network policy (the built-in NodeClass cannot be changed).
 AUTO_MODE_BUILTIN_POOLS = ["system"]
+# aws-cdk-lib's LogRetention handler: one function per stack, under this id.
+LOG_RETENTION_HANDLER_ID = "LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a"
 # Node-group mode needs the AWS Load Balancer Controller for Ingress (Auto Mode has it built in).
 ALB_CONTROLLER_VERSION = eks.AlbControllerVersion.V2_17_1
 
@@ -43,6 +46,7 @@ class PlatformCluster(Construct):
         capacity_mode: CapacityMode,
         endpoint_access: eks.EndpointAccess,
         admin_principal_arns: Sequence[str],
+        log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id_)
         self.secrets_key = kms.Key(
@@ -99,6 +103,16 @@ class PlatformCluster(Construct):
         )
         for index, arn in enumerate(admin_principal_arns):
             self.cluster.grant_cluster_admin(f"Admin{index}", arn)
+        # EKS creates the control-plane log group itself, without retention: logs would be kept (and
+        # billed) forever. This creates it if EKS has not yet, and sets the retention. The group is
+        # retained with the stack's deletion: the audit trail outlives the cluster until it expires.
+        self.control_plane_log_retention = logs.LogRetention(
+            self,
+            "ControlPlaneLogRetention",
+            log_group_name=f"/aws/eks/{self.cluster.cluster_name}/cluster",
+            retention=log_retention,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
         self._acknowledge_generated_resources()
 
     def _acknowledge_generated_resources(self) -> None:
@@ -123,6 +137,19 @@ class PlatformCluster(Construct):
                     managed_policy(policy),
                     "The minimal AWS managed policies EKS Auto Mode documents for its node role.",
                 )
+        retention_handler = Stack.of(self).node.find_child(LOG_RETENTION_HANDLER_ID)
+        acknowledge(
+            retention_handler,
+            managed_policy("service-role/AWSLambdaBasicExecutionRole"),
+            "aws-cdk-lib's log retention handler writes its own logs and creates the control-plane log "
+            "group when EKS has not yet; this AWS managed policy is exactly that.",
+        )
+        acknowledge(
+            retention_handler,
+            "IAM5[Resource::*]",
+            "aws-cdk-lib's log retention handler may only put or delete retention policies; it is shared by "
+            "the stack's log groups, and EKS names the control-plane one after a generated cluster name.",
+        )
         if self.cluster.vpc.isolated_subnets:  # no NAT: private subnets are isolated
             Annotations.of(self.cluster).acknowledge_warning(
                 "@aws-cdk/aws-eks:isolatedSubnetsForKubectlPrivateSubnets",

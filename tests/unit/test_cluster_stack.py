@@ -50,6 +50,18 @@ def test_every_control_plane_log_type_is_enabled(synthesized, variant):
     assert sorted(enabled) == sorted(CONTROL_PLANE_LOG_TYPES)
 
 
+@pytest.mark.parametrize("variant", ["dev", "prod", "auto"])
+def test_control_plane_logs_expire_after_the_configured_retention(synthesized, variant):
+    synth = synthesized[variant]
+    cluster_id = next(iter(synth.template("Cluster").find_resources("AWS::EKS::Cluster")))
+    retention = synth.single_resource("Cluster", "Custom::LogRetention")
+    assert retention["Properties"]["LogGroupName"] == {
+        "Fn::Join": ["", ["/aws/eks/", {"Ref": cluster_id}, "/cluster"]]
+    }
+    assert retention["Properties"]["RetentionInDays"] == synth.config.log_retention_days
+    assert retention["Properties"]["RemovalPolicy"] == "retain"
+
+
 def test_private_endpoint_when_configured_private(dev):
     vpc_config = dev.single_resource("Cluster", "AWS::EKS::Cluster")["Properties"]["ResourcesVpcConfig"]
     assert vpc_config["EndpointPrivateAccess"] is True

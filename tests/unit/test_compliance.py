@@ -31,6 +31,8 @@ EXPECTED_ACKNOWLEDGEMENTS = {
         "Cluster/Eks/Cluster/KubectlProvider",
     ),
     ("L1", "Cluster/Eks/Cluster/KubectlProvider/Handler"),
+    ("IAM4[service-role/AWSLambdaBasicExecutionRole]", "Cluster/<LogRetentionHandler>"),
+    ("IAM5[Resource::*]", "Cluster/<LogRetentionHandler>"),
     ("IAM4[AmazonEKSWorkerNodePolicy]", "Cluster/Eks/Cluster/NodegroupNodes/NodeGroupRole"),
     ("IAM4[AmazonEKS_CNI_Policy]", "Cluster/Eks/Cluster/NodegroupNodes/NodeGroupRole"),
     ("IAM4[AmazonEC2ContainerRegistryReadOnly]", "Cluster/Eks/Cluster/NodegroupNodes/NodeGroupRole"),
@@ -77,7 +79,8 @@ def _short(acknowledged_id: str) -> str:
 def _path(construct_path: str) -> str:
     """The path below the stage, with the ALB controller's generated singleton id named by its role."""
     path = construct_path.removeprefix("Dev/")
-    return re.sub(r"^Cluster/\w+-AlbController$", "Cluster/<AlbController>", path)
+    path = re.sub(r"^Cluster/\w+-AlbController$", "Cluster/<AlbController>", path)
+    return re.sub(r"^Cluster/LogRetention[0-9a-f]{32}$", "Cluster/<LogRetentionHandler>", path)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
