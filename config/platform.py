@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from config.monitoring import MonitoringConfig
-from config.workloads import WorkloadsConfig
+from config.workloads import ACM_CERTIFICATE_ARN, WorkloadsConfig
 
 # The one place the Kubernetes version lives. EKS 1.29 left extended support on 2026-03-23 and can no
 # longer be created; 1.35 is in standard support until 2027-03-27.
@@ -103,6 +103,7 @@ class PlatformConfig:
             *self._network_problems(),
             *self._cluster_problems(),
             *self.workloads.problems(),
+            *self._certificate_region_problems(),
             *self.monitoring.problems(),
         ]
         if problems:
@@ -116,6 +117,16 @@ class PlatformConfig:
     def node_architecture(self) -> str:
         """`arm64` for Graviton instance types, else `x86_64` (validation keeps them all alike)."""
         return node_architecture(self.node_instance_types[0])
+
+    def _certificate_region_problems(self) -> list[str]:
+        arn = self.workloads.tls_certificate_arn
+        match = ACM_CERTIFICATE_ARN.match(arn) if arn is not None else None
+        if match is None or match.group(1) == self.region or not _REGION.match(self.region):
+            return []  # no certificate, a malformed one (reported by workloads), or a bad region
+        return [
+            f"workloads.tls_certificate_arn: must be in the load balancer's region {self.region!r} "
+            f"(got {match.group(1)!r})"
+        ]
 
     def _identity_problems(self) -> list[str]:
         problems = []

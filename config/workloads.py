@@ -11,6 +11,8 @@ _CPU = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
 _MEMORY = re.compile(r"^\d+(Mi|Gi)$")
 # AWS Backup schedules are EventBridge cron expressions with six fields.
 _BACKUP_CRON = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")
+# An ACM certificate; the group is its region (an ALB only uses certificates of its own region).
+ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 
 
 class IngressScheme(StrEnum):
@@ -47,6 +49,9 @@ class WorkloadsConfig:
     web_target_cpu_percent: int = 70
     web_resources: Resources = Resources(cpu_request="100m", memory_request="128Mi", memory_limit="256Mi")
     ingress_scheme: IngressScheme = IngressScheme.INTERNAL
+    # The load balancer serves HTTPS with this ACM certificate and redirects HTTP to it. Required when
+    # internet-facing; without it an internal load balancer serves plain HTTP inside the VPC.
+    tls_certificate_arn: str | None = None
     postgres_volume_gib: int = 20
     postgres_resources: Resources = Resources(cpu_request="250m", memory_request="512Mi", memory_limit="1Gi")
     backup_schedule: str = "cron(0 3 * * ? *)"  # daily, 03:00 UTC
@@ -59,6 +64,16 @@ class WorkloadsConfig:
             problems.append(
                 "workloads.web_min_replicas: must be at least 1 and at most web_max_replicas "
                 f"({self.web_max_replicas}) (got {self.web_min_replicas!r})"
+            )
+        if self.tls_certificate_arn is not None and not ACM_CERTIFICATE_ARN.match(self.tls_certificate_arn):
+            problems.append(
+                "workloads.tls_certificate_arn: must be an ACM certificate ARN like "
+                f"'arn:aws:acm:<region>:<account>:certificate/<id>' (got {self.tls_certificate_arn!r})"
+            )
+        if self.ingress_scheme is IngressScheme.INTERNET_FACING and self.tls_certificate_arn is None:
+            problems.append(
+                "workloads.tls_certificate_arn: required when ingress_scheme is 'internet-facing' "
+                "(the app is not served to the internet over plain HTTP)"
             )
         if not 10 <= self.web_target_cpu_percent <= 95:
             problems.append(

@@ -31,6 +31,7 @@ class AutoModeChart(cdk8s.Chart):
         instance_types: Sequence[str],
         ingress_scheme: IngressScheme,
         load_balancer_subnet_ids: Sequence[str],
+        tls_certificate_arn: str | None,
     ) -> None:
         super().__init__(scope, id_, disable_resource_name_hashes=True)
         self.network_policy_config = k8s.KubeConfigMap(
@@ -98,7 +99,8 @@ class AutoModeChart(cdk8s.Chart):
                 },
             )
         )
-        # Auto Mode's built-in load balancing reads the ALB scheme from IngressClassParams.
+        # Auto Mode's built-in load balancing reads the ALB scheme, subnets and certificate from
+        # IngressClassParams.
         self.ingress_class_params = cdk8s.ApiObject(
             self,
             "IngressClassParams",
@@ -109,7 +111,16 @@ class AutoModeChart(cdk8s.Chart):
         self.ingress_class_params.add_json_patch(
             cdk8s.JsonPatch.add(
                 "/spec",
-                {"scheme": ingress_scheme.value, "subnets": {"ids": list(load_balancer_subnet_ids)}},
+                {
+                    "scheme": ingress_scheme.value,
+                    "subnets": {"ids": list(load_balancer_subnet_ids)},
+                    # The Ingress names its listeners; Auto Mode takes the certificate from here.
+                    **(
+                        {"certificateARNs": [tls_certificate_arn], "sslPolicy": names.ALB_TLS_POLICY}
+                        if tls_certificate_arn is not None
+                        else {}
+                    ),
+                },
             )
         )
         self.ingress_class = k8s.KubeIngressClass(

@@ -20,6 +20,8 @@ WEBAPP_READYZ_PATH = slo_contract.READYZ_PATH
 # Both capacity modes expose the ALB through an IngressClass of this name (the AWS Load Balancer
 # Controller's chart creates it in node-group mode; the Auto Mode chart creates it there).
 ALB_INGRESS_CLASS = "alb"
+# TLS 1.3 and 1.2 only: the policy AWS recommends for HTTPS listeners.
+ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 POSTGRES = "postgres"
 POSTGRES_PORT = 5432

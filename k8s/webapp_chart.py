@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import cdk8s
@@ -20,6 +21,19 @@ PRE_STOP_SLEEP_SECONDS = 10
 APP_GRACEFUL_SHUTDOWN_SECONDS = 20
 TERMINATION_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS + APP_GRACEFUL_SHUTDOWN_SECONDS + 10
 SCRAPE_ANNOTATIONS = names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH)
+
+
+def listener_annotations(tls_certificate_arn: str | None) -> dict[str, str]:
+    """HTTP only without a certificate; with one, HTTPS (TLS terminated at the load balancer; targets
+    stay HTTP inside the VPC) and HTTP redirected to it."""
+    if tls_certificate_arn is None:
+        return {"alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTP": 80}])}
+    return {
+        "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
+        "alb.ingress.kubernetes.io/ssl-redirect": "443",
+        "alb.ingress.kubernetes.io/certificate-arn": tls_certificate_arn,
+        "alb.ingress.kubernetes.io/ssl-policy": names.ALB_TLS_POLICY,
+    }
 
 
 class WebappChart(cdk8s.Chart):
@@ -126,6 +140,7 @@ class WebappChart(cdk8s.Chart):
                     "alb.ingress.kubernetes.io/subnets": ",".join(load_balancer_subnet_ids),
                     "alb.ingress.kubernetes.io/target-type": "ip",
                     "alb.ingress.kubernetes.io/healthcheck-path": names.WEBAPP_READYZ_PATH,
+                    **listener_annotations(workloads.tls_certificate_arn),
                 },
             ),
             spec=k8s.IngressSpec(

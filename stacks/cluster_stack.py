@@ -83,6 +83,7 @@ class ClusterStack(Stack):
                 ],
                 instance_types=config.node_instance_types,
                 ingress_scheme=config.workloads.ingress_scheme,
+                tls_certificate_arn=config.workloads.tls_certificate_arn,
                 metrics_server_version=config.addon_versions.get("metrics-server"),
             )
             self.ingress_controller = self.auto_mode.settings  # holds the IngressClass

@@ -29,6 +29,7 @@ class AutoModeCapacity(Construct):
         load_balancer_subnet_ids: Sequence[str],
         instance_types: Sequence[str],
         ingress_scheme: IngressScheme,
+        tls_certificate_arn: str | None,
         metrics_server_version: str | None,
     ) -> None:
         super().__init__(scope, id_)
@@ -41,6 +42,7 @@ class AutoModeCapacity(Construct):
             security_group_id=cluster.cluster_security_group_id,
             instance_types=instance_types,
             ingress_scheme=ingress_scheme,
+            tls_certificate_arn=tls_certificate_arn,
         )
         # `amazon-vpc-cni` may already exist in kube-system: take it over rather than fail.
         self.settings = apply_chart(self, "Settings", cluster=cluster, chart=chart, overwrite=True)

@@ -20,22 +20,31 @@ from aws_cdk.assertions import Template
 
 from app import build
 from config import CapacityMode, EndpointAccessMode, PlatformConfig, environment_config
+from config.workloads import IngressScheme
 from stacks.platform_stage import PlatformStage
 
 KUBERNETES_RESOURCE = "Custom::AWSCDK-EKS-KubernetesResource"
 STACK_ROLES = ("Network", "Cluster", "Workloads", "Monitoring")
+TLS_CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0b6f2a3c-1d4e-4f5a-9b8c-7d6e5f4a3b2c"
 
 
 def auto_mode_config() -> PlatformConfig:
-    """Auto Mode, no NAT (isolated subnets + endpoints), public endpoint restricted, one admin."""
+    """Auto Mode, no NAT (isolated subnets + endpoints), public endpoint restricted, one admin, the
+    web app on an internet-facing load balancer with a TLS certificate."""
+    dev = environment_config("dev")
     return dataclasses.replace(
-        environment_config("dev"),
+        dev,
         name="auto",
         capacity_mode=CapacityMode.AUTO,
         nat_gateways=0,
         endpoint_access=EndpointAccessMode.PUBLIC_AND_PRIVATE,
         public_access_cidrs=("203.0.113.0/24",),
         admin_principal_arns=("arn:aws:iam::123456789012:role/PlatformAdmin",),
+        workloads=dataclasses.replace(
+            dev.workloads,
+            ingress_scheme=IngressScheme.INTERNET_FACING,
+            tls_certificate_arn=TLS_CERTIFICATE_ARN,
+        ),
     )
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from config import ENVIRONMENTS, KUBERNETES_VERSION, ConfigError, EndpointAccessMode, environment_config
 from config.monitoring import MonitoringConfig
-from config.workloads import Resources, WorkloadsConfig
-from tests.unit.conftest import REPOSITORY
+from config.workloads import IngressScheme, Resources, WorkloadsConfig
+from tests.unit.conftest import REPOSITORY, TLS_CERTIFICATE_ARN
 
 DEV = environment_config("dev")
 
@@ -104,6 +104,22 @@ INVALID = {
     "no backup retention": (
         {"workloads": WorkloadsConfig(backup_retention_days=0)},
         "workloads.backup_retention_days: must be 1-36500",
+    ),
+    "malformed certificate": (
+        {"workloads": WorkloadsConfig(tls_certificate_arn="arn:aws:iam::123456789012:server-certificate/x")},
+        "workloads.tls_certificate_arn: must be an ACM certificate ARN",
+    ),
+    "internet-facing without TLS": (
+        {"workloads": WorkloadsConfig(ingress_scheme=IngressScheme.INTERNET_FACING)},
+        "workloads.tls_certificate_arn: required when ingress_scheme is 'internet-facing'",
+    ),
+    "certificate in another region": (
+        {
+            "workloads": WorkloadsConfig(
+                tls_certificate_arn=TLS_CERTIFICATE_ARN.replace("us-east-1", "eu-west-1")
+            )
+        },
+        "workloads.tls_certificate_arn: must be in the load balancer's region 'us-east-1' (got 'eu-west-1')",
     ),
     "scrape interval too short": (
         {"monitoring": MonitoringConfig(scrape_interval_seconds=5)},

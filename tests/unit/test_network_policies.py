@@ -127,16 +127,19 @@ def test_the_evaluation_notices_a_missing_deny(dev):
     assert _flows(policies) > EXPECTED
 
 
-def test_load_balancer_cidrs_are_the_load_balancer_subnets_only(dev):
-    """Node subnets (where every pod's IP lives) must not be admitted as 'the load balancer'."""
-    policy = dev.kubernetes_object("NetworkPolicy", "webapp-from-load-balancer")
+@pytest.mark.parametrize(("variant", "group"), [("dev", "InternalLoadBalancers"), ("auto", "Public")])
+def test_load_balancer_cidrs_are_the_load_balancer_subnets_only(synthesized, variant, group):
+    """Node subnets (where every pod's IP lives) must not be admitted as 'the load balancer'. Internal
+    load balancers have subnets of their own; internet-facing ones (the auto variant) the public ones."""
+    synth = synthesized[variant]
+    policy = synth.kubernetes_object("NetworkPolicy", "webapp-from-load-balancer")
     cidrs = {peer["ipBlock"]["cidr"] for peer in policy["spec"]["ingress"][0]["from"]}
-    subnets = dev.template("Network").find_resources("AWS::EC2::Subnet")
+    subnets = synth.template("Network").find_resources("AWS::EC2::Subnet")
     by_group: dict[str, set[str]] = {}
     for subnet in subnets.values():
         tags = {t["Key"]: t["Value"] for t in subnet["Properties"]["Tags"]}
         by_group.setdefault(tags["aws-cdk:subnet-name"], set()).add(subnet["Properties"]["CidrBlock"])
-    assert cidrs == by_group["InternalLoadBalancers"]
+    assert cidrs == by_group[group]
     assert not cidrs & by_group["Private"]
 
 

@@ -9,7 +9,7 @@ import pytest
 from k8s import names
 from k8s.images import POSTGRES_EXPORTER_IMAGE, POSTGRES_IMAGE
 from k8s.storage_chart import BACKED_UP_STORAGE_CLASS, BACKUP_TAG_KEY, BACKUP_TAG_VALUE
-from tests.unit.conftest import Synthesized
+from tests.unit.conftest import TLS_CERTIFICATE_ARN, Synthesized
 from webapp.orders_api import slo_contract
 
 
@@ -120,14 +120,34 @@ def test_service_and_internal_ingress(dev):
     assert len(annotations["alb.ingress.kubernetes.io/subnets"].split(",")) == 2
     assert ingress["spec"]["ingressClassName"] == names.ALB_INGRESS_CLASS
     assert ingress["spec"]["defaultBackend"]["service"] == {"name": names.WEBAPP, "port": {"name": "http"}}
+    # No certificate configured: plain HTTP, inside the VPC only.
+    assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}]
+    assert not any("certificate" in key or "ssl" in key for key in annotations)
+
+
+def test_internet_facing_ingress_serves_https_and_redirects_http(auto):
+    annotations = auto.kubernetes_object("Ingress", names.WEBAPP)["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internet-facing"
+    assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}, {"HTTPS": 443}]
+    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == TLS_CERTIFICATE_ARN
+    assert annotations["alb.ingress.kubernetes.io/ssl-policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    # In the public subnets (one per zone).
+    public = auto.template("Network").find_resources(
+        "AWS::EC2::Subnet", {"Properties": {"MapPublicIpOnLaunch": True}}
+    )
+    assert len(annotations["alb.ingress.kubernetes.io/subnets"].split(",")) == len(public) == 2
 
 
 def test_auto_mode_provides_the_ingress_class(auto):
     ingress_class = auto.kubernetes_object("IngressClass", names.ALB_INGRESS_CLASS)
     assert ingress_class["spec"]["controller"] == "eks.amazonaws.com/alb"
     params = auto.kubernetes_object("IngressClassParams", names.ALB_INGRESS_CLASS)
-    assert params["spec"]["scheme"] == "internal"
+    assert params["spec"]["scheme"] == "internet-facing"
     assert len(params["spec"]["subnets"]["ids"]) == 2
+    # Auto Mode takes the certificate from the class parameters, not from the Ingress.
+    assert params["spec"]["certificateARNs"] == [TLS_CERTIFICATE_ARN]
+    assert params["spec"]["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 def test_postgres_stateful_set_keeps_its_data(dev):
