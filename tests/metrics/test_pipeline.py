@@ -252,14 +252,14 @@ def test_receiver_outage_of_a_minute_leaves_no_gap(pipeline):
 def test_agent_restart_misses_at_most_one_scrape(pipeline):
     """A restart loses only the scrapes due while the agent is down: it comes back on the same scrape
     grid (each target's phase is a hash of its labels), so when it is scraping again within one
-    interval, at most one scrape per target is missed. The stop is timed half a second before the
+    interval, at most one scrape per target is missed. The stop is timed a second before the
     node-exporter's next scrape, the worst case: that scrape is missed, the one after must not be."""
     receiver, agent = pipeline.receiver, pipeline.agent
     series_before = pipeline.up_series()
     (node_target,) = [t for t in agent.targets()["activeTargets"] if t["labels"]["job"] == "node-exporter"]
     last_scrape = datetime.fromisoformat(node_target["lastScrape"]).timestamp()
-    next_scrape = last_scrape + INTERVAL * math.ceil((time.time() + 1 - last_scrape) / INTERVAL)
-    time.sleep(next_scrape - 0.5 - time.time())
+    next_scrape = last_scrape + INTERVAL * math.ceil((time.time() + 2 - last_scrape) / INTERVAL)
+    time.sleep(max(0.0, next_scrape - 1 - time.time()))  # a second early: room for the sleep to overshoot
 
     stop_at = time.time()
     agent.stop()  # SIGTERM: it flushes what it has scraped to the (healthy) receiver, then exits
