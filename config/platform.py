@@ -41,7 +41,7 @@ LOG_RETENTION_DAYS = frozenset(
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+(-[a-z0-9]+)?$")  # also metal-24xl sizes
 # Graviton families carry a `g` after the generation digit: m7g, c7gn, r8gd, t4g.
 _ARM_INSTANCE_FAMILY = re.compile(r"^[a-z]+\d+[a-z]*g[a-z]*(-flex)?\.")
 _IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
@@ -112,6 +112,12 @@ class PlatformConfig:
     @property
     def az_count(self) -> int:
         return len(self.availability_zones)
+
+    @property
+    def auto_mode_cpu_limit(self) -> int:
+        """Auto Mode has no node count to cap: its workloads NodePool is capped at the vCPUs of
+        `node_max_size` nodes of the largest listed type."""
+        return self.node_max_size * max(node_vcpus(t) or 0 for t in self.node_instance_types)
 
     @property
     def node_architecture(self) -> str:
@@ -189,6 +195,12 @@ class PlatformConfig:
                 "node_instance_types: must all be Graviton (arm64) or all x86_64, one node image serves them "
                 f"(got {list(self.node_instance_types)!r})"
             )
+        unsized = [t for t in self.node_instance_types if node_vcpus(t) is None]
+        if self.capacity_mode is CapacityMode.AUTO and unsized and not bad_types:
+            problems.append(
+                "node_instance_types: in Auto Mode each size must be large, xlarge or <N>xlarge (their vCPUs "
+                f"cap the workloads NodePool at node_max_size nodes) (got {unsized!r})"
+            )
         if self.node_min_size < 1:
             problems.append(f"node_min_size: must be at least 1 (got {self.node_min_size!r})")
         if self.node_min_size > self.node_max_size:
@@ -230,3 +242,13 @@ class PlatformConfig:
 
 def node_architecture(instance_type: str) -> str:
     return "arm64" if _ARM_INSTANCE_FAMILY.match(instance_type) else "x86_64"
+
+
+def node_vcpus(instance_type: str) -> int | None:
+    """vCPUs of a `large` (2), `xlarge` (4) or `<N>xlarge` (4N) type, as in every current EC2 family;
+    None for sizes whose count differs between families (medium and below, metal)."""
+    size = instance_type.split(".", 1)[-1]
+    if size == "large":
+        return 2
+    multiple = re.fullmatch(r"(\d*)xlarge", size)
+    return 4 * int(multiple.group(1) or 1) if multiple else None

@@ -29,6 +29,7 @@ class AutoModeChart(cdk8s.Chart):
         subnet_ids: Sequence[str],
         security_group_id: str,
         instance_types: Sequence[str],
+        cpu_limit: int,
         ingress_scheme: IngressScheme,
         load_balancer_subnet_ids: Sequence[str],
         tls_certificate_arn: str | None,
@@ -96,6 +97,9 @@ class AutoModeChart(cdk8s.Chart):
                         "consolidationPolicy": "WhenEmptyOrUnderutilized",
                         "consolidateAfter": "5m",
                     },
+                    # No new node once the pool's nodes add up to this many vCPUs: a runaway scale-out
+                    # stops at the configured size instead of at the account's quota.
+                    "limits": {"cpu": str(cpu_limit)},
                 },
             )
         )

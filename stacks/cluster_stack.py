@@ -82,6 +82,7 @@ class ClusterStack(Stack):
                     for subnet in network.load_balancer_subnets(internet_facing=internet_facing)
                 ],
                 instance_types=config.node_instance_types,
+                cpu_limit=config.auto_mode_cpu_limit,
                 ingress_scheme=config.workloads.ingress_scheme,
                 tls_certificate_arn=config.workloads.tls_certificate_arn,
                 metrics_server_version=config.addon_versions.get("metrics-server"),

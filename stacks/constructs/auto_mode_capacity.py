@@ -28,6 +28,7 @@ class AutoModeCapacity(Construct):
         node_subnet_ids: Sequence[str],
         load_balancer_subnet_ids: Sequence[str],
         instance_types: Sequence[str],
+        cpu_limit: int,
         ingress_scheme: IngressScheme,
         tls_certificate_arn: str | None,
         metrics_server_version: str | None,
@@ -41,6 +42,7 @@ class AutoModeCapacity(Construct):
             load_balancer_subnet_ids=load_balancer_subnet_ids,
             security_group_id=cluster.cluster_security_group_id,
             instance_types=instance_types,
+            cpu_limit=cpu_limit,
             ingress_scheme=ingress_scheme,
             tls_certificate_arn=tls_certificate_arn,
         )

@@ -219,6 +219,13 @@ def test_auto_mode_turns_on_network_policy_for_the_workload_pool(auto):
     assert instance_types == ["m7i.large", "m6i.large"]
 
 
+def test_auto_mode_pool_is_capped_at_node_max_size_nodes(auto):
+    """Auto Mode has no node count to cap: the pool's vCPU limit is node_max_size of the largest type."""
+    node_pool = auto.kubernetes_object("NodePool", "workloads")
+    assert node_pool["spec"]["limits"] == {"cpu": str(auto.config.node_max_size * 2)}  # *.large: 2 vCPUs
+    assert auto.config.node_max_size == 4
+
+
 def test_auto_mode_node_class_uses_the_cluster_node_role(auto):
     template = auto.template("Cluster")
     properties = auto.single_resource("Cluster", "AWS::EKS::Cluster")["Properties"]

@@ -10,8 +10,16 @@ import sys
 
 import pytest
 
-from config import ENVIRONMENTS, KUBERNETES_VERSION, ConfigError, EndpointAccessMode, environment_config
+from config import (
+    ENVIRONMENTS,
+    KUBERNETES_VERSION,
+    CapacityMode,
+    ConfigError,
+    EndpointAccessMode,
+    environment_config,
+)
 from config.monitoring import MonitoringConfig
+from config.platform import node_vcpus
 from config.workloads import IngressScheme, Resources, WorkloadsConfig
 from tests.unit.conftest import REPOSITORY, TLS_CERTIFICATE_ARN
 
@@ -31,6 +39,10 @@ INVALID = {
     "mixed architectures": (
         {"node_instance_types": ("m7i.large", "m7g.large")},
         "all be Graviton (arm64) or all x86_64",
+    ),
+    "Auto Mode size without a fixed vCPU count": (
+        {"capacity_mode": CapacityMode.AUTO, "node_instance_types": ("m7i.large", "m7i.metal-24xl")},
+        "node_instance_types: in Auto Mode each size must be large, xlarge or <N>xlarge",
     ),
     "malformed account": ({"account": "12345"}, "account: must be a 12-digit AWS account id"),
     "malformed region": ({"region": "europe"}, "region: must be an AWS region code"),
@@ -194,3 +206,21 @@ def test_app_refuses_bad_input_without_synthesizing_anything(tmp_path, context, 
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not (outdir / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "vcpus"),
+    [
+        ("m7i.large", 2),
+        ("m7g.xlarge", 4),
+        ("c7i.12xlarge", 48),
+        ("t3.medium", None),
+        ("m7i.metal-24xl", None),
+    ],
+)
+def test_vcpus_follow_the_size(instance_type, vcpus):
+    assert node_vcpus(instance_type) == vcpus
+
+
+def test_node_group_mode_accepts_any_size():
+    assert dataclasses.replace(DEV, node_instance_types=("t3.medium",)).node_instance_types == ("t3.medium",)
