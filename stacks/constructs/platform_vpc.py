@@ -7,8 +7,10 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-# Interface endpoints a node needs when private subnets have no NAT route: image pulls (ECR + S3),
-# IAM for pods (STS, EKS Auth for Pod Identity), node bootstrap (EKS, EC2) and logs.
+# Interface endpoints the cluster needs when private subnets have no NAT route: image pulls (ECR + S3),
+# IAM for pods (STS, EKS Auth for Pod Identity), node bootstrap (EKS, EC2), logs, and the platform's
+# own data paths: the database password (Secrets Manager, read by the CSI provider) and remote write to
+# Amazon Managed Prometheus (aps-workspaces).
 _ISOLATED_NODE_ENDPOINTS = {
     "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
     "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
@@ -17,6 +19,8 @@ _ISOLATED_NODE_ENDPOINTS = {
     "EksAuth": ec2.InterfaceVpcEndpointAwsService.EKS_AUTH,
     "Ec2": ec2.InterfaceVpcEndpointAwsService.EC2,
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    "PrometheusWorkspaces": ec2.InterfaceVpcEndpointAwsService.PROMETHEUS_WORKSPACES,
 }
 
 

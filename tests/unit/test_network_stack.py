@@ -63,10 +63,11 @@ def test_isolated_subnets_get_the_endpoints_nodes_need(auto):
     endpoints = template.find_resources(
         "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}}
     )
-    services = sorted(
-        str(e["Properties"]["ServiceName"]).split(".")[-1].strip("'\"]}") for e in endpoints.values()
-    )
-    assert len(services) == 7
+    prefix = f"com.amazonaws.{auto.config.region}."
+    services = sorted(e["Properties"]["ServiceName"].removeprefix(prefix) for e in endpoints.values())
+    assert services == sorted(
+        ["ecr.api", "ecr.dkr", "sts", "eks", "eks-auth", "ec2", "logs", "secretsmanager", "aps-workspaces"]
+    ), services
     for security_group in template.find_resources("AWS::EC2::SecurityGroup").values():
         for rule in security_group["Properties"].get("SecurityGroupIngress", []):
             assert rule["CidrIp"] == auto.config.vpc_cidr
