@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Annotations, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -23,6 +23,15 @@ _ISOLATED_NODE_ENDPOINTS = {
     "PrometheusWorkspaces": ec2.InterfaceVpcEndpointAwsService.PROMETHEUS_WORKSPACES,
 }
 
+
+# Shown by every synth of a VPC without NAT: what the endpoints do not cover.
+ISOLATED_WARNING_ID = "platform:isolatedSubnetsNeedMirrors"
+ISOLATED_WARNING = (
+    "nat_gateways=0: nodes and the kubectl handler have no route to the internet. AWS APIs are reached "
+    "through VPC endpoints, but images from quay.io, registry.k8s.io and ECR Public and the Helm charts "
+    "(Secrets Store CSI provider, AWS Load Balancer Controller) are not: mirror them into this account "
+    "(ECR pull-through cache rules) before deploying. See README, 'No NAT'."
+)
 
 NODE_SUBNETS = "Private"
 INTERNAL_LB_SUBNETS = "InternalLoadBalancers"
@@ -74,6 +83,7 @@ class PlatformVpc(Construct):
         # S3 gateway endpoints are free and keep image layer pulls off the NAT gateways.
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
         if nat_gateways == 0:
+            Annotations.of(self).add_warning_v2(ISOLATED_WARNING_ID, ISOLATED_WARNING)
             for endpoint_id, service in _ISOLATED_NODE_ENDPOINTS.items():
                 endpoint = self.vpc.add_interface_endpoint(
                     endpoint_id, service=service, subnets=self.node_subnets, open=False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aws_cdk.assertions import Annotations, Match
 
 
 def test_vpc_uses_the_configured_cidr(dev):
@@ -90,3 +91,14 @@ def test_default_security_group_is_locked_down(dev):
 
 def test_vpc_keeps_its_logical_id(dev):
     assert dev.template("Network").to_json()["Resources"]["NetworkVpc7FB7348F"]["Type"] == "AWS::EC2::VPC"
+
+
+def test_a_vpc_without_nat_warns_what_it_does_not_cover(synthesized):
+    """Public images and Helm charts need the internet: every synth of a NAT-less VPC says so."""
+    for variant, warned in (("auto", True), ("dev", False), ("prod", False)):
+        warnings = Annotations.from_stack(synthesized[variant].stage.network).find_warning(
+            "*", Match.string_like_regexp("nat_gateways=0")
+        )
+        assert bool(warnings) is warned, variant
+        if warned:
+            assert "mirror them into this account" in str(warnings[0].entry.data)
