@@ -118,12 +118,9 @@ class AutoModeChart(cdk8s.Chart):
                 {
                     "scheme": ingress_scheme.value,
                     "subnets": {"ids": list(load_balancer_subnet_ids)},
-                    # The Ingress names its listeners; Auto Mode takes the certificate from here.
-                    **(
-                        {"certificateARNs": [tls_certificate_arn], "sslPolicy": names.ALB_TLS_POLICY}
-                        if tls_certificate_arn is not None
-                        else {}
-                    ),
+                    # The Ingress names its listeners and TLS policy; Auto Mode takes the certificate
+                    # from here (`certificateARNs` is the documented field; no TLS policy field is).
+                    **({"certificateARNs": [tls_certificate_arn]} if tls_certificate_arn is not None else {}),
                 },
             )
         )
