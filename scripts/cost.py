@@ -21,12 +21,9 @@ import math
 import os
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 
 REPO = Path(__file__).resolve().parents[1]
 for _path in (REPO, REPO / "webapp"):
@@ -40,18 +37,19 @@ import httpx  # noqa: E402
 
 from config.monitoring import MonitoringConfig  # noqa: E402
 from k8s import names  # noqa: E402
-from k8s.monitoring import scrape_config  # noqa: E402
+from k8s.monitoring.metrics_catalog import BUCKETS  # noqa: E402
 from tests.metrics import manifests  # noqa: E402
 from tests.metrics.stack import (  # noqa: E402
     HOST,
+    CannedExporter,
     Prometheus,
     Stack,
     cluster_objects,
+    generated_config,
     wait_until,
     with_cluster_label,
     without_keep_lists,
 )
-from tests.webapp.pg_server import free_port  # noqa: E402
 
 # --- the reference cluster ---------------------------------------------------------------------------------
 NODES = 3
@@ -103,8 +101,9 @@ def estimates() -> list[Kind]:
     # ReplicaSets (revision history).
     ksm_kept = 16 * PODS + 30 * NODES + 5 * 10 + 7 * 2 + 4 * 5 + 4 + 5 * 2 + 40
     # API server: request totals (~800 label combinations) and the SLI latency histogram (~150
-    # verb/resource/scope combinations x 24 series).
-    apiserver_kept = 800 + 150 * 24 + 2
+    # verb/resource/scope combinations), of whose 22 buckets the catalog keeps a few, plus _count, _sum.
+    sli_buckets_kept = len(BUCKETS["apiserver_request_sli_duration_seconds"]) + 1  # and +Inf
+    apiserver_kept = 800 + 150 * (sli_buckets_kept + 2) + 2
     s = SYNTHETIC_PER_TARGET
     return [
         Kind("kubelet", "kubelet", NODES, kubelet_kept + s, 2_000 + s, False, "per node"),
@@ -169,37 +168,6 @@ def settled(
     return previous
 
 
-class CannedExporter:
-    """Serves one fixed exposition on 127.0.0.1: many scrape targets for the price of one."""
-
-    def __init__(self, body: bytes) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.port = free_port()
-        self.server = ThreadingHTTPServer((HOST, self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> CannedExporter:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
-
-
 @dataclass(frozen=True)
 class Measurement:
     kinds: list[Kind]
@@ -209,12 +177,8 @@ class Measurement:
 
 
 def measure(workdir: Path) -> Measurement:
-    config = scrape_config.agent_config(
-        cluster_name="cost-keep",
-        environment="cost",
-        region="us-east-1",
-        remote_write_url="https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-cost/api/v1/remote_write",
-        scrape_interval_seconds=MEASURE_INTERVAL,
+    config = generated_config(
+        cluster_name="cost-keep", environment="cost", scrape_interval_seconds=MEASURE_INTERVAL
     )
     unfiltered = without_keep_lists(with_cluster_label(config, "cost-all"))
     charts = manifests.synthesize()
@@ -253,7 +217,7 @@ def measure(workdir: Path) -> Measurement:
             for i in range(round(reference / per_target))
         ]
         page = httpx.get(f"http://{HOST}:{stack.ports['node-exporter']}/metrics", timeout=10).content
-        with CannedExporter(page) as canned:
+        with CannedExporter(default=page) as canned:
             ports = {names.NODE_EXPORTER_PORT: canned.port}
             scaled = {
                 "keep": stack.start_agent(

@@ -192,6 +192,18 @@ APISERVER = (
     "apiserver_current_inflight_requests",
 )
 
+# Histogram families whose buckets are trimmed to the boundaries the rules and dashboards read: each
+# bucket is one series per label combination, and the API server's latency histogram alone was most of
+# the kept series. `le` values as the target writes them (Prometheus 3 may normalise "1" to "1.0"; the
+# rule accepts both); +Inf is always kept (it equals _count, and histogram_quantile needs it).
+BUCKETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        # kubernetes-mixin's API server latency SLO: 1 s for resource-scoped requests, 5 s namespace-scoped,
+        # 30 s cluster-scoped; 0.1, 0.2 and 0.4 s resolve the usual sub-second percentiles. 6 of 21.
+        "apiserver_request_sli_duration_seconds": ("0.1", "0.2", "0.4", "1", "5", "30"),
+    }
+)
+
 # Per scrape job (see scrape_config.JOBS): the names its keep rule lets through. The generic `pods` and
 # `service-endpoints` jobs scrape our workloads that opt in with annotations: the web app and the
 # Postgres exporter.
@@ -228,3 +240,19 @@ def keep_regex(job: str, extra: Sequence[str] = ()) -> str:
     """The regex of the job's keep rule. Prometheus anchors relabel regexes (`^(?:...)$`), and metric
     names contain no regex metacharacters, so a plain alternation matches exactly these names."""
     return "|".join(keep_names(job, extra))
+
+
+def bucket_regex(job: str, extra: Sequence[str] = ()) -> str | None:
+    """The regex of the job's second keep rule, on `__name__;le`: every kept name passes, except the
+    `_bucket` series of a `BUCKETS` family, which pass only at the listed boundaries and +Inf. None when
+    the job keeps no trimmed family."""
+    names = keep_names(job, extra)
+    trimmed = [family for family in BUCKETS if f"{family}_bucket" in names]
+    if not trimmed:
+        return None
+    others = [name for name in names if name not in {f"{family}_bucket" for family in trimmed}]
+    alternatives = [f"(?:{'|'.join(others)});.*"]
+    for family in trimmed:
+        boundaries = "|".join(re.escape(le) for le in BUCKETS[family])
+        alternatives.append(f"{family}_bucket;(?:(?:{boundaries})(?:\\.0)?|\\+Inf)")
+    return "|".join(alternatives)

@@ -273,6 +273,15 @@ def _in_cluster_auth() -> dict[str, Any]:
     return {"authorization": {"type": "Bearer", "credentials_file": TOKEN_FILE}}
 
 
+def _keep_rules(job: str, extra_metrics: Sequence[str]) -> list[dict[str, Any]]:
+    """Keep the catalog's names; then, where the job keeps a trimmed histogram, only its listed buckets."""
+    rules = [_filter("keep", ["__name__"], metrics_catalog.keep_regex(job, extra_metrics))]
+    buckets = metrics_catalog.bucket_regex(job, extra_metrics)
+    if buckets is not None:
+        rules.append(_filter("keep", ["__name__", "le"], buckets))
+    return rules
+
+
 def _job(
     name: str,
     sd: list[dict[str, Any]],
@@ -285,9 +294,7 @@ def _job(
         "job_name": name,
         "kubernetes_sd_configs": sd,
         "relabel_configs": relabel,
-        "metric_relabel_configs": [
-            _filter("keep", ["__name__"], metrics_catalog.keep_regex(name, extra_metrics)),
-        ],
+        "metric_relabel_configs": _keep_rules(name, extra_metrics),
         "sample_limit": limits.sample_limit,
         "label_limit": limits.label_limit,
         "label_name_length_limit": limits.label_name_length_limit,

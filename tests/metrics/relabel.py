@@ -122,9 +122,12 @@ def targets_of(
 
 
 def kept_names(job: Mapping[str, Any], metric_names: Iterable[str]) -> set[str]:
-    """The metric names the job's metric_relabel_configs let through."""
+    """The metric names the job's metric_relabel_configs let through (a `_bucket` name counts as kept
+    when its +Inf bucket is: trimmed histograms keep some boundaries, and always +Inf)."""
+    rules = job.get("metric_relabel_configs", [])
     return {
         name
         for name in metric_names
-        if relabel({"__name__": name}, job.get("metric_relabel_configs", [])) is not None
+        if relabel({"__name__": name} | ({"le": "+Inf"} if name.endswith("_bucket") else {}), rules)
+        is not None
     }

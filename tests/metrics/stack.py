@@ -21,8 +21,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -64,6 +66,25 @@ def http_ok(url: str) -> bool:
 
 
 # --- config variants ---------------------------------------------------------------------------------
+# The AMP URL of the generated configs the local runs use; `for_local_receiver` replaces it.
+PLACEHOLDER_WORKSPACE_URL = (
+    "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-local/api/v1/remote_write"
+)
+
+
+def generated_config(
+    *, cluster_name: str, scrape_interval_seconds: int, environment: str = "test"
+) -> dict[str, Any]:
+    """The agent configuration exactly as the cluster would get it, for a local run to adapt."""
+    return scrape_config.agent_config(
+        cluster_name=cluster_name,
+        environment=environment,
+        region="us-east-1",
+        remote_write_url=PLACEHOLDER_WORKSPACE_URL,
+        scrape_interval_seconds=scrape_interval_seconds,
+    )
+
+
 def for_local_receiver(config: Mapping[str, Any], url: str) -> dict[str, Any]:
     """The config shipping to a plain Prometheus receiver: same queue settings, no SigV4 (AMP's
     authentication, which needs AWS credentials), `url` instead of the workspace's."""
@@ -280,6 +301,42 @@ class Prometheus(Process):
         if not found:
             raise KeyError(name)
         return total
+
+
+class CannedExporter:
+    """Serves fixed expositions on 127.0.0.1: `pages` by path, `default` for any other path (else 404).
+    Stands in for exporters that cannot run here, or for many targets at the price of one."""
+
+    def __init__(self, pages: Mapping[str, bytes] | None = None, default: bytes | None = None) -> None:
+        known = dict(pages or {})
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = known.get(self.path, default)
+                self.send_response(404 if body is None else 200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.port = free_port()
+        self.address = f"{HOST}:{self.port}"
+        self.server = ThreadingHTTPServer((HOST, self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> CannedExporter:
+        self.thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
 
 
 def node_exporter(workdir: Path, port: int | None = None) -> Process:

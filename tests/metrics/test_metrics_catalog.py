@@ -94,3 +94,37 @@ def test_keep_regex_matches_exactly_the_names_when_anchored_as_prometheus_does()
         assert regex.match(name)
     for name in ("node_load", "node_load150", "xnode_load1", "go_gc_duration_seconds", "up"):
         assert not regex.match(name), name
+
+
+# Every boundary of the API server's SLI latency histogram (kubernetes staging/src/k8s.io/apiserver/pkg/
+# endpoints/metrics/metrics.go, requestSliLatencies), as the API server writes them.
+APISERVER_SLI_BOUNDARIES = ["0.05", "0.1", "0.2", "0.4", "0.6", "0.8", "1", "1.25", "1.5", "2", "3", "4", "5"]
+APISERVER_SLI_BOUNDARIES += ["6", "8", "10", "15", "20", "30", "45", "60"]
+
+
+def test_trimmed_histograms_are_kept_families_with_real_boundaries():
+    kept = {name for names in catalog.KEEP.values() for name in names}
+    for family, boundaries in catalog.BUCKETS.items():
+        assert set(catalog.histogram(family)) <= kept, family
+        assert boundaries
+        assert "+Inf" not in boundaries
+    assert set(catalog.BUCKETS["apiserver_request_sli_duration_seconds"]) < set(APISERVER_SLI_BOUNDARIES)
+
+
+def test_bucket_regex_keeps_listed_boundaries_and_inf_and_every_other_kept_series():
+    regex = re.compile(f"^(?:{catalog.bucket_regex('apiserver')})$")
+    bucket = "apiserver_request_sli_duration_seconds_bucket"
+    listed = set(catalog.BUCKETS["apiserver_request_sli_duration_seconds"])
+    for le in APISERVER_SLI_BOUNDARIES:
+        assert bool(regex.match(f"{bucket};{le}")) is (le in listed), le
+        # Prometheus 3 normalises boundaries to float form: "1" becomes "1.0", "0.1" stays.
+        assert bool(regex.match(f"{bucket};{float(le)}")) is (le in listed), le
+    assert regex.match(f"{bucket};+Inf")
+    assert not regex.match(f"{bucket};")  # a bucket without a boundary is not a bucket
+    assert not regex.match(f"{bucket};10")  # "1" must not match as a prefix
+    for name in catalog.KEEP["apiserver"]:
+        if name != bucket:
+            assert regex.match(f"{name};"), name
+            assert regex.match(f"{name};0.05"), name
+    # Jobs without a trimmed family get no second rule.
+    assert catalog.bucket_regex("node-exporter") is None

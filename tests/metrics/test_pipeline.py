@@ -20,7 +20,6 @@ import pytest
 
 from k8s import names
 from k8s.monitoring import metrics_catalog as catalog
-from k8s.monitoring import scrape_config as sc
 from tests.metrics import sd
 from tests.metrics.manifests import Manifests
 from tests.metrics.relabel import targets_of
@@ -29,6 +28,7 @@ from tests.metrics.stack import (
     Prometheus,
     Stack,
     cluster_objects,
+    generated_config,
     wait_until,
 )
 from webapp.orders_api import slo_contract
@@ -43,13 +43,7 @@ CLUSTER, ENVIRONMENT = "orders-local", "test"
 # The largest spacing of consecutive samples that still means "no scrape missing": scrapes run on a
 # fixed ticker, so consecutive samples are one interval apart; the margin absorbs scheduling jitter.
 MAX_STEP = 1.5 * INTERVAL
-CONFIG = sc.agent_config(
-    cluster_name=CLUSTER,
-    environment=ENVIRONMENT,
-    region="us-east-1",
-    remote_write_url="https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-x/api/v1/remote_write",
-    scrape_interval_seconds=INTERVAL,
-)
+CONFIG = generated_config(cluster_name=CLUSTER, environment=ENVIRONMENT, scrape_interval_seconds=INTERVAL)
 
 
 class Pipeline:

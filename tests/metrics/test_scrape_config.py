@@ -174,7 +174,14 @@ def test_no_kubernetes_label_or_annotation_is_mapped_into_series():
 def test_each_job_keeps_exactly_its_catalog_names_plus_extras(extra):
     config = make(extra_metrics=extra)
     for name in sc.JOBS:
-        (rule,) = job(config, name)["metric_relabel_configs"]
+        rule, *bucket_rules = job(config, name)["metric_relabel_configs"]
+        # Only the API server job keeps a histogram whose buckets are trimmed.
+        bucket_rule = {
+            "action": "keep",
+            "source_labels": ["__name__", "le"],
+            "regex": catalog.bucket_regex(name, extra),
+        }
+        assert bucket_rules == ([bucket_rule] if name == "apiserver" else [])
         assert rule == {
             "action": "keep",
             "source_labels": ["__name__"],
