@@ -33,6 +33,7 @@ POSTGRES_EXPORTER_METRICS_PATH = "/metrics"
 # Metrics agents (monitoring namespace).
 PROMETHEUS_AGENT = "prometheus-agent"
 PROMETHEUS_PORT = 9090
+PROMETHEUS_PORT_NAME = "web"  # the agent's API, probes and own metrics
 NODE_EXPORTER = "node-exporter"
 NODE_EXPORTER_PORT = 9100
 NODE_EXPORTER_PORT_NAME = "metrics"

@@ -192,6 +192,29 @@ APISERVER = (
     "apiserver_current_inflight_requests",
 )
 
+# --- the Prometheus agent itself: is the pipeline delivering? ----------------------------------------
+# What the prometheus-mixin's remote-write and scrape alerts read (PrometheusRemoteWriteBehind,
+# PrometheusRemoteStorageFailures, PrometheusRemoteWriteDesiredShards, PrometheusBadConfig), plus the
+# scrapes our per-job limits fail and the series count AMP bills for.
+PROMETHEUS_AGENT = (
+    "prometheus_build_info",
+    "prometheus_config_last_reload_successful",
+    "prometheus_remote_storage_highest_timestamp_in_seconds",
+    "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
+    "prometheus_remote_storage_samples_total",
+    "prometheus_remote_storage_samples_failed_total",
+    "prometheus_remote_storage_samples_retried_total",
+    "prometheus_remote_storage_samples_dropped_total",
+    "prometheus_remote_storage_samples_pending",
+    "prometheus_remote_storage_shards",
+    "prometheus_remote_storage_shards_desired",
+    "prometheus_remote_storage_shards_max",
+    "prometheus_target_scrapes_exceeded_sample_limit_total",
+    "prometheus_target_scrape_pool_exceeded_label_limits_total",
+    "prometheus_sd_discovered_targets",
+    "prometheus_agent_active_series",
+)
+
 # Histogram families whose buckets are trimmed to the boundaries the rules and dashboards read: each
 # bucket is one series per label combination, and the API server's latency histogram alone was most of
 # the kept series. `le` values as the target writes them (Prometheus 3 may normalise "1" to "1.0"; the
@@ -215,6 +238,7 @@ KEEP: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "cadvisor": CADVISOR,
         "node-exporter": NODE_EXPORTER,
         "kube-state-metrics": KUBE_STATE_METRICS,
+        "prometheus-agent": PROMETHEUS_AGENT,
         "pods": WORKLOADS,
         "service-endpoints": WORKLOADS,
     }

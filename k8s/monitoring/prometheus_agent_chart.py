@@ -77,7 +77,11 @@ class PrometheusAgentChart(cdk8s.Chart):
             spec=k8s.ServiceSpec(
                 cluster_ip="None",
                 selector=names.selector(name),
-                ports=[k8s.ServicePort(name="web", port=names.PROMETHEUS_PORT, protocol="TCP")],
+                ports=[
+                    k8s.ServicePort(
+                        name=names.PROMETHEUS_PORT_NAME, port=names.PROMETHEUS_PORT, protocol="TCP"
+                    )
+                ],
             ),
         )
         self.stateful_set = k8s.KubeStatefulSet(
@@ -113,7 +117,9 @@ class PrometheusAgentChart(cdk8s.Chart):
     def _pod_spec(resources: Resources) -> k8s.PodSpec:
         def probe(path: str, *, period: int, failures: int) -> k8s.Probe:
             return k8s.Probe(
-                http_get=k8s.HttpGetAction(path=path, port=k8s.IntOrString.from_string("web")),
+                http_get=k8s.HttpGetAction(
+                    path=path, port=k8s.IntOrString.from_string(names.PROMETHEUS_PORT_NAME)
+                ),
                 period_seconds=period,
                 timeout_seconds=5,
                 failure_threshold=failures,
@@ -135,7 +141,11 @@ class PrometheusAgentChart(cdk8s.Chart):
                         f"--storage.remote.flush-deadline={SHUTDOWN_FLUSH_SECONDS}s",
                     ],
                     ports=[
-                        k8s.ContainerPort(name="web", container_port=names.PROMETHEUS_PORT, protocol="TCP")
+                        k8s.ContainerPort(
+                            name=names.PROMETHEUS_PORT_NAME,
+                            container_port=names.PROMETHEUS_PORT,
+                            protocol="TCP",
+                        )
                     ],
                     resources=container_resources(resources),
                     startup_probe=probe("/-/ready", period=5, failures=60),  # WAL replay after a restart

@@ -65,6 +65,7 @@ KUBELET = "kubelet"
 CADVISOR = "cadvisor"
 NODE_EXPORTER = "node-exporter"
 KUBE_STATE_METRICS = "kube-state-metrics"
+PROMETHEUS_AGENT = "prometheus-agent"
 PODS = "pods"
 SERVICE_ENDPOINTS = "service-endpoints"
 JOBS: tuple[str, ...] = (
@@ -73,6 +74,7 @@ JOBS: tuple[str, ...] = (
     CADVISOR,
     NODE_EXPORTER,
     KUBE_STATE_METRICS,
+    PROMETHEUS_AGENT,
     PODS,
     SERVICE_ENDPOINTS,
 )
@@ -108,8 +110,8 @@ class Limits:
 
 LIMITS: Mapping[str, Limits] = MappingProxyType(
     {
-        # Two API server endpoints on EKS; the kept latency histogram is verb x resource x scope x 22 buckets:
-        # a few thousand series per endpoint, growing with the number of resource types (CRDs).
+        # Two API server endpoints on EKS; the kept latency histogram is verb x resource x scope x 9 series
+        # (7 buckets, count, sum): a few thousand per endpoint, growing with the resource types (CRDs).
         APISERVER: Limits(sample_limit=30_000),
         # Volume stats (6 per mounted PVC) and a handful of node gauges and one small histogram.
         KUBELET: Limits(sample_limit=5_000),
@@ -121,6 +123,8 @@ LIMITS: Mapping[str, Limits] = MappingProxyType(
         # Grows with the number of objects in the cluster (~10-20 series per pod): room for ~2,000 pods.
         # Values are long here too (image names, owner names).
         KUBE_STATE_METRICS: Limits(sample_limit=50_000, label_value_length_limit=1024),
+        # The agent itself: remote-write and scrape health, a few series per job and per queue.
+        PROMETHEUS_AGENT: Limits(sample_limit=2_000),
         # Per application pod: the web app's histograms (routes x methods x 12 buckets) or the exporter's
         # per-database series. An app that starts minting labels per user or id fails loudly at 5,000.
         PODS: Limits(sample_limit=5_000),
@@ -158,7 +162,8 @@ def _annotation(kind: str, annotation: str) -> str:
 
 
 # The agents of this platform run in the monitoring namespace and have their own jobs.
-_DEDICATED = f"{names.MONITORING_NAMESPACE};({names.NODE_EXPORTER}|{names.KUBE_STATE_METRICS})"
+_DEDICATED_APPS = (names.NODE_EXPORTER, names.KUBE_STATE_METRICS, names.PROMETHEUS_AGENT)
+_DEDICATED = f"{names.MONITORING_NAMESPACE};({'|'.join(_DEDICATED_APPS)})"
 
 
 def _set(
@@ -383,6 +388,14 @@ def agent_config(
             ),
             extra,
             honor_labels=True,
+        ),
+        # The agent watches itself: remote-write lag and failures, scrapes over their limits, its series
+        # count. Without this, a broken pipeline shows in AMP only as missing data.
+        _job(
+            PROMETHEUS_AGENT,
+            _kubernetes_sd("pod", names.MONITORING_NAMESPACE),
+            _dedicated_pod_job(names.PROMETHEUS_AGENT, names.PROMETHEUS_PORT_NAME, own_labels=True),
+            extra,
         ),
         # Workloads: their own series, so their labels never override ours (honor_labels false): a pod
         # cannot pose as another namespace or job.

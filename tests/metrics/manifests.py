@@ -15,10 +15,12 @@ from typing import Any
 
 import cdk8s
 
+from config.monitoring import MonitoringConfig
 from config.workloads import IngressScheme, WorkloadsConfig
 from k8s import names
 from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
+from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
 from k8s.postgres_chart import PostgresChart
 from k8s.webapp_chart import WebappChart
 
@@ -71,6 +73,15 @@ def synthesize() -> Manifests:
         ),
         NodeExporterChart(app, "node-exporter"),
         KubeStateMetricsChart(app, "kube-state-metrics"),
+        # Its pod, for discovery: the config it would mount does not matter here.
+        PrometheusAgentChart(
+            app,
+            "prometheus-agent",
+            config_yaml="{}",
+            config_checksum="test",
+            resources=MonitoringConfig().agent_resources,
+            wal_volume_gib=MonitoringConfig().agent_wal_volume_gib,
+        ),
     ]
     return Manifests(tuple(obj for chart in charts for obj in chart.to_json()))
 
@@ -247,6 +258,7 @@ def cluster_pods(m: Manifests) -> dict[str, Manifest]:
         names.POSTGRES: "10.40.1.32",
         names.NODE_EXPORTER: "10.40.1.10",  # host network: the node's IP
         names.KUBE_STATE_METRICS: "10.40.1.33",
+        names.PROMETHEUS_AGENT: "10.40.1.36",
     }
     return {
         w["metadata"]["name"]: pod(w, node=NODE_A, ip=ips[w["metadata"]["name"]])

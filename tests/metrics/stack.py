@@ -464,12 +464,15 @@ class Stack:
         ports: Mapping[int, int] | None = None,
     ) -> Prometheus:
         """An agent running `config` (the generated one) on file discovery of what its Kubernetes
-        discovery would find among `objects`."""
+        discovery would find among `objects`; the agent pod's port is this agent's own (it watches
+        itself)."""
         workdir = self.workdir / name
         sd_dir = workdir / "sd"
-        self.write_targets(sd_dir, discovered(config, objects), ports)
+        port = free_port()
+        own_ports = self.port_map() if ports is None else dict(ports)
+        self.write_targets(sd_dir, discovered(config, objects), own_ports | {names.PROMETHEUS_PORT: port})
         local = local_variant(config, sd_dir, self.receiver.remote_write_url)
-        agent = Prometheus.agent(workdir, scrape_config.render(local), name=name)
+        agent = Prometheus.agent(workdir, scrape_config.render(local), port=port, name=name)
         self.agents[name] = agent
         agent.start_ready()
         return agent
@@ -492,10 +495,16 @@ OPTED_OUT_POD = "orders-api-opted-out-7q2xk"
 
 
 def cluster_objects(m: manifests.Manifests, *, opted_out_pod: bool = True) -> list[manifests.Manifest]:
-    """Our pods on one node, one per workload, and our Services, as the cluster would hold them; no
-    kube-state-metrics pod (no local stand-in), plus a copy of the web app pod that opts out."""
+    """Our pods on one node, one per workload (the agent's own included), and our Services, as the
+    cluster would hold them; no kube-state-metrics pod (no local stand-in), plus a copy of the web app
+    pod that opts out."""
     pods = manifests.cluster_pods(m)
-    objects = [pods[names.WEBAPP], pods[names.POSTGRES], pods[names.NODE_EXPORTER]]
+    objects = [
+        pods[names.WEBAPP],
+        pods[names.POSTGRES],
+        pods[names.NODE_EXPORTER],
+        pods[names.PROMETHEUS_AGENT],
+    ]
     if opted_out_pod:
         objects.append(manifests.opted_out(pods[names.WEBAPP], OPTED_OUT_POD))
     objects += [m.get("Service", names.WEBAPP), m.get("Service", names.POSTGRES)]

@@ -20,7 +20,7 @@ from tests.metrics import manifests as mf
 from tests.metrics import sd
 from tests.metrics.manifests import Manifests
 from tests.metrics.relabel import ScrapeTarget, relabel, targets_of
-from tests.metrics.stack import Prometheus, local_variant, wait_until
+from tests.metrics.stack import Prometheus, generated_config, local_variant, wait_until
 from tests.webapp.pg_server import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
@@ -64,13 +64,7 @@ def edge_cases(m: Manifests) -> list[dict[str, Any]]:
     ]
 
 
-CONFIG = sc.agent_config(
-    cluster_name="edge",
-    environment="test",
-    region="us-east-1",
-    remote_write_url="https://x",
-    scrape_interval_seconds=5,
-)
+CONFIG = generated_config(cluster_name="edge", scrape_interval_seconds=5)
 JOBS = {j["job_name"]: j for j in CONFIG["scrape_configs"]}
 
 
@@ -84,6 +78,7 @@ def discovered(manifests: Manifests) -> dict[str, list[sd.Target]]:
         names.NODE_EXPORTER_PORT,
         names.KUBE_STATE_METRICS_PORT,
         names.KUBE_STATE_METRICS_TELEMETRY_PORT,
+        names.PROMETHEUS_PORT,
         UNDECLARED_PORT,
         443,
         10250,
@@ -149,6 +144,7 @@ def test_the_agent_selects_exactly_the_predicted_targets(agent, discovered):
         "cadvisor": 2,
         "node-exporter": 2,  # one per node, the annotated one included
         "kube-state-metrics": 2,  # http-metrics of both pods, never telemetry
+        "prometheus-agent": 1,  # itself, on its API port
         # web app, Postgres exporter, no-ports (1), no-ports with a sidecar (1, de-duplicated), init
         "pods": 5,
         "service-endpoints": 1,  # the opted-out, not-ready Postgres pod behind the annotated Service

@@ -56,7 +56,8 @@ class Pipeline:
         the discovered (localized) targets, with the external labels."""
         result = []
         for job in CONFIG["scrape_configs"]:
-            local = sd.localize(sd.discover(job, self.objects), self.stack.port_map())
+            ports = self.stack.port_map() | {names.PROMETHEUS_PORT: self.agent.port}
+            local = sd.localize(sd.discover(job, self.objects), ports)
             for target in targets_of(job, local, f"{INTERVAL}s"):
                 labels = target.label_dict | {
                     "__name__": "up",
@@ -100,11 +101,12 @@ def gaps(times: list[float]) -> list[float]:
 def test_exactly_the_expected_targets_are_up(pipeline):
     expected = pipeline.expected_up()
     assert pipeline.up_series() == expected
-    # Which targets that is, spelled out: our three scrape targets on node A, nothing else.
+    # Which targets that is, spelled out: our four scrape targets on node A, nothing else.
     assert [(m["job"], m.get("container"), m["namespace"]) for m in expected] == [
         ("node-exporter", names.NODE_EXPORTER, names.MONITORING_NAMESPACE),
         ("pods", names.WEBAPP, names.APP_NAMESPACE),
         ("pods", "postgres-exporter", names.APP_NAMESPACE),
+        ("prometheus-agent", "prometheus", names.MONITORING_NAMESPACE),
     ]
     for series in expected:
         assert set(series) == {
@@ -164,7 +166,8 @@ def test_kept_metrics_arrive_with_the_workload_labels(pipeline):
 
 def test_only_catalog_metrics_reach_the_receiver(pipeline):
     received = set(pipeline.receiver.metric_names())
-    allowed = set(catalog.KEEP["pods"]) | set(catalog.KEEP["node-exporter"]) | set(catalog.SYNTHETIC_SERIES)
+    allowed = {name for job in ("pods", "node-exporter", "prometheus-agent") for name in catalog.KEEP[job]}
+    allowed |= set(catalog.SYNTHETIC_SERIES)
     assert received <= allowed, received - allowed
     # Series the exporters really expose right now, and that do not arrive.
     exposed = {}
@@ -184,6 +187,22 @@ def test_only_catalog_metrics_reach_the_receiver(pipeline):
         (scraped,) = pipeline.receiver.query(f'scrape_samples_scraped{{container="{container}"}}')
         (kept,) = pipeline.receiver.query(f'scrape_samples_post_metric_relabeling{{container="{container}"}}')
         assert int(kept["value"][1]) < int(scraped["value"][1])
+
+
+def test_the_agent_reports_its_own_health(pipeline):
+    """Every name the catalog keeps for the agent is one a real Prometheus agent exposes, and arrives
+    with the agent's pod labels: remote-write lag and failures are visible in AMP itself."""
+    own = f'job="prometheus-agent",namespace="{names.MONITORING_NAMESPACE}",container="prometheus"'
+
+    def arrived() -> set[str]:
+        return {s["__name__"] for s in pipeline.receiver.series(f"{{{own}}}")}
+
+    expected = set(catalog.KEEP["prometheus-agent"])
+    assert wait_until(lambda: expected <= arrived(), attempts=60, interval=0.5), expected - arrived()
+    assert arrived() <= expected | set(catalog.SYNTHETIC_SERIES)
+    (failed,) = pipeline.receiver.query(f"prometheus_remote_storage_samples_failed_total{{{own}}}")
+    assert failed["value"][1] == "0"
+    assert failed["metric"]["pod"] == f"{names.PROMETHEUS_AGENT}-0"
 
 
 # --- outages ----------------------------------------------------------------------------------------------

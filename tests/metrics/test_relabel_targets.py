@@ -117,6 +117,21 @@ def test_our_workloads_each_scraped_exactly_once(cluster, pods):
         )
     ]
     assert ksm  # discovered, scraped once through its own job
+    # The agent, by its own job, on its API port (never through the generic jobs).
+    agent = pods[names.PROMETHEUS_AGENT]["metadata"]["name"]
+    assert [(t.url, t.label_dict) for t in result["prometheus-agent"]] == [
+        (
+            f"http://10.40.1.36:{names.PROMETHEUS_PORT}/metrics",
+            {
+                "job": "prometheus-agent",
+                "namespace": names.MONITORING_NAMESPACE,
+                "pod": agent,
+                "container": "prometheus",
+                "node": mf.NODE_A,
+                "instance": f"10.40.1.36:{names.PROMETHEUS_PORT}",
+            },
+        )
+    ]
     # Nothing of ours through service-endpoints (no service opts in), nothing scraped twice anywhere.
     assert result["service-endpoints"] == []
     urls = Counter(t.url for _, t in all_targets(result))
@@ -150,9 +165,12 @@ def test_an_opted_out_pod_is_not_scraped(pods):
         assert all_targets(scraped([pod])) == [], value
 
 
-def test_node_exporter_and_kube_state_metrics_are_never_scraped_by_the_generic_jobs(manifests, pods):
+def test_dedicated_jobs_pods_are_never_scraped_by_the_generic_jobs(manifests, pods):
     annotations = {mf.SCRAPE: "true", "prometheus.io/port": str(names.NODE_EXPORTER_PORT)}
     node_exporter = mf.with_annotations(pods[names.NODE_EXPORTER], annotations)
+    agent = mf.with_annotations(
+        pods[names.PROMETHEUS_AGENT], {mf.SCRAPE: "true", "prometheus.io/port": str(names.PROMETHEUS_PORT)}
+    )
     ksm = mf.with_annotations(
         pods[names.KUBE_STATE_METRICS],
         {mf.SCRAPE: "true", "prometheus.io/port": str(names.KUBE_STATE_METRICS_TELEMETRY_PORT)},
@@ -169,9 +187,14 @@ def test_node_exporter_and_kube_state_metrics_are_never_scraped_by_the_generic_j
         },
         names.NODE_EXPORTER_PORT,
     )
-    result = scraped([node_exporter, ksm, service])
+    result = scraped([node_exporter, ksm, agent, service])
     assert result["pods"] == result["service-endpoints"] == []
-    assert len(result["node-exporter"]) == len(result["kube-state-metrics"]) == 1
+    assert (
+        len(result["node-exporter"])
+        == len(result["kube-state-metrics"])
+        == len(result["prometheus-agent"])
+        == 1
+    )
 
 
 def test_a_pod_with_several_ports_gets_one_target_on_the_annotated_one(pods):

@@ -74,6 +74,7 @@ def test_jobs_by_name():
         "cadvisor",
         "node-exporter",
         "kube-state-metrics",
+        "prometheus-agent",
         "pods",
         "service-endpoints",
     )
