@@ -34,6 +34,9 @@ POSTGRES_EXPORTER_METRICS_PATH = "/metrics"
 PROMETHEUS_AGENT = "prometheus-agent"
 PROMETHEUS_PORT = 9090
 PROMETHEUS_PORT_NAME = "web"  # the agent's API, probes and own metrics
+# Above every workload (0), below the system classes: under node pressure the metrics pipeline is
+# evicted last and may preempt application pods to get scheduled.
+MONITORING_PRIORITY_CLASS = "platform-monitoring"
 NODE_EXPORTER = "node-exporter"
 NODE_EXPORTER_PORT = 9100
 NODE_EXPORTER_PORT_NAME = "metrics"

@@ -67,6 +67,7 @@ class KubeStateMetricsChart(cdk8s.Chart):
 
         return k8s.PodSpec(
             service_account_name=names.KUBE_STATE_METRICS,
+            priority_class_name=names.MONITORING_PRIORITY_CLASS,
             security_context=restricted_pod(user=NOBODY),
             containers=[
                 k8s.Container(

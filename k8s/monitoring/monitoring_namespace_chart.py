@@ -1,4 +1,5 @@
-"""The monitoring namespace: the Prometheus agent, kube-state-metrics and node-exporter."""
+"""The monitoring namespace (the Prometheus agent, kube-state-metrics, node-exporter) and the priority
+class its Deployments and StatefulSets run at (node-exporter runs at `system-node-critical`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ POD_SECURITY = {
     "pod-security.kubernetes.io/audit": "restricted",
     "pod-security.kubernetes.io/warn": "restricted",
 }
+MONITORING_PRIORITY = 1_000_000  # system classes start at 2,000,000,000
 
 
 class MonitoringNamespaceChart(cdk8s.Chart):
@@ -26,4 +28,14 @@ class MonitoringNamespaceChart(cdk8s.Chart):
             metadata=k8s.ObjectMeta(
                 name=names.MONITORING_NAMESPACE, labels={**POD_SECURITY, names.PART_OF_LABEL: names.PART_OF}
             ),
+        )
+        self.priority_class = k8s.KubePriorityClass(
+            self,
+            "PriorityClass",
+            metadata=k8s.ObjectMeta(
+                name=names.MONITORING_PRIORITY_CLASS, labels={names.PART_OF_LABEL: names.PART_OF}
+            ),
+            value=MONITORING_PRIORITY,
+            global_default=False,
+            description="The metrics pipeline: evicted after application pods, may preempt them.",
         )

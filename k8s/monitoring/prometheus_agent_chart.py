@@ -127,6 +127,7 @@ class PrometheusAgentChart(cdk8s.Chart):
 
         return k8s.PodSpec(
             service_account_name=names.PROMETHEUS_AGENT,
+            priority_class_name=names.MONITORING_PRIORITY_CLASS,
             security_context=restricted_pod(user=NOBODY, fs_group=NOBODY),
             termination_grace_period_seconds=TERMINATION_GRACE_SECONDS,
             containers=[

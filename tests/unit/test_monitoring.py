@@ -139,6 +139,21 @@ def test_monitoring_namespace_admits_node_exporter_and_reports_the_rest(dev):
     assert labels["pod-security.kubernetes.io/warn"] == "restricted"
 
 
+def test_the_metrics_pipeline_outranks_workloads_under_pressure(dev):
+    """Evicted after application pods (priority 0) and never before the system's own."""
+    priority_class = dev.kubernetes_object("PriorityClass", names.MONITORING_PRIORITY_CLASS)
+    assert 0 < priority_class["value"] < 2_000_000_000
+    assert priority_class["globalDefault"] is False
+    for kind, name in (("StatefulSet", names.PROMETHEUS_AGENT), ("Deployment", names.KUBE_STATE_METRICS)):
+        spec = dev.kubernetes_object(kind, name)["spec"]["template"]["spec"]
+        assert spec["priorityClassName"] == names.MONITORING_PRIORITY_CLASS, name
+    node_exporter = dev.kubernetes_object("DaemonSet", names.NODE_EXPORTER)["spec"]["template"]["spec"]
+    assert node_exporter["priorityClassName"] == "system-node-critical"  # one per node, never preempted
+    # The web app and Postgres keep the default.
+    for kind, name in (("Deployment", names.WEBAPP), ("StatefulSet", names.POSTGRES)):
+        assert "priorityClassName" not in dev.kubernetes_object(kind, name)["spec"]["template"]["spec"]
+
+
 def test_kube_state_metrics_reads_only_what_it_reports(dev):
     deployment = dev.kubernetes_object("Deployment", names.KUBE_STATE_METRICS)["spec"]
     assert deployment["replicas"] == 1
@@ -161,7 +176,8 @@ def test_monitoring_manifests_wait_for_their_namespace(synthesized, variant):
         for logical_id, r in resources.items()
         if r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"
     }
-    (namespace_id,) = [logical_id for logical_id, k in kinds.items() if k == {"Namespace"}]
+    # The namespace and the priority class its pods name come first.
+    (namespace_id,) = [logical_id for logical_id, k in kinds.items() if k == {"Namespace", "PriorityClass"}]
     assert len(kinds) == 4
     for logical_id in set(kinds) - {namespace_id}:
         assert namespace_id in resources[logical_id]["DependsOn"]
