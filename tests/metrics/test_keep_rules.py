@@ -49,9 +49,9 @@ def exposition(job: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def static_variant(config: dict[str, Any], address: str) -> dict[str, Any]:
+def static_variant(config: dict[str, Any], address: str, receiver_url: str) -> dict[str, Any]:
     """Each job scrapes `http://<address>/<job>`; its keep rules and limits stay as generated."""
-    local = for_local_receiver(config, "http://unused")
+    local = for_local_receiver(config, receiver_url)
     for job in local["scrape_configs"]:
         for key in ("kubernetes_sd_configs", "relabel_configs", "authorization", "tls_config"):
             job.pop(key, None)
@@ -70,12 +70,10 @@ def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
     receiver = Prometheus.receiver(workdir / "receiver")
     pages = {f"/{job}": exposition(job).encode() for job in sc.JOBS}
     with CannedExporter(pages) as endpoints:
-        receiver.start_ready()
-        local = static_variant(config, endpoints.address)
-        for remote in local["remote_write"]:
-            remote["url"] = receiver.remote_write_url
+        local = static_variant(config, endpoints.address, receiver.remote_write_url)
         agent = Prometheus.agent(workdir / "agent", sc.render(local))
         try:
+            receiver.start_ready()
             agent.start_ready()
 
             # Three scrapes of every job arrived, all healthy: everything the first one kept has been
