@@ -33,6 +33,7 @@ POSTGRES_EXPORTER_METRICS_PATH = "/metrics"
 # Metrics agents (monitoring namespace).
 PROMETHEUS_AGENT = "prometheus-agent"
 PROMETHEUS_PORT = 9090
+PROMETHEUS_CONTAINER = "prometheus"
 PROMETHEUS_PORT_NAME = "web"  # the agent's API, probes and own metrics
 # Above every workload (0), below the system classes: under node pressure the metrics pipeline is
 # evicted last and may preempt application pods to get scheduled.

@@ -9,7 +9,7 @@ import cdk8s
 from cdk8s_plus_35 import k8s
 from constructs import Construct
 
-from config.workloads import IngressScheme, WorkloadsConfig
+from config.workloads import WorkloadsConfig
 from k8s import names
 from k8s.pod_security import container_resources, restricted_container, restricted_pod
 from k8s.secrets import secrets_volume, secrets_volume_mount
@@ -46,7 +46,6 @@ class WebappChart(cdk8s.Chart):
         version: str,
         revision: str,
         workloads: WorkloadsConfig,
-        ingress_scheme: IngressScheme,
         load_balancer_subnet_ids: Sequence[str],
         secret_provider_class: str,
     ) -> None:
@@ -135,7 +134,7 @@ class WebappChart(cdk8s.Chart):
                 name=names.WEBAPP,
                 labels=labels,
                 annotations={
-                    "alb.ingress.kubernetes.io/scheme": ingress_scheme.value,
+                    "alb.ingress.kubernetes.io/scheme": workloads.ingress_scheme.value,
                     # Pinned subnets: the network policy admits the load balancer by their CIDRs.
                     "alb.ingress.kubernetes.io/subnets": ",".join(load_balancer_subnet_ids),
                     "alb.ingress.kubernetes.io/target-type": "ip",

@@ -191,7 +191,7 @@ def measure(workdir: Path) -> Measurement:
             ("node-exporter", names.NODE_EXPORTER),
             ("pods", names.WEBAPP),
             ("pods", "postgres-exporter"),
-            ("prometheus-agent", "prometheus"),
+            ("prometheus-agent", names.PROMETHEUS_CONTAINER),
         }
         local = settled(stack.receiver, ("cost-keep", "cost-all"), targets)
         rss_local = {name: agent.rss_kib() for name, agent in agents.items()}
@@ -204,7 +204,7 @@ def measure(workdir: Path) -> Measurement:
             kind("node-exporter", ("node-exporter", names.NODE_EXPORTER), NODES, "per node"),
             kind("orders API", ("pods", names.WEBAPP), WEBAPP_REPLICAS, "per replica"),
             kind("postgres-exporter", ("pods", "postgres-exporter"), 1, "Postgres pod"),
-            kind("Prometheus agent", ("prometheus-agent", "prometheus"), 1, "itself"),
+            kind("Prometheus agent", ("prometheus-agent", names.PROMETHEUS_CONTAINER), 1, "itself"),
             *estimates(),
         ]
         # Agent memory at the reference cluster's series count: as many node-exporter pods as it takes,

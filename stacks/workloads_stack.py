@@ -111,7 +111,6 @@ class WorkloadsStack(Stack):
                 # The image's content hash: it changes with any change to the app's sources.
                 revision=self.image.asset_hash,
                 workloads=workloads,
-                ingress_scheme=workloads.ingress_scheme,
                 load_balancer_subnet_ids=[subnet.subnet_id for subnet in load_balancer_subnets],
                 secret_provider_class=DB_SECRET_PROVIDER_CLASS,
             ),

@@ -274,7 +274,8 @@ def bucket_regex(job: str, extra: Sequence[str] = ()) -> str | None:
     trimmed = [family for family in BUCKETS if f"{family}_bucket" in names]
     if not trimmed:
         return None
-    others = [name for name in names if name not in {f"{family}_bucket" for family in trimmed}]
+    trimmed_buckets = {f"{family}_bucket" for family in trimmed}
+    others = [name for name in names if name not in trimmed_buckets]
     alternatives = [f"(?:{'|'.join(others)});.*"]
     for family in trimmed:
         boundaries = "|".join(re.escape(le) for le in BUCKETS[family])

@@ -132,7 +132,7 @@ class PrometheusAgentChart(cdk8s.Chart):
             termination_grace_period_seconds=TERMINATION_GRACE_SECONDS,
             containers=[
                 k8s.Container(
-                    name="prometheus",
+                    name=names.PROMETHEUS_CONTAINER,
                     image=PROMETHEUS_IMAGE,
                     args=[
                         "--agent",

@@ -16,7 +16,7 @@ from typing import Any
 import cdk8s
 
 from config.monitoring import MonitoringConfig
-from config.workloads import IngressScheme, WorkloadsConfig
+from config.workloads import WorkloadsConfig
 from k8s import names
 from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
@@ -60,7 +60,6 @@ def synthesize() -> Manifests:
             version="test",
             revision="test",
             workloads=workloads,
-            ingress_scheme=IngressScheme.INTERNAL,
             load_balancer_subnet_ids=["subnet-a"],
             secret_provider_class="x",
         ),

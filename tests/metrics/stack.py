@@ -437,9 +437,11 @@ class Stack:
     def app_url(self) -> str:
         return f"http://{HOST}:{self.ports['app']}"
 
-    def port_map(self) -> dict[int, int]:
-        """Manifest port -> local port: where each container port of the synthesized pods listens here."""
-        return {
+    def port_map(self, agent_port: int | None = None) -> dict[int, int]:
+        """Manifest port -> local port: where each container port of the synthesized pods listens here
+        (the agent pod's, with `agent_port`: the port of the agent that scrapes itself)."""
+        agent = {names.PROMETHEUS_PORT: agent_port} if agent_port is not None else {}
+        return agent | {
             names.WEBAPP_PORT: self.ports["app"],
             names.POSTGRES_EXPORTER_PORT: self.ports["postgres-exporter"],
             names.NODE_EXPORTER_PORT: self.ports["node-exporter"],
@@ -464,13 +466,13 @@ class Stack:
         ports: Mapping[int, int] | None = None,
     ) -> Prometheus:
         """An agent running `config` (the generated one) on file discovery of what its Kubernetes
-        discovery would find among `objects`; the agent pod's port is this agent's own (it watches
-        itself)."""
+        discovery would find among `objects`, at `ports` (by default `port_map`, with the agent pod's
+        port this agent's own: it watches itself)."""
         workdir = self.workdir / name
         sd_dir = workdir / "sd"
         port = free_port()
-        own_ports = self.port_map() if ports is None else dict(ports)
-        self.write_targets(sd_dir, discovered(config, objects), own_ports | {names.PROMETHEUS_PORT: port})
+        local_ports = self.port_map(agent_port=port) if ports is None else ports
+        self.write_targets(sd_dir, discovered(config, objects), local_ports)
         local = local_variant(config, sd_dir, self.receiver.remote_write_url)
         agent = Prometheus.agent(workdir, scrape_config.render(local), port=port, name=name)
         self.agents[name] = agent

@@ -56,8 +56,9 @@ class Pipeline:
         the discovered (localized) targets, with the external labels."""
         result = []
         for job in CONFIG["scrape_configs"]:
-            ports = self.stack.port_map() | {names.PROMETHEUS_PORT: self.agent.port}
-            local = sd.localize(sd.discover(job, self.objects), ports)
+            local = sd.localize(
+                sd.discover(job, self.objects), self.stack.port_map(agent_port=self.agent.port)
+            )
             for target in targets_of(job, local, f"{INTERVAL}s"):
                 labels = target.label_dict | {
                     "__name__": "up",
@@ -106,7 +107,7 @@ def test_exactly_the_expected_targets_are_up(pipeline):
         ("node-exporter", names.NODE_EXPORTER, names.MONITORING_NAMESPACE),
         ("pods", names.WEBAPP, names.APP_NAMESPACE),
         ("pods", "postgres-exporter", names.APP_NAMESPACE),
-        ("prometheus-agent", "prometheus", names.MONITORING_NAMESPACE),
+        ("prometheus-agent", names.PROMETHEUS_CONTAINER, names.MONITORING_NAMESPACE),
     ]
     for series in expected:
         assert set(series) == {
@@ -192,7 +193,10 @@ def test_only_catalog_metrics_reach_the_receiver(pipeline):
 def test_the_agent_reports_its_own_health(pipeline):
     """Every name the catalog keeps for the agent is one a real Prometheus agent exposes, and arrives
     with the agent's pod labels: remote-write lag and failures are visible in AMP itself."""
-    own = f'job="prometheus-agent",namespace="{names.MONITORING_NAMESPACE}",container="prometheus"'
+    own = (
+        f'job="prometheus-agent",namespace="{names.MONITORING_NAMESPACE}",'
+        f'container="{names.PROMETHEUS_CONTAINER}"'
+    )
 
     def arrived() -> set[str]:
         return {s["__name__"] for s in pipeline.receiver.series(f"{{{own}}}")}

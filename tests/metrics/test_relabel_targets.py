@@ -126,7 +126,7 @@ def test_our_workloads_each_scraped_exactly_once(cluster, pods):
                 "job": "prometheus-agent",
                 "namespace": names.MONITORING_NAMESPACE,
                 "pod": agent,
-                "container": "prometheus",
+                "container": names.PROMETHEUS_CONTAINER,
                 "node": mf.NODE_A,
                 "instance": f"10.40.1.36:{names.PROMETHEUS_PORT}",
             },
