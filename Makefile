@@ -14,6 +14,15 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 CDK := npx --no-install cdk
 ENV ?= dev
+# Optional: the AWS account to deploy to (default: the account of your current credentials).
+ACCOUNT ?=
+# Set to true to deploy again after `make destroy`: reuse the retained backup vault (README: destroy).
+ADOPT_BACKUP_VAULT ?= false
+# Every stack lives in the environment's Stage (`dev` -> `Dev`): select them as `Dev/*`. `--all` selects
+# only top-level stacks, and there are none.
+STAGE := $(shell echo '$(ENV)' | sed -E 's/(^|-)([a-z])/\U\2/g')
+STACKS := '$(STAGE)/*'
+CDK_CONTEXT := -c env=$(ENV) $(if $(ACCOUNT),-c account=$(ACCOUNT)) -c adopt-backup-vault=$(ADOPT_BACKUP_VAULT)
 
 PYTHON_SOURCES := app.py config stacks k8s scripts tests $(wildcard webapp)
 
@@ -39,7 +48,19 @@ system-deps: ## Install the system packages the tests run (apt-get, when missing
 
 .PHONY: synth
 synth: deps ## Synthesize the cloud assembly of ENV (dev by default) into cdk.out
-	$(CDK) synth --no-notices --quiet -c env=$(ENV)
+	$(CDK) synth --no-notices --quiet $(CDK_CONTEXT)
+
+.PHONY: ls
+ls: deps ## List the stacks of ENV that deploy and destroy select
+	$(CDK) ls --no-notices $(CDK_CONTEXT) $(STACKS)
+
+.PHONY: deploy
+deploy: deps ## Deploy ENV (ACCOUNT=123456789012 optional); needs AWS credentials and Docker with buildx
+	$(CDK) deploy --no-notices $(CDK_CONTEXT) $(STACKS) --outputs-file cdk.out/outputs-$(ENV).json
+
+.PHONY: destroy
+destroy: deps ## Delete ENV's stacks (the backup vault, database secret and volumes are kept)
+	$(CDK) destroy --no-notices $(CDK_CONTEXT) $(STACKS)
 
 .PHONY: test
 test: deps system-deps ## Run every test tier

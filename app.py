@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """Entry point: picks one environment's configuration and synthesizes its stage.
 
-cdk synth                       # dev
-cdk synth -c env=prod           # prod
-cdk deploy -c env=dev -c account=123456789012 --all
+Every stack lives in the environment's Stage (`Dev`, `Prod`), so select stacks as `'Dev/*'`: `--all`
+selects only top-level stacks and finds none. The Makefile does this for you:
+
+make synth                                  # dev (ENV=prod for prod)
+make deploy ENV=dev ACCOUNT=123456789012    # = cdk deploy -c env=dev -c account=123456789012 'Dev/*'
+make destroy ENV=dev                        # = cdk destroy -c env=dev 'Dev/*'
+make deploy ENV=dev ADOPT_BACKUP_VAULT=true # after a destroy: reuse the retained backup vault
+
+Context: `env` (default dev), `account` (optional), `adopt-backup-vault` (true/false, default false).
 """
 
 from __future__ import annotations
@@ -21,11 +27,18 @@ from stacks.platform_stage import PlatformStage
 
 
 def select_config(app: cdk.App) -> PlatformConfig:
-    """The environment named by `-c env=` (default dev), with an optional `-c account=` override."""
+    """The environment named by `-c env=` (default dev), with optional `-c account=` and
+    `-c adopt-backup-vault=` overrides."""
     config = environment_config(str(app.node.try_get_context("env") or "dev"))
     account = app.node.try_get_context("account")
     if account is not None:
         config = dataclasses.replace(config, account=str(account))
+    adopt = app.node.try_get_context("adopt-backup-vault")
+    if adopt is not None:
+        if str(adopt).lower() not in ("true", "false"):
+            raise ConfigError(config.name, [f"adopt-backup-vault: must be true or false (got {adopt!r})"])
+        workloads = dataclasses.replace(config.workloads, adopt_backup_vault=str(adopt).lower() == "true")
+        config = dataclasses.replace(config, workloads=workloads)
     return config
 
 

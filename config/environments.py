@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from config.monitoring import MonitoringConfig
 from config.platform import CapacityMode, ConfigError, PlatformConfig
+from config.workloads import WorkloadsConfig
 
 _COMMON_TAGS = {"project": "eks-observability-platform", "managed-by": "aws-cdk"}
 
@@ -32,6 +33,8 @@ PROD = PlatformConfig(
     node_min_size=3,
     node_max_size=9,
     log_retention_days=365,
+    deletion_protection=True,  # set False and deploy before destroying prod
+    workloads=WorkloadsConfig(database_secret_customer_managed_key=True),
     monitoring=MonitoringConfig(customer_managed_key=True, metrics_retention_days=400),
     tags={**_COMMON_TAGS, "environment": "prod"},
 )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from config.images import image_digest_problems
 from config.monitoring import MonitoringConfig
 from config.workloads import ACM_CERTIFICATE_ARN, WorkloadsConfig
 
@@ -22,7 +23,8 @@ KUBERNETES_VERSION = "1.35"
 # we ship `aws-cdk.lambda-layer-kubectl-v35` only.
 SUPPORTED_KUBERNETES_VERSIONS = frozenset({KUBERNETES_VERSION})
 
-# EKS managed add-ons the node-group mode installs (Auto Mode has them built in).
+# EKS managed add-ons whose version `addon_versions` may pin: the node-group mode installs them all (Auto
+# Mode has the first five built in); metrics-server and the Secrets Store CSI provider go in both modes.
 MANAGED_ADDONS = (
     "vpc-cni",
     "coredns",
@@ -30,6 +32,7 @@ MANAGED_ADDONS = (
     "eks-pod-identity-agent",
     "aws-ebs-csi-driver",
     "metrics-server",
+    "aws-secrets-store-csi-driver-provider",
 )
 
 # CloudWatch Logs accepts only these retention periods (days).
@@ -93,9 +96,13 @@ class PlatformConfig:
     # Unset → EKS installs its default version for the cluster's Kubernetes version.
     addon_versions: Mapping[str, str] = field(default_factory=dict)
     log_retention_days: int = 30
+    # EKS refuses to delete a protected cluster: turn this off (and deploy) before destroying.
+    deletion_protection: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
     workloads: WorkloadsConfig = field(default_factory=WorkloadsConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
+    # Image key → "sha256:..." read from the registry the nodes pull from; unset → by tag (config/images.py).
+    image_digests: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         problems = [
@@ -105,6 +112,7 @@ class PlatformConfig:
             *self.workloads.problems(),
             *self._certificate_region_problems(),
             *self.monitoring.problems(),
+            *image_digest_problems(self.image_digests),
         ]
         if problems:
             raise ConfigError(self.name, problems)

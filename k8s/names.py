@@ -10,6 +10,9 @@ from webapp.orders_api import slo_contract
 
 APP_NAMESPACE = "orders"
 MONITORING_NAMESPACE = "monitoring"
+# node-exporter alone: it needs the host's network, PID namespace and filesystems (Pod Security
+# `privileged`), which `monitoring` no longer admits.
+NODE_EXPORTER_NAMESPACE = "node-exporter"
 
 WEBAPP = "orders-api"
 WEBAPP_PORT = slo_contract.APP_PORT
@@ -27,6 +30,7 @@ POSTGRES = "postgres"
 POSTGRES_PORT = 5432
 POSTGRES_DATABASE = "orders"
 POSTGRES_USER = "orders"
+POSTGRES_EXPORTER = "postgres-exporter"  # the sidecar container in the Postgres pod
 POSTGRES_EXPORTER_PORT = 9187
 POSTGRES_EXPORTER_METRICS_PATH = "/metrics"
 
@@ -46,6 +50,12 @@ KUBE_STATE_METRICS_PORT = 8080  # metrics about Kubernetes objects
 KUBE_STATE_METRICS_PORT_NAME = "http-metrics"
 KUBE_STATE_METRICS_TELEMETRY_PORT = 8081  # its own process metrics
 KUBE_STATE_METRICS_TELEMETRY_PORT_NAME = "telemetry"
+KUBELET_PORT = 10250  # the agent scrapes kubelet and cAdvisor on each node's IP, not through the API server
+
+# The EKS Pod Identity agent on every node (link-local, `AWS_CONTAINER_CREDENTIALS_FULL_URI`
+# http://169.254.170.23/v1/credentials): where the agent's SDK gets the AWS credentials for remote write.
+POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32"
+POD_IDENTITY_AGENT_PORT = 80
 
 # How a pod (or Service) opts in to the agent's `pods` (or `service-endpoints`) job.
 SCRAPE_ANNOTATION = "prometheus.io/scrape"

@@ -43,6 +43,8 @@ class PostgresChart(cdk8s.Chart):
         resources: Resources,
         volume_gib: int,
         secret_provider_class: str,
+        image: str = POSTGRES_IMAGE,
+        exporter_image: str = POSTGRES_EXPORTER_IMAGE,
     ) -> None:
         super().__init__(scope, id_, namespace=names.APP_NAMESPACE, disable_resource_name_hashes=True)
         labels = names.labels(names.POSTGRES)
@@ -83,7 +85,7 @@ class PostgresChart(cdk8s.Chart):
                 ),
                 template=k8s.PodTemplateSpec(
                     metadata=k8s.ObjectMeta(labels=labels, annotations=SCRAPE_ANNOTATIONS),
-                    spec=self._pod_spec(resources, secret_provider_class),
+                    spec=self._pod_spec(resources, secret_provider_class, image, exporter_image),
                 ),
                 volume_claim_templates=[
                     k8s.KubePersistentVolumeClaimProps(
@@ -111,7 +113,9 @@ class PostgresChart(cdk8s.Chart):
             ),
         )
 
-    def _pod_spec(self, resources: Resources, secret_provider_class: str) -> k8s.PodSpec:
+    def _pod_spec(
+        self, resources: Resources, secret_provider_class: str, image: str, exporter_image: str
+    ) -> k8s.PodSpec:
         def pg_isready(*, period: int, failures: int) -> k8s.Probe:
             command = ["pg_isready", "-h", "127.0.0.1", "-p", str(names.POSTGRES_PORT)]
             command += ["-U", names.POSTGRES_USER, "-d", names.POSTGRES_DATABASE]
@@ -130,7 +134,7 @@ class PostgresChart(cdk8s.Chart):
             containers=[
                 k8s.Container(
                     name=names.POSTGRES,
-                    image=POSTGRES_IMAGE,
+                    image=image,
                     args=["-c", f"config_file={CONFIG_MOUNT}/postgresql.conf"],
                     ports=[
                         k8s.ContainerPort(name="postgres", container_port=names.POSTGRES_PORT, protocol="TCP")
@@ -155,7 +159,7 @@ class PostgresChart(cdk8s.Chart):
                         secrets_volume_mount(),
                     ],
                 ),
-                self._exporter(),
+                self._exporter(exporter_image),
             ],
             volumes=[
                 k8s.Volume(
@@ -169,10 +173,10 @@ class PostgresChart(cdk8s.Chart):
         )
 
     @staticmethod
-    def _exporter() -> k8s.Container:
+    def _exporter(image: str) -> k8s.Container:
         return k8s.Container(
-            name="postgres-exporter",
-            image=POSTGRES_EXPORTER_IMAGE,
+            name=names.POSTGRES_EXPORTER,
+            image=image,
             ports=[
                 k8s.ContainerPort(name="metrics", container_port=names.POSTGRES_EXPORTER_PORT, protocol="TCP")
             ],
@@ -184,10 +188,16 @@ class PostgresChart(cdk8s.Chart):
                 k8s.EnvVar(name="DATA_SOURCE_USER", value=names.POSTGRES_USER),
                 k8s.EnvVar(name="DATA_SOURCE_PASS_FILE", value=PASSWORD_FILE),
             ],
+            # Its own memory limit: a leaking exporter is OOM-killed alone, never the database.
             resources=container_resources(EXPORTER_RESOURCES),
-            readiness_probe=k8s.Probe(
+            # No readiness probe: the pod's readiness (its DNS record, the app's connections) is the
+            # database's alone. A hung exporter is restarted by itself (liveness restarts only this
+            # container); `/` is its landing page, served without touching the database.
+            liveness_probe=k8s.Probe(
                 http_get=k8s.HttpGetAction(path="/", port=k8s.IntOrString.from_string("metrics")),
-                period_seconds=10,
+                period_seconds=20,
+                timeout_seconds=5,
+                failure_threshold=3,
             ),
             security_context=restricted_container(),
             volume_mounts=[secrets_volume_mount()],

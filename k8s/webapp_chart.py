@@ -9,7 +9,7 @@ import cdk8s
 from cdk8s_plus_35 import k8s
 from constructs import Construct
 
-from config.workloads import WorkloadsConfig
+from config.workloads import IngressScheme, WorkloadsConfig
 from k8s import names
 from k8s.pod_security import container_resources, restricted_container, restricted_pod
 from k8s.secrets import secrets_volume, secrets_volume_mount
@@ -21,6 +21,13 @@ PRE_STOP_SLEEP_SECONDS = 10
 APP_GRACEFUL_SHUTDOWN_SECONDS = 20
 TERMINATION_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS + APP_GRACEFUL_SHUTDOWN_SECONDS + 10
 SCRAPE_ANNOTATIONS = names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH)
+# The agent scrapes pods directly; through the load balancer `/metrics` (and below) gets this fixed 404
+# (an AWS Load Balancer Controller action, named by the backend of the rule that uses it).
+METRICS_NOT_FOUND_ACTION = "metrics-not-found"
+NOT_FOUND_RESPONSE = {
+    "type": "fixed-response",
+    "fixedResponseConfig": {"contentType": "text/plain", "statusCode": "404", "messageBody": "Not Found"},
+}
 
 
 def listener_annotations(tls_certificate_arn: str | None) -> dict[str, str]:
@@ -36,6 +43,28 @@ def listener_annotations(tls_certificate_arn: str | None) -> dict[str, str]:
     }
 
 
+def access_annotations(inbound_cidrs: Sequence[str]) -> dict[str, str]:
+    """Who may reach the load balancer (its security group, every listener) and the 404 action."""
+    annotations = {
+        f"alb.ingress.kubernetes.io/actions.{METRICS_NOT_FOUND_ACTION}": json.dumps(NOT_FOUND_RESPONSE)
+    }
+    if inbound_cidrs:
+        annotations["alb.ingress.kubernetes.io/inbound-cidrs"] = ",".join(inbound_cidrs)
+    return annotations
+
+
+def metrics_not_found_rule() -> k8s.IngressRule:
+    """`/metrics` and `/metrics/*` (a Prefix path) to the fixed 404. Rules are evaluated before the
+    default backend, which serves everything else."""
+    backend = k8s.IngressBackend(
+        service=k8s.IngressServiceBackend(
+            name=METRICS_NOT_FOUND_ACTION, port=k8s.ServiceBackendPort(name="use-annotation")
+        )
+    )
+    path = k8s.HttpIngressPath(path=names.WEBAPP_METRICS_PATH, path_type="Prefix", backend=backend)
+    return k8s.IngressRule(http=k8s.HttpIngressRuleValue(paths=[path]))
+
+
 class WebappChart(cdk8s.Chart):
     def __init__(
         self,
@@ -48,7 +77,12 @@ class WebappChart(cdk8s.Chart):
         workloads: WorkloadsConfig,
         load_balancer_subnet_ids: Sequence[str],
         secret_provider_class: str,
+        inbound_cidrs: Sequence[str] = (),
     ) -> None:
+        """`inbound_cidrs`: the only sources the load balancer admits (`workloads.ingress_inbound_cidrs`);
+        empty leaves the controller's default (everyone), which only an internal load balancer accepts."""
+        if not inbound_cidrs and workloads.ingress_scheme is IngressScheme.INTERNET_FACING:
+            raise ValueError("an internet-facing Ingress needs inbound_cidrs")
         super().__init__(scope, id_, namespace=names.APP_NAMESPACE, disable_resource_name_hashes=True)
         labels = names.labels(names.WEBAPP)
         metadata = k8s.ObjectMeta(name=names.WEBAPP, labels=labels)
@@ -140,10 +174,12 @@ class WebappChart(cdk8s.Chart):
                     "alb.ingress.kubernetes.io/target-type": "ip",
                     "alb.ingress.kubernetes.io/healthcheck-path": names.WEBAPP_READYZ_PATH,
                     **listener_annotations(workloads.tls_certificate_arn),
+                    **access_annotations(inbound_cidrs),
                 },
             ),
             spec=k8s.IngressSpec(
                 ingress_class_name=names.ALB_INGRESS_CLASS,
+                rules=[metrics_not_found_rule()],
                 default_backend=k8s.IngressBackend(
                     service=k8s.IngressServiceBackend(
                         name=names.WEBAPP, port=k8s.ServiceBackendPort(name="http")

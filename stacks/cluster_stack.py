@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import cdk8s
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Fn, Stack
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
@@ -13,9 +13,11 @@ from config.platform import CapacityMode, EndpointAccessMode, PlatformConfig
 from config.workloads import IngressScheme
 from k8s.storage_chart import StorageChart
 from stacks.constructs.auto_mode_capacity import AutoModeCapacity
+from stacks.constructs.cluster_autoscaler import ClusterAutoscaler
 from stacks.constructs.eks_cluster import PlatformCluster
 from stacks.constructs.managed_node_capacity import ManagedNodeCapacity
 from stacks.constructs.platform_vpc import PlatformVpc
+from stacks.constructs.secrets_store_csi import ADDON_NAME as SECRETS_STORE_ADDON
 from stacks.constructs.secrets_store_csi import SecretsStoreCsi
 from stacks.log_retention import retention_days
 
@@ -41,9 +43,9 @@ class ClusterStack(Stack):
             endpoint_access=endpoint_access(config),
             admin_principal_arns=config.admin_principal_arns,
             log_retention=retention_days(config.log_retention_days),
+            deletion_protection=config.deletion_protection,
         )
         cluster = self.platform_cluster.cluster
-        self.secrets_store = SecretsStoreCsi(self, "SecretsStoreCsi", cluster=cast(eks.ICluster, cluster))
         charts = cdk8s.App()
         self.storage = cluster.add_cdk8s_chart(
             "Storage", StorageChart(charts, "storage", capacity_mode=config.capacity_mode)
@@ -65,6 +67,11 @@ class ClusterStack(Stack):
             self.storage.node.add_dependency(self.node_capacity.addons["aws-ebs-csi-driver"])
             assert cluster.alb_controller is not None  # PlatformCluster installs it in node-group mode
             self.ingress_controller: Construct = cluster.alb_controller
+            # Auto Mode scales its own nodes; a node group needs the autoscaler to use node_max_size.
+            self.cluster_autoscaler: ClusterAutoscaler | None = ClusterAutoscaler(
+                self, "ClusterAutoscaler", cluster=cluster, nodegroup=self.node_capacity.nodegroup
+            )
+            capacity: Construct = self.node_capacity.nodegroup
         else:
             node_role = self.platform_cluster.auto_mode_node_role
             assert node_role is not None  # created by PlatformCluster in Auto Mode
@@ -88,3 +95,39 @@ class ClusterStack(Stack):
                 metrics_server_version=config.addon_versions.get("metrics-server"),
             )
             self.ingress_controller = self.auto_mode.settings  # holds the IngressClass
+            self.cluster_autoscaler = None
+            capacity = self.auto_mode
+        # Its DaemonSets need a Ready node; the Workloads stack's SecretProviderClasses wait for it.
+        self.secrets_store = SecretsStoreCsi(
+            self,
+            "SecretsStoreCsi",
+            cluster=cluster,
+            version=config.addon_versions.get(SECRETS_STORE_ADDON),
+            after=[capacity],
+        )
+        self._add_outputs(cluster)
+
+    def _add_outputs(self, cluster: eks.Cluster) -> None:
+        """What an operator needs after deploy: which cluster, and how to reach it."""
+        CfnOutput(self, "ClusterName", value=cluster.cluster_name, description="Name of the EKS cluster")
+        CfnOutput(self, "ClusterArn", value=cluster.cluster_arn, description="ARN of the EKS cluster")
+        CfnOutput(
+            self,
+            "ClusterEndpoint",
+            value=cluster.cluster_endpoint,
+            description="Kubernetes API server endpoint (private-only unless public access is configured)",
+        )
+        CfnOutput(
+            self,
+            "ClusterSecurityGroupId",
+            value=cluster.cluster_security_group_id,
+            description="Security group EKS attaches to the control plane and nodes",
+        )
+        CfnOutput(
+            self,
+            "KubeconfigCommand",
+            value=Fn.join(
+                "", ["aws eks update-kubeconfig --region ", self.region, " --name ", cluster.cluster_name]
+            ),
+            description="Adds this cluster to your kubeconfig (needs an access entry: admin_principal_arns)",
+        )

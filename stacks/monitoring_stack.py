@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import cdk8s
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from config.platform import PlatformConfig
 from k8s import names
+from k8s.images import image_reference
 from k8s.monitoring import scrape_config
 from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
 from k8s.monitoring.monitoring_namespace_chart import MonitoringNamespaceChart
+from k8s.monitoring.monitoring_network_policies_chart import MonitoringNetworkPoliciesChart
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
 from stacks.cluster_stack import ClusterStack
@@ -48,7 +50,7 @@ class MonitoringStack(Stack):
             "AgentIdentity",
             cluster=cluster,
             namespace=names.MONITORING_NAMESPACE,
-            service_accounts=[names.PROMETHEUS_AGENT],
+            service_account=names.PROMETHEUS_AGENT,
         )
         self.prometheus.grant_remote_write(self.agent_identity.role)
         self.agent_config = scrape_config.agent_config(
@@ -70,14 +72,31 @@ class MonitoringStack(Stack):
             cluster=cluster,
             chart=MonitoringNamespaceChart(charts, "monitoring-namespace"),
         )
+        digests = config.image_digests
+        self.network_policies = apply_chart(
+            self,
+            "MonitoringNetworkPolicies",
+            cluster=cluster,
+            chart=MonitoringNetworkPoliciesChart(
+                charts,
+                "monitoring-network-policies",
+                vpc_cidr=config.vpc_cidr,
+                capacity_mode=config.capacity_mode,
+            ),
+        )
         self.node_exporter = apply_chart(
-            self, "NodeExporter", cluster=cluster, chart=NodeExporterChart(charts, "node-exporter")
+            self,
+            "NodeExporter",
+            cluster=cluster,
+            chart=NodeExporterChart(charts, "node-exporter", image=image_reference("node-exporter", digests)),
         )
         self.kube_state_metrics = apply_chart(
             self,
             "KubeStateMetrics",
             cluster=cluster,
-            chart=KubeStateMetricsChart(charts, "kube-state-metrics"),
+            chart=KubeStateMetricsChart(
+                charts, "kube-state-metrics", image=image_reference("kube-state-metrics", digests)
+            ),
         )
         self.agent = apply_chart(
             self,
@@ -90,10 +109,36 @@ class MonitoringStack(Stack):
                 config_checksum=self.agent_config_checksum,
                 resources=monitoring.agent_resources,
                 wal_volume_gib=monitoring.agent_wal_volume_gib,
+                image=image_reference("prometheus", digests),
             ),
         )
-        for manifest in (self.node_exporter, self.kube_state_metrics, self.agent):
+        for manifest in (self.network_policies, self.node_exporter, self.kube_state_metrics, self.agent):
             manifest.node.add_dependency(self.namespace)
         # The agent's first remote write must find its identity in place.
-        for association in self.agent_identity.associations:
-            self.agent.node.add_dependency(association)
+        self.agent.node.add_dependency(self.agent_identity.association)
+
+        workspace = self.prometheus.workspace
+        CfnOutput(
+            self,
+            "PrometheusWorkspaceId",
+            value=workspace.attr_workspace_id,
+            description="Amazon Managed Prometheus workspace id (e.g. for `aws amp` commands)",
+        )
+        CfnOutput(
+            self,
+            "PrometheusWorkspaceArn",
+            value=workspace.attr_arn,
+            description="Amazon Managed Prometheus workspace ARN",
+        )
+        CfnOutput(
+            self,
+            "PrometheusQueryUrl",
+            value=self.prometheus.query_url,
+            description="PromQL instant-query endpoint (SigV4, service `aps`), e.g. with awscurl",
+        )
+        CfnOutput(
+            self,
+            "PrometheusRemoteWriteUrl",
+            value=self.prometheus.remote_write_url,
+            description="Remote-write endpoint the agent sends to",
+        )

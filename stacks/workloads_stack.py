@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import cdk8s
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
 from constructs import Construct
 
@@ -14,6 +14,7 @@ from config.platform import PlatformConfig
 from config.workloads import IngressScheme
 from k8s import names
 from k8s.app_namespace_chart import AppNamespaceChart
+from k8s.images import image_reference
 from k8s.network_policies_chart import NetworkPoliciesChart
 from k8s.postgres_chart import PostgresChart
 from k8s.secrets import DB_SECRET_PROVIDER_CLASS
@@ -45,15 +46,28 @@ class WorkloadsStack(Stack):
         super().__init__(scope, id_, **kwargs)
         cluster = cluster_stack.platform_cluster.cluster
         workloads = config.workloads
-        self.credentials = DatabaseCredentials(self, "DatabaseCredentials", username=names.POSTGRES_USER)
-        self.identity = WorkloadIdentity(
+        # One role per service account: the web app and Postgres each read the password with their own.
+        self.webapp_identity = WorkloadIdentity(
             self,
-            "Identity",
+            "WebappIdentity",
             cluster=cluster,
             namespace=names.APP_NAMESPACE,
-            service_accounts=[names.WEBAPP, names.POSTGRES],
+            service_account=names.WEBAPP,
         )
-        self.credentials.secret.grant_read(self.identity.role)
+        self.postgres_identity = WorkloadIdentity(
+            self,
+            "PostgresIdentity",
+            cluster=cluster,
+            namespace=names.APP_NAMESPACE,
+            service_account=names.POSTGRES,
+        )
+        self.credentials = DatabaseCredentials(
+            self,
+            "DatabaseCredentials",
+            username=names.POSTGRES_USER,
+            readers=[self.webapp_identity.role, self.postgres_identity.role],
+            customer_managed_key=workloads.database_secret_customer_managed_key,
+        )
         # Staged into the cloud assembly at synth; built and pushed by `cdk deploy` (never at synth).
         # Nodes pull it with their AWS managed ECR read policy (node group and Auto Mode alike).
         # webapp/.dockerignore admits only the package and its requirements (no caches, tests, bench), so
@@ -71,6 +85,8 @@ class WorkloadsStack(Stack):
             tag_value=BACKUP_TAG_VALUE,
             schedule=workloads.backup_schedule,
             retention_days=workloads.backup_retention_days,
+            vault_name=workloads.resolved_backup_vault_name(config.name),
+            adopt_existing_vault=workloads.adopt_backup_vault,
         )
 
         load_balancer_subnets = network.load_balancer_subnets(
@@ -97,6 +113,8 @@ class WorkloadsStack(Stack):
                 resources=workloads.postgres_resources,
                 volume_gib=workloads.postgres_volume_gib,
                 secret_provider_class=DB_SECRET_PROVIDER_CLASS,
+                image=image_reference("postgres", config.image_digests),
+                exporter_image=image_reference("postgres-exporter", config.image_digests),
             ),
         )
         self.webapp = apply_chart(
@@ -113,6 +131,7 @@ class WorkloadsStack(Stack):
                 workloads=workloads,
                 load_balancer_subnet_ids=[subnet.subnet_id for subnet in load_balancer_subnets],
                 secret_provider_class=DB_SECRET_PROVIDER_CLASS,
+                inbound_cidrs=workloads.ingress_inbound_cidrs(config.vpc_cidr),
             ),
         )
         self.network_policies = apply_chart(
@@ -123,6 +142,7 @@ class WorkloadsStack(Stack):
                 charts,
                 "network-policies",
                 load_balancer_cidrs=[subnet.ipv4_cidr_block for subnet in load_balancer_subnets],
+                capacity_mode=config.capacity_mode,
             ),
         )
         for manifest in (self.postgres, self.webapp, self.network_policies):
@@ -130,6 +150,30 @@ class WorkloadsStack(Stack):
         self.postgres.node.add_dependency(cluster_stack.storage)
         self.webapp.node.add_dependency(cluster_stack.ingress_controller)
         # Pods mount the secret at start: their identity must exist first.
-        for manifest in (self.postgres, self.webapp):
-            for association in self.identity.associations:
-                manifest.node.add_dependency(association)
+        self.webapp.node.add_dependency(self.webapp_identity.association)
+        self.postgres.node.add_dependency(self.postgres_identity.association)
+
+        CfnOutput(
+            self,
+            "BackupVaultName",
+            value=self.backup.vault.backup_vault_name,
+            description="AWS Backup vault of the database volume (kept after destroy; README: restore)",
+        )
+        CfnOutput(
+            self,
+            "BackupRestoreRoleArn",
+            value=self.backup.restore_role.role_arn,
+            description="IAM role to pass to `aws backup start-restore-job --iam-role-arn` (README: restore)",
+        )
+        CfnOutput(
+            self,
+            "DatabaseSecretArn",
+            value=self.credentials.secret.secret_arn,
+            description="Secrets Manager secret holding the Postgres password (the ARN, never the value)",
+        )
+        CfnOutput(
+            self,
+            "WebappImageUri",
+            value=self.image.image_uri,
+            description="The orders API image this deployment built and runs",
+        )

@@ -31,7 +31,7 @@ RESOURCES_BY_GROUP = {
 
 
 class KubeStateMetricsChart(cdk8s.Chart):
-    def __init__(self, scope: Construct, id_: str) -> None:
+    def __init__(self, scope: Construct, id_: str, *, image: str = KUBE_STATE_METRICS_IMAGE) -> None:
         super().__init__(scope, id_, namespace=names.MONITORING_NAMESPACE, disable_resource_name_hashes=True)
         labels = names.labels(names.KUBE_STATE_METRICS)
         metadata = k8s.ObjectMeta(name=names.KUBE_STATE_METRICS, labels=labels)
@@ -52,12 +52,14 @@ class KubeStateMetricsChart(cdk8s.Chart):
             spec=k8s.DeploymentSpec(
                 replicas=1,  # every replica would report every object: more would double the series
                 selector=k8s.LabelSelector(match_labels=names.selector(names.KUBE_STATE_METRICS)),
-                template=k8s.PodTemplateSpec(metadata=k8s.ObjectMeta(labels=labels), spec=self._pod_spec()),
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels=labels), spec=self._pod_spec(image)
+                ),
             ),
         )
 
     @staticmethod
-    def _pod_spec() -> k8s.PodSpec:
+    def _pod_spec(image: str) -> k8s.PodSpec:
         def probe(path: str, port: str) -> k8s.Probe:
             return k8s.Probe(
                 http_get=k8s.HttpGetAction(path=path, port=k8s.IntOrString.from_string(port)),
@@ -72,7 +74,7 @@ class KubeStateMetricsChart(cdk8s.Chart):
             containers=[
                 k8s.Container(
                     name=names.KUBE_STATE_METRICS,
-                    image=KUBE_STATE_METRICS_IMAGE,
+                    image=image,
                     args=[
                         f"--port={names.KUBE_STATE_METRICS_PORT}",
                         f"--telemetry-port={names.KUBE_STATE_METRICS_TELEMETRY_PORT}",

@@ -29,8 +29,11 @@ HOST_MOUNTS = {"proc": ("/proc", "/host/proc"), "sys": ("/sys", "/host/sys"), "r
 
 
 class NodeExporterChart(cdk8s.Chart):
-    def __init__(self, scope: Construct, id_: str) -> None:
-        super().__init__(scope, id_, namespace=names.MONITORING_NAMESPACE, disable_resource_name_hashes=True)
+    def __init__(self, scope: Construct, id_: str, *, image: str = NODE_EXPORTER_IMAGE) -> None:
+        # Its own namespace (Pod Security `privileged`): see MonitoringNamespaceChart.
+        super().__init__(
+            scope, id_, namespace=names.NODE_EXPORTER_NAMESPACE, disable_resource_name_hashes=True
+        )
         labels = names.labels(names.NODE_EXPORTER)
         metadata = k8s.ObjectMeta(name=names.NODE_EXPORTER, labels=labels)
         self.service_account = k8s.KubeServiceAccount(
@@ -50,12 +53,14 @@ class NodeExporterChart(cdk8s.Chart):
                 ),
                 # Scraped by the agent's `node-exporter` job per pod: no prometheus.io annotations, so the
                 # generic `pods` job never scrapes it a second time.
-                template=k8s.PodTemplateSpec(metadata=k8s.ObjectMeta(labels=labels), spec=self._pod_spec()),
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels=labels), spec=self._pod_spec(image)
+                ),
             ),
         )
 
     @staticmethod
-    def _pod_spec() -> k8s.PodSpec:
+    def _pod_spec(image: str) -> k8s.PodSpec:
         return k8s.PodSpec(
             service_account_name=names.NODE_EXPORTER,
             automount_service_account_token=False,
@@ -73,7 +78,7 @@ class NodeExporterChart(cdk8s.Chart):
             containers=[
                 k8s.Container(
                     name=names.NODE_EXPORTER,
-                    image=NODE_EXPORTER_IMAGE,
+                    image=image,
                     args=ARGS,
                     ports=[
                         k8s.ContainerPort(

@@ -37,6 +37,7 @@ class PrometheusAgentChart(cdk8s.Chart):
         config_checksum: str,
         resources: Resources,
         wal_volume_gib: int,
+        image: str = PROMETHEUS_IMAGE,
     ) -> None:
         super().__init__(scope, id_, namespace=names.MONITORING_NAMESPACE, disable_resource_name_hashes=True)
         name = names.PROMETHEUS_AGENT
@@ -97,7 +98,7 @@ class PrometheusAgentChart(cdk8s.Chart):
                     metadata=k8s.ObjectMeta(
                         labels=labels, annotations={CONFIG_CHECKSUM_ANNOTATION: config_checksum}
                     ),
-                    spec=self._pod_spec(resources),
+                    spec=self._pod_spec(resources, image),
                 ),
                 volume_claim_templates=[
                     k8s.KubePersistentVolumeClaimProps(
@@ -114,7 +115,7 @@ class PrometheusAgentChart(cdk8s.Chart):
         )
 
     @staticmethod
-    def _pod_spec(resources: Resources) -> k8s.PodSpec:
+    def _pod_spec(resources: Resources, image: str) -> k8s.PodSpec:
         def probe(path: str, *, period: int, failures: int) -> k8s.Probe:
             return k8s.Probe(
                 http_get=k8s.HttpGetAction(
@@ -133,7 +134,7 @@ class PrometheusAgentChart(cdk8s.Chart):
             containers=[
                 k8s.Container(
                     name=names.PROMETHEUS_CONTAINER,
-                    image=PROMETHEUS_IMAGE,
+                    image=image,
                     args=[
                         "--agent",
                         f"--config.file={CONFIG_MOUNT}/{CONFIG_FILE}",

@@ -10,7 +10,7 @@ Every target is scraped exactly once:
 |---|---|---|
 | apiserver | endpointslice | `default/kubernetes`, port `https` |
 | kubelet, cadvisor | node | each node's kubelet (10250): `/metrics`, `/metrics/cadvisor` |
-| node-exporter | pod (monitoring) | each node-exporter pod, container port `metrics` (no Service) |
+| node-exporter | pod (node-exporter) | each node-exporter pod, container port `metrics` (no Service) |
 | kube-state-metrics | pod (monitoring) | the kube-state-metrics pod, port `http-metrics` (not `telemetry`) |
 | pods | pod | pods annotated `prometheus.io/scrape: "true"`, except node-exporter and kube-state-metrics |
 | service-endpoints | endpointslice | endpoints of annotated services, except those whose pod opts in itself |
@@ -161,9 +161,14 @@ def _annotation(kind: str, annotation: str) -> str:
     return f"__meta_kubernetes_{kind}_annotation_{_meta(annotation)}"
 
 
-# The agents of this platform run in the monitoring namespace and have their own jobs.
-_DEDICATED_APPS = (names.NODE_EXPORTER, names.KUBE_STATE_METRICS, names.PROMETHEUS_AGENT)
-_DEDICATED = f"{names.MONITORING_NAMESPACE};({'|'.join(_DEDICATED_APPS)})"
+# The agents of this platform have their own jobs: (namespace, app) of each. node-exporter runs in a
+# namespace of its own (Pod Security `privileged`), the others in the monitoring namespace.
+_DEDICATED_APPS = (
+    (names.NODE_EXPORTER_NAMESPACE, names.NODE_EXPORTER),
+    (names.MONITORING_NAMESPACE, names.KUBE_STATE_METRICS),
+    (names.MONITORING_NAMESPACE, names.PROMETHEUS_AGENT),
+)
+_DEDICATED = "|".join(f"{namespace};{app}" for namespace, app in _DEDICATED_APPS)
 
 
 def _set(
@@ -192,12 +197,10 @@ def _workload_labels(*, container: bool = True) -> list[dict[str, Any]]:
 _NOT_RUNNING = _filter("drop", [POD_PHASE], "Succeeded|Failed")  # finished pods serve nothing
 
 
-def _dedicated_pod_job(app: str, port_name: str, *, own_labels: bool) -> list[dict[str, Any]]:
-    """One target per pod of `app` in the monitoring namespace, on its container port `port_name`."""
+def _dedicated_pod_job(namespace: str, app: str, port_name: str, *, own_labels: bool) -> list[dict[str, Any]]:
+    """One target per pod of `app` in `namespace`, on its container port `port_name`."""
     rules = [
-        _filter(
-            "keep", [NAMESPACE, POD_NAME_LABEL, PORT_NAME], f"{names.MONITORING_NAMESPACE};{app};{port_name}"
-        ),
+        _filter("keep", [NAMESPACE, POD_NAME_LABEL, PORT_NAME], f"{namespace};{app};{port_name}"),
         _NOT_RUNNING,
     ]
     return rules + (_workload_labels() if own_labels else [])
@@ -374,8 +377,13 @@ def agent_config(
         _kubelet_job(CADVISOR, "/metrics/cadvisor", extra),
         _job(
             NODE_EXPORTER,
-            _kubernetes_sd("pod", names.MONITORING_NAMESPACE),
-            _dedicated_pod_job(names.NODE_EXPORTER, names.NODE_EXPORTER_PORT_NAME, own_labels=True),
+            _kubernetes_sd("pod", names.NODE_EXPORTER_NAMESPACE),
+            _dedicated_pod_job(
+                names.NODE_EXPORTER_NAMESPACE,
+                names.NODE_EXPORTER,
+                names.NODE_EXPORTER_PORT_NAME,
+                own_labels=True,
+            ),
             extra,
         ),
         _job(
@@ -384,7 +392,10 @@ def agent_config(
             # Its series describe other objects (their namespace, pod, container, node): no target
             # labels of its own that would clash with or be mistaken for those.
             _dedicated_pod_job(
-                names.KUBE_STATE_METRICS, names.KUBE_STATE_METRICS_PORT_NAME, own_labels=False
+                names.MONITORING_NAMESPACE,
+                names.KUBE_STATE_METRICS,
+                names.KUBE_STATE_METRICS_PORT_NAME,
+                own_labels=False,
             ),
             extra,
             honor_labels=True,
@@ -394,7 +405,12 @@ def agent_config(
         _job(
             PROMETHEUS_AGENT,
             _kubernetes_sd("pod", names.MONITORING_NAMESPACE),
-            _dedicated_pod_job(names.PROMETHEUS_AGENT, names.PROMETHEUS_PORT_NAME, own_labels=True),
+            _dedicated_pod_job(
+                names.MONITORING_NAMESPACE,
+                names.PROMETHEUS_AGENT,
+                names.PROMETHEUS_PORT_NAME,
+                own_labels=True,
+            ),
             extra,
         ),
         # Workloads: their own series, so their labels never override ours (honor_labels false): a pod

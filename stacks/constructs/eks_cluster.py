@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -28,6 +28,47 @@ ALL_CONTROL_PLANE_LOGS = [
 AUTO_MODE_BUILTIN_POOLS = ["system"]
 # aws-cdk-lib's LogRetention handler: one function per stack, under this id.
 LOG_RETENTION_HANDLER_ID = "LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a"
+# EKS User Guide, "Custom AWS tags for EKS Auto resources" (Auto Mode cluster IAM role): the cluster role
+# may create what Auto Mode provisions with user-defined tags, for its own cluster only.
+AUTO_MODE_OWN_CLUSTER = {"aws:RequestTag/eks:eks-cluster-name": "${aws:PrincipalTag/eks:eks-cluster-name}"}
+_ANY = ("*",)
+AUTO_MODE_TAG_STATEMENTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str] | None], ...] = (
+    (
+        "Compute",
+        ("ec2:CreateFleet", "ec2:RunInstances", "ec2:CreateLaunchTemplate"),
+        _ANY,
+        {
+            "aws:RequestTag/eks:kubernetes-node-class-name": "*",
+            "aws:RequestTag/eks:kubernetes-node-pool-name": "*",
+        },
+    ),
+    (
+        "Storage",
+        ("ec2:CreateVolume", "ec2:CreateSnapshot"),
+        ("arn:aws:ec2:*:*:volume/*", "arn:aws:ec2:*:*:snapshot/*"),
+        None,
+    ),
+    (
+        "Networking",
+        ("ec2:CreateNetworkInterface",),
+        _ANY,
+        {"aws:RequestTag/eks:kubernetes-cni-node-name": "*"},
+    ),
+    (
+        "LoadBalancer",
+        (
+            "elasticloadbalancing:CreateLoadBalancer",
+            "elasticloadbalancing:CreateTargetGroup",
+            "elasticloadbalancing:CreateListener",
+            "elasticloadbalancing:CreateRule",
+            "ec2:CreateSecurityGroup",
+        ),
+        _ANY,
+        None,
+    ),
+    ("ShieldProtection", ("shield:CreateProtection",), _ANY, None),
+    ("ShieldTagResource", ("shield:TagResource",), ("arn:aws:shield::*:protection/*",), None),
+)
 # Node-group mode needs the AWS Load Balancer Controller for Ingress (Auto Mode has it built in).
 ALB_CONTROLLER_VERSION = eks.AlbControllerVersion.V2_17_1
 
@@ -47,6 +88,7 @@ class PlatformCluster(Construct):
         endpoint_access: eks.EndpointAccess,
         admin_principal_arns: Sequence[str],
         log_retention: logs.RetentionDays,
+        deletion_protection: bool,
     ) -> None:
         super().__init__(scope, id_)
         self.secrets_key = kms.Key(
@@ -101,6 +143,9 @@ class PlatformCluster(Construct):
                 else eks.AlbControllerOptions(version=ALB_CONTROLLER_VERSION)
             ),
         )
+        self._set_control_plane_policies(deletion_protection=deletion_protection)
+        if self.auto_mode_node_role is not None:
+            self._allow_auto_mode_custom_tags()
         for index, arn in enumerate(admin_principal_arns):
             self.cluster.grant_cluster_admin(f"Admin{index}", arn)
         # EKS creates the control-plane log group itself, without retention: logs would be kept (and
@@ -114,6 +159,33 @@ class PlatformCluster(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self._acknowledge_generated_resources()
+
+    def _set_control_plane_policies(self, *, deletion_protection: bool) -> None:
+        """aws-cdk-lib 2.275's `Cluster` exposes neither property: set them on its `AWS::EKS::Cluster`."""
+        cfn_cluster = self.cluster.node.default_child
+        assert isinstance(cfn_cluster, eks.CfnCluster)
+        # EKS's default, EXTENDED, silently bills extended support when standard support ends; STANDARD
+        # upgrades the control plane to the next version instead.
+        cfn_cluster.upgrade_policy = eks.CfnCluster.UpgradePolicyProperty(support_type="STANDARD")
+        cfn_cluster.deletion_protection = deletion_protection
+
+    def _allow_auto_mode_custom_tags(self) -> None:
+        """Auto Mode's managed policies refuse user-defined tags on what it creates (our backup
+        StorageClass tags its volumes). These are the statements of the EKS User Guide's "Custom AWS tags
+        for EKS Auto resources": each create call only for resources tagged with this cluster's name."""
+        arn = f"arn:{Aws.PARTITION}"
+        for sid, actions, resources, like in AUTO_MODE_TAG_STATEMENTS:
+            conditions: dict[str, object] = {"StringEquals": AUTO_MODE_OWN_CLUSTER}
+            if like:
+                conditions["StringLike"] = like
+            self.cluster.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    actions=list(actions),
+                    resources=[r.replace("arn:aws", arn) for r in resources],
+                    conditions=conditions,
+                )
+            )
 
     def _acknowledge_generated_resources(self) -> None:
         """Findings on resources aws-cdk-lib generates inside the cluster construct."""
@@ -131,6 +203,7 @@ class PlatformCluster(Construct):
                     "EKS Auto Mode requires this AWS managed policy on the cluster role to run compute, "
                     "storage, load balancing and networking for us.",
                 )
+            self._acknowledge_custom_tags()
             for policy in ("AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly"):
                 acknowledge(
                     self.auto_mode_node_role,
@@ -192,6 +265,20 @@ class PlatformCluster(Construct):
             "L1",
             "aws-cdk-lib pins the kubectl handler to the newest Python runtime it has tested with the layer.",
         )
+
+    def _acknowledge_custom_tags(self) -> None:
+        reason = (
+            "The EKS User Guide's custom-tags policy for Auto Mode: Auto Mode names the instances, volumes, "
+            "network interfaces and load balancers it creates at run time; every statement only allows "
+            "requests that tag the new resource with this cluster's name."
+        )
+        for resource in (
+            "*",
+            "arn:<AWS::Partition>:ec2:*:*:volume/*",
+            "arn:<AWS::Partition>:ec2:*:*:snapshot/*",
+            "arn:<AWS::Partition>:shield::*:protection/*",
+        ):
+            acknowledge(self.cluster.role, f"IAM5[Resource::{resource}]", reason)
 
     @staticmethod
     def _acknowledge_alb_controller(controller: Construct) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
@@ -53,6 +54,9 @@ class ManagedNodeCapacity(Construct):
         self.ebs_csi_role = pod_identity_role(
             self,
             "EbsCsiRole",
+            cluster=cast(eks.ICluster, cluster),
+            namespace="kube-system",
+            service_account=EBS_CSI_CONTROLLER_SERVICE_ACCOUNT,
             managed_policies=[
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEBSCSIDriverPolicy")
             ],

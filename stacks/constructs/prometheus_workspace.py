@@ -45,7 +45,9 @@ class PrometheusWorkspace(Construct):
         )
         # Metrics history is data: a stack deletion must not take it.
         self.workspace.apply_removal_policy(RemovalPolicy.RETAIN)
+        # The endpoint ends in `/`: `https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>/`.
         self.remote_write_url = Fn.join("", [self.workspace.attr_prometheus_endpoint, "api/v1/remote_write"])
+        self.query_url = Fn.join("", [self.workspace.attr_prometheus_endpoint, "api/v1/query"])
 
     def grant_remote_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """Write samples, and nothing else, into this workspace only."""

@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
-from aws_cdk import aws_eks_v2 as eks
-from constructs import Construct
+from collections.abc import Mapping, Sequence
 
-# The ASCP chart installs a compatible Secrets Store CSI driver as a dependency.
-ASCP_CHART = "secrets-store-csi-driver-provider-aws"
-ASCP_REPOSITORY = "https://aws.github.io/secrets-store-csi-driver-provider-aws"
-ASCP_CHART_VERSION = "3.2.0"
+from aws_cdk import aws_eks_v2 as eks
+from constructs import Construct, IConstruct
+
+from stacks.constructs.managed_addon import managed_addon
+
+# The EKS add-on packages the ASCP Helm chart, which brings the Secrets Store CSI driver as a subchart.
+ADDON_NAME = "aws-secrets-store-csi-driver-provider"
+# Mount only: never copy secret values into Kubernetes Secret objects. The add-on passes the driver
+# subchart's values through unvalidated (AWS Secrets Manager user guide, "Install ASCP for Amazon EKS").
+ADDON_CONFIGURATION: Mapping[str, object] = {"secrets-store-csi-driver": {"syncSecret": {"enabled": False}}}
 
 
 class SecretsStoreCsi(Construct):
     """Chosen over External Secrets Operator: no Kubernetes Secret object ever holds the value, and pods
-    authenticate with their own Pod Identity role rather than one controller role for every secret."""
+    authenticate with their own Pod Identity role rather than one controller role for every secret.
 
-    def __init__(self, scope: Construct, id_: str, *, cluster: eks.ICluster) -> None:
+    An EKS add-on rather than the Helm chart: EKS picks a build for the cluster version, and no Helm hook
+    Job can hold the Cluster stack until it times out. Its DaemonSets need nodes, hence `after`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster: eks.Cluster,
+        version: str | None,
+        after: Sequence[IConstruct],
+    ) -> None:
         super().__init__(scope, id_)
-        self.chart = eks.HelmChart(
-            self,
-            "Chart",
-            cluster=cluster,
-            chart=ASCP_CHART,
-            repository=ASCP_REPOSITORY,
-            version=ASCP_CHART_VERSION,
-            namespace="kube-system",
-            release="secrets-store-csi",
-            values={
-                # Mount only: never copy secret values into Kubernetes Secret objects.
-                "secrets-store-csi-driver": {"syncSecret": {"enabled": False}},
-            },
+        self.addon = managed_addon(
+            self, cluster=cluster, name=ADDON_NAME, version=version, configuration=ADDON_CONFIGURATION
         )
+        for capacity in after:
+            self.addon.node.add_dependency(capacity)

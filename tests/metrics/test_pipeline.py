@@ -104,7 +104,7 @@ def test_exactly_the_expected_targets_are_up(pipeline):
     assert pipeline.up_series() == expected
     # Which targets that is, spelled out: our four scrape targets on node A, nothing else.
     assert [(m["job"], m.get("container"), m["namespace"]) for m in expected] == [
-        ("node-exporter", names.NODE_EXPORTER, names.MONITORING_NAMESPACE),
+        ("node-exporter", names.NODE_EXPORTER, names.NODE_EXPORTER_NAMESPACE),
         ("pods", names.WEBAPP, names.APP_NAMESPACE),
         ("pods", "postgres-exporter", names.APP_NAMESPACE),
         ("prometheus-agent", names.PROMETHEUS_CONTAINER, names.MONITORING_NAMESPACE),

@@ -102,7 +102,7 @@ def test_our_workloads_each_scraped_exactly_once(cluster, pods):
     assert [t.label_dict for t in result["node-exporter"]] == [
         {
             "job": "node-exporter",
-            "namespace": names.MONITORING_NAMESPACE,
+            "namespace": names.NODE_EXPORTER_NAMESPACE,
             "pod": ne,
             "container": names.NODE_EXPORTER,
             "node": mf.NODE_A,
@@ -179,7 +179,7 @@ def test_dedicated_jobs_pods_are_never_scraped_by_the_generic_jobs(manifests, po
     service = mf.annotated_service(
         {
             "kind": "Service",
-            "metadata": {"name": "node-exporter", "namespace": names.MONITORING_NAMESPACE},
+            "metadata": {"name": "node-exporter", "namespace": names.NODE_EXPORTER_NAMESPACE},
             "spec": {
                 "selector": names.selector(names.NODE_EXPORTER),
                 "ports": [{"name": "metrics", "port": names.NODE_EXPORTER_PORT, "targetPort": "metrics"}],

@@ -107,7 +107,7 @@ def test_only_fields_both_prometheus_2_42_and_3_accept():
         ("apiserver", "endpointslice", ["default"]),
         ("kubelet", "node", None),
         ("cadvisor", "node", None),
-        ("node-exporter", "pod", [names.MONITORING_NAMESPACE]),
+        ("node-exporter", "pod", [names.NODE_EXPORTER_NAMESPACE]),
         ("kube-state-metrics", "pod", [names.MONITORING_NAMESPACE]),
         ("pods", "pod", None),
         ("service-endpoints", "endpointslice", None),

@@ -30,7 +30,7 @@ TLS_CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0b6f2a3c-1
 
 def auto_mode_config() -> PlatformConfig:
     """Auto Mode, no NAT (isolated subnets + endpoints), public endpoint restricted, one admin, the
-    web app on an internet-facing load balancer with a TLS certificate."""
+    web app on an internet-facing load balancer with a TLS certificate, admitting one CIDR."""
     dev = environment_config("dev")
     return dataclasses.replace(
         dev,
@@ -44,6 +44,7 @@ def auto_mode_config() -> PlatformConfig:
             dev.workloads,
             ingress_scheme=IngressScheme.INTERNET_FACING,
             tls_certificate_arn=TLS_CERTIFICATE_ARN,
+            ingress_allowed_cidrs=("198.51.100.0/24",),
         ),
     )
 

@@ -124,7 +124,15 @@ def test_node_group_mode_installs_the_managed_addons(dev):
     addons = dev.template("Cluster").find_resources("AWS::EKS::Addon")
     names = sorted(a["Properties"]["AddonName"] for a in addons.values())
     assert names == sorted(
-        ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver", "metrics-server"]
+        [
+            "vpc-cni",
+            "coredns",
+            "kube-proxy",
+            "eks-pod-identity-agent",
+            "aws-ebs-csi-driver",
+            "metrics-server",
+            "aws-secrets-store-csi-driver-provider",
+        ]
     )
 
 
@@ -198,9 +206,13 @@ def test_auto_mode_enables_compute_storage_and_load_balancing(auto):
     assert properties["KubernetesNetworkConfig"]["ElasticLoadBalancing"] == {"Enabled": True}
     template = auto.template("Cluster")
     assert template.find_resources("AWS::EKS::Nodegroup") == {}
-    # Only what Auto Mode lacks: metrics-server, for the web app's autoscaler.
+    # Only what Auto Mode lacks: metrics-server, for the web app's autoscaler, and the Secrets Store CSI
+    # driver with its AWS provider.
     addons = template.find_resources("AWS::EKS::Addon")
-    assert [a["Properties"]["AddonName"] for a in addons.values()] == ["metrics-server"]
+    assert sorted(a["Properties"]["AddonName"] for a in addons.values()) == [
+        "aws-secrets-store-csi-driver-provider",
+        "metrics-server",
+    ]
 
 
 def test_auto_mode_turns_on_network_policy_for_the_workload_pool(auto):

@@ -37,6 +37,7 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     ("IAM4[AmazonEKS_CNI_Policy]", "Cluster/Eks/Cluster/NodegroupNodes/NodeGroupRole"),
     ("IAM4[AmazonEC2ContainerRegistryReadOnly]", "Cluster/Eks/Cluster/NodegroupNodes/NodeGroupRole"),
     ("IAM4[service-role/AmazonEBSCSIDriverPolicy]", "Cluster/NodeCapacity/EbsCsiRole"),
+    ("IAM5[Resource::*]", "Cluster/ClusterAutoscaler/Role"),
     *(
         (f"IAM5[Resource::{resource}]", "Cluster/<AlbController>")
         for resource in (
@@ -57,6 +58,7 @@ EXPECTED_ACKNOWLEDGEMENTS = {
         )
     ),
     ("IAM4[service-role/AWSBackupServiceRolePolicyForBackup]", "Workloads/DatabaseBackup/Plan/TaggedVolumes"),
+    ("IAM4[service-role/AWSBackupServiceRolePolicyForRestores]", "Workloads/DatabaseBackup/RestoreRole"),
     ("SMG4", "Workloads/DatabaseCredentials/Secret"),
 }
 

@@ -122,7 +122,11 @@ INVALID = {
         "workloads.tls_certificate_arn: must be an ACM certificate ARN",
     ),
     "internet-facing without TLS": (
-        {"workloads": WorkloadsConfig(ingress_scheme=IngressScheme.INTERNET_FACING)},
+        {
+            "workloads": WorkloadsConfig(
+                ingress_scheme=IngressScheme.INTERNET_FACING, ingress_allowed_cidrs=("203.0.113.0/24",)
+            )
+        },
         "workloads.tls_certificate_arn: required when ingress_scheme is 'internet-facing'",
     ),
     "certificate in another region": (

@@ -133,10 +133,13 @@ def test_node_exporter_runs_on_every_node_with_read_only_host_mounts(dev):
     ]
 
 
-def test_monitoring_namespace_admits_node_exporter_and_reports_the_rest(dev):
-    labels = dev.kubernetes_object("Namespace", names.MONITORING_NAMESPACE)["metadata"]["labels"]
+def test_node_exporter_has_a_privileged_namespace_and_monitoring_enforces_restricted(dev):
+    """Pod Security is per namespace: only node-exporter's own one admits the host access it needs."""
+    labels = dev.kubernetes_object("Namespace", names.NODE_EXPORTER_NAMESPACE)["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
     assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+    labels = dev.kubernetes_object("Namespace", names.MONITORING_NAMESPACE)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 def test_the_metrics_pipeline_outranks_workloads_under_pressure(dev):
@@ -176,8 +179,10 @@ def test_monitoring_manifests_wait_for_their_namespace(synthesized, variant):
         for logical_id, r in resources.items()
         if r["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"
     }
-    # The namespace and the priority class its pods name come first.
+    # The namespaces and the priority class their pods name come first (the policies too: they name
+    # the namespace).
     (namespace_id,) = [logical_id for logical_id, k in kinds.items() if k == {"Namespace", "PriorityClass"}]
-    assert len(kinds) == 4
+    assert len(kinds) == 5
+    assert {"NetworkPolicy"} in kinds.values()
     for logical_id in set(kinds) - {namespace_id}:
         assert namespace_id in resources[logical_id]["DependsOn"]

@@ -1,4 +1,5 @@
-"""The app namespace's NetworkPolicies, evaluated: exactly the intended flows are allowed, no others."""
+"""The NetworkPolicies of `orders` and `monitoring`, evaluated together: exactly the intended flows are
+allowed, no others (node-exporter's namespace has none: host-network pods are outside their reach)."""
 
 from __future__ import annotations
 
@@ -9,45 +10,97 @@ from dataclasses import dataclass, field
 import pytest
 
 from k8s import names
-from k8s.network_policies_chart import NAMESPACE_NAME_LABEL
+from k8s.network_policy_rules import NAMESPACE_NAME_LABEL
+
+POLICY_NAMESPACES = (names.APP_NAMESPACE, names.MONITORING_NAMESPACE)
 
 
 @dataclass(frozen=True)
 class Endpoint:
     name: str
-    namespace: str | None  # None: outside the cluster (only an IP)
+    namespace: str | None  # None: not a pod NetworkPolicies select (outside the cluster, or the host)
     labels: dict[str, str] = field(default_factory=dict, hash=False)
-    ip: str = "10.99.0.10"
+    ip: str = ""
 
 
-PORTS = [(53, "UDP"), (53, "TCP"), (names.WEBAPP_PORT, "TCP"), (names.POSTGRES_PORT, "TCP"),
-         (names.POSTGRES_EXPORTER_PORT, "TCP"), (443, "TCP")]  # fmt: skip
+PORTS = [
+    (53, "UDP"),
+    (53, "TCP"),
+    (names.POD_IDENTITY_AGENT_PORT, "TCP"),
+    (443, "TCP"),
+    (names.POSTGRES_PORT, "TCP"),
+    (names.WEBAPP_PORT, "TCP"),
+    (names.KUBE_STATE_METRICS_PORT, "TCP"),
+    (names.KUBE_STATE_METRICS_TELEMETRY_PORT, "TCP"),
+    (names.PROMETHEUS_PORT, "TCP"),
+    (names.NODE_EXPORTER_PORT, "TCP"),
+    (names.POSTGRES_EXPORTER_PORT, "TCP"),
+    (names.KUBELET_PORT, "TCP"),
+]
 
 
-def _endpoints(load_balancer_ip: str) -> list[Endpoint]:
+def _endpoints(vpc_cidr: str, load_balancer_cidrs: list[str]) -> list[Endpoint]:
+    """Pods get VPC addresses (the VPC CNI gives pods IPs from the node subnets), outside the load
+    balancer subnets; the node's address serves the kubelet and node-exporter (host network)."""
+    load_balancers = [ipaddress.ip_network(c) for c in load_balancer_cidrs]
+    vpc_ips = (
+        str(ip)
+        for ip in itertools.islice(ipaddress.ip_network(vpc_cidr).hosts(), 10, None)
+        if not any(ip in lb for lb in load_balancers)
+    )
+    pods = [
+        ("webapp", names.APP_NAMESPACE, names.labels(names.WEBAPP)),
+        ("postgres", names.APP_NAMESPACE, names.labels(names.POSTGRES)),
+        ("other-app-pod", names.APP_NAMESPACE, {names.NAME_LABEL: "debug"}),
+        ("agent", names.MONITORING_NAMESPACE, names.labels(names.PROMETHEUS_AGENT)),
+        ("kube-state-metrics", names.MONITORING_NAMESPACE, names.labels(names.KUBE_STATE_METRICS)),
+        ("other-monitoring-pod", names.MONITORING_NAMESPACE, {names.NAME_LABEL: "prometheus"}),
+        ("coredns", "kube-system", {"k8s-app": "kube-dns"}),
+        ("pod-elsewhere", "default", {"app": "x"}),
+    ]
     return [
-        Endpoint("webapp", names.APP_NAMESPACE, names.labels(names.WEBAPP)),
-        Endpoint("postgres", names.APP_NAMESPACE, names.labels(names.POSTGRES)),
-        Endpoint("other-app-pod", names.APP_NAMESPACE, {"app.kubernetes.io/name": "debug"}),
-        Endpoint("coredns", "kube-system", {"k8s-app": "kube-dns"}),
-        Endpoint("kube-system-other", "kube-system", {"k8s-app": "aws-node"}),
-        Endpoint("prometheus", names.MONITORING_NAMESPACE, {"app.kubernetes.io/name": "prometheus"}),
-        Endpoint("pod-elsewhere", "default", {"app": "x"}),
-        Endpoint("load-balancer", None, ip=load_balancer_ip),
-        Endpoint("internet", None, ip="198.51.100.7"),
+        *(Endpoint(name, namespace, labels, next(vpc_ips)) for name, namespace, labels in pods),
+        Endpoint("node", None, ip=next(vpc_ips)),
+        Endpoint("api-server", None, ip="172.20.0.1"),  # the `kubernetes` Service (EKS service CIDR)
+        Endpoint("aws-endpoint", None, ip="198.51.100.7"),  # AMP, STS
+        Endpoint("pod-identity-agent", None, ip=names.POD_IDENTITY_AGENT_CIDR.removesuffix("/32")),
+        Endpoint("load-balancer", None, ip=str(next(load_balancers[0].hosts()))),
     ]
 
 
-EXPECTED = {
-    *(
-        (pod, "coredns", 53, protocol)
-        for pod in ("webapp", "postgres", "other-app-pod")
-        for protocol in ("UDP", "TCP")
-    ),
+ORDERS_PODS = ("webapp", "postgres", "other-app-pod")
+MONITORING_PODS = ("agent", "kube-state-metrics", "other-monitoring-pod")
+# Endpoints no policy of ours isolates: they accept whatever our pods' egress rules let out.
+UNISOLATED = ("coredns", "pod-elsewhere", "node", "api-server", "aws-endpoint", "pod-identity-agent",
+              "load-balancer")  # fmt: skip
+# The unisolated endpoints inside the VPC CIDR: node IPs cannot be told from other VPC addresses.
+IN_VPC = ("coredns", "pod-elsewhere", "node", "load-balancer")
+
+COMMON = {
     ("load-balancer", "webapp", names.WEBAPP_PORT, "TCP"),
     ("webapp", "postgres", names.POSTGRES_PORT, "TCP"),
-    ("prometheus", "webapp", names.WEBAPP_PORT, "TCP"),
-    ("prometheus", "postgres", names.POSTGRES_EXPORTER_PORT, "TCP"),
+    # Only the agent scrapes, and only the exporters' ports.
+    ("agent", "webapp", names.WEBAPP_PORT, "TCP"),
+    ("agent", "postgres", names.POSTGRES_EXPORTER_PORT, "TCP"),
+    ("agent", "kube-state-metrics", names.KUBE_STATE_METRICS_PORT, "TCP"),
+    ("agent", "agent", names.PROMETHEUS_PORT, "TCP"),
+    ("agent", "pod-identity-agent", names.POD_IDENTITY_AGENT_PORT, "TCP"),
+    # Kubelet/cAdvisor and node-exporter on the node's IP: an ipBlock of the VPC CIDR.
+    *(
+        ("agent", target, port, "TCP")
+        for target in IN_VPC
+        for port in (names.KUBELET_PORT, names.NODE_EXPORTER_PORT)
+    ),
+    # API server, AMP and STS: 443 to any address.
+    *((source, target, 443, "TCP") for source in ("agent", "kube-state-metrics") for target in UNISOLATED),
+}
+DNS_CLIENTS = ORDERS_PODS + MONITORING_PODS
+EXPECTED = {
+    # Node groups: DNS only to the CoreDNS pods.
+    "dev": COMMON | {(pod, "coredns", 53, proto) for pod in DNS_CLIENTS for proto in ("UDP", "TCP")},
+    # Auto Mode: CoreDNS is a service on each node, so port 53 goes to any address.
+    "auto": COMMON
+    | {(pod, target, 53, proto) for pod in DNS_CLIENTS for target in UNISOLATED for proto in ("UDP", "TCP")},
 }
 
 
@@ -58,6 +111,7 @@ def _selects(selector: dict, labels: dict[str, str]) -> bool:
 
 def _peer_matches(peer: dict, policy_namespace: str, other: Endpoint) -> bool:
     if "ipBlock" in peer:
+        assert "except" not in peer["ipBlock"], "ipBlock exceptions are not evaluated here"
         return ipaddress.ip_address(other.ip) in ipaddress.ip_network(peer["ipBlock"]["cidr"])
     if other.namespace is None:
         return False
@@ -97,34 +151,59 @@ def _allowed(policies: list[dict], direction: str, subject: Endpoint, other: End
     )
 
 
-def _flows(policies: list[dict]) -> set[tuple]:
-    """Every (source, target, port, protocol) the policies allow that touches the app namespace."""
+def _flows(synth, policies: list[dict]) -> set[tuple]:
+    """Every (source, target, port, protocol) the policies allow that touches `orders` or `monitoring`
+    (a pod to itself included: the agent scrapes itself)."""
     webapp_ingress = next(p for p in policies if p["metadata"]["name"] == "webapp-from-load-balancer")
-    lb_cidr = webapp_ingress["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"]
-    endpoints = _endpoints(load_balancer_ip=str(next(ipaddress.ip_network(lb_cidr).hosts())))
+    lb_cidrs = [peer["ipBlock"]["cidr"] for peer in webapp_ingress["spec"]["ingress"][0]["from"]]
+    endpoints = _endpoints(synth.config.vpc_cidr, lb_cidrs)
     return {
         (source.name, target.name, *port)
-        for source, target in itertools.permutations(endpoints, 2)
+        for source, target in itertools.product(endpoints, repeat=2)
         for port in PORTS
-        if (source.namespace == names.APP_NAMESPACE or target.namespace == names.APP_NAMESPACE)
+        if {source.namespace, target.namespace} & set(POLICY_NAMESPACES)
         and _allowed(policies, "Egress", source, target, port)
         and _allowed(policies, "Ingress", target, source, port)
     }
 
 
 def _policies(synth) -> list[dict]:
-    return [o for o in synth.kubernetes_manifests("Workloads") if o["kind"] == "NetworkPolicy"]
+    return [
+        o
+        for role in ("Workloads", "Monitoring")
+        for o in synth.kubernetes_manifests(role)
+        if o["kind"] == "NetworkPolicy"
+    ]
+
+
+def _policy(synth, namespace: str, name: str) -> dict:
+    (policy,) = [
+        p
+        for p in _policies(synth)
+        if (p["metadata"]["namespace"], p["metadata"]["name"]) == (namespace, name)
+    ]
+    return policy
 
 
 @pytest.mark.parametrize("variant", ["dev", "auto"])
 def test_policies_allow_exactly_the_intended_flows(synthesized, variant):
-    assert _flows(_policies(synthesized[variant])) == EXPECTED
+    synth = synthesized[variant]
+    assert _flows(synth, _policies(synth)) == EXPECTED[variant]
 
 
-def test_the_evaluation_notices_a_missing_deny(dev):
-    """Guards the test above: without default deny, far more flows would pass."""
-    policies = [p for p in _policies(dev) if p["metadata"]["name"] != "default-deny-all"]
-    assert _flows(policies) > EXPECTED
+def test_policies_live_in_our_namespaces_only(dev):
+    assert {p["metadata"]["namespace"] for p in _policies(dev)} == set(POLICY_NAMESPACES)
+
+
+@pytest.mark.parametrize("namespace", POLICY_NAMESPACES)
+def test_the_evaluation_notices_a_missing_deny(dev, namespace):
+    """Guards the test above: without a namespace's default deny, far more flows would pass."""
+    policies = [
+        p
+        for p in _policies(dev)
+        if (p["metadata"]["namespace"], p["metadata"]["name"]) != (namespace, "default-deny-all")
+    ]
+    assert _flows(dev, policies) > EXPECTED["dev"]
 
 
 @pytest.mark.parametrize(("variant", "group"), [("dev", "InternalLoadBalancers"), ("auto", "Public")])
@@ -132,7 +211,7 @@ def test_load_balancer_cidrs_are_the_load_balancer_subnets_only(synthesized, var
     """Node subnets (where every pod's IP lives) must not be admitted as 'the load balancer'. Internal
     load balancers have subnets of their own; internet-facing ones (the auto variant) the public ones."""
     synth = synthesized[variant]
-    policy = synth.kubernetes_object("NetworkPolicy", "webapp-from-load-balancer")
+    policy = _policy(synth, names.APP_NAMESPACE, "webapp-from-load-balancer")
     cidrs = {peer["ipBlock"]["cidr"] for peer in policy["spec"]["ingress"][0]["from"]}
     subnets = synth.template("Network").find_resources("AWS::EC2::Subnet")
     by_group: dict[str, set[str]] = {}
@@ -143,9 +222,19 @@ def test_load_balancer_cidrs_are_the_load_balancer_subnets_only(synthesized, var
     assert not cidrs & by_group["Private"]
 
 
-def test_default_deny_covers_both_directions(dev):
-    policy = dev.kubernetes_object("NetworkPolicy", "default-deny-all")["spec"]
+@pytest.mark.parametrize("namespace", POLICY_NAMESPACES)
+def test_default_deny_covers_both_directions(dev, namespace):
+    policy = _policy(dev, namespace, "default-deny-all")["spec"]
     assert policy["podSelector"] == {}
     assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"]
     assert not policy.get("ingress")
     assert not policy.get("egress")
+
+
+@pytest.mark.parametrize("variant", ["dev", "auto"])
+def test_node_ips_are_reached_through_the_vpc_cidr(synthesized, variant):
+    """Kubelet and node-exporter are addressed by node IP: the rule names the configured VPC CIDR."""
+    synth = synthesized[variant]
+    rules = _policy(synth, names.MONITORING_NAMESPACE, "prometheus-agent-egress")["spec"]["egress"]
+    (node_rule,) = [r for r in rules if {"port": names.KUBELET_PORT, "protocol": "TCP"} in r["ports"]]
+    assert node_rule["to"] == [{"ipBlock": {"cidr": synth.config.vpc_cidr}}]

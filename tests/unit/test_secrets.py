@@ -65,12 +65,20 @@ def test_pods_read_the_secret_with_their_own_pod_identity(dev):
         (names.APP_NAMESPACE, names.WEBAPP),
         (names.APP_NAMESPACE, names.POSTGRES),
     ]
-    (policy,) = template.find_resources("AWS::IAM::Policy").values()
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert sorted(statement["Action"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    assert statement["Resource"] == {
-        "Ref": next(iter(template.find_resources("AWS::SecretsManager::Secret")))
-    }
+    policies = template.find_resources("AWS::IAM::Policy")
+    # One role per service account, each allowed to read exactly this secret.
+    assert sorted(p["Properties"]["Roles"][0]["Ref"] for p in policies.values()) == sorted(
+        a["Properties"]["RoleArn"]["Fn::GetAtt"][0] for a in associations.values()
+    )
+    for policy in policies.values():
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert sorted(statement["Action"]) == [
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetSecretValue",
+        ]
+        assert statement["Resource"] == {
+            "Ref": next(iter(template.find_resources("AWS::SecretsManager::Secret")))
+        }
     provider_class = dev.kubernetes_object("SecretProviderClass", DB_SECRET_PROVIDER_CLASS)
     assert provider_class["spec"]["parameters"]["usePodIdentity"] == "true"
     assert provider_class["spec"]["provider"] == "aws"
