@@ -9,7 +9,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.constructs.workload_identity import pod_identity_role
+from stacks.constructs.workload_identity import WorkloadIdentity
 from stacks.nag import acknowledge
 
 CHART = "cluster-autoscaler"
@@ -47,9 +47,10 @@ class ClusterAutoscaler(Construct):
     def __init__(self, scope: Construct, id_: str, *, cluster: eks.Cluster, nodegroup: eks.Nodegroup) -> None:
         super().__init__(scope, id_)
         icluster = cast(eks.ICluster, cluster)  # jsii's Python stubs miss that Cluster implements ICluster
-        self.role = pod_identity_role(
-            self, "Role", cluster=icluster, namespace=NAMESPACE, service_account=SERVICE_ACCOUNT
+        self.identity = WorkloadIdentity(
+            self, "Identity", cluster=cluster, namespace=NAMESPACE, service_account=SERVICE_ACCOUNT
         )
+        self.role = self.identity.role
         self.role.add_to_principal_policy(iam.PolicyStatement(actions=DESCRIBE_ACTIONS, resources=["*"]))
         # Only groups carrying this cluster's discovery tag, whatever its value (discovery ignores values
         # too). The key holds the generated cluster name: CloudFormation takes no function in a key.
@@ -60,14 +61,6 @@ class ClusterAutoscaler(Construct):
         )
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=SCALING_ACTIONS, resources=["*"], conditions={"Null": tag_present})
-        )
-        self.association = eks.CfnPodIdentityAssociation(
-            self,
-            "PodIdentity",
-            cluster_name=cluster.cluster_name,
-            namespace=NAMESPACE,
-            service_account=SERVICE_ACCOUNT,
-            role_arn=self.role.role_arn,
         )
         self.values = {
             "cloudProvider": "aws",
@@ -99,7 +92,7 @@ class ClusterAutoscaler(Construct):
             values=self.values,
         )
         # Credentials are injected when the pod starts: the association must exist first.
-        self.chart.node.add_dependency(self.association)
+        self.chart.node.add_dependency(self.identity.association)
         self.chart.node.add_dependency(nodegroup)
         acknowledge(
             self.role,

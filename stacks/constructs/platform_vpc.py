@@ -29,7 +29,7 @@ ISOLATED_WARNING_ID = "platform:isolatedSubnetsNeedMirrors"
 ISOLATED_WARNING = (
     "nat_gateways=0: nodes and the kubectl handler have no route to the internet. AWS APIs are reached "
     "through VPC endpoints, but images from quay.io, registry.k8s.io and ECR Public and the Helm charts "
-    "(Secrets Store CSI provider, AWS Load Balancer Controller) are not: mirror them into this account "
+    "(Cluster Autoscaler, AWS Load Balancer Controller) are not: mirror them into this account "
     "(ECR pull-through cache rules) before deploying. See README, 'No NAT'."
 )
 

@@ -37,7 +37,7 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     ("IAM4[AmazonEKS_CNI_Policy]", "Cluster/Eks/Cluster/NodegroupNodes/NodeGroupRole"),
     ("IAM4[AmazonEC2ContainerRegistryReadOnly]", "Cluster/Eks/Cluster/NodegroupNodes/NodeGroupRole"),
     ("IAM4[service-role/AmazonEBSCSIDriverPolicy]", "Cluster/NodeCapacity/EbsCsiRole"),
-    ("IAM5[Resource::*]", "Cluster/ClusterAutoscaler/Role"),
+    ("IAM5[Resource::*]", "Cluster/ClusterAutoscaler/Identity/Role"),
     *(
         (f"IAM5[Resource::{resource}]", "Cluster/<AlbController>")
         for resource in (
