@@ -24,7 +24,7 @@ STAGE := $(shell echo '$(ENV)' | sed -E 's/(^|-)([a-z])/\U\2/g')
 STACKS := '$(STAGE)/*'
 CDK_CONTEXT := -c env=$(ENV) $(if $(ACCOUNT),-c account=$(ACCOUNT)) -c adopt-backup-vault=$(ADOPT_BACKUP_VAULT)
 
-PYTHON_SOURCES := app.py config stacks k8s scripts tests $(wildcard webapp)
+PYTHON_SOURCES := app.py config observability stacks k8s scripts tests $(wildcard webapp)
 
 .PHONY: help
 help: ## List the targets
@@ -64,7 +64,7 @@ destroy: deps ## Delete ENV's stacks (the backup vault, database secret and volu
 
 .PHONY: test
 test: deps system-deps ## Run every test tier
-	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp
+	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/rules
 	# On its own: the pipeline tests measure gaps between scrapes, which a busy CPU (synth) would widen.
 	$(PY) -m pytest tests/metrics
 
@@ -80,7 +80,7 @@ snapshot-update: deps ## Rewrite the syrupy snapshots after an intended change
 lint: deps ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
-	$(VENV)/bin/mypy app.py config stacks k8s scripts tests/__init__.py tests/unit tests/metrics
+	$(VENV)/bin/mypy app.py config observability stacks k8s scripts tests/__init__.py tests/unit tests/metrics tests/rules
 	$(VENV)/bin/mypy webapp tests/webapp  # the app's own import root: `orders_api`, not `webapp.orders_api`
 
 .PHONY: format

@@ -59,25 +59,29 @@ import yaml
 
 from k8s import names
 from k8s.monitoring import metrics_catalog
-
-APISERVER = "apiserver"
-KUBELET = "kubelet"
-CADVISOR = "cadvisor"
-NODE_EXPORTER = "node-exporter"
-KUBE_STATE_METRICS = "kube-state-metrics"
-PROMETHEUS_AGENT = "prometheus-agent"
-PODS = "pods"
-SERVICE_ENDPOINTS = "service-endpoints"
-JOBS: tuple[str, ...] = (
+from observability.jobs import (
     APISERVER,
-    KUBELET,
     CADVISOR,
-    NODE_EXPORTER,
+    JOBS,
     KUBE_STATE_METRICS,
-    PROMETHEUS_AGENT,
+    KUBELET,
+    NODE_EXPORTER,
     PODS,
+    PROMETHEUS_AGENT,
     SERVICE_ENDPOINTS,
 )
+
+__all__ = [
+    "APISERVER",
+    "CADVISOR",
+    "JOBS",
+    "KUBELET",
+    "KUBE_STATE_METRICS",
+    "NODE_EXPORTER",
+    "PODS",
+    "PROMETHEUS_AGENT",
+    "SERVICE_ENDPOINTS",
+]
 
 # The in-cluster service account the agent runs as (token projected by the kubelet).
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"

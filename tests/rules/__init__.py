@@ -1,0 +1,1 @@
+"""Rules and alerting as generated: promtool and amtool on every file, AMP limits, runbooks."""
