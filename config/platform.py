@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from config.alerting import AlertingConfig
 from config.images import image_digest_problems
 from config.monitoring import MonitoringConfig
 from config.workloads import ACM_CERTIFICATE_ARN, WorkloadsConfig
@@ -101,6 +102,7 @@ class PlatformConfig:
     tags: Mapping[str, str] = field(default_factory=dict)
     workloads: WorkloadsConfig = field(default_factory=WorkloadsConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
+    alerting: AlertingConfig = field(default_factory=AlertingConfig)
     # Image key → "sha256:..." read from the registry the nodes pull from; unset → by tag (config/images.py).
     image_digests: Mapping[str, str] = field(default_factory=dict)
 
@@ -112,6 +114,7 @@ class PlatformConfig:
             *self.workloads.problems(),
             *self._certificate_region_problems(),
             *self.monitoring.problems(),
+            *self.alerting.problems(),
             *image_digest_problems(self.image_digests),
         ]
         if problems:

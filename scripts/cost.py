@@ -4,8 +4,9 @@ Runs the local pipeline once (tests/metrics/stack.py: a real node-exporter, post
 Postgres, the real orders API, two Prometheus agents running the generated config, one of them without
 its keep rules, both remote-writing to a local Prometheus), sends the web app a representative mix of
 requests, counts the series each target kind produces at the receiver, and scales them to a reference
-cluster. Kinds that cannot run here (kubelet, cAdvisor, kube-state-metrics, API server) use documented
-per-target estimates, marked as such. Loopback only: no other network access.
+cluster. Kinds that cannot run here (kubelet, cAdvisor, kube-state-metrics, API server) use the
+per-target estimates of their rows in the job table (observability/jobs.py), marked as such. Loopback
+only: no other network access.
 
     make cost            # or: .venv/bin/python scripts/cost.py
 
@@ -22,6 +23,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,9 @@ import httpx  # noqa: E402
 
 from config.monitoring import MonitoringConfig  # noqa: E402
 from k8s import names  # noqa: E402
-from k8s.monitoring.metrics_catalog import BUCKETS  # noqa: E402
+from observability import jobs  # noqa: E402
+from observability.catalog import SYNTHETIC_SERIES  # noqa: E402
+from observability.jobs import ScrapeJob, Unit  # noqa: E402
 from tests.metrics import manifests  # noqa: E402
 from tests.metrics.stack import (  # noqa: E402
     HOST,
@@ -56,10 +60,17 @@ NODES = 3
 PODS = 40  # every pod in the cluster, system pods included
 CONTAINERS_PER_POD = 1.5
 WEBAPP_REPLICAS = 3  # of the 40
-APISERVER_ENDPOINTS = 2  # EKS publishes two API server addresses in default/kubernetes
-SYNTHETIC_PER_TARGET = (
-    5  # up, scrape_duration_seconds, scrape_samples_scraped, ..._post_metric_relabeling, ..._series_added
-)
+# How many of each unit the job table's estimates and target counts refer to.
+REFERENCE: dict[Unit, float] = {
+    Unit.TARGET: 1,
+    Unit.CLUSTER: 1,
+    Unit.NODE: NODES,
+    Unit.POD: PODS,
+    Unit.CONTAINER: PODS * CONTAINERS_PER_POD,
+    Unit.PVC: 2,  # Postgres and the agent's WAL
+    Unit.APISERVER_ENDPOINT: 2,  # EKS publishes two API server addresses in default/kubernetes
+}
+SYNTHETIC_PER_TARGET = len(SYNTHETIC_SERIES)  # recorded by the scraper for every target, never dropped
 
 # --- AMP ingestion pricing, us-east-1: check current pricing (https://aws.amazon.com/prometheus/pricing/)
 # (samples in the tier, USD per 10 million samples); storage ($0.03/GB-month) and query samples are extra.
@@ -82,43 +93,37 @@ class Kind:
     note: str
 
 
+def targets(job: ScrapeJob) -> int:
+    return round(REFERENCE[job.one_target_per])
+
+
+def per_target(job: ScrapeJob, series: Mapping[Unit, float]) -> float:
+    """Series per target of `job` in the reference cluster: each unit's share of one target."""
+    n = REFERENCE[job.one_target_per]
+    return sum(
+        per_unit * (1 if unit is Unit.TARGET else REFERENCE[unit] / n) for unit, per_unit in series.items()
+    )
+
+
+ESTIMATED = {
+    jobs.KUBELET: ("kubelet", "per node"),
+    jobs.CADVISOR: ("cAdvisor", "per node"),
+    jobs.KUBE_STATE_METRICS: ("kube-state-metrics", "cluster-wide"),
+    jobs.APISERVER: ("API server", "per endpoint"),
+}
+
+
 def estimates() -> list[Kind]:
-    """Per-target estimates for what cannot run here (synthetic series included). Rationale per line;
-    the counts of the kept series follow from metrics_catalog and the reference cluster's shape, the
-    unfiltered ones are typical sizes of these endpoints on small EKS clusters."""
-    containers_per_node = PODS * CONTAINERS_PER_POD / NODES  # 20
-    pods_per_node = PODS / NODES  # ~13
-    cgroups_per_node = containers_per_node + pods_per_node + 10  # + QoS and system slices
-    # cAdvisor: ~6 kept series per cgroup (CPU, CFS where limited, memory x3, OOM), 4 network series per
-    # interface (each pod's eth0, the node's own devices and per-pod veths).
-    cadvisor_kept = 6 * cgroups_per_node + 4 * (pods_per_node + 12)
-    cadvisor_all = 45 * cgroups_per_node + 16 * (pods_per_node + 12)
-    # kubelet: volume stats (6 per PVC, 2 PVCs: Postgres and the agent's WAL), a few gauges, the PLEG
-    # histogram (16 buckets + count + sum).
-    kubelet_kept = 6 * 2 / NODES + 5 + 18
-    # kube-state-metrics: ~16 kept series per pod (info, owner, 5 phases, 3 ready states, restarts,
-    # requests, limits), ~30 per node (conditions x statuses, capacity, allocatable), workloads, PVCs,
-    # ReplicaSets (revision history).
-    ksm_kept = 16 * PODS + 30 * NODES + 5 * 10 + 7 * 2 + 4 * 5 + 4 + 5 * 2 + 40
-    # API server: request totals (~800 label combinations) and the SLI latency histogram (~150
-    # verb/resource/scope combinations), of whose 22 buckets the catalog keeps a few, plus _count, _sum.
-    sli_buckets_kept = len(BUCKETS["apiserver_request_sli_duration_seconds"]) + 1  # and +Inf
-    apiserver_kept = 800 + 150 * (sli_buckets_kept + 2) + 2
-    s = SYNTHETIC_PER_TARGET
-    return [
-        Kind("kubelet", "kubelet", NODES, kubelet_kept + s, 2_000 + s, False, "per node"),
-        Kind("cAdvisor", "cadvisor", NODES, cadvisor_kept + s, cadvisor_all + s, False, "per node"),
-        Kind("kube-state-metrics", "kube-state-metrics", 1, ksm_kept + s, 4_000 + s, False, "cluster-wide"),
-        Kind(
-            "API server",
-            "apiserver",
-            APISERVER_ENDPOINTS,
-            apiserver_kept + s,
-            25_000 + s,
-            False,
-            "per endpoint",
-        ),
-    ]
+    """The jobs that cannot run here, from their estimates in the job table (synthetic series added)."""
+    kinds = []
+    for name, (kind, note) in ESTIMATED.items():
+        job = jobs.BY_NAME[name]
+        if job.estimate is None:
+            raise ValueError(f"the job table has no estimate for {name}")
+        kept = per_target(job, job.estimate.kept) + SYNTHETIC_PER_TARGET
+        unfiltered = per_target(job, job.estimate.unfiltered) + SYNTHETIC_PER_TARGET
+        kinds.append(Kind(kind, name, targets(job), kept, unfiltered, False, note))
+    return kinds
 
 
 def cost(samples: float) -> float:
@@ -187,13 +192,12 @@ def measure(workdir: Path) -> Measurement:
         agents = {"keep": stack.start_agent("keep", config, objects)}
         agents["all"] = stack.start_agent("all", unfiltered, objects)
         exercise(stack.app_url)
-        targets = {
-            ("node-exporter", names.NODE_EXPORTER),
-            ("pods", names.WEBAPP),
-            ("pods", "postgres-exporter"),
-            ("prometheus-agent", names.PROMETHEUS_CONTAINER),
-        }
-        local = settled(stack.receiver, ("cost-keep", "cost-all"), targets)
+        node_exporter = (jobs.NODE_EXPORTER, names.NODE_EXPORTER)
+        webapp, postgres = (jobs.PODS, names.WEBAPP), (jobs.PODS, "postgres-exporter")
+        agent_key = (jobs.PROMETHEUS_AGENT, names.PROMETHEUS_CONTAINER)
+        local = settled(
+            stack.receiver, ("cost-keep", "cost-all"), {node_exporter, webapp, postgres, agent_key}
+        )
         rss_local = {name: agent.rss_kib() for name, agent in agents.items()}
         keep, everything = local["cost-keep"], local["cost-all"]
 
@@ -201,10 +205,10 @@ def measure(workdir: Path) -> Measurement:
             return Kind(name, key[0], n, keep[key], everything[key], True, note)
 
         kinds = [
-            kind("node-exporter", ("node-exporter", names.NODE_EXPORTER), NODES, "per node"),
-            kind("orders API", ("pods", names.WEBAPP), WEBAPP_REPLICAS, "per replica"),
-            kind("postgres-exporter", ("pods", "postgres-exporter"), 1, "Postgres pod"),
-            kind("Prometheus agent", ("prometheus-agent", names.PROMETHEUS_CONTAINER), 1, "itself"),
+            kind("node-exporter", node_exporter, targets(jobs.BY_NAME[jobs.NODE_EXPORTER]), "per node"),
+            kind("orders API", webapp, WEBAPP_REPLICAS, "per replica"),
+            kind("postgres-exporter", postgres, 1, "Postgres pod"),
+            kind("Prometheus agent", agent_key, targets(jobs.BY_NAME[jobs.PROMETHEUS_AGENT]), "itself"),
             *estimates(),
         ]
         # Agent memory at the reference cluster's series count: as many node-exporter pods as it takes,
@@ -212,11 +216,11 @@ def measure(workdir: Path) -> Measurement:
         for agent in agents.values():
             agent.stop()
         reference = sum(k.kept * k.targets for k in kinds)
-        per_target = keep[("node-exporter", names.NODE_EXPORTER)]
+        node_series = keep[node_exporter]
         pod = manifests.cluster_pods(charts)[names.NODE_EXPORTER]
         pods = [
             manifests.renamed(pod, f"{names.NODE_EXPORTER}-{i:04d}")
-            for i in range(round(reference / per_target))
+            for i in range(round(reference / node_series))
         ]
         page = httpx.get(f"http://{HOST}:{stack.ports['node-exporter']}/metrics", timeout=10).content
         with CannedExporter(default=page) as canned:
@@ -229,9 +233,7 @@ def measure(workdir: Path) -> Measurement:
                     "scale-all", without_keep_lists(with_cluster_label(config, "scale-all")), pods, ports
                 ),
             }
-            big = settled(
-                stack.receiver, ("scale-keep", "scale-all"), {("node-exporter", names.NODE_EXPORTER)}
-            )
+            big = settled(stack.receiver, ("scale-keep", "scale-all"), {node_exporter})
             rss_scaled = {name: agent.rss_kib() for name, agent in scaled.items()}
             for agent in scaled.values():
                 agent.stop()

@@ -4,9 +4,16 @@
 #   prometheus, prometheus-node-exporter, prometheus-postgres-exporter
 #               - the metrics tests run the generated agent config in a real Prometheus (agent and
 #                 remote-write receiver) against real exporters; promtool comes with prometheus
+#   prometheus-alertmanager (amtool only)
+#               - unpacked into $AMTOOL_ROOT, never installed: its postinst would enable and start an
+#                 Alertmanager service. The rules tests run $AMTOOL_ROOT/usr/bin/amtool (AMTOOL_BIN overrides).
 set -euo pipefail
 
 packages=(postgresql prometheus prometheus-node-exporter prometheus-postgres-exporter)
+repository="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Inside the venv: `make distclean` removes it, and unpacking needs no root.
+AMTOOL_ROOT="${AMTOOL_ROOT:-$repository/.venv/opt/prometheus-alertmanager}"
+amtool="$AMTOOL_ROOT/usr/bin/amtool"
 
 missing=()
 for package in "${packages[@]}"; do
@@ -14,14 +21,37 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+need_amtool=true
+if [ -x "$amtool" ] && "$amtool" --version >/dev/null 2>&1; then need_amtool=false; fi
+[ ${#missing[@]} -eq 0 ] && [ "$need_amtool" = false ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
+  [ "$need_amtool" = true ] && missing+=("prometheus-alertmanager (its amtool, unpacked into $AMTOOL_ROOT)")
   echo "error: missing system packages: ${missing[*]}. Install them with your package manager." >&2
   exit 1
 fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "installing system packages: ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+updated=false
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  updated=true
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$need_amtool" = true ]; then
+  echo "unpacking amtool (prometheus-alertmanager) into $AMTOOL_ROOT"
+  download="$(mktemp -d)"
+  trap 'rm -rf "$download"' EXIT
+  chmod 755 "$download"  # apt's _apt user writes here when run as root
+  # `apt-get download` needs current package lists (a fresh CI image has none): update once, then retry.
+  if ! (cd "$download" && apt-get download -qq prometheus-alertmanager 2>/dev/null); then
+    [ "$updated" = true ] || $sudo apt-get update -qq
+    (cd "$download" && apt-get download -qq prometheus-alertmanager)
+  fi
+  rm -rf "$AMTOOL_ROOT"
+  mkdir -p "$AMTOOL_ROOT"
+  dpkg-deb -x "$download"/prometheus-alertmanager_*.deb "$AMTOOL_ROOT"
+  "$amtool" --version >/dev/null
+fi

@@ -17,7 +17,11 @@ from k8s.monitoring.monitoring_namespace_chart import MonitoringNamespaceChart
 from k8s.monitoring.monitoring_network_policies_chart import MonitoringNetworkPoliciesChart
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
+from observability import alertmanager
+from observability.rule_files import rule_files
 from stacks.cluster_stack import ClusterStack
+from stacks.constructs.alert_notifications import AlertNotifications
+from stacks.constructs.prometheus_rules import PrometheusRules
 from stacks.constructs.prometheus_workspace import PrometheusWorkspace
 from stacks.constructs.workload_identity import WorkloadIdentity
 from stacks.kubernetes import apply_chart, content_checksum
@@ -37,6 +41,11 @@ class MonitoringStack(Stack):
         super().__init__(scope, id_, **kwargs)
         monitoring = config.monitoring
         cluster = cluster_stack.platform_cluster.cluster
+        # Alerts reach people through SNS: the topics exist before the workspace's Alertmanager names them.
+        self.alerts = AlertNotifications(self, "Alerts", alerting=config.alerting)
+        alertmanager_definition = alertmanager.definition(
+            alerting=config.alerting, region=config.region, topics=self.alerts.topics
+        )
         self.prometheus = PrometheusWorkspace(
             self,
             "Prometheus",
@@ -44,6 +53,15 @@ class MonitoringStack(Stack):
             retention_days=monitoring.metrics_retention_days,
             log_retention=retention_days(config.log_retention_days),
             customer_managed_key=monitoring.customer_managed_key,
+            alert_manager_definition=alertmanager.render(alertmanager_definition),
+        )
+        self.alerts.allow_publish_from(self.prometheus.workspace.attr_arn)
+        # The SLO recording rules and alerts and the platform alerts, one rule groups namespace per file.
+        self.rules = PrometheusRules(
+            self,
+            "Rules",
+            workspace_arn=self.prometheus.workspace.attr_arn,
+            files=rule_files(runbook_base_url=config.alerting.runbook_base_url),
         )
         self.agent_identity = WorkloadIdentity(
             self,
@@ -142,3 +160,13 @@ class MonitoringStack(Stack):
             value=self.prometheus.remote_write_url,
             description="Remote-write endpoint the agent sends to",
         )
+        for output_id, topic, description in (
+            ("AlertPageTopicArn", self.alerts.page_topic, "SNS topic of page alerts (subscribe on-call)"),
+            ("AlertTicketTopicArn", self.alerts.ticket_topic, "SNS topic of ticket alerts"),
+            (
+                "AlertWatchdogTopicArn",
+                self.alerts.watchdog_topic,
+                "Watchdog heartbeat every 30 min: subscribe a dead man's switch",
+            ),
+        ):
+            CfnOutput(self, output_id, value=topic.topic_arn, description=description)

@@ -20,6 +20,7 @@ class PrometheusWorkspace(Construct):
         retention_days: int,
         log_retention: logs.RetentionDays,
         customer_managed_key: bool,
+        alert_manager_definition: str | None = None,  # AMP's YAML (observability/alertmanager.py)
     ) -> None:
         super().__init__(scope, id_)
         self.key = (
@@ -35,6 +36,7 @@ class PrometheusWorkspace(Construct):
             self,
             "Workspace",
             alias=alias,
+            alert_manager_definition=alert_manager_definition,
             kms_key_arn=self.key.key_arn if self.key else None,
             logging_configuration=aps.CfnWorkspace.LoggingConfigurationProperty(
                 log_group_arn=self.log_group.log_group_arn

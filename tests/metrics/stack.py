@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+import yaml
 
 from k8s import names
 from k8s.monitoring import scrape_config
@@ -219,15 +220,33 @@ class Prometheus(Process):
         self.url = f"http://{HOST}:{port}"
 
     @classmethod
-    def receiver(cls, workdir: Path, port: int | None = None) -> Prometheus:
-        """A plain Prometheus with an empty config that accepts remote writes and answers queries."""
+    def receiver(
+        cls,
+        workdir: Path,
+        port: int | None = None,
+        rule_files: Mapping[str, Mapping[str, Any]] | None = None,
+        evaluation_interval_seconds: int = 60,
+    ) -> Prometheus:
+        """A plain Prometheus that accepts remote writes and answers queries; with `rule_files` (name ->
+        rules document) it also evaluates them every `evaluation_interval_seconds`, as AMP's ruler does."""
         workdir.mkdir(parents=True, exist_ok=True)
-        config = workdir / "receiver.yml"
-        config.write_text("{}\n")
+        config: dict[str, Any] = {}
+        if rule_files:
+            paths = []
+            for name, document in rule_files.items():
+                path = workdir / f"{name}.rules.yml"
+                path.write_text(yaml.safe_dump(dict(document), sort_keys=False))
+                paths.append(str(path))
+            config = {
+                "global": {"evaluation_interval": f"{evaluation_interval_seconds}s"},
+                "rule_files": paths,
+            }
+        config_path = workdir / "receiver.yml"
+        config_path.write_text(yaml.safe_dump(config))
         port = port or free_port()
         argv = [
             PROMETHEUS,
-            f"--config.file={config}",
+            f"--config.file={config_path}",
             f"--storage.tsdb.path={workdir / 'tsdb'}",
             f"--web.listen-address={HOST}:{port}",
             "--web.enable-remote-write-receiver",

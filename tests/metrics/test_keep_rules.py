@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from k8s.monitoring import metrics_catalog as catalog
 from k8s.monitoring import scrape_config as sc
+from observability import catalog
+from observability.jobs import BY_NAME
 from tests.metrics.stack import CannedExporter, Prometheus, for_local_receiver, generated_config, wait_until
 from tests.metrics.test_metrics_catalog import APISERVER_SLI_BOUNDARIES
 
@@ -41,7 +42,7 @@ def boundaries(bucket_name: str) -> list[str]:
 def exposition(job: str) -> str:
     """The text an endpoint of `job` serves: its kept names and the noise, one series per bucket."""
     lines = []
-    for name in [*catalog.KEEP[job], *NOISE, *(NOT_KEPT_BY_APISERVER if job == "apiserver" else [])]:
+    for name in [*BY_NAME[job].series, *NOISE, *(NOT_KEPT_BY_APISERVER if job == "apiserver" else [])]:
         if name.endswith("_bucket"):
             lines += [f'{name}{{le="{le}"}} 1' for le in boundaries(name)]
         else:
@@ -100,7 +101,7 @@ def received(receiver: Prometheus, job: str) -> list[dict[str, str]]:
 @pytest.mark.parametrize("job", sc.JOBS)
 def test_the_receiver_gets_exactly_the_catalog_names(receiver, job):
     names = {series["__name__"] for series in received(receiver, job)}
-    assert names == set(catalog.KEEP[job])
+    assert names == set(BY_NAME[job].series)
     # The agent scraped more than it kept: the noise was there, and dropped.
     (scraped,) = receiver.query(f'scrape_samples_scraped{{job="{job}"}}')
     (kept,) = receiver.query(f'scrape_samples_post_metric_relabeling{{job="{job}"}}')

@@ -6,28 +6,29 @@ import re
 
 import pytest
 
-from k8s.monitoring import metrics_catalog as catalog
-from k8s.monitoring import scrape_config
+from k8s.monitoring import keep_rules
+from observability import catalog, jobs
+from observability.jobs import BY_NAME, JOB_TABLE
 from webapp.orders_api import slo_contract
 
 
 def test_every_job_has_a_keep_list_and_no_other_key_exists():
-    assert set(catalog.KEEP) == set(scrape_config.JOBS)
-    for job, kept in catalog.KEEP.items():
+    assert set(BY_NAME) == set(jobs.JOBS)
+    for job, kept in ((j.name, j.series) for j in JOB_TABLE):
         assert kept, f"{job} keeps nothing"
 
 
-@pytest.mark.parametrize("job", scrape_config.JOBS)
+@pytest.mark.parametrize("job", jobs.JOBS)
 def test_names_are_valid_unique_metric_names(job):
-    kept = catalog.KEEP[job]
+    kept = BY_NAME[job].series
     catalog.validate_names(kept)
     assert all(re.fullmatch(r"[a-zA-Z_:][a-zA-Z0-9_:]*", name) for name in kept)
     assert len(set(kept)) == len(kept), f"duplicates in {job}"
 
 
-@pytest.mark.parametrize("job", scrape_config.JOBS)
+@pytest.mark.parametrize("job", jobs.JOBS)
 def test_histogram_families_are_kept_whole(job):
-    kept = set(catalog.KEEP[job])
+    kept = set(BY_NAME[job].series)
     families = {name.removesuffix("_bucket") for name in kept if name.endswith("_bucket")}
     for family in families:
         assert set(catalog.histogram(family)) <= kept, (
@@ -40,57 +41,57 @@ def test_the_slo_series_of_the_web_app_are_kept_by_the_workload_jobs():
         slo_contract.HTTP_REQUESTS_TOTAL,
         *catalog.histogram(slo_contract.HTTP_REQUEST_DURATION_SECONDS),
     }
-    for job in (scrape_config.PODS, scrape_config.SERVICE_ENDPOINTS):
-        assert slo_series <= set(catalog.KEEP[job])
+    for job in (jobs.PODS, jobs.SERVICE_ENDPOINTS):
+        assert slo_series <= set(BY_NAME[job].series)
         # Every series the app exposes, straight from its contract (one source of truth).
-        assert set(slo_contract.EXPOSED_SERIES_NAMES) <= set(catalog.KEEP[job])
+        assert set(slo_contract.EXPOSED_SERIES_NAMES) <= set(BY_NAME[job].series)
 
 
 def test_every_histogram_the_app_exposes_is_kept_whole():
     histograms = [name for name, kind in slo_contract.EXPOSED_METRICS if kind == "histogram"]
     assert histograms
     for family in histograms:
-        assert set(catalog.histogram(family)) <= set(catalog.KEEP[scrape_config.PODS])
+        assert set(catalog.histogram(family)) <= set(BY_NAME[jobs.PODS].series)
 
 
 def test_the_lists_stay_deliberate():
     # Roughly the kubernetes-mixin essentials, not everything the exporters expose.
-    sizes = {job: len(kept) for job, kept in catalog.KEEP.items()}
-    assert all(len(kept) <= 50 for kept in catalog.KEEP.values()), sizes
-    assert sum(len(set(v)) for v in catalog.KEEP.values()) <= 200, sizes
+    sizes = {job: len(kept) for job, kept in ((j.name, j.series) for j in JOB_TABLE)}
+    assert all(len(kept) <= 50 for kept in (j.series for j in JOB_TABLE)), sizes
+    assert sum(len(set(v)) for v in (j.series for j in JOB_TABLE)) <= 200, sizes
 
 
 def test_synthetic_series_are_not_listed_because_relabeling_never_sees_them():
-    for job, kept in catalog.KEEP.items():
+    for job, kept in ((j.name, j.series) for j in JOB_TABLE):
         assert not set(kept) & set(catalog.SYNTHETIC_SERIES), job
 
 
 def test_kept_names_by_kind():
-    assert "node_cpu_seconds_total" in catalog.KEEP["node-exporter"]
-    assert "pg_up" in catalog.KEEP["pods"]
-    assert "kube_pod_status_phase" in catalog.KEEP["kube-state-metrics"]
-    assert "container_cpu_cfs_throttled_periods_total" in catalog.KEEP["cadvisor"]
-    assert "kubelet_volume_stats_available_bytes" in catalog.KEEP["kubelet"]
-    assert "apiserver_request_total" in catalog.KEEP["apiserver"]
+    assert "node_cpu_seconds_total" in BY_NAME["node-exporter"].series
+    assert "pg_up" in BY_NAME["pods"].series
+    assert "kube_pod_status_phase" in BY_NAME["kube-state-metrics"].series
+    assert "container_cpu_cfs_throttled_periods_total" in BY_NAME["cadvisor"].series
+    assert "kubelet_volume_stats_available_bytes" in BY_NAME["kubelet"].series
+    assert "apiserver_request_total" in BY_NAME["apiserver"].series
     # Exporters' own process and Go runtime series are not.
-    for kept in catalog.KEEP.values():
+    for kept in (j.series for j in JOB_TABLE):
         assert not [n for n in kept if n.startswith(("go_", "process_", "promhttp_"))]
 
 
 def test_extras_are_added_validated_sorted_and_deduplicated():
-    names = catalog.keep_names("pods", ["zz_custom_total", "pg_up", "zz_custom_total"])
-    assert names == tuple(sorted(set(catalog.KEEP["pods"]) | {"zz_custom_total"}))
+    names = keep_rules.keep_names("pods", ["zz_custom_total", "pg_up", "zz_custom_total"])
+    assert names == tuple(sorted(set(BY_NAME["pods"].series) | {"zz_custom_total"}))
     with pytest.raises(ValueError, match="not-a-metric"):
-        catalog.keep_names("pods", ["not-a-metric"])
+        keep_rules.keep_names("pods", ["not-a-metric"])
     with pytest.raises(ValueError, match="invalid metric names"):
-        catalog.keep_names("pods", ["a|b"])  # would widen the regex
+        keep_rules.keep_names("pods", ["a|b"])  # would widen the regex
     with pytest.raises(KeyError, match="no-such-job"):
-        catalog.keep_names("no-such-job")
+        keep_rules.keep_names("no-such-job")
 
 
 def test_keep_regex_matches_exactly_the_names_when_anchored_as_prometheus_does():
-    regex = re.compile(f"^(?:{catalog.keep_regex('node-exporter')})$")
-    for name in catalog.KEEP["node-exporter"]:
+    regex = re.compile(f"^(?:{keep_rules.keep_regex('node-exporter')})$")
+    for name in BY_NAME["node-exporter"].series:
         assert regex.match(name)
     for name in ("node_load", "node_load150", "xnode_load1", "go_gc_duration_seconds", "up"):
         assert not regex.match(name), name
@@ -103,7 +104,7 @@ APISERVER_SLI_BOUNDARIES += ["6", "8", "10", "15", "20", "30", "45", "60"]
 
 
 def test_trimmed_histograms_are_kept_families_with_real_boundaries():
-    kept = {name for names in catalog.KEEP.values() for name in names}
+    kept = {name for names in (j.series for j in JOB_TABLE) for name in names}
     for family, boundaries in catalog.BUCKETS.items():
         assert set(catalog.histogram(family)) <= kept, family
         assert boundaries
@@ -112,7 +113,7 @@ def test_trimmed_histograms_are_kept_families_with_real_boundaries():
 
 
 def test_bucket_regex_keeps_listed_boundaries_and_inf_and_every_other_kept_series():
-    regex = re.compile(f"^(?:{catalog.bucket_regex('apiserver')})$")
+    regex = re.compile(f"^(?:{keep_rules.bucket_regex('apiserver')})$")
     bucket = "apiserver_request_sli_duration_seconds_bucket"
     listed = set(catalog.BUCKETS["apiserver_request_sli_duration_seconds"])
     for le in APISERVER_SLI_BOUNDARIES:
@@ -122,9 +123,9 @@ def test_bucket_regex_keeps_listed_boundaries_and_inf_and_every_other_kept_serie
     assert regex.match(f"{bucket};+Inf")
     assert not regex.match(f"{bucket};")  # a bucket without a boundary is not a bucket
     assert not regex.match(f"{bucket};10")  # "1" must not match as a prefix
-    for name in catalog.KEEP["apiserver"]:
+    for name in BY_NAME["apiserver"].series:
         if name != bucket:
             assert regex.match(f"{name};"), name
             assert regex.match(f"{name};0.05"), name
     # Jobs without a trimmed family get no second rule.
-    assert catalog.bucket_regex("node-exporter") is None
+    assert keep_rules.bucket_regex("node-exporter") is None

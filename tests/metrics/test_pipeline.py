@@ -19,7 +19,8 @@ import httpx
 import pytest
 
 from k8s import names
-from k8s.monitoring import metrics_catalog as catalog
+from observability import catalog
+from observability.jobs import BY_NAME
 from tests.metrics import sd
 from tests.metrics.manifests import Manifests
 from tests.metrics.relabel import targets_of
@@ -167,7 +168,7 @@ def test_kept_metrics_arrive_with_the_workload_labels(pipeline):
 
 def test_only_catalog_metrics_reach_the_receiver(pipeline):
     received = set(pipeline.receiver.metric_names())
-    allowed = {name for job in ("pods", "node-exporter", "prometheus-agent") for name in catalog.KEEP[job]}
+    allowed = {name for job in ("pods", "node-exporter", "prometheus-agent") for name in BY_NAME[job].series}
     allowed |= set(catalog.SYNTHETIC_SERIES)
     assert received <= allowed, received - allowed
     # Series the exporters really expose right now, and that do not arrive.
@@ -201,7 +202,7 @@ def test_the_agent_reports_its_own_health(pipeline):
     def arrived() -> set[str]:
         return {s["__name__"] for s in pipeline.receiver.series(f"{{{own}}}")}
 
-    expected = set(catalog.KEEP["prometheus-agent"])
+    expected = set(BY_NAME["prometheus-agent"].series)
     assert wait_until(lambda: expected <= arrived(), attempts=60, interval=0.5), expected - arrived()
     assert arrived() <= expected | set(catalog.SYNTHETIC_SERIES)
     (failed,) = pipeline.receiver.query(f"prometheus_remote_storage_samples_failed_total{{{own}}}")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from k8s import names
-from k8s.monitoring import metrics_catalog as catalog
 from k8s.monitoring import scrape_config as sc
+from observability.jobs import BY_NAME
 from tests.metrics import manifests as mf
 from tests.metrics import sd
 from tests.metrics.manifests import Manifests
@@ -362,5 +362,5 @@ def test_services_without_annotations_are_not_scraped(manifests, pods):
 @pytest.mark.parametrize("job", sc.JOBS)
 def test_keep_rule_keeps_exactly_the_catalog(job):
     noise = ["go_gc_duration_seconds", "process_cpu_seconds_total", "node_scrape_collector_success"]
-    candidates = [*catalog.KEEP[job], *noise, *(n + "_extra" for n in catalog.KEEP[job])]
-    assert kept_names(JOBS[job], candidates) == set(catalog.KEEP[job])
+    candidates = [*BY_NAME[job].series, *noise, *(n + "_extra" for n in BY_NAME[job].series)]
+    assert kept_names(JOBS[job], candidates) == set(BY_NAME[job].series)

@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from k8s import names
-from k8s.monitoring import metrics_catalog as catalog
+from k8s.monitoring import keep_rules
 from k8s.monitoring import scrape_config as sc
+from observability.jobs import BY_NAME
 
 TOKEN = "${Token[TOKEN.123]}"
 URL = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write"
@@ -180,30 +181,30 @@ def test_each_job_keeps_exactly_its_catalog_names_plus_extras(extra):
         bucket_rule = {
             "action": "keep",
             "source_labels": ["__name__", "le"],
-            "regex": catalog.bucket_regex(name, extra),
+            "regex": keep_rules.bucket_regex(name, extra),
         }
         assert bucket_rules == ([bucket_rule] if name == "apiserver" else [])
         assert rule == {
             "action": "keep",
             "source_labels": ["__name__"],
-            "regex": catalog.keep_regex(name, extra),
+            "regex": keep_rules.keep_regex(name, extra),
         }
-        assert set(rule["regex"].split("|")) == set(catalog.KEEP[name]) | set(extra)
+        assert set(rule["regex"].split("|")) == set(BY_NAME[name].series) | set(extra)
 
 
 def test_limits_per_job():
     config = make()
     for name in sc.JOBS:
-        scrape, limits = job(config, name), sc.LIMITS[name]
+        scrape, limits = job(config, name), BY_NAME[name].limits
         assert scrape["sample_limit"] == limits.sample_limit > 0
         assert scrape["label_limit"] == limits.label_limit > 0
         assert scrape["label_name_length_limit"] == limits.label_name_length_limit > 0
         assert scrape["label_value_length_limit"] == limits.label_value_length_limit > 0
         # Room for the kept set: a sample limit below it would fail every scrape.
-        assert limits.sample_limit >= 10 * len(catalog.KEEP[name])
+        assert limits.sample_limit >= 10 * len(BY_NAME[name].series)
     # Long label values (cgroup paths, image digests) where they occur.
-    assert sc.LIMITS["cadvisor"].label_value_length_limit >= 1024
-    assert sc.LIMITS["kube-state-metrics"].label_value_length_limit >= 1024
+    assert BY_NAME["cadvisor"].limits.label_value_length_limit >= 1024
+    assert BY_NAME["kube-state-metrics"].limits.label_value_length_limit >= 1024
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,14 @@ def test_deploy_passes_environment_account_and_outputs_file():
 REQUIRED_OUTPUTS = {
     "Cluster": {"ClusterName", "ClusterArn", "KubeconfigCommand"},
     "Workloads": {"BackupVaultName", "BackupRestoreRoleArn", "DatabaseSecretArn", "WebappImageUri"},
-    "Monitoring": {"PrometheusWorkspaceId", "PrometheusWorkspaceArn", "PrometheusQueryUrl"},
+    "Monitoring": {
+        "PrometheusWorkspaceId",
+        "PrometheusWorkspaceArn",
+        "PrometheusQueryUrl",
+        "AlertPageTopicArn",
+        "AlertTicketTopicArn",
+        "AlertWatchdogTopicArn",
+    },
 }
 
 

@@ -1,13 +1,16 @@
-"""Which metrics leave the cluster: per scrape job, the series names our rules and dashboards use.
+"""Which metrics leave the cluster: the series names our rules and dashboards use, per exporter.
 
-The agent keeps exactly these names (a `metric_relabel_configs` keep rule per job, built by
-`keep_regex`) and drops everything else before it reaches the write-ahead log, so Amazon Managed
-Prometheus only bills for what something reads. Add a name here when a rule or dashboard starts using
-it; one-off additions come from configuration through `extra` (see `keep_names`).
+These lists are the kept series of the scrape jobs' rows in `observability.jobs.JOB_TABLE`: the agent
+keeps exactly these names (a `metric_relabel_configs` keep rule per job, built in
+k8s/monitoring/keep_rules.py) and drops everything else before it reaches the write-ahead log, so Amazon
+Managed Prometheus only bills for what something reads. Add a name here when a rule or dashboard starts
+using it; one-off additions come from configuration (`monitoring.extra_metrics`).
 
 The lists follow the kubernetes-mixin essentials (node, workload, volume, API server dashboards and
 alerts), trimmed to what a small platform needs. Names are *series* names as they appear in the
 exposition: a histogram family is kept as its `_bucket`, `_count` and `_sum` series (see `histogram`).
+Each list is named `<EXPORTER>_SERIES`; the bare names (`NODE_EXPORTER`, ...) are the job names in
+`observability.jobs`.
 
 Synthetic series: for every target the scraper itself records `up`, `scrape_duration_seconds`,
 `scrape_samples_scraped`, `scrape_samples_post_metric_relabeling` and `scrape_series_added`. They are
@@ -18,7 +21,7 @@ no entry here (they are listed in `SYNTHETIC_SERIES` for cost estimates and test
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from webapp.orders_api import slo_contract
@@ -44,14 +47,17 @@ def histogram(family: str) -> tuple[str, ...]:
 # --- the web app (orders API): every series it exposes, from its SLO contract --------------------------
 # The SLO recording rules read http_requests_total and the http_request_duration_seconds histogram; the
 # service dashboard reads the database and pool series. The app exposes nothing else.
-WEBAPP = slo_contract.EXPOSED_SERIES_NAMES
+WEBAPP_SERIES = slo_contract.EXPOSED_SERIES_NAMES
 
 # --- postgres-exporter (sidecar of the Postgres pod) --------------------------------------------------
 # Availability, connections against the limit, size, transaction and lock activity. No replication
 # series: the database is a single instance.
-POSTGRES_EXPORTER = (
+POSTGRES_EXPORTER_SERIES = (
     "pg_up",
     "pg_settings_max_connections",
+    # Slots only superusers may use: PostgresTooManyConnections compares the application's connections
+    # with max_connections minus these (as postgres-mixin does).
+    "pg_settings_superuser_reserved_connections",
     "pg_stat_activity_count",  # connections by database and state
     "pg_stat_activity_max_tx_duration",  # the oldest open transaction, by database and state
     "pg_stat_database_numbackends",
@@ -65,7 +71,7 @@ POSTGRES_EXPORTER = (
 )
 
 # --- node-exporter ------------------------------------------------------------------------------------
-NODE_EXPORTER = (
+NODE_EXPORTER_SERIES = (
     # CPU and load
     "node_cpu_seconds_total",
     "node_load1",
@@ -107,7 +113,7 @@ NODE_EXPORTER = (
 )
 
 # --- kube-state-metrics (object state) ---------------------------------------------------------------
-KUBE_STATE_METRICS = (
+KUBE_STATE_METRICS_SERIES = (
     # pods and containers: phase, readiness, restarts, crash loops, requests and limits
     "kube_pod_info",
     "kube_pod_owner",
@@ -155,7 +161,7 @@ KUBE_STATE_METRICS = (
 )
 
 # --- cAdvisor (the kubelet's /metrics/cadvisor): per-container resource usage ------------------------
-CADVISOR = (
+CADVISOR_SERIES = (
     "container_cpu_usage_seconds_total",
     "container_cpu_cfs_periods_total",  # with throttled_periods: CPUThrottlingHigh
     "container_cpu_cfs_throttled_periods_total",
@@ -170,7 +176,7 @@ CADVISOR = (
 )
 
 # --- kubelet (/metrics): volume usage, health, pod lifecycle latency ---------------------------------
-KUBELET = (
+KUBELET_SERIES = (
     "kubelet_volume_stats_capacity_bytes",  # KubePersistentVolumeFillingUp
     "kubelet_volume_stats_available_bytes",
     "kubelet_volume_stats_used_bytes",
@@ -184,7 +190,7 @@ KUBELET = (
 )
 
 # --- API server: request rate, errors (by code) and latency -------------------------------------------
-APISERVER = (
+APISERVER_SERIES = (
     "apiserver_request_total",  # rate and errors (code=~"5..")
     # Latency without webhooks and long-running requests: what the mixin's API server SLOs use (the
     # older apiserver_request_duration_seconds has many more series for the same purpose).
@@ -196,7 +202,7 @@ APISERVER = (
 # What the prometheus-mixin's remote-write and scrape alerts read (PrometheusRemoteWriteBehind,
 # PrometheusRemoteStorageFailures, PrometheusRemoteWriteDesiredShards, PrometheusBadConfig), plus the
 # scrapes our per-job limits fail and the series count AMP bills for.
-PROMETHEUS_AGENT = (
+PROMETHEUS_AGENT_SERIES = (
     "prometheus_build_info",
     "prometheus_config_last_reload_successful",
     "prometheus_remote_storage_highest_timestamp_in_seconds",
@@ -227,22 +233,9 @@ BUCKETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
-# Per scrape job (see scrape_config.JOBS): the names its keep rule lets through. The generic `pods` and
-# `service-endpoints` jobs scrape our workloads that opt in with annotations: the web app and the
-# Postgres exporter.
-WORKLOADS = WEBAPP + POSTGRES_EXPORTER
-KEEP: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "apiserver": APISERVER,
-        "kubelet": KUBELET,
-        "cadvisor": CADVISOR,
-        "node-exporter": NODE_EXPORTER,
-        "kube-state-metrics": KUBE_STATE_METRICS,
-        "prometheus-agent": PROMETHEUS_AGENT,
-        "pods": WORKLOADS,
-        "service-endpoints": WORKLOADS,
-    }
-)
+# The generic `pods` and `service-endpoints` jobs scrape our workloads that opt in with annotations:
+# the web app and the Postgres exporter.
+WORKLOAD_SERIES = WEBAPP_SERIES + POSTGRES_EXPORTER_SERIES
 
 
 def validate_names(names: Iterable[str]) -> None:
@@ -252,32 +245,146 @@ def validate_names(names: Iterable[str]) -> None:
         raise ValueError(f"invalid metric names: {', '.join(map(repr, bad))}")
 
 
-def keep_names(job: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
-    """The sorted, de-duplicated names `job` keeps: its catalog entry plus `extra` (e.g. from config)."""
-    if job not in KEEP:
-        raise KeyError(f"no metrics catalog entry for job {job!r} (known: {', '.join(sorted(KEEP))})")
-    validate_names(extra)
-    return tuple(sorted(set(KEEP[job]) | set(extra)))
-
-
-def keep_regex(job: str, extra: Sequence[str] = ()) -> str:
-    """The regex of the job's keep rule. Prometheus anchors relabel regexes (`^(?:...)$`), and metric
-    names contain no regex metacharacters, so a plain alternation matches exactly these names."""
-    return "|".join(keep_names(job, extra))
-
-
-def bucket_regex(job: str, extra: Sequence[str] = ()) -> str | None:
-    """The regex of the job's second keep rule, on `__name__;le`: every kept name passes, except the
-    `_bucket` series of a `BUCKETS` family, which pass only at the listed boundaries and +Inf. None when
-    the job keeps no trimmed family."""
-    names = keep_names(job, extra)
-    trimmed = [family for family in BUCKETS if f"{family}_bucket" in names]
-    if not trimmed:
-        return None
-    trimmed_buckets = {f"{family}_bucket" for family in trimmed}
-    others = [name for name in names if name not in trimmed_buckets]
-    alternatives = [f"(?:{'|'.join(others)});.*"]
-    for family in trimmed:
-        boundaries = "|".join(re.escape(le) for le in BUCKETS[family])
-        alternatives.append(f"{family}_bucket;(?:(?:{boundaries})(?:\\.0)?|\\+Inf)")
-    return "|".join(alternatives)
+# --- why each kept series that no rule reads is kept ---------------------------------------------------
+# Every kept series is read by a recording or alerting rule, or listed here with the reason it is kept
+# (tests/rules/test_keep_list.py holds both directions, reading the rules with a PromQL parser). Most
+# serve the dashboards of the Grafana work (cluster overview, nodes, workloads, web app, Postgres, agent);
+# a dashboard that starts reading one of these makes its entry here redundant, and the test says so once
+# dashboards are checked too.
+_KEPT_FOR_DASHBOARDS: Mapping[str, tuple[str, ...]] = {
+    "cluster overview: API server request rate, errors and latency by verb (kubernetes-mixin's SLO "
+    "thresholds, hence the trimmed buckets)": (
+        "apiserver_request_total",
+        *histogram("apiserver_request_sli_duration_seconds"),
+        "apiserver_current_inflight_requests",
+    ),
+    "nodes (USE): CPU, load, memory, paging, disk and network utilisation, saturation and errors": (
+        "node_cpu_seconds_total",
+        "node_load1",
+        "node_load5",
+        "node_load15",
+        "node_memory_MemFree_bytes",
+        "node_memory_Buffers_bytes",
+        "node_memory_Cached_bytes",
+        "node_vmstat_pgmajfault",
+        "node_disk_io_time_seconds_total",
+        "node_disk_io_time_weighted_seconds_total",
+        "node_disk_read_bytes_total",
+        "node_disk_written_bytes_total",
+        "node_network_receive_bytes_total",
+        "node_network_transmit_bytes_total",
+        "node_network_receive_errs_total",
+        "node_network_transmit_errs_total",
+        "node_network_receive_drop_total",
+        "node_network_transmit_drop_total",
+    ),
+    "nodes (USE): inode, conntrack and file-descriptor exhaustion, clock sync, kernel version": (
+        "node_filesystem_files",
+        "node_filesystem_files_free",
+        "node_nf_conntrack_entries",
+        "node_nf_conntrack_entries_limit",
+        "node_filefd_allocated",
+        "node_filefd_maximum",
+        "node_timex_offset_seconds",
+        "node_timex_sync_status",
+        "node_uname_info",
+    ),
+    "nodes: kubelet pods and containers per node, pod lifecycle event latency, volume inodes": (
+        "kubelet_node_name",
+        "kubelet_running_pods",
+        "kubelet_running_containers",
+        *histogram("kubelet_pleg_relist_duration_seconds"),
+        "kubelet_volume_stats_inodes",
+        "kubelet_volume_stats_inodes_free",
+        "kubelet_volume_stats_inodes_used",
+    ),
+    "workloads: container CPU (and throttling), memory, OOM kills and network per pod": (
+        "container_cpu_usage_seconds_total",
+        "container_cpu_cfs_periods_total",
+        "container_cpu_cfs_throttled_periods_total",
+        "container_memory_working_set_bytes",
+        "container_memory_rss",
+        "container_memory_cache",
+        "container_oom_events_total",
+        "container_network_receive_bytes_total",
+        "container_network_transmit_bytes_total",
+        "container_network_receive_packets_dropped_total",
+        "container_network_transmit_packets_dropped_total",
+    ),
+    "workloads: pods by owner and phase, readiness, restarts, requests and limits against usage": (
+        "kube_pod_info",
+        "kube_pod_owner",
+        "kube_pod_status_phase",
+        "kube_pod_status_ready",
+        "kube_pod_container_status_restarts_total",
+        "kube_pod_container_resource_requests",
+        "kube_pod_container_resource_limits",
+        "kube_replicaset_owner",
+    ),
+    "workloads: rollout progress of Deployments, StatefulSets and DaemonSets, autoscaler state": (
+        "kube_deployment_metadata_generation",
+        "kube_deployment_status_observed_generation",
+        "kube_statefulset_status_current_revision",
+        "kube_statefulset_status_update_revision",
+        "kube_statefulset_metadata_generation",
+        "kube_statefulset_status_observed_generation",
+        "kube_daemonset_status_desired_number_scheduled",
+        "kube_daemonset_status_number_available",
+        "kube_daemonset_status_number_misscheduled",
+        "kube_daemonset_status_updated_number_scheduled",
+        "kube_horizontalpodautoscaler_spec_min_replicas",
+        "kube_horizontalpodautoscaler_spec_max_replicas",
+        "kube_horizontalpodautoscaler_status_current_replicas",
+        "kube_horizontalpodautoscaler_status_desired_replicas",
+    ),
+    "cluster overview: nodes, their conditions, allocatable against capacity, cordoned nodes, volumes": (
+        "kube_node_info",
+        "kube_node_status_condition",
+        "kube_node_status_allocatable",
+        "kube_node_status_capacity",
+        "kube_node_spec_unschedulable",
+        "kube_persistentvolumeclaim_info",
+        "kube_persistentvolumeclaim_status_phase",
+        "kube_persistentvolumeclaim_resource_requests_storage_bytes",
+    ),
+    "agent / remote-write health: version, config reloads, retries, drops, backlog, shards, limits hit, "
+    "targets and series": (
+        "prometheus_build_info",
+        "prometheus_config_last_reload_successful",
+        "prometheus_remote_storage_samples_retried_total",
+        "prometheus_remote_storage_samples_dropped_total",
+        "prometheus_remote_storage_samples_pending",
+        "prometheus_remote_storage_shards",
+        "prometheus_remote_storage_shards_desired",
+        "prometheus_remote_storage_shards_max",
+        "prometheus_target_scrapes_exceeded_sample_limit_total",
+        "prometheus_target_scrape_pool_exceeded_label_limits_total",
+        "prometheus_sd_discovered_targets",
+        "prometheus_agent_active_series",
+    ),
+    "web app (RED): mean latency, database query latency and errors, connection pool, build version": (
+        "http_request_duration_seconds_sum",
+        *histogram("orders_api_db_query_duration_seconds"),
+        "orders_api_db_errors_total",
+        "orders_api_db_pool_size",
+        "orders_api_db_pool_max_size",
+        "orders_api_db_pool_available",
+        "orders_api_db_pool_requests_waiting",
+        "orders_api_db_pool_connection_errors_total",
+        "orders_api_build_info",
+    ),
+    "Postgres: oldest transaction, backends, commit/rollback rate, cache hit ratio, size, locks": (
+        "pg_stat_activity_max_tx_duration",
+        "pg_stat_database_numbackends",
+        "pg_stat_database_xact_commit",
+        "pg_stat_database_xact_rollback",
+        "pg_stat_database_blks_hit",
+        "pg_stat_database_blks_read",
+        "pg_database_size_bytes",
+        "pg_locks_count",
+    ),
+}
+# Series name -> why it is kept although no rule reads it.
+KEPT_WITHOUT_RULE: Mapping[str, str] = MappingProxyType(
+    {name: reason for reason, names in _KEPT_FOR_DASHBOARDS.items() for name in names}
+)

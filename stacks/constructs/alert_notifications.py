@@ -1,0 +1,137 @@
+"""SNS topics the AMP workspace's Alertmanager publishes to, with email and optional chat delivery.
+
+Standard topics (AMP refuses FIFO), encrypted with our own key: the AWS-managed SNS key's policy cannot
+let `aps.amazonaws.com` use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Names, Stack
+from aws_cdk import aws_chatbot as chatbot
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from config.alerting import AlertingConfig
+from observability.alertmanager import Topics
+
+APS = "aps.amazonaws.com"
+
+
+class AlertNotifications(Construct):
+    """Create it before the workspace (whose Alertmanager definition names the topics), then call
+    `allow_publish_from(workspace_arn)`."""
+
+    def __init__(self, scope: Construct, id_: str, *, alerting: AlertingConfig) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        self.key = kms.Key(
+            self, "Key", description="Encrypts the alert notification topics", enable_key_rotation=True
+        )
+        # The key policy is part of the key, which the topics (and so the workspace) reference: naming the
+        # workspace's ARN here would be a dependency cycle. Any AMP workspace of this account and region
+        # may use the key; only ours may publish (topic policies, below).
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAmpAlertmanager",
+                principals=[iam.ServicePrincipal(APS)],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={
+                    "ArnLike": {"aws:SourceArn": stack.format_arn(service="aps", resource="workspace/*")},
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                },
+            )
+        )
+
+        def topic(id_: str, display_name: str) -> sns.Topic:
+            return sns.Topic(self, id_, display_name=display_name, master_key=self.key, enforce_ssl=True)
+
+        self.page_topic = topic("PageTopic", "Alerts: page")
+        self.ticket_topic = topic("TicketTopic", "Alerts: ticket")
+        # Watchdog's heartbeat: no subscription here; subscribe a dead man's switch to it.
+        self.watchdog_topic = topic("WatchdogTopic", "Alerts: watchdog heartbeat")
+        for email in alerting.page_emails:
+            self.page_topic.add_subscription(subscriptions.EmailSubscription(email))
+        for email in alerting.ticket_emails:
+            self.ticket_topic.add_subscription(subscriptions.EmailSubscription(email))
+
+        # Chat gets its own topic: AWS Chatbot shows only its custom-notification JSON, which would be
+        # unreadable in email, so Alertmanager sends pages and tickets here a second time in that format.
+        self.chat_topic: sns.Topic | None = None
+        if alerting.slack is not None or alerting.teams is not None:
+            self.chat_topic = topic("ChatTopic", "Alerts: chat")
+            self._chat_channels(alerting, self.chat_topic)
+
+    @property
+    def all_topics(self) -> list[sns.Topic]:
+        topics = [self.page_topic, self.ticket_topic, self.watchdog_topic]
+        return topics + ([self.chat_topic] if self.chat_topic else [])
+
+    @property
+    def topics(self) -> Topics:
+        """The topic ARNs (tokens) for the Alertmanager definition."""
+        return Topics(
+            page=self.page_topic.topic_arn,
+            ticket=self.ticket_topic.topic_arn,
+            watchdog=self.watchdog_topic.topic_arn,
+            chat=self.chat_topic.topic_arn if self.chat_topic else None,
+        )
+
+    def allow_publish_from(self, workspace_arn: str) -> None:
+        """Let this workspace's Alertmanager, and only it, publish to every topic (confused-deputy guard)."""
+        for topic in self.all_topics:
+            topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowAmpAlertmanager",
+                    principals=[iam.ServicePrincipal(APS)],
+                    actions=["sns:Publish", "sns:GetTopicAttributes"],
+                    resources=[topic.topic_arn],
+                    conditions={
+                        "ArnEquals": {"aws:SourceArn": workspace_arn},
+                        "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+                    },
+                )
+            )
+
+    def _chat_channels(self, alerting: AlertingConfig, chat_topic: sns.Topic) -> None:
+        # Notifications need no permissions: the channel role gets none, and the guardrail denies every
+        # action, so nobody can run AWS commands from the channel.
+        role = iam.Role(self, "ChatRole", assumed_by=iam.ServicePrincipal("chatbot.amazonaws.com"))
+        guardrail = iam.ManagedPolicy(
+            self,
+            "ChatGuardrail",
+            description="Chat channels receive alerts only: no AWS actions from chat",
+            statements=[iam.PolicyStatement(effect=iam.Effect.DENY, actions=["*"], resources=["*"])],
+        )
+        common: dict[str, Any] = {
+            "iam_role_arn": role.role_arn,
+            "guardrail_policies": [guardrail.managed_policy_arn],
+            "sns_topic_arns": [chat_topic.topic_arn],
+            "logging_level": "ERROR",
+            "user_role_required": False,
+        }
+        if alerting.slack is not None:
+            self.slack = chatbot.CfnSlackChannelConfiguration(
+                self,
+                "Slack",
+                # Required by CloudFormation; unique per account: derived from the construct path.
+                configuration_name=Names.unique_resource_name(self, max_length=120, separator="-") + "-slack",
+                slack_workspace_id=alerting.slack.workspace_id,
+                slack_channel_id=alerting.slack.channel_id,
+                **common,
+            )
+        if alerting.teams is not None:
+            self.teams = chatbot.CfnMicrosoftTeamsChannelConfiguration(
+                self,
+                "Teams",
+                configuration_name=Names.unique_resource_name(self, max_length=120, separator="-") + "-teams",
+                team_id=alerting.teams.team_id,
+                teams_channel_id=alerting.teams.channel_id,
+                teams_tenant_id=alerting.teams.tenant_id,
+                **common,
+            )

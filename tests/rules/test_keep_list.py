@@ -1,0 +1,62 @@
+"""The keep-list is closed both ways: every series a rule reads is kept by the job that produces it, and
+every kept series is read by a rule or listed with the reason it is kept. Series names come from the rule
+expressions through a real PromQL parser (promql-parser), never a regex."""
+
+from __future__ import annotations
+
+import pytest
+
+from observability import catalog
+from observability.jobs import JOB_TABLE
+from observability.rule_files import rule_files
+from tests.promql_names import selectors, series_names
+
+FILES = rule_files(runbook_base_url="https://example.invalid/docs/runbooks")
+RULES = [rule for document in FILES.values() for group in document["groups"] for rule in group["rules"]]
+RECORDED = {rule["record"] for rule in RULES if "record" in rule}
+# Series the ruler itself writes: the alert state of every alerting rule.
+RULER_SERIES = {"ALERTS", "ALERTS_FOR_STATE"}
+KEPT = {series for row in JOB_TABLE for series in row.series}
+
+
+def _read_by_rules() -> set[str]:
+    return {name for rule in RULES for name in series_names(rule["expr"])}
+
+
+def test_every_series_a_rule_reads_is_kept_or_recorded():
+    unknown = _read_by_rules() - KEPT - RECORDED - RULER_SERIES - set(catalog.SYNTHETIC_SERIES)
+    assert unknown == set()
+
+
+def test_a_selector_naming_a_job_reads_what_that_job_keeps():
+    """`up{job="x"}` is fine (every target has `up`); `foo{job="x"}` needs `foo` in job x's keep-list."""
+    by_name = {row.name: set(row.series) for row in JOB_TABLE}
+    wrong = [
+        (rule.get("alert") or rule["record"], selector.name, selector.equals["job"])
+        for rule in RULES
+        for selector in selectors(rule["expr"])
+        if "job" in selector.equals
+        and selector.name not in by_name.get(selector.equals["job"], set()) | set(catalog.SYNTHETIC_SERIES)
+    ]
+    assert wrong == []
+
+
+def test_every_kept_series_is_read_by_a_rule_or_kept_for_a_reason():
+    unexplained = KEPT - _read_by_rules() - set(catalog.KEPT_WITHOUT_RULE)
+    assert unexplained == set(), "kept, but no rule reads it and no reason is listed"
+
+
+def test_no_reason_is_listed_for_a_series_a_rule_reads_or_that_is_not_kept():
+    listed = set(catalog.KEPT_WITHOUT_RULE)
+    assert listed & _read_by_rules() == set(), "read by a rule: drop its entry from KEPT_WITHOUT_RULE"
+    assert listed - KEPT == set(), "listed but not kept by any job"
+    assert all(reason.strip() for reason in catalog.KEPT_WITHOUT_RULE.values())
+
+
+def test_the_parser_sees_through_functions_and_operators():
+    """Guards the tests above: names inside ranges, subqueries, aggregations and both sides of binary
+    operators are found, and a selector without a name is refused."""
+    expr = "sum by (a) (rate(x_total[5m])) / ignoring (b) (y > 1) and absent(max_over_time(z[30m:1m]))"
+    assert series_names(expr) == {"x_total", "y", "z"}
+    with pytest.raises(ValueError, match="without an exact metric name"):
+        series_names('{job="pods"}')

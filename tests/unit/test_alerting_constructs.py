@@ -1,0 +1,313 @@
+"""Alert notification topics, rule groups namespaces and the workspace's Alertmanager definition, on a bare
+stack: assertions, cdk-nag (AwsSolutions, nothing unacknowledged) and cfn-lint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+import yaml
+from aws_cdk import Validations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+
+from config.alerting import AlertingConfig, SlackChannel, TeamsChannel
+from observability import alertmanager
+from observability.amp_lint import lint_text
+from stacks.constructs.alert_notifications import AlertNotifications
+from stacks.constructs.prometheus_rules import MAX_DATA_BYTES, PrometheusRules, RuleFileError, rules_data
+from stacks.constructs.prometheus_workspace import PrometheusWorkspace
+from tests.unit.conftest import CDK_CONTEXT
+
+ENV = cdk.Environment(account="123456789012", region="eu-west-1")
+TEAMS = TeamsChannel(
+    team_id="5f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+    channel_id="19%3ab6ef35dc342d56ba5654e6fc6d25a071%40thread.tacv2",
+    tenant_id="0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9",
+)
+ALERTING = AlertingConfig(
+    page_emails=("oncall@example.com",),
+    ticket_emails=("team@example.com", "lead@example.com"),
+    slack=SlackChannel(workspace_id="T0123ABCD", channel_id="C0123ABCD"),
+    teams=TEAMS,
+)
+RULES = {
+    "slos": {
+        "groups": [
+            {"name": "slo-orders", "rules": [{"record": "slo:x:ratio", "expr": "vector(1)"}]},
+        ]
+    },
+    "platform-alerts": {
+        "groups": [
+            {
+                "name": "watchdog",
+                "rules": [{"alert": "Watchdog", "expr": "vector(1)", "labels": {"severity": "none"}}],
+            }
+        ]
+    },
+}
+
+
+def build(outdir: Path, alerting: AlertingConfig = ALERTING) -> tuple[cdk.Stack, AlertNotifications]:
+    """The wiring the monitoring stack will do: topics first, the workspace naming them, then the
+    topic policies naming the workspace, then the rules."""
+    app = cdk.App(outdir=str(outdir), context=CDK_CONTEXT)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    stack = cdk.Stack(app, "Alerting", env=ENV)
+    alerts = AlertNotifications(stack, "Alerts", alerting=alerting)
+    definition = alertmanager.definition(alerting=alerting, region=stack.region, topics=alerts.topics)
+    workspace = PrometheusWorkspace(
+        stack,
+        "Prometheus",
+        alias="test",
+        retention_days=150,
+        log_retention=logs.RetentionDays.ONE_MONTH,
+        customer_managed_key=False,
+        alert_manager_definition=alertmanager.render(definition),
+    )
+    alerts.allow_publish_from(workspace.workspace.attr_arn)
+    PrometheusRules(stack, "Rules", workspace_arn=workspace.workspace.attr_arn, files=RULES)
+    return stack, alerts
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("alerting")
+    stack, _ = build(outdir)
+    stack.node.root.synth()  # type: ignore[attr-defined]
+    return outdir, Template.from_stack(stack).to_json()
+
+
+@pytest.fixture(scope="module")
+def template(synthesized):
+    return Template.from_json(synthesized[1])
+
+
+def resources(template_json: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {k: v for k, v in template_json["Resources"].items() if v["Type"] == kind}
+
+
+def test_topics_are_standard_and_encrypted_with_the_rotating_key(template, synthesized):
+    topics = resources(synthesized[1], "AWS::SNS::Topic")
+    assert len(topics) == 4  # page, ticket, watchdog, chat
+    (key_id,) = resources(synthesized[1], "AWS::KMS::Key")
+    for topic in topics.values():
+        assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        assert "FifoTopic" not in topic["Properties"]
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+def test_key_policy_lets_only_aps_of_this_account_use_it(synthesized):
+    (key,) = resources(synthesized[1], "AWS::KMS::Key").values()
+    (statement,) = [
+        s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowAmpAlertmanager"
+    ]
+    assert statement["Principal"] == {"Service": "aps.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    source = json.dumps(statement["Condition"]["ArnLike"]["aws:SourceArn"])
+    assert ":aps:eu-west-1:123456789012:workspace/*" in source
+
+
+def test_topic_policies_let_only_our_workspace_publish_over_tls(synthesized):
+    workspace_id = next(iter(resources(synthesized[1], "AWS::APS::Workspace")))
+    policies = resources(synthesized[1], "AWS::SNS::TopicPolicy").values()
+    assert len(policies) == 4
+    for policy in policies:
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        (aps,) = [s for s in statements if s.get("Principal") == {"Service": "aps.amazonaws.com"}]
+        assert sorted(aps["Action"]) == ["sns:GetTopicAttributes", "sns:Publish"]
+        assert aps["Condition"] == {
+            "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [workspace_id, "Arn"]}},
+            "StringEquals": {"aws:SourceAccount": "123456789012"},
+        }
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
+        )
+
+
+def test_email_subscriptions_follow_the_config(synthesized):
+    topic_ids = {
+        v["Properties"]["DisplayName"]: k for k, v in resources(synthesized[1], "AWS::SNS::Topic").items()
+    }
+    emails = {
+        (s["Properties"]["TopicArn"]["Ref"], s["Properties"]["Endpoint"])
+        for s in resources(synthesized[1], "AWS::SNS::Subscription").values()
+        if s["Properties"]["Protocol"] == "email"
+    }
+    assert emails == {
+        (topic_ids["Alerts: page"], "oncall@example.com"),
+        (topic_ids["Alerts: ticket"], "team@example.com"),
+        (topic_ids["Alerts: ticket"], "lead@example.com"),
+    }
+
+
+def test_chat_channels_get_the_chat_topic_a_bare_role_and_a_deny_all_guardrail(template, synthesized):
+    topic_ids = {
+        v["Properties"]["DisplayName"]: k for k, v in resources(synthesized[1], "AWS::SNS::Topic").items()
+    }
+    (guardrail_id, guardrail) = next(iter(resources(synthesized[1], "AWS::IAM::ManagedPolicy").items()))
+    assert guardrail["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "*", "Effect": "Deny", "Resource": "*"}
+    ]
+    (role_id, role) = next(iter(resources(synthesized[1], "AWS::IAM::Role").items()))
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "chatbot.amazonaws.com"
+    }
+    assert "Policies" not in role["Properties"]
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert not resources(synthesized[1], "AWS::IAM::Policy")
+    common = {
+        "IamRoleArn": {"Fn::GetAtt": [role_id, "Arn"]},
+        "GuardrailPolicies": [{"Ref": guardrail_id}],
+        "SnsTopicArns": [{"Ref": topic_ids["Alerts: chat"]}],
+    }
+    template.has_resource_properties(
+        "AWS::Chatbot::SlackChannelConfiguration",
+        {**common, "SlackWorkspaceId": "T0123ABCD", "SlackChannelId": "C0123ABCD"},
+    )
+    template.has_resource_properties(
+        "AWS::Chatbot::MicrosoftTeamsChannelConfiguration",
+        {**common, "TeamId": TEAMS.team_id, "TeamsTenantId": TEAMS.tenant_id},
+    )
+
+
+def test_without_chat_there_is_no_chat_topic_and_no_chat_receiver(tmp_path):
+    stack, alerts = build(tmp_path, AlertingConfig())
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::SNS::Topic", 3)
+    template.resource_count_is("AWS::SNS::Subscription", 0)
+    template.resource_count_is("AWS::Chatbot::SlackChannelConfiguration", 0)
+    assert alerts.topics.chat is None
+
+
+def render_tokens(value: Any, names: set[str]) -> str:
+    """Fn::Join of literals and Refs → text with each Ref as `<LogicalId>`."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        names.add(value["Ref"])
+        return f"<{value['Ref']}>"
+    separator, parts = value["Fn::Join"]
+    return separator.join(render_tokens(part, names) for part in parts)
+
+
+def test_alertmanager_definition_is_a_join_of_yaml_and_topic_refs(synthesized):
+    (workspace,) = resources(synthesized[1], "AWS::APS::Workspace").values()
+    value = workspace["Properties"]["AlertManagerDefinition"]
+    assert set(value) == {"Fn::Join"}
+    refs: set[str] = set()
+    text = render_tokens(value, refs)
+    topic_ids = {
+        v["Properties"]["DisplayName"]: k for k, v in resources(synthesized[1], "AWS::SNS::Topic").items()
+    }
+    assert refs == set(topic_ids.values())
+    document = yaml.safe_load(text)
+    assert set(document) == {"alertmanager_config", "template_files"}
+    config = yaml.safe_load(document["alertmanager_config"])
+    arns = {r["name"]: [c["topic_arn"] for c in r["sns_configs"]] for r in config["receivers"]}
+    chat = f"<{topic_ids['Alerts: chat']}>"
+    assert arns == {
+        "page": [f"<{topic_ids['Alerts: page']}>", chat],
+        "ticket": [f"<{topic_ids['Alerts: ticket']}>", chat],
+        "watchdog": [f"<{topic_ids['Alerts: watchdog heartbeat']}>"],
+    }
+    assert {c["sigv4"]["region"] for r in config["receivers"] for c in r["sns_configs"]} == {"eu-west-1"}
+    assert lint_text(text) == []
+
+
+def test_one_rule_groups_namespace_per_file_with_the_rules_as_yaml(synthesized):
+    workspace_id = next(iter(resources(synthesized[1], "AWS::APS::Workspace")))
+    namespaces = {
+        v["Properties"]["Name"]: v["Properties"]
+        for v in resources(synthesized[1], "AWS::APS::RuleGroupsNamespace").values()
+    }
+    assert set(namespaces) == set(RULES)
+    for name, properties in namespaces.items():
+        assert properties["Workspace"] == {"Fn::GetAtt": [workspace_id, "Arn"]}
+        assert yaml.safe_load(properties["Data"]) == RULES[name]
+
+
+@pytest.mark.parametrize(
+    ("namespace", "document", "message"),
+    [
+        ("x" * 65, RULES["slos"], "name must be 1-64 characters"),
+        ("bad name", RULES["slos"], "name must be 1-64 characters"),
+        ("slos", {"groups": []}, "non-empty `groups` list"),
+        (
+            "slos",
+            {"groups": [{"name": "a", "rules": []}, {"name": "a", "rules": []}]},
+            "group 'a' appears more",
+        ),
+        (
+            "slos",
+            {"groups": [{"name": "g" * 720, "rules": []}]},
+            "namespace + group name must be 1-721 UTF-8 bytes (got 724)",
+        ),
+        (
+            "slos",
+            {"groups": [{"name": "big", "rules": [{"record": "r", "expr": "x" * MAX_DATA_BYTES}]}]},
+            f"rules file must be at most {MAX_DATA_BYTES} bytes",
+        ),
+    ],
+)
+def test_amp_limits_fail_the_synth_with_one_clear_error(namespace, document, message):
+    with pytest.raises(RuleFileError, match=f"rule groups namespace '{namespace[:10]}.*': .*") as error:
+        rules_data(namespace, document)
+    assert message in str(error.value)
+    assert str(error.value).count("\n") == 0
+
+
+def test_a_bad_rules_file_stops_the_construct(tmp_path):
+    stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "S", env=ENV)
+    with pytest.raises(RuleFileError, match="bad name"):
+        PrometheusRules(
+            stack,
+            "Rules",
+            workspace_arn="arn:aws:aps:eu-west-1:123456789012:workspace/ws-1",
+            files={"bad name": RULES["slos"]},
+        )
+
+
+def nag_reports(outdir: Path) -> list[dict[str, Any]]:
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return [p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+
+
+def test_cdk_nag_finds_nothing(synthesized):
+    # A clean run with no acknowledgement leaves no AwsSolutions report at all.
+    for nag in nag_reports(synthesized[0]):
+        assert nag["conclusion"] == "success"
+        assert nag["violations"] == []
+        assert nag.get("suppressedViolations", []) == []
+
+
+def test_cdk_nag_runs_on_this_test_app(tmp_path):
+    """Guards the test above: the same app set-up reports a topic without the TLS-only policy."""
+    stack, _ = build(tmp_path, AlertingConfig())
+    sns.Topic(stack, "Careless")
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        stack.node.root.synth()  # type: ignore[attr-defined]
+    (nag,) = nag_reports(tmp_path)
+    assert [v["ruleName"] for v in nag["violations"]] == ["AwsSolutions-SNS3"]
+    assert "Careless" in json.dumps(nag["violations"])
+
+
+def test_cfn_lint_finds_no_errors(synthesized):
+    templates = sorted(str(p) for p in synthesized[0].glob("*.template.json"))
+    assert templates
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), "--non-zero-exit-code", "error", *templates],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

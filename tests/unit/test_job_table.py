@@ -1,0 +1,134 @@
+"""The job table (observability.jobs) is the one source of the agent's scrape jobs: the synthesized
+agent config has exactly one job per row, with the row's selection, kept series, buckets and limits."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import pytest
+
+from observability import jobs
+from observability.jobs import BY_NAME, JOB_TABLE, JOBS, Role, Targets, Unit
+
+
+def scrape_jobs(synthesized: Any) -> dict[str, dict[str, Any]]:
+    configs = synthesized.stage.monitoring.agent_config["scrape_configs"]
+    names = [job["job_name"] for job in configs]
+    assert len(names) == len(set(names)), names
+    return {job["job_name"]: job for job in configs}
+
+
+def anchored(regex: str) -> re.Pattern[str]:
+    return re.compile(f"^(?:{regex})$")  # as Prometheus anchors relabel regexes
+
+
+def test_every_job_has_exactly_one_row_in_order():
+    assert tuple(row.name for row in JOB_TABLE) == JOBS
+    assert set(BY_NAME) == set(JOBS)
+    for row in JOB_TABLE:
+        assert row.series, row.name
+        assert len(set(row.series)) == len(row.series), f"duplicate series in {row.name}"
+
+
+def test_the_agent_config_has_one_job_per_row_with_its_limits(dev, prod):
+    for synthesized in (dev, prod):
+        configs = scrape_jobs(synthesized)
+        assert list(configs) == list(JOBS)
+        for row in JOB_TABLE:
+            job = configs[row.name]
+            assert {field: job[field] for field in dataclasses.asdict(row.limits)} == dataclasses.asdict(
+                row.limits
+            )
+
+
+def test_each_keep_rule_keeps_exactly_the_rows_series(dev):
+    extra = set(dev.config.monitoring.extra_metrics)
+    for name, job in scrape_jobs(dev).items():
+        row = BY_NAME[name]
+        keep, *bucket_rules = job["metric_relabel_configs"]
+        assert keep["action"] == "keep"
+        assert keep["source_labels"] == ["__name__"]
+        assert set(keep["regex"].split("|")) == set(row.series) | extra, name
+        assert len(bucket_rules) == (1 if row.buckets else 0), name
+
+
+def test_trimmed_histograms_keep_exactly_the_rows_buckets(dev):
+    trimmed = [row for row in JOB_TABLE if row.buckets]
+    assert [row.name for row in trimmed] == [jobs.APISERVER]
+    for row in trimmed:
+        (_, bucket_rule) = scrape_jobs(dev)[row.name]["metric_relabel_configs"]
+        assert bucket_rule["source_labels"] == ["__name__", "le"]
+        regex = anchored(bucket_rule["regex"])
+        for family, boundaries in row.buckets.items():
+            for le in (*boundaries, "+Inf"):
+                assert regex.match(f"{family}_bucket;{le}"), (family, le)
+            assert not regex.match(f"{family}_bucket;0.05"), family  # a boundary the row leaves out
+            for series in (f"{family}_count", f"{family}_sum"):
+                assert regex.match(f"{series};"), series
+
+
+def test_discovery_follows_the_rows_target_selection(dev):
+    for name, job in scrape_jobs(dev).items():
+        targets = BY_NAME[name].targets
+        (sd,) = job["kubernetes_sd_configs"]
+        assert sd["role"] == targets.role
+        assert sd.get("namespaces") == ({"names": [targets.namespace]} if targets.namespace else None), name
+        assert job.get("metrics_path") == targets.path, name
+        assert job.get("honor_labels", False) is BY_NAME[name].honor_labels, name
+
+
+def test_dedicated_apps_are_selected_by_their_row_and_skipped_by_the_generic_jobs(dev):
+    configs = scrape_jobs(dev)
+    dedicated = [row for row in JOB_TABLE if row.targets.app is not None]
+    assert {row.name for row in dedicated} == {
+        jobs.NODE_EXPORTER,
+        jobs.KUBE_STATE_METRICS,
+        jobs.PROMETHEUS_AGENT,
+    }
+    for row in dedicated:
+        t = row.targets
+        keep = configs[row.name]["relabel_configs"][0]
+        assert keep["action"] == "keep"
+        assert keep["regex"] == f"{t.namespace};{t.app};{t.port}"
+        for generic in (jobs.PODS, jobs.SERVICE_ENDPOINTS):
+            drops = [
+                anchored(rule["regex"])
+                for rule in configs[generic]["relabel_configs"]
+                if rule["action"] == "drop" and len(rule["source_labels"]) == 2
+            ]
+            assert any(d.match(f"{t.namespace};{t.app}") for d in drops), (generic, row.name)
+
+
+def test_jobs_the_local_pipeline_cannot_run_carry_a_cost_estimate():
+    # make cost measures node-exporter, the workloads and the agent; the others need an estimate.
+    estimated = {row.name for row in JOB_TABLE if row.estimate is not None}
+    assert estimated == {jobs.APISERVER, jobs.KUBELET, jobs.CADVISOR, jobs.KUBE_STATE_METRICS}
+    for name in estimated:
+        estimate = BY_NAME[name].estimate
+        assert estimate is not None
+        for series in (estimate.kept, estimate.unfiltered):
+            assert series
+            assert all(isinstance(unit, Unit) and count > 0 for unit, count in series.items())
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"role": Role.POD, "app": "x", "port": "metrics"},  # no namespace
+        {"role": Role.NODE, "namespace": "n", "app": "x", "port": "metrics"},  # app needs role pod
+        {"role": Role.ENDPOINTSLICE, "namespace": "n", "service": "s"},  # no port
+        {"role": Role.POD, "opt_in": jobs.OptIn.POD, "port": "metrics"},  # the annotation names the port
+    ],
+)
+def test_a_contradictory_selection_is_refused(kwargs):
+    with pytest.raises(ValueError, match="targets:"):
+        Targets(**kwargs)
+
+
+def test_a_trimmed_histogram_must_be_kept_whole():
+    row = BY_NAME[jobs.APISERVER]
+    family = next(iter(row.buckets))
+    with pytest.raises(ValueError, match="not kept whole"):
+        dataclasses.replace(row, series=tuple(s for s in row.series if s != f"{family}_count"))
