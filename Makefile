@@ -24,7 +24,7 @@ STAGE := $(shell echo '$(ENV)' | sed -E 's/(^|-)([a-z])/\U\2/g')
 STACKS := '$(STAGE)/*'
 CDK_CONTEXT := -c env=$(ENV) $(if $(ACCOUNT),-c account=$(ACCOUNT)) -c adopt-backup-vault=$(ADOPT_BACKUP_VAULT)
 
-PYTHON_SOURCES := app.py config observability stacks k8s scripts tests $(wildcard webapp)
+PYTHON_SOURCES := app.py config observability stacks k8s scripts lambda tests $(wildcard webapp)
 
 .PHONY: help
 help: ## List the targets
@@ -64,7 +64,7 @@ destroy: deps ## Delete ENV's stacks (the backup vault, database secret and volu
 
 .PHONY: test
 test: deps system-deps ## Run every test tier
-	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/rules
+	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/rules tests/dashboards tests/lambda
 	# On its own: the pipeline tests measure gaps between scrapes, which a busy CPU (synth) would widen.
 	$(PY) -m pytest tests/metrics
 
@@ -80,8 +80,9 @@ snapshot-update: deps ## Rewrite the syrupy snapshots after an intended change
 lint: deps ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
-	$(VENV)/bin/mypy app.py config observability stacks k8s scripts tests/__init__.py tests/unit tests/metrics tests/rules
+	$(VENV)/bin/mypy app.py config observability stacks k8s scripts tests/__init__.py tests/unit tests/metrics tests/rules tests/dashboards
 	$(VENV)/bin/mypy webapp tests/webapp  # the app's own import root: `orders_api`, not `webapp.orders_api`
+	MYPYPATH=lambda/grafana_provisioner:tests/lambda $(VENV)/bin/mypy lambda/grafana_provisioner tests/lambda  # the Lambda's own import root
 
 .PHONY: format
 format: deps ## Apply ruff's fixes and formatting
@@ -96,6 +97,10 @@ bench: deps system-deps ## Benchmarks: synth wall time, web app throughput and l
 .PHONY: cost
 cost: deps system-deps ## Active series per target kind and monthly AMP ingestion cost (local pipeline run)
 	$(PY) scripts/cost.py
+
+.PHONY: dashboards
+dashboards: deps ## Write the Grafana dashboards' JSON to dist/dashboards (to import into your own Grafana)
+	$(PY) scripts/dashboards.py --out dist/dashboards
 
 .PHONY: clean
 clean: ## Remove build output (cdk.out, caches); `make distclean` also removes the venv and node_modules

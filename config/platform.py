@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from config.alerting import AlertingConfig
+from config.grafana import GrafanaConfig
 from config.images import image_digest_problems
 from config.monitoring import MonitoringConfig
 from config.workloads import ACM_CERTIFICATE_ARN, WorkloadsConfig
@@ -103,6 +104,7 @@ class PlatformConfig:
     workloads: WorkloadsConfig = field(default_factory=WorkloadsConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     alerting: AlertingConfig = field(default_factory=AlertingConfig)
+    grafana: GrafanaConfig = field(default_factory=GrafanaConfig)
     # Image key → "sha256:..." read from the registry the nodes pull from; unset → by tag (config/images.py).
     image_digests: Mapping[str, str] = field(default_factory=dict)
 
@@ -115,6 +117,7 @@ class PlatformConfig:
             *self._certificate_region_problems(),
             *self.monitoring.problems(),
             *self.alerting.problems(),
+            *self.grafana.problems(),
             *image_digest_problems(self.image_digests),
         ]
         if problems:

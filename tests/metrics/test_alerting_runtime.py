@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from observability import conventions
+from observability.dashboards import all_dashboards
 from observability.rule_files import rule_files
 from observability.slos import BURN_RATE_ALERTS, SLOS, AvailabilitySLO
 from tests.metrics.manifests import Manifests
@@ -26,6 +27,7 @@ from tests.metrics.stack import (
     generated_config,
     wait_until,
 )
+from tests.promql_names import series_names
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
 
@@ -150,3 +152,41 @@ def http_ready(base_url: str) -> bool:
         return httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+# Dashboard variables as a user with "All" selected sees them, and a rate window of four scrapes.
+PANEL_VARIABLES = {"$cluster": ".*", "$environment": ".*", "$namespace": ".*", "$__rate_interval": "2m"}
+
+
+def panel_queries() -> list[tuple[str, str, str]]:
+    """(dashboard, panel, query) of every panel target, variables substituted."""
+    queries = []
+    for dashboard in all_dashboards():
+        for panel in dashboard.get("panels", []):
+            for target in panel.get("targets") or []:
+                expr = target["expr"]
+                for variable, value in PANEL_VARIABLES.items():
+                    expr = expr.replace(variable, value)
+                queries.append((dashboard["title"], panel["title"], expr))
+    return queries
+
+
+def test_every_panel_whose_series_exist_here_returns_data(alerting_stack):
+    """Runs after the outage test, on the same stack: the receiver holds scraped series, the recorded SLO
+    series and ALERTS. A panel whose every series exists here must return data over the last 15 minutes;
+    the others read exporters that cannot run here (kubelet, cAdvisor, kube-state-metrics, API server)."""
+    receiver = alerting_stack.receiver
+    present = set(receiver.metric_names())
+    end = time.time()
+    checked, empty = 0, []
+    for dashboard, panel, expr in panel_queries():
+        if not series_names(expr) <= present:
+            continue
+        checked += 1
+        params: dict[str, str | float] = {"query": expr, "start": end - 900, "end": end, "step": 30}
+        body = httpx.get(f"{receiver.url}/api/v1/query_range", params=params, timeout=30).json()
+        assert body["status"] == "success", (dashboard, panel, expr, body)
+        if not body["data"]["result"]:
+            empty.append((dashboard, panel, expr))
+    assert checked >= 20, f"only {checked} panel queries could run here"
+    assert empty == []

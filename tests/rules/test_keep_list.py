@@ -1,6 +1,7 @@
 """The keep-list is closed both ways: every series a rule reads is kept by the job that produces it, and
-every kept series is read by a rule or listed with the reason it is kept. Series names come from the rule
-expressions through a real PromQL parser (promql-parser), never a regex."""
+every kept series is read by a rule or a dashboard, or listed with the reason it is kept. Series names come
+from the rule expressions and the dashboards' panel queries through a real PromQL parser (promql-parser),
+never a regex."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from observability import catalog
 from observability.jobs import JOB_TABLE
 from observability.rule_files import rule_files
+from tests.dashboards.queries import panel_queries
 from tests.promql_names import selectors, series_names
 
 FILES = rule_files(runbook_base_url="https://example.invalid/docs/runbooks")
@@ -21,6 +23,14 @@ KEPT = {series for row in JOB_TABLE for series in row.series}
 
 def _read_by_rules() -> set[str]:
     return {name for rule in RULES for name in series_names(rule["expr"])}
+
+
+def _read_by_dashboards() -> set[str]:
+    return {name for _, _, expr in panel_queries() for name in series_names(expr)}
+
+
+def _readers() -> set[str]:
+    return _read_by_rules() | _read_by_dashboards()
 
 
 def test_every_series_a_rule_reads_is_kept_or_recorded():
@@ -42,13 +52,13 @@ def test_a_selector_naming_a_job_reads_what_that_job_keeps():
 
 
 def test_every_kept_series_is_read_by_a_rule_or_kept_for_a_reason():
-    unexplained = KEPT - _read_by_rules() - set(catalog.KEPT_WITHOUT_RULE)
-    assert unexplained == set(), "kept, but no rule reads it and no reason is listed"
+    unexplained = KEPT - _readers() - set(catalog.KEPT_WITHOUT_RULE)
+    assert unexplained == set(), "kept, but no rule or dashboard reads it and no reason is listed"
 
 
 def test_no_reason_is_listed_for_a_series_a_rule_reads_or_that_is_not_kept():
     listed = set(catalog.KEPT_WITHOUT_RULE)
-    assert listed & _read_by_rules() == set(), "read by a rule: drop its entry from KEPT_WITHOUT_RULE"
+    assert listed & _readers() == set(), "read by a rule or dashboard: drop its entry from KEPT_WITHOUT_RULE"
     assert listed - KEPT == set(), "listed but not kept by any job"
     assert all(reason.strip() for reason in catalog.KEPT_WITHOUT_RULE.values())
 

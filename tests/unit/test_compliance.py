@@ -60,6 +60,16 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     ("IAM4[service-role/AWSBackupServiceRolePolicyForBackup]", "Workloads/DatabaseBackup/Plan/TaggedVolumes"),
     ("IAM4[service-role/AWSBackupServiceRolePolicyForRestores]", "Workloads/DatabaseBackup/RestoreRole"),
     ("SMG4", "Workloads/DatabaseCredentials/Secret"),
+    ("IAM5[Action::kms:GenerateDataKey*]", "Grafana/Grafana/Role"),
+    ("IAM5[Resource::*]", "Grafana/Grafana/Role"),
+    ("L1", "Grafana/Provisioning/Function"),
+    *(
+        (finding, "Grafana/Provisioning/Provider/framework-onEvent")
+        for finding in (
+            "IAM4[service-role/AWSLambdaBasicExecutionRole]",
+            "IAM5[Resource::<ProvisioningFunctionB9114B5D.Arn>:*]",
+        )
+    ),
 }
 
 

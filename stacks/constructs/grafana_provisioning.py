@@ -1,0 +1,154 @@
+"""The custom resource that provisions data sources, folder and dashboards into the Grafana workspace on
+every deploy, with a service-account token that lives minutes (lambda/grafana_provisioner).
+
+The dashboards reach it as one S3 asset, `dashboards.json`, written at synth to a temporary directory:
+its object key is a hash of the content, so a dashboard change alone updates the custom resource.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_aps as aps
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from stacks.nag import acknowledge, managed_policy
+
+PROVISIONER_CODE = Path(__file__).resolve().parents[2] / "lambda" / "grafana_provisioner"
+FOLDER_UID = "eks-observability"
+FOLDER_TITLE = "EKS observability"
+# The handler's own tests and local caches stay out of the deployed code.
+CODE_EXCLUDES = ["tests", "**/__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".ruff_cache"]
+# Control-plane calls the handler makes; each takes the Grafana `workspace` resource (Service Authorization
+# Reference for Amazon Managed Grafana), so they are scoped to our workspace's ARN.
+GRAFANA_ACTIONS = (
+    "grafana:DescribeWorkspace",
+    "grafana:CreateWorkspaceServiceAccount",
+    "grafana:ListWorkspaceServiceAccounts",
+    "grafana:DeleteWorkspaceServiceAccount",
+    "grafana:CreateWorkspaceServiceAccountToken",
+    "grafana:ListWorkspaceServiceAccountTokens",
+    "grafana:DeleteWorkspaceServiceAccountToken",
+)
+
+
+def dashboards_file(dashboards: list[dict[str, Any]]) -> Path:
+    """`{"dashboards": [...]}` with sorted keys in a new temporary directory (never in the source tree)."""
+    path = Path(tempfile.mkdtemp(prefix="grafana-dashboards-")) / "dashboards.json"
+    path.write_text(json.dumps({"dashboards": dashboards}, sort_keys=True, indent=1) + "\n")
+    return path
+
+
+class GrafanaProvisioning(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        grafana_workspace_id: str,
+        grafana_workspace_arn: str,
+        grafana_endpoint: str,
+        grafana_version: str,
+        prometheus_workspace: aps.CfnWorkspace,
+        dashboards: list[dict[str, Any]],
+        log_retention: logs.RetentionDays,
+        code_directory: Path = PROVISIONER_CODE,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.dashboards = s3_assets.Asset(self, "Dashboards", path=str(dashboards_file(dashboards)))
+
+        self.log_group = logs.LogGroup(
+            self, "LogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        # Our own role: logs to its log group, nothing else until the grants below.
+        self.role = iam.Role(
+            self,
+            "Role",
+            description="Grafana provisioner: short-lived service-account tokens, then the Grafana HTTP API",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Provisions Grafana data sources, folder and dashboards (custom resource)",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            handler="handler.on_event",
+            code=lambda_.Code.from_asset(str(code_directory), exclude=CODE_EXCLUDES),
+            timeout=Duration.minutes(5),
+            memory_size=256,
+            role=self.role,
+            log_group=self.log_group,
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ShortLivedServiceAccountTokens",
+                actions=list(GRAFANA_ACTIONS),
+                resources=[grafana_workspace_arn],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadDashboards",
+                actions=["s3:GetObject"],
+                resources=[self.dashboards.bucket.arn_for_objects(self.dashboards.s3_object_key)],
+            )
+        )
+
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.function,
+            log_group=logs.LogGroup(
+                self, "ProviderLogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+            ),
+        )
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=self.provider.service_token,
+            resource_type="Custom::GrafanaProvisioning",
+            properties={
+                "GrafanaWorkspaceId": grafana_workspace_id,
+                "GrafanaEndpoint": grafana_endpoint,
+                "GrafanaVersion": grafana_version,
+                "Region": Stack.of(self).region,
+                "PrometheusWorkspaceId": prometheus_workspace.attr_workspace_id,
+                "PrometheusEndpoint": prometheus_workspace.attr_prometheus_endpoint,
+                "DashboardsBucket": self.dashboards.s3_bucket_name,
+                "DashboardsKey": self.dashboards.s3_object_key,
+                "FolderUid": FOLDER_UID,
+                "FolderTitle": FOLDER_TITLE,
+            },
+        )
+        acknowledge(
+            self.function,
+            "L1",
+            "The provisioner targets Python 3.12 on purpose: it uses only the boto3 and urllib3 that runtime "
+            "ships, and its tests run on that version; move it with them.",
+        )
+        self._acknowledge_provider_framework()
+
+    def _acknowledge_provider_framework(self) -> None:
+        """Findings on the Lambda function aws-cdk-lib's provider framework generates."""
+        framework = self.provider.node.find_child("framework-onEvent")
+        acknowledge(
+            framework,
+            managed_policy("service-role/AWSLambdaBasicExecutionRole"),
+            "aws-cdk-lib's custom resource provider framework function writes its own logs with this AWS "
+            "managed policy; it has no other permissions besides invoking our handler.",
+        )
+        acknowledge(
+            framework,
+            f"IAM5[Resource::<{Stack.of(self).get_logical_id(self.function.node.default_child)}.Arn>:*]",  # type: ignore[arg-type]
+            "The provider framework may invoke any version of the provisioner function, and only it.",
+        )

@@ -1,0 +1,124 @@
+"""The generated dashboards: queries parse and read only what the agent keeps or the rules record, the JSON
+decodes back into the SDK's model, uids are stable, every panel reads the `amp` data source."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.cog.plugins import register_default_plugins
+from grafana_foundation_sdk.models import prometheus
+from grafana_foundation_sdk.models.dashboard import Dashboard, Panel, RowPanel
+
+from observability import catalog
+from observability.dashboards import all_dashboards, datasource_type
+from observability.jobs import JOB_TABLE
+from observability.rule_files import rule_files
+from tests.dashboards.queries import panel_queries
+from tests.promql_names import selectors
+
+MODELS = all_dashboards()
+BY_UID = {model["uid"]: model for model in MODELS}
+KEPT = {series for row in JOB_TABLE for series in row.series}
+RECORDED = {
+    rule["record"]
+    for document in rule_files(runbook_base_url="https://example.invalid").values()
+    for group in document["groups"]
+    for rule in group["rules"]
+    if "record" in rule
+}
+READABLE = KEPT | RECORDED | set(catalog.SYNTHETIC_SERIES) | {"ALERTS"}
+EXPECTED_UIDS = [
+    "eks-obs-cluster",
+    "eks-obs-nodes",
+    "eks-obs-workloads",
+    "eks-obs-webapp",
+    "eks-obs-postgres",
+    "eks-obs-agent",
+]
+
+
+def _panels(model: dict[str, Any]) -> list[dict[str, Any]]:
+    return [panel for panel in model["panels"] if panel["type"] != "row"]
+
+
+def test_uids_are_stable_unique_and_short():
+    assert [model["uid"] for model in MODELS] == EXPECTED_UIDS
+    assert all(len(uid) <= 40 for uid in EXPECTED_UIDS)  # Grafana's limit
+
+
+def test_every_panel_query_reads_only_kept_or_recorded_series():
+    unknown = {
+        (uid, title, selector.name)
+        for uid, title, expr in panel_queries(MODELS)
+        for selector in selectors(expr)
+        if selector.name not in READABLE
+    }
+    assert unknown == set()
+
+
+def test_a_selector_naming_a_job_reads_what_that_job_keeps():
+    by_job = {row.name: set(row.series) | set(catalog.SYNTHETIC_SERIES) for row in JOB_TABLE}
+    wrong = [
+        (uid, title, selector.name)
+        for uid, title, expr in panel_queries(MODELS)
+        for selector in selectors(expr)
+        if "job" in selector.equals and selector.name not in by_job.get(selector.equals["job"], set())
+    ]
+    assert wrong == []
+
+
+def test_every_dashboard_reads_the_slo_alerts_and_budget_it_shows():
+    webapp = [expr for uid, _, expr in panel_queries(MODELS) if uid == "eks-obs-webapp"]
+    assert any("slo:period_error_budget_remaining:ratio" in expr for expr in webapp)
+    assert any("ALERTS{" in expr and 'alertname="OrdersApiAvailabilityBudgetBurn"' in expr for expr in webapp)
+
+
+@pytest.mark.parametrize("version", ["10.4", "13.0"])
+def test_every_panel_has_a_title_and_reads_amp(version):
+    for model in all_dashboards(version):
+        for panel in _panels(model):
+            assert panel["title"].strip()
+            assert panel["datasource"] == {"type": datasource_type(version), "uid": "amp"}
+            assert panel["targets"], panel["title"]
+            assert len({target["refId"] for target in panel["targets"]}) == len(panel["targets"])
+        assert model["templating"]["list"][0]["datasource"]["uid"] == "amp"
+
+
+def test_queries_use_the_rate_interval_and_the_cluster_and_environment_variables():
+    exprs = [target["expr"] for m in MODELS for p in _panels(m) for target in p["targets"]]
+    assert all("[$__rate_interval]" in expr for expr in exprs if "rate(" in expr)
+    assert all('cluster=~"$cluster", environment=~"$environment"' in expr for expr in exprs)
+
+
+def test_datasource_type_follows_the_grafana_version():
+    assert datasource_type("10.4") == "prometheus"
+    assert datasource_type("12.4") == "prometheus"
+    assert datasource_type("13.0") == "grafana-amazonprometheus-datasource"
+    assert datasource_type("13") == "grafana-amazonprometheus-datasource"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=EXPECTED_UIDS)
+def test_the_json_decodes_into_the_sdk_dashboard_model(model):
+    register_default_plugins()
+    decoded = Dashboard.from_json(json.loads(json.dumps(model)))
+    assert decoded.uid == model["uid"]
+    panels = [panel for panel in decoded.panels or [] if not isinstance(panel, RowPanel)]
+    assert len(panels) == len(_panels(model))
+    for panel in panels:
+        assert isinstance(panel, Panel)
+        assert all(isinstance(target, prometheus.Dataquery) for target in panel.targets or [])
+    # And back: nothing the SDK does not model is in the JSON (decoding adds only an empty `custom` to a
+    # time series' field defaults).
+    again = json.loads(JSONEncoder(sort_keys=True).encode(decoded))
+    for panel in again["panels"]:
+        if panel.get("fieldConfig", {}).get("defaults", {}).get("custom") == {}:
+            del panel["fieldConfig"]["defaults"]["custom"]
+    assert again == model
+
+
+@pytest.mark.parametrize("model", MODELS, ids=EXPECTED_UIDS)
+def test_snapshot(model, snapshot):
+    assert model == snapshot

@@ -1,0 +1,260 @@
+"""A fake Grafana (the HTTP endpoints the provisioner calls) and stubbed AWS clients, for the tests."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+from botocore.response import StreamingBody  # type: ignore[import-untyped]
+from botocore.stub import ANY, Stubber  # type: ignore[import-untyped]
+
+WORKSPACE_ID = "g-0123456789"
+ACCOUNT_ID = "42"
+TOKEN_ID = "7"
+TOKEN = "glsa_NeverLogMe_0123456789abcdef"
+REGION = "eu-west-1"
+AMP_ENDPOINT = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1234/"
+BUCKET = "cdk-assets"
+KEY = "abc123.json"
+FOLDER_UID = "eks-observability"
+DASHBOARDS = [
+    {"uid": "eks-cluster", "title": "EKS / Cluster", "id": 12, "schemaVersion": 39, "panels": []},
+    {"uid": "eks-nodes", "title": "EKS / Nodes", "schemaVersion": 39, "panels": [{"type": "timeseries"}]},
+]
+
+
+class FakeGrafana:
+    """In-memory Grafana: exactly the endpoints the provisioner calls, with scripted failures."""
+
+    def __init__(self) -> None:
+        self.datasources: dict[str, dict[str, Any]] = {}
+        self.folders: dict[str, dict[str, Any]] = {}
+        self.dashboards: dict[str, dict[str, Any]] = {}
+        self.requests: list[tuple[str, str, Any]] = []
+        self.failures: dict[tuple[str, str], list[int]] = {}
+        self.retry_after = "0"
+        self.endpoint = ""  # host:port, set once the server listens
+        self._next_id = 1
+        self._lock = threading.Lock()
+
+    def fail(self, method: str, path: str, statuses: list[int]) -> None:
+        """Answer the next len(statuses) calls of `method path` with these statuses."""
+        self.failures[(method, path)] = list(statuses)
+
+    def attempts(self, method: str, path: str) -> int:
+        return sum(1 for m, p, _ in self.requests if (m, p) == (method, path))
+
+    def mutations(self) -> list[tuple[str, str, Any]]:
+        return [r for r in self.requests if r[0] != "GET"]
+
+    def bodies(self, method: str, path: str) -> list[Any]:
+        return [b for m, p, b in self.requests if (m, p) == (method, path)]
+
+    def state(self) -> list[Any]:
+        """A deep copy of [data sources, folders, dashboards]."""
+        snapshot: list[Any] = json.loads(json.dumps([self.datasources, self.folders, self.dashboards]))
+        return snapshot
+
+    def _id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def handle(self, method: str, path: str, body: Any, auth: str | None) -> tuple[int, Any]:
+        with self._lock:
+            self.requests.append((method, path, body))
+            scripted = self.failures.get((method, path))
+            if scripted:
+                return scripted.pop(0), {"message": "scripted failure"}
+            if auth != f"Bearer {TOKEN}":
+                return 401, {"message": "Unauthorized"}
+            return self._route(method, path, body)
+
+    def _route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        if m := re.fullmatch(r"/api/datasources/uid/([\w-]+)", path):
+            return self._datasource(method, m.group(1), body)
+        if (method, path) == ("POST", "/api/datasources"):
+            taken = any(
+                d["uid"] == body["uid"] or d["name"] == body["name"] for d in self.datasources.values()
+            )
+            if taken:
+                return 409, {"message": "data source with the same name or uid already exists"}
+            self.datasources[body["uid"]] = {**body, "id": self._id(), "version": 1, "orgId": 1}
+            return 200, {"message": "Datasource added", "datasource": self.datasources[body["uid"]]}
+        if m := re.fullmatch(r"/api/folders/([\w-]+)", path):
+            return self._folder(method, m.group(1), body)
+        if (method, path) == ("POST", "/api/folders"):
+            if body["uid"] in self.folders:
+                return 409, {"message": "a folder with the same uid already exists"}
+            self.folders[body["uid"]] = {**body, "id": self._id(), "version": 1}
+            return 200, self.folders[body["uid"]]
+        if m := re.fullmatch(r"/api/dashboards/uid/([\w-]+)", path):
+            return self._dashboard(method, m.group(1))
+        if (method, path) == ("POST", "/api/dashboards/db"):
+            return self._save_dashboard(body)
+        return 404, {"message": "Not found"}
+
+    def _datasource(self, method: str, uid: str, body: Any) -> tuple[int, Any]:
+        if uid not in self.datasources:
+            return 404, {"message": "Data source not found"}
+        if method == "GET":
+            return 200, self.datasources[uid]
+        if method == "PUT":
+            old = self.datasources[uid]
+            self.datasources[uid] = {**body, "id": old["id"], "version": old["version"] + 1, "orgId": 1}
+            return 200, {"message": "Datasource updated"}
+        del self.datasources[uid]
+        return 200, {"message": "Data source deleted"}
+
+    def _folder(self, method: str, uid: str, body: Any) -> tuple[int, Any]:
+        if uid not in self.folders:
+            return 404, {"message": "folder not found"}
+        if method == "GET":
+            return 200, self.folders[uid]
+        if method == "PUT":
+            self.folders[uid]["title"] = body["title"]
+            return 200, self.folders[uid]
+        del self.folders[uid]
+        # As in Grafana: deleting a folder deletes the dashboards in it.
+        self.dashboards = {k: v for k, v in self.dashboards.items() if v["meta"]["folderUid"] != uid}
+        return 200, {"message": "Folder deleted"}
+
+    def _dashboard(self, method: str, uid: str) -> tuple[int, Any]:
+        if uid not in self.dashboards:
+            return 404, {"message": "Dashboard not found"}
+        if method == "GET":
+            return 200, self.dashboards[uid]
+        del self.dashboards[uid]
+        return 200, {"message": "Dashboard deleted"}
+
+    def _save_dashboard(self, body: Any) -> tuple[int, Any]:
+        model, folder_uid = body["dashboard"], body.get("folderUid")
+        if folder_uid not in self.folders:
+            return 400, {"message": "folder not found"}
+        old = self.dashboards.get(model["uid"])
+        if old is not None and not body.get("overwrite"):
+            return 412, {"message": "version-mismatched"}
+        version = 1 if old is None else old["dashboard"]["version"] + 1
+        ident = self._id() if old is None else old["dashboard"]["id"]
+        stored = {**model, "id": ident, "version": version}
+        self.dashboards[model["uid"]] = {"dashboard": stored, "meta": {"folderUid": folder_uid}}
+        return 200, {"status": "success", "uid": model["uid"], "version": version}
+
+
+def request_handler(fake: FakeGrafana) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length)) if length else None
+            status, payload = fake.handle(self.command, self.path, body, self.headers.get("Authorization"))
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            if status == 429:
+                self.send_header("Retry-After", fake.retry_after)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output quiet
+
+    return Handler
+
+
+class Aws:
+    """Stubbed Grafana control plane and S3, handed to the handler in place of the real clients."""
+
+    def __init__(self) -> None:
+        creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        self.grafana = boto3.client("grafana", region_name=REGION, **creds)
+        self.s3 = boto3.client("s3", region_name=REGION, **creds)
+        self.grafana_stub = Stubber(self.grafana)
+        self.s3_stub = Stubber(self.s3)
+
+    def account(self, *, exists: bool) -> None:
+        accounts = [{"id": "1", "name": "someone-else", "isDisabled": "false", "grafanaRole": "VIEWER"}]
+        if exists:
+            accounts.append(
+                {"id": ACCOUNT_ID, "name": "cdk-provisioner", "isDisabled": "false", "grafanaRole": "ADMIN"}
+            )
+        self.grafana_stub.add_response(
+            "list_workspace_service_accounts",
+            {"serviceAccounts": accounts, "workspaceId": WORKSPACE_ID},
+            {"workspaceId": WORKSPACE_ID},
+        )
+        if not exists:
+            self.grafana_stub.add_response(
+                "create_workspace_service_account",
+                {
+                    "id": ACCOUNT_ID,
+                    "name": "cdk-provisioner",
+                    "grafanaRole": "ADMIN",
+                    "workspaceId": WORKSPACE_ID,
+                },
+                {"workspaceId": WORKSPACE_ID, "name": "cdk-provisioner", "grafanaRole": "ADMIN"},
+            )
+
+    def token(self) -> None:
+        self.grafana_stub.add_response(
+            "create_workspace_service_account_token",
+            {
+                "serviceAccountToken": {"id": TOKEN_ID, "name": "cdk-provisioner-x", "key": TOKEN},
+                "serviceAccountId": ACCOUNT_ID,
+                "workspaceId": WORKSPACE_ID,
+            },
+            {"workspaceId": WORKSPACE_ID, "serviceAccountId": ACCOUNT_ID, "name": ANY, "secondsToLive": 900},
+        )
+
+    def token_deleted(self) -> None:
+        self.grafana_stub.add_response(
+            "delete_workspace_service_account_token",
+            {"tokenId": TOKEN_ID, "serviceAccountId": ACCOUNT_ID, "workspaceId": WORKSPACE_ID},
+            {"workspaceId": WORKSPACE_ID, "serviceAccountId": ACCOUNT_ID, "tokenId": TOKEN_ID},
+        )
+
+    def dashboards(self, dashboards: list[dict[str, Any]] | None = None) -> None:
+        data = json.dumps({"dashboards": DASHBOARDS if dashboards is None else dashboards}).encode()
+        self.s3_stub.add_response(
+            "get_object",
+            {"Body": StreamingBody(io.BytesIO(data), len(data))},
+            {"Bucket": BUCKET, "Key": KEY},
+        )
+
+    def run(self, *, exists: bool, dashboards: list[dict[str, Any]] | None = None) -> None:
+        """Expect one Create/Update: account, token, the dashboards asset, token deleted."""
+        self.account(exists=exists)
+        self.token()
+        self.dashboards(dashboards)
+        self.token_deleted()
+
+    def assert_done(self) -> None:
+        self.grafana_stub.assert_no_pending_responses()
+        self.s3_stub.assert_no_pending_responses()
+
+
+def event(fake: FakeGrafana, request_type: str = "Create", **overrides: str) -> dict[str, Any]:
+    props = {
+        "ServiceToken": "arn:aws:lambda:eu-west-1:111111111111:function:provider",
+        "GrafanaWorkspaceId": WORKSPACE_ID,
+        "GrafanaEndpoint": fake.endpoint,
+        "GrafanaVersion": "10.4",
+        "Region": REGION,
+        "PrometheusWorkspaceId": "ws-1234",
+        "PrometheusEndpoint": AMP_ENDPOINT,
+        "DashboardsBucket": BUCKET,
+        "DashboardsKey": KEY,
+        "FolderUid": FOLDER_UID,
+        "FolderTitle": "EKS observability",
+        **overrides,
+    }
+    result: dict[str, Any] = {"RequestType": request_type, "ResourceProperties": props}
+    if request_type != "Create":
+        result["PhysicalResourceId"] = f"grafana-provisioning-{WORKSPACE_ID}"
+    return result
