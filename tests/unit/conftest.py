@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,16 @@ class Synthesized:
         ]
         assert len(matches) == 1, f"expected one {kind}/{name}, found {len(matches)}"
         return matches[0]
+
+
+def run_cfn_lint(templates: list[str]) -> subprocess.CompletedProcess[str]:
+    """cfn-lint from this venv on `templates`, failing only on errors (aws-cdk-lib's EKS templates warn)."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), "--non-zero-exit-code", "error", *templates],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def render_tokens(value: Any) -> str:

@@ -4,8 +4,6 @@ stack: assertions, cdk-nag (AwsSolutions, nothing unacknowledged) and cfn-lint."
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from observability.amp_lint import lint_text
 from stacks.constructs.alert_notifications import AlertNotifications
 from stacks.constructs.prometheus_rules import MAX_DATA_BYTES, PrometheusRules, RuleFileError, rules_data
 from stacks.constructs.prometheus_workspace import PrometheusWorkspace
-from tests.unit.conftest import CDK_CONTEXT
+from tests.unit.conftest import CDK_CONTEXT, run_cfn_lint
 
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 TEAMS = TeamsChannel(
@@ -304,10 +302,5 @@ def test_cdk_nag_runs_on_this_test_app(tmp_path):
 def test_cfn_lint_finds_no_errors(synthesized):
     templates = sorted(str(p) for p in synthesized[0].glob("*.template.json"))
     assert templates
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--non-zero-exit-code", "error", *templates],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_cfn_lint(templates)
     assert result.returncode == 0, result.stdout + result.stderr

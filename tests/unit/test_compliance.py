@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -16,7 +14,7 @@ from aws_cdk import aws_iam as iam
 
 from app import build
 from config import KUBERNETES_VERSION, environment_config
-from tests.unit.conftest import CDK_CONTEXT, STACK_ROLES, Synthesized
+from tests.unit.conftest import CDK_CONTEXT, STACK_ROLES, Synthesized, run_cfn_lint
 
 VARIANTS = ["dev", "prod", "auto"]
 # Every finding we accept, by rule and where it is acknowledged. A new one must be reviewed and added here.
@@ -131,12 +129,7 @@ def test_cdk_nag_fails_the_synth_on_a_new_finding(tmp_path):
 def test_cfn_lint_finds_no_errors(synthesized, variant):
     templates = sorted(str(p) for p in Path(synthesized[variant].outdir).rglob("*.template.json"))
     assert len(templates) == len(STACK_ROLES)
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--non-zero-exit-code", "error", *templates],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_cfn_lint(templates)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

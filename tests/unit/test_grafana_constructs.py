@@ -5,8 +5,6 @@ workspace, role policies, provisioner Lambda, provider, custom resource and dash
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +28,7 @@ from stacks.constructs.managed_grafana import (
     LOGS_READ_ACTIONS,
 )
 from stacks.grafana_stack import GrafanaStack
-from tests.unit.conftest import CDK_CONTEXT
+from tests.unit.conftest import CDK_CONTEXT, run_cfn_lint
 
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 DASHBOARDS: list[dict[str, Any]] = [
@@ -410,10 +408,5 @@ EXPECTED_ACKNOWLEDGEMENTS = sorted(
 def test_cfn_lint_finds_no_errors(synthesized):
     templates = sorted(str(p) for p in synthesized[0].glob("*.template.json"))
     assert len(templates) == 2
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--non-zero-exit-code", "error", *templates],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_cfn_lint(templates)
     assert result.returncode == 0, result.stdout + result.stderr
