@@ -24,7 +24,7 @@ STAGE := $(shell echo '$(ENV)' | sed -E 's/(^|-)([a-z])/\U\2/g')
 STACKS := '$(STAGE)/*'
 CDK_CONTEXT := -c env=$(ENV) $(if $(ACCOUNT),-c account=$(ACCOUNT)) -c adopt-backup-vault=$(ADOPT_BACKUP_VAULT)
 
-PYTHON_SOURCES := app.py config observability stacks k8s scripts lambda tests $(wildcard webapp)
+PYTHON_SOURCES := app.py config observability stacks k8s scripts lambda harness tests $(wildcard webapp)
 
 .PHONY: help
 help: ## List the targets
@@ -80,7 +80,7 @@ snapshot-update: deps ## Rewrite the syrupy snapshots after an intended change
 lint: deps ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
-	$(VENV)/bin/mypy app.py config observability stacks k8s scripts tests/__init__.py tests/unit tests/metrics tests/rules tests/dashboards
+	$(VENV)/bin/mypy app.py config observability stacks k8s scripts harness tests/__init__.py tests/unit tests/metrics tests/rules tests/dashboards
 	$(VENV)/bin/mypy webapp tests/webapp  # the app's own import root: `orders_api`, not `webapp.orders_api`
 	MYPYPATH=lambda/grafana_provisioner:tests/lambda $(VENV)/bin/mypy lambda/grafana_provisioner tests/lambda  # the Lambda's own import root
 

@@ -1,6 +1,6 @@
 """Active series per target kind, with and without the keep-lists, and what they cost in AMP.
 
-Runs the local pipeline once (tests/metrics/stack.py: a real node-exporter, postgres-exporter on a real
+Runs the local pipeline once (harness/stack.py: a real node-exporter, postgres-exporter on a real
 Postgres, the real orders API, two Prometheus agents running the generated config, one of them without
 its keep rules, both remote-writing to a local Prometheus), sends the web app a representative mix of
 requests, counts the series each target kind produces at the receiver, and scales them to a reference
@@ -38,12 +38,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 import httpx  # noqa: E402
 
 from config.monitoring import MonitoringConfig  # noqa: E402
-from k8s import names  # noqa: E402
-from observability import jobs  # noqa: E402
-from observability.catalog import SYNTHETIC_SERIES  # noqa: E402
-from observability.jobs import ScrapeJob, Unit  # noqa: E402
-from tests.metrics import manifests  # noqa: E402
-from tests.metrics.stack import (  # noqa: E402
+from harness import manifests  # noqa: E402
+from harness.stack import (  # noqa: E402
     HOST,
     CannedExporter,
     Prometheus,
@@ -54,6 +50,10 @@ from tests.metrics.stack import (  # noqa: E402
     with_cluster_label,
     without_keep_lists,
 )
+from k8s import names  # noqa: E402
+from observability import jobs  # noqa: E402
+from observability.catalog import SYNTHETIC_SERIES  # noqa: E402
+from observability.jobs import ScrapeJob, Unit  # noqa: E402
 
 # --- the reference cluster ---------------------------------------------------------------------------------
 NODES = 3

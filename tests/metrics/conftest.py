@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("JSII_NODE", str(Path(sys.executable).with_name("node")))
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
-from tests.metrics.manifests import Manifests, synthesize
+from harness.manifests import Manifests, synthesize
 
 
 def pytest_configure(config: pytest.Config) -> None:

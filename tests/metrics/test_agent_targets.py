@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
+from harness import manifests as mf
+from harness import sd
+from harness.manifests import Manifests
+from harness.postgres import free_port
+from harness.stack import Prometheus, generated_config, local_variant, wait_until
 from k8s import names
 from k8s.monitoring import scrape_config as sc
-from tests.metrics import manifests as mf
-from tests.metrics import sd
-from tests.metrics.manifests import Manifests
 from tests.metrics.relabel import ScrapeTarget, relabel, targets_of
-from tests.metrics.stack import Prometheus, generated_config, local_variant, wait_until
-from tests.webapp.pg_server import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
 

@@ -15,18 +15,18 @@ from typing import Any
 import httpx
 import pytest
 
-from observability import conventions
-from observability.dashboards import all_dashboards
-from observability.rule_files import rule_files
-from observability.slos import BURN_RATE_ALERTS, SLOS, AvailabilitySLO
-from tests.metrics.manifests import Manifests
-from tests.metrics.stack import (
+from harness.manifests import Manifests
+from harness.stack import (
     Prometheus,
     Stack,
     cluster_objects,
     generated_config,
     wait_until,
 )
+from observability import conventions
+from observability.dashboards import all_dashboards
+from observability.rule_files import rule_files
+from observability.slos import BURN_RATE_ALERTS, SLOS, AvailabilitySLO
 from tests.promql_names import series_names
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]

@@ -18,13 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from k8s import names
-from observability import catalog
-from observability.jobs import BY_NAME
-from tests.metrics import sd
-from tests.metrics.manifests import Manifests
-from tests.metrics.relabel import targets_of
-from tests.metrics.stack import (
+from harness import sd
+from harness.manifests import Manifests
+from harness.stack import (
     OPTED_OUT_POD,
     Prometheus,
     Stack,
@@ -32,6 +28,10 @@ from tests.metrics.stack import (
     generated_config,
     wait_until,
 )
+from k8s import names
+from observability import catalog
+from observability.jobs import BY_NAME
+from tests.metrics.relabel import targets_of
 from webapp.orders_api import slo_contract
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]

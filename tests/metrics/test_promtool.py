@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from harness.stack import PROMTOOL, for_local_receiver, without_keep_lists
 from k8s.monitoring import scrape_config as sc
-from tests.metrics.stack import PROMTOOL, for_local_receiver, without_keep_lists
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
 NO_KUBERNETES_SD = "field kubernetes_sd_configs not found"

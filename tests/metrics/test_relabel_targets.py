@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from harness import manifests as mf
+from harness import sd
+from harness.manifests import Manifests
 from k8s import names
 from k8s.monitoring import scrape_config as sc
 from observability.jobs import BY_NAME
-from tests.metrics import manifests as mf
-from tests.metrics import sd
-from tests.metrics.manifests import Manifests
 from tests.metrics.relabel import ScrapeTarget, kept_names, relabel, targets_of
 
 CONFIG = sc.agent_config(

@@ -23,7 +23,7 @@ for _path in (REPO_ROOT / "webapp", REPO_ROOT):
 import httpx  # noqa: E402
 from orders_api.settings import Settings  # noqa: E402
 
-from tests.webapp.pg_server import LocalPostgres  # noqa: E402
+from harness.postgres import LocalPostgres  # noqa: E402
 from tests.webapp.support import (  # noqa: E402
     APP_ROLE,
     ThreadedApp,

@@ -18,7 +18,7 @@ import uvicorn
 from orders_api.app import create_app
 from orders_api.settings import Settings
 
-from tests.webapp.pg_server import LocalPostgres, free_port
+from harness.postgres import LocalPostgres, free_port
 
 WEBAPP_DIR = Path(__file__).resolve().parents[2] / "webapp"
 APP_ROLE = "orders_app"

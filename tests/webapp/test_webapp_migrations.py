@@ -11,7 +11,7 @@ from pathlib import Path
 from orders_api.migrations import ADVISORY_LOCK_KEY, LATEST_VERSION, MIGRATIONS, migrate
 from orders_api.settings import Settings
 
-from tests.webapp.pg_server import LocalPostgres
+from harness.postgres import LocalPostgres
 from tests.webapp.support import APP_PASSWORD, SubprocessApp, env_for, settings_for, wait_until
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.webapp.pg_server import LocalPostgres
+from harness.postgres import LocalPostgres
 from tests.webapp.support import APP_PASSWORD, SubprocessApp, env_for, settings_for, wait_ready, wait_until
 
 

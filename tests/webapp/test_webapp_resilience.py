@@ -14,7 +14,7 @@ from orders_api.settings import Settings
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 
-from tests.webapp.pg_server import LocalPostgres
+from harness.postgres import LocalPostgres
 from tests.webapp.support import APP_ROLE, ThreadedApp, running_postgres, settings_for, wait_until
 
 

@@ -1,6 +1,6 @@
 """Load benchmark for the orders API: ``python webapp/bench/load.py`` (``make bench``).
 
-Starts a private PostgreSQL (tests/webapp/pg_server.py) and the app as a real
+Starts a private PostgreSQL (harness/postgres.py) and the app as a real
 ``python -m orders_api`` subprocess on 127.0.0.1, drives it for a bounded time
 with a mix of POST /orders, GET /orders/{id} and GET /orders?limit=20 over
 keep-alive connections, then prints throughput, latency percentiles and the
@@ -29,7 +29,7 @@ sys.path[:0] = [str(REPO_ROOT / "webapp"), str(REPO_ROOT)]
 
 from orders_api import slo_contract  # noqa: E402
 
-from tests.webapp.pg_server import LocalPostgres, free_port  # noqa: E402
+from harness.postgres import LocalPostgres, free_port  # noqa: E402
 
 PASSWORD = "bench-" + os.urandom(8).hex()
 

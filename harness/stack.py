@@ -32,14 +32,14 @@ from typing import Any
 import httpx
 import yaml
 
+from harness import manifests, sd
+from harness.postgres import LocalPostgres, free_port
 from k8s import names
 from k8s.monitoring import scrape_config
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
 from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
-from tests.metrics import manifests, sd
-from tests.webapp.pg_server import LocalPostgres, free_port
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PROMETHEUS = os.environ.get("PROMETHEUS_BIN", "/usr/bin/prometheus")
 PROMTOOL = os.environ.get("PROMTOOL_BIN", "/usr/bin/promtool")
 NODE_EXPORTER = os.environ.get("NODE_EXPORTER_BIN", "/usr/bin/prometheus-node-exporter")
