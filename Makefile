@@ -24,7 +24,7 @@ STAGE := $(shell echo '$(ENV)' | sed -E 's/(^|-)([a-z])/\U\2/g')
 STACKS := '$(STAGE)/*'
 CDK_CONTEXT := -c env=$(ENV) $(if $(ACCOUNT),-c account=$(ACCOUNT)) -c adopt-backup-vault=$(ADOPT_BACKUP_VAULT)
 
-PYTHON_SOURCES := app.py config observability stacks k8s scripts lambda harness tests $(wildcard webapp)
+PYTHON_SOURCES := app.py config observability stacks k8s scripts lambda harness sandbox tests $(wildcard webapp)
 
 .PHONY: help
 help: ## List the targets
@@ -50,6 +50,15 @@ system-deps: ## Install the system packages the tests run (apt-get, when missing
 synth: deps ## Synthesize the cloud assembly of ENV (dev by default) into cdk.out
 	$(CDK) synth --no-notices --quiet $(CDK_CONTEXT)
 
+# The delivery pipeline's settings: copy the example, set your own values, pass PIPELINE_CONFIG=<your copy>.
+PIPELINE_CONFIG ?= config/pipeline.example.yaml
+# Its own output directory: `make synth` owns cdk.out (stacks/constructs/delivery_pipeline.py reads it here).
+PIPELINE_OUTDIR := cdk.out.pipeline
+
+.PHONY: synth-pipeline
+synth-pipeline: deps ## Synthesize the toolchain stack (CDK Pipelines) of PIPELINE_CONFIG into cdk.out.pipeline
+	$(CDK) synth --no-notices --quiet -c pipeline=$(PIPELINE_CONFIG) --output $(PIPELINE_OUTDIR)
+
 .PHONY: ls
 ls: deps ## List the stacks of ENV that deploy and destroy select
 	$(CDK) ls --no-notices $(CDK_CONTEXT) $(STACKS)
@@ -58,13 +67,17 @@ ls: deps ## List the stacks of ENV that deploy and destroy select
 deploy: deps ## Deploy ENV (ACCOUNT=123456789012 optional); needs AWS credentials and Docker with buildx
 	$(CDK) deploy --no-notices $(CDK_CONTEXT) $(STACKS) --outputs-file cdk.out/outputs-$(ENV).json
 
+.PHONY: verify
+verify: $(VENV)/.installed ## Check the deployed ENV works (AMP, rules, Grafana, web app); after `make deploy`
+	$(PY) scripts/verify_deployment.py --env $(ENV)
+
 .PHONY: destroy
 destroy: deps ## Delete ENV's stacks (the backup vault, database secret and volumes are kept)
 	$(CDK) destroy --no-notices $(CDK_CONTEXT) $(STACKS)
 
 .PHONY: test
 test: deps system-deps ## Run every test tier
-	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/rules tests/dashboards tests/lambda
+	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/rules tests/dashboards tests/lambda tests/verification tests/cluster_probe tests/sandbox
 	# On its own: the pipeline tests measure gaps between scrapes, which a busy CPU (synth) would widen.
 	$(PY) -m pytest tests/metrics
 
@@ -80,9 +93,11 @@ snapshot-update: deps ## Rewrite the syrupy snapshots after an intended change
 lint: deps ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
-	$(VENV)/bin/mypy app.py config observability stacks k8s scripts harness tests/__init__.py tests/unit tests/metrics tests/rules tests/dashboards
+	# scripts/verification imports the Grafana provisioner's modules from the Lambda's own import root.
+	MYPYPATH=lambda/grafana_provisioner $(VENV)/bin/mypy app.py config observability stacks k8s scripts harness sandbox tests/__init__.py tests/unit tests/metrics tests/rules tests/dashboards tests/verification tests/sandbox tests/e2e
 	$(VENV)/bin/mypy webapp tests/webapp  # the app's own import root: `orders_api`, not `webapp.orders_api`
 	MYPYPATH=lambda/grafana_provisioner:tests/lambda $(VENV)/bin/mypy lambda/grafana_provisioner tests/lambda  # the Lambda's own import root
+	MYPYPATH=lambda/cluster_probe:tests/cluster_probe $(VENV)/bin/mypy lambda/cluster_probe tests/cluster_probe
 
 .PHONY: format
 format: deps ## Apply ruff's fixes and formatting
@@ -94,6 +109,18 @@ bench: deps system-deps ## Benchmarks: synth wall time, web app throughput and l
 	$(PY) scripts/bench_synth.py --runs 3
 	$(PY) webapp/bench/load.py
 
+.PHONY: e2e
+e2e: deps system-deps ## End-to-end: the sandbox broken on purpose until the notifications arrive (~20 min)
+	$(PY) -m pytest tests/e2e
+
+.PHONY: local
+local: deps system-deps ## The whole metrics, SLO and alerting path on 127.0.0.1 with a live view (Ctrl-C stops it)
+	$(PY) -m sandbox
+
+.PHONY: fault
+fault: ## Break the running `make local`: make fault FAULT=stop-postgres (MS=800 for add-latency; no FAULT: list)
+	@$(PY) -m sandbox.fault $(or $(FAULT),--help) $(if $(MS),--ms $(MS))
+
 .PHONY: cost
 cost: deps system-deps ## Active series per target kind and monthly AMP ingestion cost (local pipeline run)
 	$(PY) scripts/cost.py
@@ -104,7 +131,7 @@ dashboards: deps ## Write the Grafana dashboards' JSON to dist/dashboards (to im
 
 .PHONY: clean
 clean: ## Remove build output (cdk.out, caches); `make distclean` also removes the venv and node_modules
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out $(PIPELINE_OUTDIR) .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 .PHONY: distclean

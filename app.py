@@ -10,20 +10,27 @@ make destroy ENV=dev                        # = cdk destroy -c env=dev 'Dev/*'
 make deploy ENV=dev ADOPT_BACKUP_VAULT=true # after a destroy: reuse the retained backup vault
 
 Context: `env` (default dev), `account` (optional), `adopt-backup-vault` (true/false, default false).
+With `-c pipeline=<yaml inside the repository>` (`make synth-pipeline`), the app is instead the toolchain
+stack `Toolchain`: CDK Pipelines deploying the stages that file lists (config/pipeline.example.yaml).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import Validations
 from cdk_nag import AwsSolutionsChecks
 
 from config import ConfigError, PlatformConfig, environment_config
+from config.pipeline import PipelineConfig, PipelineConfigError, load_pipeline_config
 from stacks.naming import construct_id
+from stacks.pipeline_stack import PipelineStack
 from stacks.platform_stage import PlatformStage
+
+REPOSITORY = Path(__file__).resolve().parent
 
 
 def select_config(app: cdk.App) -> PlatformConfig:
@@ -42,13 +49,31 @@ def select_config(app: cdk.App) -> PlatformConfig:
     return config
 
 
+def select_pipeline(path: str) -> tuple[PipelineConfig, str]:
+    """The pipeline configuration named by `-c pipeline=`, and its path relative to the repository (the
+    pipeline's synth step, on a fresh checkout, reads the same file)."""
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(REPOSITORY):
+        raise PipelineConfigError(
+            path, [f"pipeline: must be a file inside the repository {REPOSITORY} (got {path!r})"]
+        )
+    return load_pipeline_config(resolved), resolved.relative_to(REPOSITORY).as_posix()
+
+
 def main() -> None:
     app = cdk.App()
+    pipeline_path = app.node.try_get_context("pipeline")
     try:
-        config = select_config(app)
+        if pipeline_path:
+            pipeline, relative_path = select_pipeline(str(pipeline_path))
+        else:
+            config = select_config(app)
     except ConfigError as error:
         sys.exit(str(error))
-    build(app, config)
+    if pipeline_path:
+        build_pipeline(app, pipeline, config_path=relative_path)
+    else:
+        build(app, config)
     app.synth()
 
 
@@ -56,6 +81,27 @@ def build(app: cdk.App, config: PlatformConfig) -> PlatformStage:
     """The environment's stage, checked by cdk-nag's AwsSolutions pack: a finding fails the synth."""
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return PlatformStage(app, construct_id(config.name), config=config)
+
+
+def build_pipeline(app: cdk.App, pipeline: PipelineConfig, *, config_path: str) -> PipelineStack:
+    """The toolchain stack and the stages it deploys, all checked by cdk-nag like `build`."""
+    for target in pipeline.stages:
+        config = target.platform_config()
+        # A VPC in a stack with an explicit account checks its zones against the account's, which synth
+        # would look up with AWS calls (none offline, nor from the pipeline without `--trust-for-lookup`):
+        # the zones are fixed in config, so answer the lookup with them.
+        app.node.set_context(
+            f"availability-zones:account={config.account}:region={config.region}",
+            list(config.availability_zones),
+        )
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return PipelineStack(
+        app,
+        "Toolchain",
+        pipeline=pipeline,
+        config_path=config_path,
+        description="Delivery: CDK Pipelines deploying the platform's stages, each verified after deploy",
+    )
 
 
 if __name__ == "__main__":

@@ -53,13 +53,14 @@ class GrafanaStack(Stack):
             log_retention=log_retention,
             code_directory=provisioner_code,
         )
-        CfnOutput(
+        # Kept as attributes: the stage hands them to the post-deploy verification.
+        self.url_output = CfnOutput(
             self,
             "GrafanaWorkspaceUrl",
             value=self.grafana.url,
             description="Amazon Managed Grafana workspace: sign in here (IAM Identity Center or SAML)",
         )
-        CfnOutput(
+        self.workspace_id_output = CfnOutput(
             self,
             "GrafanaWorkspaceId",
             value=workspace.attr_id,

@@ -136,7 +136,8 @@ class MonitoringStack(Stack):
         self.agent.node.add_dependency(self.agent_identity.association)
 
         workspace = self.prometheus.workspace
-        CfnOutput(
+        # Kept as attributes: the stage hands them to the post-deploy verification.
+        self.workspace_id_output = CfnOutput(
             self,
             "PrometheusWorkspaceId",
             value=workspace.attr_workspace_id,
@@ -148,7 +149,7 @@ class MonitoringStack(Stack):
             value=workspace.attr_arn,
             description="Amazon Managed Prometheus workspace ARN",
         )
-        CfnOutput(
+        self.query_url_output = CfnOutput(
             self,
             "PrometheusQueryUrl",
             value=self.prometheus.query_url,

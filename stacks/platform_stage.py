@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Environment, Stage, Tags
+from aws_cdk import CfnOutput, Environment, Stage, Tags
 from constructs import Construct
 
 from config.platform import PlatformConfig
@@ -12,11 +12,33 @@ from stacks.grafana_stack import GrafanaStack
 from stacks.log_retention import retention_days
 from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
+from stacks.verification_outputs import (
+    GRAFANA_URL,
+    GRAFANA_WORKSPACE_ID,
+    PROBE_FUNCTION_ARN,
+    PROMETHEUS_QUERY_URL,
+    PROMETHEUS_WORKSPACE_ID,
+    ROLE_ARN,
+)
+from stacks.verification_stack import VerificationStack
 from stacks.workloads_stack import WorkloadsStack
 
 
 class PlatformStage(Stage):
-    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
+    """`verifier_trusted_account`: the account whose principals may assume the verification role (the
+    pipeline's toolchain account); None: the stage's own account (`make verify` after `make deploy`).
+
+    `verification_outputs`: environment variable name -> the output holding its value, for everything
+    scripts/verify_deployment.py reads (the pipeline passes them as `env_from_cfn_outputs`)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: PlatformConfig,
+        verifier_trusted_account: str | None = None,
+    ) -> None:
         super().__init__(scope, id_, env=Environment(account=config.account, region=config.region))
         self.network = NetworkStack(self, "Network", config=config, description="VPC and flow logs")
         self.cluster = ClusterStack(
@@ -51,5 +73,25 @@ class PlatformStage(Stage):
             log_retention=retention_days(config.log_retention_days),
             description="Managed Grafana: workspace, data sources and dashboards provisioned at deploy",
         )
+        self.verification = VerificationStack(
+            self,
+            "Verification",
+            trusted_account=verifier_trusted_account,
+            network=self.network.network,
+            cluster_stack=self.cluster,
+            workloads=self.workloads,
+            monitoring=self.monitoring,
+            grafana=self.grafana,
+            log_retention=retention_days(config.log_retention_days),
+            description="Post-deploy verification: cluster probe in the VPC and the verifier role",
+        )
+        self.verification_outputs: dict[str, CfnOutput] = {
+            PROMETHEUS_WORKSPACE_ID.env_var: self.monitoring.workspace_id_output,
+            PROMETHEUS_QUERY_URL.env_var: self.monitoring.query_url_output,
+            GRAFANA_WORKSPACE_ID.env_var: self.grafana.workspace_id_output,
+            GRAFANA_URL.env_var: self.grafana.url_output,
+            ROLE_ARN.env_var: self.verification.role_arn_output,
+            PROBE_FUNCTION_ARN.env_var: self.verification.probe_function_arn_output,
+        }
         for key, value in config.tags.items():
             Tags.of(self).add(key, value)

@@ -25,7 +25,7 @@ from config.workloads import IngressScheme
 from stacks.platform_stage import PlatformStage
 
 KUBERNETES_RESOURCE = "Custom::AWSCDK-EKS-KubernetesResource"
-STACK_ROLES = ("Network", "Cluster", "Workloads", "Monitoring", "Grafana")
+STACK_ROLES = ("Network", "Cluster", "Workloads", "Monitoring", "Grafana", "Verification")
 TLS_CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0b6f2a3c-1d4e-4f5a-9b8c-7d6e5f4a3b2c"
 
 
@@ -128,6 +128,7 @@ def synthesize(config: PlatformConfig, outdir: Path) -> Synthesized:
         "Workloads": stage.workloads,
         "Monitoring": stage.monitoring,
         "Grafana": stage.grafana,
+        "Verification": stage.verification,
     }
     templates = {role: assembly.get_stack_artifact(s.artifact_id).template for role, s in stacks.items()}
     return Synthesized(config=config, stage=stage, outdir=outdir, templates=templates)

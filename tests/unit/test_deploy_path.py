@@ -56,7 +56,7 @@ def cdk_ls(assembly: Path, *selectors: str) -> list[str]:
 
 @pytest.mark.parametrize("target", ["deploy", "destroy", "ls"])
 def test_documented_commands_select_exactly_the_stages_stacks(dev, prod, target):
-    """`make deploy|destroy|ls ENV=...` pass the CLI a selector that the pinned CLI resolves to the five
+    """`make deploy|destroy|ls ENV=...` pass the CLI a selector that the pinned CLI resolves to the six
     stacks of that environment's stage, and to no stack of another environment."""
     for synth in (dev, prod):
         command = make_dry_run(target, ENV=synth.config.name, ACCOUNT="123456789012")
@@ -66,7 +66,7 @@ def test_documented_commands_select_exactly_the_stages_stacks(dev, prod, target)
         expected = sorted(
             stack.node.path for stack in synth.stage.node.children if isinstance(stack, cdk.Stack)
         )
-        assert len(expected) == 5
+        assert len(expected) == 6
         assert sorted(cdk_ls(synth.outdir, *selectors)) == expected
         other = prod if synth is dev else dev
         assert not set(expected) & set(cdk_ls(other.outdir)), "a selector must not reach another environment"
@@ -82,6 +82,7 @@ def test_deploy_passes_environment_account_and_outputs_file():
 REQUIRED_OUTPUTS = {
     "Cluster": {"ClusterName", "ClusterArn", "KubeconfigCommand"},
     "Grafana": {"GrafanaWorkspaceUrl", "GrafanaWorkspaceId"},
+    "Verification": {"VerifierRoleArn", "ClusterProbeFunctionArn"},
     "Workloads": {"BackupVaultName", "BackupRestoreRoleArn", "DatabaseSecretArn", "WebappImageUri"},
     "Monitoring": {
         "PrometheusWorkspaceId",

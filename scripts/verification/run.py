@@ -1,0 +1,40 @@
+"""All checks of one verification run, in order, each printed as soon as it is known."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from scripts.verification import amp, grafana, probe
+from scripts.verification.aws import Clients
+from scripts.verification.report import Deadline, Result
+from scripts.verification.settings import Settings
+
+
+def print_line(result: Result) -> None:
+    print(result.line(), flush=True)
+
+
+def run_checks(
+    settings: Settings, clients: Clients, deadline: Deadline, emit: Callable[[Result], None] = print_line
+) -> list[Result]:
+    results: list[Result] = []
+
+    def record(*found: Result) -> None:
+        for result in found:
+            results.append(result)
+            emit(result)
+
+    workspace = settings.prometheus_workspace_id
+    record(amp.check_rules(clients.amp, workspace, amp.rule_namespaces(), deadline))
+    record(amp.check_alertmanager(clients.amp, workspace, deadline))
+    record(
+        grafana.check_datasources(
+            clients.grafana, workspace_id=settings.grafana_workspace_id, grafana_url=settings.grafana_url
+        )
+    )
+    query = amp.PrometheusQuery(
+        query_url=settings.prometheus_query_url, credentials=clients.credentials, region=clients.region
+    )
+    record(amp.check_samples(query, amp.expected_jobs(), deadline))
+    record(*probe.check_web_app(clients.lambda_, settings.probe_function_arn, deadline))
+    return results
