@@ -110,7 +110,7 @@ bench: deps system-deps ## Benchmarks: synth wall time, web app throughput and l
 	$(PY) webapp/bench/load.py
 
 .PHONY: e2e
-e2e: deps system-deps ## End-to-end: the sandbox broken on purpose until the notifications arrive (~20 min)
+e2e: deps system-deps ## End-to-end: the sandbox broken on purpose until the notifications arrive (~11 min)
 	$(PY) -m pytest tests/e2e
 
 .PHONY: local

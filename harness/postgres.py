@@ -72,7 +72,16 @@ class LocalPostgres:
         return argv
 
     def _run(self, argv: list[str]) -> None:
-        proc = subprocess.run(self._as_owner(argv), capture_output=True, text=True, check=False, timeout=120)
+        # Its own session: the server pg_ctl starts must not get the Ctrl-C meant for the sandbox (which
+        # stops it with `pg_ctl stop`, after the processes that use it).
+        proc = subprocess.run(
+            self._as_owner(argv),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            start_new_session=True,
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {proc.stdout}\n{proc.stderr}")
 

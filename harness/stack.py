@@ -34,6 +34,7 @@ import yaml
 
 from harness import manifests, sd
 from harness.postgres import LocalPostgres, free_port
+from harness.proxy import DelayProxy
 from k8s import names
 from k8s.monitoring import scrape_config
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
@@ -170,7 +171,14 @@ class Process:
             raise RuntimeError(f"{self.name} is already running")
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                # Its own process group: a Ctrl-C meant for the sandbox does not reach it, so the
+                # sandbox stops its processes itself, in order (the agent before the receiver).
+                start_new_session=True,
             )
 
     @property
@@ -226,21 +234,24 @@ class Prometheus(Process):
         port: int | None = None,
         rule_files: Mapping[str, Mapping[str, Any]] | None = None,
         evaluation_interval_seconds: int = 60,
+        alertmanager: str | None = None,
     ) -> Prometheus:
         """A plain Prometheus that accepts remote writes and answers queries; with `rule_files` (name ->
-        rules document) it also evaluates them every `evaluation_interval_seconds`, as AMP's ruler does."""
+        rules document) it also evaluates them every `evaluation_interval_seconds`, as AMP's ruler does,
+        and with `alertmanager` (host:port) sends the alerts there, as AMP's ruler sends them to AMP's
+        Alertmanager."""
         workdir.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {}
+        if alertmanager:
+            config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]}
         if rule_files:
             paths = []
             for name, document in rule_files.items():
                 path = workdir / f"{name}.rules.yml"
                 path.write_text(yaml.safe_dump(dict(document), sort_keys=False))
                 paths.append(str(path))
-            config = {
-                "global": {"evaluation_interval": f"{evaluation_interval_seconds}s"},
-                "rule_files": paths,
-            }
+            config["global"] = {"evaluation_interval": f"{evaluation_interval_seconds}s"}
+            config["rule_files"] = paths
         config_path = workdir / "receiver.yml"
         config_path.write_text(yaml.safe_dump(config))
         port = port or free_port()
@@ -372,8 +383,12 @@ class Stack:
     agents are added with `start_agent`. Stops everything it started: agents first (an agent stopped
     while its receiver is down spends a minute trying to flush), then the receiver, then the rest."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, db_proxy: bool = False) -> None:
+        """With `db_proxy`, the orders API reaches Postgres through a `DelayProxy` (`self.db_proxy`),
+        whose delay slows every query the app sends (the sandbox's latency fault)."""
         self.workdir = workdir
+        self.db_proxy: DelayProxy | None = None
+        self._want_db_proxy = db_proxy
         # Its own directory (under the system temp dir, handed to the `postgres` user when we are root:
         # a 0700 test directory would lock that user out); removed again by `stop`.
         self.pg = LocalPostgres()
@@ -404,6 +419,11 @@ class Stack:
         password_file = self.workdir / "db-password"
         password_file.write_text(APP_PASSWORD + "\n")
         password_file.chmod(0o600)
+        app_db_port = self.pg.port
+        if self._want_db_proxy:
+            self.db_proxy = DelayProxy(self.pg.port)
+            self.db_proxy.start()
+            app_db_port = self.db_proxy.port
 
         app_port, exporter_port, ne_port = free_port(), free_port(), free_port()
         self.ports = {"app": app_port, "postgres-exporter": exporter_port, "node-exporter": ne_port}
@@ -411,7 +431,7 @@ class Stack:
             "PYTHONPATH": str(REPO / "webapp"),
             "PYTHONDONTWRITEBYTECODE": "1",
             "DB_HOST": HOST,
-            "DB_PORT": str(self.pg.port),
+            "DB_PORT": str(app_db_port),
             "DB_NAME": APP_DATABASE,
             "DB_USER": APP_ROLE,
             "DB_PASSWORD_FILE": str(password_file),
@@ -502,7 +522,10 @@ class Stack:
     def stop(self) -> None:
         errors: list[BaseException] = []
         steps: list[Callable[[], None]] = [agent.stop for agent in self.agents.values()]
-        steps += [self.receiver.stop, *(p.stop for p in self.processes.values()), self.pg.cleanup]
+        steps += [self.receiver.stop, *(p.stop for p in self.processes.values())]
+        if self.db_proxy is not None:
+            steps.append(self.db_proxy.stop)
+        steps.append(self.pg.cleanup)
         for step in steps:
             try:
                 step()

@@ -4,9 +4,13 @@
 #   prometheus, prometheus-node-exporter, prometheus-postgres-exporter
 #               - the metrics tests run the generated agent config in a real Prometheus (agent and
 #                 remote-write receiver) against real exporters; promtool comes with prometheus
-#   prometheus-alertmanager (amtool only)
+#   prometheus-alertmanager (amtool, and the binary the sandbox runs)
 #               - unpacked into $AMTOOL_ROOT, never installed: its postinst would enable and start an
-#                 Alertmanager service. The rules tests run $AMTOOL_ROOT/usr/bin/amtool (AMTOOL_BIN overrides).
+#                 Alertmanager service. The rules tests run $AMTOOL_ROOT/usr/bin/amtool (AMTOOL_BIN overrides);
+#                 `make local` and `make e2e` run $AMTOOL_ROOT/usr/bin/prometheus-alertmanager on 127.0.0.1.
+#                 Debian's build reads its default notification templates from a fixed path,
+#                 $ALERTMANAGER_TEMPLATES, which only the installed package would fill: they are copied there
+#                 from the unpacked package (two plain files; no service, no user, nothing enabled).
 set -euo pipefail
 
 packages=(postgresql prometheus prometheus-node-exporter prometheus-postgres-exporter)
@@ -14,6 +18,7 @@ repository="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Inside the venv: `make distclean` removes it, and unpacking needs no root.
 AMTOOL_ROOT="${AMTOOL_ROOT:-$repository/.venv/opt/prometheus-alertmanager}"
 amtool="$AMTOOL_ROOT/usr/bin/amtool"
+ALERTMANAGER_TEMPLATES=/usr/share/prometheus/alertmanager
 
 missing=()
 for package in "${packages[@]}"; do
@@ -23,7 +28,9 @@ for package in "${packages[@]}"; do
 done
 need_amtool=true
 if [ -x "$amtool" ] && "$amtool" --version >/dev/null 2>&1; then need_amtool=false; fi
-[ ${#missing[@]} -eq 0 ] && [ "$need_amtool" = false ] && exit 0
+need_templates=true
+if [ -f "$ALERTMANAGER_TEMPLATES/default.tmpl" ]; then need_templates=false; fi
+[ ${#missing[@]} -eq 0 ] && [ "$need_amtool" = false ] && [ "$need_templates" = false ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
   [ "$need_amtool" = true ] && missing+=("prometheus-alertmanager (its amtool, unpacked into $AMTOOL_ROOT)")
@@ -54,4 +61,10 @@ if [ "$need_amtool" = true ]; then
   mkdir -p "$AMTOOL_ROOT"
   dpkg-deb -x "$download"/prometheus-alertmanager_*.deb "$AMTOOL_ROOT"
   "$amtool" --version >/dev/null
+fi
+
+if [ ! -f "$ALERTMANAGER_TEMPLATES/default.tmpl" ]; then
+  echo "copying Alertmanager's default templates into $ALERTMANAGER_TEMPLATES (the unpacked binary reads them there)"
+  $sudo mkdir -p "$ALERTMANAGER_TEMPLATES"
+  $sudo cp "$AMTOOL_ROOT"/usr/share/prometheus/alertmanager/*.tmpl "$ALERTMANAGER_TEMPLATES/"
 fi

@@ -7,7 +7,6 @@ times from the outage to firing and from recovery to resolution are printed (tar
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.load import Load
 from harness.manifests import Manifests
 from harness.stack import (
     Prometheus,
@@ -35,34 +35,6 @@ SCRAPE_INTERVAL = 30  # the cluster's (monitoring.scrape_interval_seconds defaul
 EVALUATION_INTERVAL = 60  # AMP's default rule group interval
 TIME_TO_FIRE_TARGET = 180
 RUNBOOK_BASE_URL = "https://example.invalid/runbooks"
-
-
-class Load:
-    """Steady traffic on the orders API from one thread (a few requests a second), until stopped."""
-
-    def __init__(self, base_url: str, per_second: float = 10) -> None:
-        self.base_url, self.pause = base_url, 1 / per_second
-        self.stopped = threading.Event()
-        self.statuses: dict[int, int] = {}
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(base_url=self.base_url, timeout=5) as client:
-            while not self.stopped.is_set():
-                try:
-                    status = client.get("/orders", params={"limit": 5}).status_code
-                except httpx.TransportError:
-                    status = 0
-                self.statuses[status] = self.statuses.get(status, 0) + 1
-                self.stopped.wait(self.pause)
-
-    def __enter__(self) -> Load:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=30)
 
 
 def fast_availability_page(files: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

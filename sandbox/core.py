@@ -1,0 +1,231 @@
+"""`Sandbox`: every piece of the path, started together on 127.0.0.1 and broken on purpose.
+
+    load ─▶ orders API ─▶ DelayProxy ─▶ Postgres ◀── postgres-exporter
+                 │                                       │      node-exporter
+                 └───────────── agent (generated scrape config, file_sd) ◀┘
+                                   │ remote write
+                                   ▼
+                 receiver: AMP stand-in (generated rules, 60 s) ─▶ Alertmanager (generated routing)
+                                                                       │ webhooks (SNS swapped)
+                                                                       ▼
+                                                                  NotificationSink
+
+Built from harness/: `Stack` (Postgres, app, exporters, receiver, agents), `alerting` (Alertmanager and
+sink), `load`. The intervals are the cluster's: scrapes every 30 s, rules every 60 s, Alertmanager's
+generated timers, so the times measured here are the real ones.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from config.alerting import AlertingConfig
+from config.monitoring import MonitoringConfig
+from harness import alerting
+from harness.load import Load
+from harness.manifests import Manifests
+from harness.stack import Prometheus, Stack, cluster_objects, generated_config, wait_until
+from observability.rule_files import rule_files
+from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS, FaultError
+
+RUNBOOK_BASE_URL = AlertingConfig().runbook_base_url
+SCRAPE_INTERVAL = MonitoringConfig().scrape_interval_seconds
+EVALUATION_INTERVAL = 60  # AMP's default rule group interval
+
+
+class Sandbox:
+    def __init__(
+        self,
+        workdir: Path,
+        manifests: Manifests,
+        *,
+        scrape_interval_seconds: int = SCRAPE_INTERVAL,
+        evaluation_interval_seconds: int = EVALUATION_INTERVAL,
+        load_per_second: float = 10,
+    ) -> None:
+        self.workdir = workdir
+        self.manifests = manifests
+        self.scrape_interval_seconds = scrape_interval_seconds
+        self.rule_files = rule_files(runbook_base_url=RUNBOOK_BASE_URL)
+        self.stack = Stack(workdir, db_proxy=True)
+        self.sink = alerting.NotificationSink(workdir / "notifications.jsonl")
+        self.alertmanager = alerting.Alertmanager(
+            workdir / "alertmanager",
+            alerting.with_webhook_receivers(alerting.generated_config(), self.sink.url),
+        )
+        self.stack.receiver = Prometheus.receiver(
+            workdir / "receiver",
+            rule_files=self.rule_files,
+            evaluation_interval_seconds=evaluation_interval_seconds,
+            alertmanager=self.alertmanager.address,
+        )
+        self.load_per_second = load_per_second
+        self.load: Load | None = None
+        self.agent: Prometheus | None = None
+        # Fault name -> (what, since when): what the live view shows as active.
+        self.active: dict[str, tuple[str, float]] = {}
+        self.events: list[tuple[float, str]] = []  # every fault applied, in order
+        self._lock = threading.Lock()
+        self.started_at = 0.0
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.sink.start()
+        self.alertmanager.start_ready()
+        self.stack.start()  # Postgres, proxy, app, exporters, receiver
+        config = generated_config(
+            cluster_name="sandbox", scrape_interval_seconds=self.scrape_interval_seconds
+        )
+        objects = cluster_objects(self.manifests, opted_out_pod=False)
+        self.agent = self.stack.start_agent("agent", config, objects)
+        self.load = Load(self.stack.app_url, per_second=self.load_per_second, write_every=10)
+        self.load.start()
+        self.started_at = time.time()
+
+    def stop(self) -> None:
+        """Stops everything it started, by PID: load, agent, receiver, app, exporters, proxy, Postgres
+        (the Stack's order), then Alertmanager and the sink."""
+        errors: list[BaseException] = []
+        steps: list[Callable[[], None]] = []
+        if self.load is not None:
+            steps.append(self.load.stop)
+        steps += [self.stack.stop, self.alertmanager.stop, self.sink.stop]
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:  # keep stopping the others
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> Sandbox:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- where things are ----------------------------------------------------------------------------
+    @property
+    def receiver(self) -> Prometheus:
+        return self.stack.receiver
+
+    def urls(self) -> dict[str, str]:
+        assert self.agent is not None
+        return {
+            "web app": f"{self.stack.app_url}/orders",
+            "agent (targets)": f"{self.agent.url}/targets",
+            "AMP stand-in (rules, alerts, graph)": f"{self.receiver.url}/alerts",
+            "Alertmanager (API; Debian ships no UI)": f"{self.alertmanager.url}/api/v2/alerts",
+            "notification sink": self.sink.url,
+        }
+
+    # -- faults ----------------------------------------------------------------------------------------
+    def apply(self, name: str, params: Mapping[str, Any] | None = None) -> str:
+        """Applies one fault of `FAULTS`; returns what it did. Raises FaultError."""
+        handlers = self.handlers(dict(params or {}))
+        if name not in handlers:
+            raise FaultError(f"unknown fault {name!r}; one of: {', '.join(f.name for f in FAULTS)}")
+        with self._lock:
+            message = handlers[name]()
+            self.events.append((time.time(), name))
+            return message
+
+    def handlers(self, params: Mapping[str, Any]) -> dict[str, Callable[[], str]]:
+        """Fault name -> what applies it (with `params`)."""
+        return {
+            "stop-postgres": self._stop_postgres,
+            "start-postgres": self._start_postgres,
+            "add-latency": lambda: self._add_latency(int(params.get("ms", DEFAULT_LATENCY_MS))),
+            "remove-latency": self._remove_latency,
+            "stop-amp": self._stop_amp,
+            "start-amp": self._start_amp,
+            "restart-agent": self._restart_agent,
+        }
+
+    def _stop_postgres(self) -> str:
+        if not self.stack.pg.running:
+            raise FaultError("Postgres is already stopped")
+        self.stack.pg.stop()
+        self.active["postgres"] = ("Postgres stopped", time.time())
+        return "Postgres stopped: the app answers 503, the availability SLO burns"
+
+    def _start_postgres(self) -> str:
+        if self.stack.pg.running:
+            raise FaultError("Postgres is already running")
+        self.stack.pg.start()
+        self.active.pop("postgres", None)
+        return "Postgres started"
+
+    def _add_latency(self, ms: int) -> str:
+        if not 0 < ms <= 10_000:
+            raise FaultError(f"ms must be between 1 and 10000 (got {ms})")
+        assert self.stack.db_proxy is not None
+        self.stack.db_proxy.delay_seconds = ms / 1000
+        self.active["latency"] = (f"+{ms} ms per query", time.time())
+        return f"every query the app sends now waits {ms} ms"
+
+    def _remove_latency(self) -> str:
+        assert self.stack.db_proxy is not None
+        self.stack.db_proxy.delay_seconds = 0
+        self.active.pop("latency", None)
+        return "latency removed"
+
+    def _stop_amp(self) -> str:
+        if not self.receiver.running:
+            raise FaultError("the AMP stand-in is already stopped")
+        self.receiver.stop()
+        self.active["amp"] = ("AMP stand-in stopped", time.time())
+        return "AMP stand-in stopped: the agent queues its samples and retries"
+
+    def _start_amp(self) -> str:
+        if self.receiver.running:
+            raise FaultError("the AMP stand-in is already running")
+        self.receiver.start_ready()
+        self.active.pop("amp", None)
+        return "AMP stand-in started: the agent back-fills what it queued"
+
+    def _restart_agent(self) -> str:
+        assert self.agent is not None
+        self.agent.stop()
+        self.agent.start_ready()
+        self.active["agent"] = ("agent restarted", time.time())
+        return "agent restarted"
+
+    def status(self) -> dict[str, Any]:
+        """What the control endpoint reports: the URLs, active faults and the counts so far."""
+        with self._lock:
+            active = {key: {"what": what, "since": since} for key, (what, since) in self.active.items()}
+        return {
+            "urls": self.urls(),
+            "faults": active,
+            "notifications": len(self.sink.notifications()),
+            "load": dict(self.load.statuses) if self.load else {},
+        }
+
+    def wait_for_traffic(self, attempts: int = 60) -> bool:
+        """True once the receiver holds a request rate of the app (two scrapes after start)."""
+        return wait_until(
+            lambda: _has(self.receiver, 'sum(rate(http_requests_total{status="200"}[5m])) > 0'),
+            attempts=attempts,
+            interval=5,
+        )
+
+
+def _has(receiver: Prometheus, promql: str) -> bool:
+    try:
+        return bool(receiver.query(promql))
+    except Exception:
+        return False

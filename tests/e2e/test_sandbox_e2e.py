@@ -1,0 +1,182 @@
+"""The sandbox broken on purpose, at the cluster's intervals (scrapes 30 s, rules 60 s, Alertmanager's
+generated timers), until the notifications reach the sink. The tests run in this order on one sandbox
+(each leaves it healthy for the next):
+
+1. added latency -> a page of the latency SLO reaches the sink (first: a Postgres outage also makes
+   requests slow, 2 s pool timeout, which would fire the latency SLO by itself);
+2. Postgres stopped -> the availability SLO's fast-burn page (1h/5m) reaches the sink; Postgres started;
+3. AMP stand-in down 70 s (while the availability alert resolves) -> no gap in the received series;
+4. the resolved notification of that page reaches the sink (Alertmanager's group_interval, 5 min, paces it);
+5. Postgres restarted -> every order committed before is still there.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from harness.alerting import alerts_in
+from harness.stack import APP_DATABASE, http_ok, wait_until
+from observability import alertmanager
+from observability import conventions as c
+from observability.slos import SLOS, WEBAPP_SELECTOR, AvailabilitySLO, LatencySLO
+from sandbox.core import Sandbox
+from tests.e2e.conftest import TIMINGS
+
+pytestmark = pytest.mark.integration
+
+AVAILABILITY = next(slo for slo in SLOS if isinstance(slo, AvailabilitySLO)).name
+LATENCY = next(slo for slo in SLOS if isinstance(slo, LatencySLO)).name
+FAST = {c.LONG_WINDOW_LABEL: "1h", c.SHORT_WINDOW_LABEL: "5m"}
+NOTIFICATION_TIMEOUT = 8 * 60
+AMP_DOWN_SECONDS = 70
+# Shared between the ordered tests of this module.
+STATE: dict[str, Any] = {}
+
+
+def first_notification(
+    sandbox: Sandbox, after: float, status: str, receiver: str, match: Callable[[Mapping[str, Any]], bool]
+) -> Mapping[str, Any] | None:
+    """The first notification to `receiver` received after `after` carrying an alert with `status`
+    whose labels pass `match`."""
+    for note in sandbox.sink.notifications():
+        if note["received_at"] < after or note["receiver"] != receiver:
+            continue
+        if any(a["status"] == status and match(a["labels"]) for a in alerts_in(note)):
+            return note
+    return None
+
+
+def wait_for_notification(
+    sandbox: Sandbox, after: float, status: str, match: Callable[[Mapping[str, Any]], bool]
+) -> Mapping[str, Any] | None:
+    found: list[Mapping[str, Any]] = []
+
+    def arrived() -> bool:
+        note = first_notification(sandbox, after, status, alertmanager.PAGE_RECEIVER, match)
+        if note is not None:
+            found.append(note)
+        return note is not None
+
+    wait_until(arrived, attempts=NOTIFICATION_TIMEOUT // 2, interval=2)
+    return found[0] if found else None
+
+
+def slo_page(slo: str, **labels: str) -> Callable[[Mapping[str, Any]], bool]:
+    wanted = {c.SLO_LABEL: slo, c.SEVERITY_LABEL: c.PAGE, **labels}
+    return lambda got: wanted.items() <= got.items()
+
+
+def diagnostics(sandbox: Sandbox) -> str:
+    notes = [(n["receiver"], n["payload"].get("status")) for n in sandbox.sink.notifications()]
+    return (
+        f"load statuses {dict(sandbox.load.statuses) if sandbox.load else {}}; notifications {notes};"
+        f"\nreceiver log: {sandbox.receiver.log()[-1500:]}"
+        f"\nalertmanager log: {sandbox.alertmanager.log()[-1500:]}"
+    )
+
+
+def record(name: str, seconds: float, capsys: pytest.CaptureFixture[str]) -> None:
+    TIMINGS[name] = seconds
+    with capsys.disabled():
+        print(f"\n{name}: {seconds:.1f} s")
+
+
+def test_added_latency_pages_on_the_latency_slo(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    assert sandbox.wait_for_traffic(), diagnostics(sandbox)
+    assert first_notification(sandbox, 0, "firing", alertmanager.PAGE_RECEIVER, lambda labels: True) is None
+
+    start = time.time()
+    sandbox.apply("add-latency")
+    note = wait_for_notification(sandbox, start, "firing", slo_page(LATENCY))
+    sandbox.apply("remove-latency")
+    assert note is not None, f"no latency page within {NOTIFICATION_TIMEOUT} s; {diagnostics(sandbox)}"
+    record("added latency -> latency SLO page at the sink", note["received_at"] - start, capsys)
+    assert sandbox.load is not None
+    assert sandbox.load.statuses[0] == 0, "the added latency timed requests out"
+
+
+def test_postgres_outage_pages_on_the_availability_slo(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = time.time()
+    sandbox.apply("stop-postgres")
+    try:
+        note = wait_for_notification(sandbox, start, "firing", slo_page(AVAILABILITY, **FAST))
+    finally:
+        sandbox.apply("start-postgres")
+    STATE["recovered_at"] = time.time()
+    assert note is not None, f"no availability page within {NOTIFICATION_TIMEOUT} s; {diagnostics(sandbox)}"
+    STATE["paged_at"] = note["received_at"]
+    record("Postgres stopped -> availability page (1h/5m) at the sink", note["received_at"] - start, capsys)
+    assert sandbox.load is not None
+    assert sandbox.load.statuses[503] > 0
+
+
+def test_amp_stand_in_down_leaves_no_gap(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    """The agent keeps scraping while the receiver is down and back-fills afterwards: every 30 s scrape
+    of the web app from before the outage to after it is in the receiver (`up` of the pods job)."""
+    receiver = sandbox.receiver
+    assert wait_until(lambda: sandbox.stack.pg.running and _app_ready(sandbox), attempts=60, interval=1)
+    down_at = time.time()
+    sandbox.apply("stop-amp")
+    time.sleep(AMP_DOWN_SECONDS)
+    sandbox.apply("start-amp")
+    up_at = time.time()
+    interval = sandbox.scrape_interval_seconds
+    selector = "up{" + ", ".join(f'{k}="{v}"' for k, v in sorted(WEBAPP_SELECTOR.items())) + "}"
+    window_start, window_end = down_at - 2 * interval, up_at + 2 * interval
+
+    def samples() -> list[float]:
+        result = receiver.query(f"{selector}[{int(time.time() - window_start) + 1}s]")
+        return [float(t) for t, _ in result[0]["values"]] if result else []
+
+    # Back-filled once the receiver holds scrapes past the outage (the agent retries with backoff).
+    filled = wait_until(lambda: any(t > window_end for t in samples()), attempts=60, interval=2)
+    backfilled_after = time.time() - up_at
+    stamps = sorted(t for t in samples() if window_start <= t <= window_end)
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert filled, f"no scrapes after the outage reached the receiver; {diagnostics(sandbox)}"
+    record("AMP stand-in back -> every queued scrape received", backfilled_after, capsys)
+    assert stamps, "no scrapes around the outage"
+    assert stamps[0] < down_at, stamps
+    assert stamps[-1] > up_at, stamps
+    assert max(gaps) < 1.5 * interval, f"gap of {max(gaps):.0f} s in {selector}: {stamps}"
+
+
+def _app_ready(sandbox: Sandbox) -> bool:
+    return http_ok(f"{sandbox.stack.app_url}/readyz")
+
+
+def test_recovery_sends_the_resolved_notification(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if "recovered_at" not in STATE:
+        pytest.skip("runs after the outage test")
+    note = wait_for_notification(sandbox, STATE["paged_at"], "resolved", slo_page(AVAILABILITY, **FAST))
+    assert note is not None, f"no resolved notification; {diagnostics(sandbox)}"
+    record(
+        "Postgres back -> resolved notification at the sink",
+        note["received_at"] - STATE["recovered_at"],
+        capsys,
+    )
+
+
+def test_postgres_restart_keeps_every_committed_order(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert sandbox.load is not None
+    assert wait_until(lambda: len(sandbox.load.created) > 0 if sandbox.load else False, attempts=60)
+    committed = list(sandbox.load.created)  # each id came back in a 201: its transaction committed
+    start = time.time()
+    sandbox.apply("stop-postgres")
+    sandbox.apply("start-postgres")
+    record("Postgres restart (stop + start)", time.time() - start, capsys)
+    with sandbox.stack.pg.superuser_connect(APP_DATABASE) as conn:
+        present = {row[0] for row in conn.execute("SELECT id FROM orders WHERE id = ANY(%s)", [committed])}
+    assert len(committed) > 10
+    assert present == set(committed)
