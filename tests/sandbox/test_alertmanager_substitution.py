@@ -51,7 +51,6 @@ def test_each_sns_config_becomes_a_webhook_with_the_same_send_resolved():
     assert watchdog["webhook_configs"] == [{"url": f"{SINK}/watchdog", "send_resolved": False}]
 
 
-@pytest.mark.skipif(not AMTOOL.exists(), reason="run `make system-deps` (unpacks amtool)")
 @pytest.mark.parametrize(
     "labels",
     [
@@ -79,7 +78,6 @@ def test_amtool_routes_the_local_config_like_the_generated_one(tmp_path, labels)
     assert route(alerting.with_webhook_receivers(generated, SINK)) == route(generated)
 
 
-@pytest.mark.skipif(not AMTOOL.exists(), reason="run `make system-deps` (unpacks amtool)")
 def test_amtool_accepts_the_files_the_sandbox_writes(tmp_path):
     manager = alerting.Alertmanager(
         tmp_path, alerting.with_webhook_receivers(alerting.generated_config(), SINK)
@@ -93,7 +91,6 @@ def test_amtool_accepts_the_files_the_sandbox_writes(tmp_path):
     assert "1 templates" in result.stdout
 
 
-@pytest.mark.skipif(not PROMTOOL.exists(), reason="run `make system-deps` (installs prometheus)")
 def test_the_amp_stand_in_sends_its_alerts_to_the_local_alertmanager(tmp_path):
     receiver = Prometheus.receiver(tmp_path, rule_files={"x": {"groups": []}}, alertmanager="127.0.0.1:9093")
     config_path = tmp_path / "receiver.yml"
