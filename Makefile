@@ -77,7 +77,7 @@ destroy: deps ## Delete ENV's stacks (the backup vault, database secret and volu
 
 .PHONY: test
 test: deps system-deps ## Run every test tier
-	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/rules tests/dashboards tests/lambda tests/verification tests/cluster_probe tests/sandbox
+	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/services tests/rules tests/dashboards tests/lambda tests/verification tests/cluster_probe tests/sandbox
 	# On its own: the pipeline tests measure gaps between scrapes, which a busy CPU (synth) would widen.
 	$(PY) -m pytest tests/metrics
 
@@ -94,7 +94,7 @@ lint: deps ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
 	# scripts/verification imports the Grafana provisioner's modules from the Lambda's own import root.
-	MYPYPATH=lambda/grafana_provisioner $(VENV)/bin/mypy app.py config observability stacks k8s scripts harness sandbox tests/__init__.py tests/unit tests/metrics tests/rules tests/dashboards tests/verification tests/sandbox tests/e2e
+	MYPYPATH=lambda/grafana_provisioner $(VENV)/bin/mypy app.py config observability stacks k8s scripts harness sandbox tests/__init__.py tests/unit tests/metrics tests/services tests/rules tests/dashboards tests/verification tests/sandbox tests/e2e
 	$(VENV)/bin/mypy webapp tests/webapp  # the app's own import root: `orders_api`, not `webapp.orders_api`
 	MYPYPATH=lambda/grafana_provisioner:tests/lambda $(VENV)/bin/mypy lambda/grafana_provisioner tests/lambda  # the Lambda's own import root
 	MYPYPATH=lambda/cluster_probe:tests/cluster_probe $(VENV)/bin/mypy lambda/cluster_probe tests/cluster_probe
@@ -128,6 +128,14 @@ cost: deps system-deps ## Active series per target kind and monthly AMP ingestio
 .PHONY: dashboards
 dashboards: deps ## Write the Grafana dashboards' JSON to dist/dashboards (to import into your own Grafana)
 	$(PY) scripts/dashboards.py --out dist/dashboards
+
+.PHONY: check-services
+check-services: $(VENV)/.installed ## Check services/ (service, SLO and team files) alone: every problem, one line each
+	$(PY) scripts/check_services.py
+
+.PHONY: render
+render: $(VENV)/.installed ## Write every rendered artifact as plain files to dist/ (rules, Alertmanager, agent config)
+	$(PY) scripts/render.py --out dist
 
 .PHONY: clean
 clean: ## Remove build output (cdk.out, caches); `make distclean` also removes the venv and node_modules

@@ -26,6 +26,9 @@ from cdk_nag import AwsSolutionsChecks
 
 from config import ConfigError, PlatformConfig, environment_config
 from config.pipeline import PipelineConfig, PipelineConfigError, load_pipeline_config
+from observability.model.load import load_default
+from observability.model.problems import SpecError
+from observability.render import Artifacts, render
 from stacks.naming import construct_id
 from stacks.pipeline_stack import PipelineStack
 from stacks.platform_stage import PlatformStage
@@ -68,8 +71,11 @@ def main() -> None:
             pipeline, relative_path = select_pipeline(str(pipeline_path))
         else:
             config = select_config(app)
+        load_default()  # every service file checked before anything is built
     except ConfigError as error:
         sys.exit(str(error))
+    except SpecError as error:
+        sys.exit(f"The service files break {len(error.problems)} rule(s):\n{error}")
     if pipeline_path:
         build_pipeline(app, pipeline, config_path=relative_path)
     else:
@@ -77,10 +83,15 @@ def main() -> None:
     app.synth()
 
 
+def artifacts(config: PlatformConfig) -> Artifacts:
+    """What one environment deploys from the services and the observability spec."""
+    return render(services=load_default(), runbook_base_url=config.alerting.runbook_base_url)
+
+
 def build(app: cdk.App, config: PlatformConfig) -> PlatformStage:
     """The environment's stage, checked by cdk-nag's AwsSolutions pack: a finding fails the synth."""
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return PlatformStage(app, construct_id(config.name), config=config)
+    return PlatformStage(app, construct_id(config.name), config=config, artifacts=artifacts(config))
 
 
 def build_pipeline(app: cdk.App, pipeline: PipelineConfig, *, config_path: str) -> PipelineStack:
@@ -100,6 +111,7 @@ def build_pipeline(app: cdk.App, pipeline: PipelineConfig, *, config_path: str) 
         "Toolchain",
         pipeline=pipeline,
         config_path=config_path,
+        artifacts={target.environment: artifacts(target.platform_config()) for target in pipeline.stages},
         description="Delivery: CDK Pipelines deploying the platform's stages, each verified after deploy",
     )
 

@@ -35,7 +35,7 @@ _CLEAN = r'reReplaceAll "[^ -~]|[\"\\\\]" "?" | reReplaceAll " +" " " | reReplac
 _JSON = r'reReplaceAll "([\"\\\\])" "\\$1" | reReplaceAll "\n" "\\n" | reReplaceAll "[\\x00-\\x1f]" " "'
 TEMPLATES = (
     '{{ define "amp.subject" }}{{ printf "[%s:%d] %s %s %s %s" (.Status | toUpper) (.Alerts.Firing | len)'
-    " .CommonLabels.severity .CommonLabels.alertname .CommonLabels.slo .CommonLabels.environment"
+    " .CommonLabels.severity .CommonLabels.alertname .CommonLabels.sloth_id .CommonLabels.environment"
     f' | {_CLEAN} | reReplaceAll "^(.{{0,{SUBJECT_MAX}}}).*$" "$1" }}}}{{{{ end }}}}\n'
     '{{ define "amp.message" }}{{ .Status | toUpper }}: {{ .Alerts.Firing | len }} firing,'
     " {{ .Alerts.Resolved | len }} resolved\n"

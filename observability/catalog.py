@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from webapp.orders_api import slo_contract
+from observability.model.load import load_default
 
 # The Prometheus data model's metric name syntax (legacy, which both Prometheus 2 and 3 accept).
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -44,10 +44,10 @@ def histogram(family: str) -> tuple[str, ...]:
     return tuple(family + suffix for suffix in HISTOGRAM_SUFFIXES)
 
 
-# --- the web app (orders API): every series it exposes, from its SLO contract --------------------------
+# --- the web app (orders API): what its service file keeps (services/orders-api/service.yaml) -----------
 # The SLO recording rules read http_requests_total and the http_request_duration_seconds histogram; the
 # service dashboard reads the database and pool series. The app exposes nothing else.
-WEBAPP_SERIES = slo_contract.EXPOSED_SERIES_NAMES
+WEBAPP_SERIES = load_default().service("orders-api").keep
 
 # --- postgres-exporter (sidecar of the Postgres pod) --------------------------------------------------
 # Availability, connections against the limit, size, transaction and lock activity. No replication

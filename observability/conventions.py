@@ -1,15 +1,21 @@
 """Names every rule, alert, runbook and dashboard relies on: change one here and all follow.
 
-Like sloth's conventions: SLO recording rules are `slo:<what>:<unit>` with the window as a suffix, and
-carry the labels `slo` (the SLO's name) and `service`; alerts carry `severity` (`page` | `ticket`) and the
-annotations `summary`, `description` and `runbook_url`.
+sloth's conventions (so a dashboard written for sloth works here): SLO recording rules are
+`slo:<what>:<unit>` with the window as a suffix, and carry the labels `sloth_id` (`<service>-<slo>`),
+`sloth_service`, `sloth_slo` and, on SLI ratios, `sloth_window`. Alerts carry `severity` (`page` |
+`ticket`), the owning `team`, and the annotations `summary`, `description` and `runbook_url`.
 """
 
 from __future__ import annotations
 
-# Labels on every SLO series and SLO alert.
-SLO_LABEL = "slo"
-SERVICE_LABEL = "service"
+# Labels on every SLO series and SLO alert (sloth's).
+SLO_ID_LABEL = "sloth_id"
+SLO_LABEL = "sloth_slo"
+SERVICE_LABEL = "sloth_service"
+WINDOW_LABEL = "sloth_window"  # on SLI ratios: the window the ratio is over
+SLOTH_SEVERITY_LABEL = "sloth_severity"  # on SLO alerts, as sloth sets it: page | ticket
+# On every alert of a service: the team its notifications go to (services/teams.yaml).
+TEAM_LABEL = "team"
 # Labels on every alert.
 SEVERITY_LABEL = "severity"
 PAGE = "page"  # wake someone up
@@ -44,11 +50,19 @@ ENVIRONMENT_LABEL = "environment"
 EXTERNAL_LABELS = (CLUSTER_LABEL, ENVIRONMENT_LABEL)
 
 
-# SLO recording rules (sloth's names). Each series carries `slo` and `service` (and the target's
-# `cluster`/`environment` where the SLI has them); the window is part of the name, never a label.
+# SLO recording rules (sloth's names). Each series carries the SLO's labels above (and the target's
+# `cluster`/`environment` where the SLI keeps them).
 def sli_error_ratio(window: str) -> str:
     """The share of bad events over `window` (5m ... 3d, and the SLO's period, e.g. 30d)."""
     return f"slo:sli_error:ratio_rate{window}"
+
+
+# This platform's own (not sloth's): bad and all events per second over 5m, of events SLIs. The period's
+# error ratio divides their sums, so it counts events, not time.
+SLI_ERROR_EVENTS = "slo:sli_error_events:rate5m"
+SLI_TOTAL_EVENTS = "slo:sli_total_events:rate5m"
+SLO_INFO = "sloth_slo_info"
+SLO_START = "slo:history_start:timestamp"  # when the SLO's rules first ran (Unix seconds)
 
 
 OBJECTIVE_RATIO = "slo:objective:ratio"  # e.g. 0.999
@@ -57,14 +71,7 @@ TIME_PERIOD_DAYS = "slo:time_period:days"  # the SLO's period
 CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"  # 5m error ratio / error budget
 PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"  # period error ratio / error budget
 PERIOD_ERROR_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"  # 1 - period burn rate
-SLO_ALERT_SUFFIX = "BudgetBurn"
 # On SLO alerts: the burn-rate window pair that fired (each pair is its own alert instance, so a fast burn
 # resolves on its 5m window even while the slower pair still holds on its 30m one).
 LONG_WINDOW_LABEL = "long_window"
 SHORT_WINDOW_LABEL = "short_window"
-
-
-def slo_alert_name(slo: str) -> str:
-    """One alert per SLO, paging and ticketing by `severity` (like sloth): orders-api-latency ->
-    OrdersApiLatencyBudgetBurn."""
-    return "".join(word.capitalize() for word in slo.split("-")) + SLO_ALERT_SUFFIX

@@ -30,7 +30,8 @@ from harness import alerting
 from harness.load import Load
 from harness.manifests import Manifests
 from harness.stack import Prometheus, Stack, cluster_objects, generated_config, wait_until
-from observability.rule_files import rule_files
+from observability.model.load import load_default
+from observability.render.rules import rule_files
 from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS, FaultError
 
 RUNBOOK_BASE_URL = AlertingConfig().runbook_base_url
@@ -51,7 +52,7 @@ class Sandbox:
         self.workdir = workdir
         self.manifests = manifests
         self.scrape_interval_seconds = scrape_interval_seconds
-        self.rule_files = rule_files(runbook_base_url=RUNBOOK_BASE_URL)
+        self.rule_files = rule_files(load_default(), runbook_base_url=RUNBOOK_BASE_URL)
         self.stack = Stack(workdir, db_proxy=True)
         self.sink = alerting.NotificationSink(workdir / "notifications.jsonl")
         self.alertmanager = alerting.Alertmanager(

@@ -2,7 +2,7 @@
 
 `collect` asks a query function (PromQL -> Prometheus result list), so the tests feed it canned
 results; `render` draws a `Snapshot`. The SLO series are the recorded ones (observability/conventions.py
-names, one per SLO of observability/slos.py): nothing here re-derives an SLO.
+names, one per SLO of the services' files): nothing here re-derives an SLO.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from observability import conventions as c
-from observability.slos import SLOS, WEBAPP_SELECTOR, SLOSpec
+from observability.dashboards.webapp import SERVICE, WEBAPP_SELECTOR
+from observability.model.load import load_default
+from observability.model.slo import SLO
 from webapp.orders_api import slo_contract as contract
 
 Query = Callable[[str], list[dict[str, Any]]]
@@ -35,9 +37,9 @@ P99 = (
 )
 
 
-def slo_queries(spec: SLOSpec) -> dict[str, str]:
+def slo_queries(slo: SLO) -> dict[str, str]:
     """The recorded series the view shows for one SLO."""
-    this = f'{{{c.SLO_LABEL}="{spec.name}"}}'
+    this = f'{{{c.SLO_ID_LABEL}="{slo.id}"}}'
     return {
         "error_ratio_5m": c.sli_error_ratio("5m") + this,
         "burn_rate": c.CURRENT_BURN_RATE + this,
@@ -89,11 +91,11 @@ def collect(
     try:
         slos = tuple(
             SLOStatus(
-                name=spec.name,
-                objective=spec.objective,
-                **{key: _value(query, promql) for key, promql in slo_queries(spec).items()},
+                name=slo.id,
+                objective=slo.objective_ratio,
+                **{key: _value(query, promql) for key, promql in slo_queries(slo).items()},
             )
-            for spec in SLOS
+            for slo in load_default().service(SERVICE).slos
         )
         return Snapshot(
             request_rate=_value(query, REQUEST_RATE),

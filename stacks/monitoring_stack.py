@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import cdk8s
@@ -18,7 +19,6 @@ from k8s.monitoring.monitoring_network_policies_chart import MonitoringNetworkPo
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
 from observability import alertmanager
-from observability.rule_files import rule_files
 from stacks.cluster_stack import ClusterStack
 from stacks.constructs.alert_notifications import AlertNotifications
 from stacks.constructs.prometheus_rules import PrometheusRules
@@ -35,6 +35,7 @@ class MonitoringStack(Stack):
         id_: str,
         *,
         config: PlatformConfig,
+        rule_files: Mapping[str, Mapping[str, Any]],
         cluster_stack: ClusterStack,
         **kwargs: Any,
     ) -> None:
@@ -61,7 +62,7 @@ class MonitoringStack(Stack):
             self,
             "Rules",
             workspace_arn=self.prometheus.workspace.attr_arn,
-            files=rule_files(runbook_base_url=config.alerting.runbook_base_url),
+            files=rule_files,
         )
         self.agent_identity = WorkloadIdentity(
             self,

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from config.platform import PlatformConfig
 from observability.dashboards import all_dashboards
+from observability.render import Artifacts
 from stacks.cluster_stack import ClusterStack
 from stacks.grafana_stack import GrafanaStack
 from stacks.log_retention import retention_days
@@ -25,7 +26,9 @@ from stacks.workloads_stack import WorkloadsStack
 
 
 class PlatformStage(Stage):
-    """`verifier_trusted_account`: the account whose principals may assume the verification role (the
+    """`artifacts`: what app.py rendered from the services and the spec for this environment.
+
+    `verifier_trusted_account`: the account whose principals may assume the verification role (the
     pipeline's toolchain account); None: the stage's own account (`make verify` after `make deploy`).
 
     `verification_outputs`: environment variable name -> the output holding its value, for everything
@@ -37,6 +40,7 @@ class PlatformStage(Stage):
         id_: str,
         *,
         config: PlatformConfig,
+        artifacts: Artifacts,
         verifier_trusted_account: str | None = None,
     ) -> None:
         super().__init__(scope, id_, env=Environment(account=config.account, region=config.region))
@@ -60,6 +64,7 @@ class PlatformStage(Stage):
             self,
             "Monitoring",
             config=config,
+            rule_files=artifacts.rule_files,
             cluster_stack=self.cluster,
             description="Metrics pipeline: AMP workspace, agent identity, Prometheus agent and exporters",
         )

@@ -7,13 +7,18 @@ from typing import Any
 
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
+from k8s import names
 from observability import conventions as c
 from observability.dashboards.common import by, dashboard, graph, listing, model, rate, section, sel, single
-from observability.slos import SLOS, WEBAPP_SELECTOR
+from observability.jobs import PODS
+from observability.model.load import load_default
 from webapp.orders_api import slo_contract as contract
 
 UID = "eks-obs-webapp"
-_APP = dict(WEBAPP_SELECTOR)
+SERVICE = names.WEBAPP  # its folder in services/
+# The app's series as the agent labels them: its `pods` job, its namespace and its container.
+WEBAPP_SELECTOR = {"job": PODS, "namespace": names.APP_NAMESPACE, "container": names.WEBAPP}
+_APP = WEBAPP_SELECTOR
 _HTTP = contract.HTTP_REQUESTS_TOTAL
 _DURATION = contract.HTTP_REQUEST_DURATION_SECONDS
 _DB = contract.DB_QUERY_DURATION_SECONDS
@@ -26,25 +31,28 @@ def _mean(family: str, labels: str) -> str:
 def _slo_panels() -> list[Any]:
     """Per SLO: budget remaining, burn rates (period and 5m), alert instances firing."""
     panels: list[Any] = []
-    for spec in SLOS:
-        this = {c.SLO_LABEL: spec.name}
-        firing = sel("ALERTS", alertname=c.slo_alert_name(spec.name), alertstate="firing")
+    services = load_default()
+    service = services.service(SERVICE)
+    period = services.windows_of(service).period
+    for slo in service.slos:
+        this = {c.SLO_ID_LABEL: slo.id}
+        firing = sel("ALERTS", alertname=slo.alert_name, alertstate="firing")
         panels += [
             single(
-                f"{spec.name}: error budget remaining",
+                f"{slo.name}: error budget remaining",
                 "percentunit",
                 sel(c.PERIOD_ERROR_BUDGET_REMAINING, **this),
             ),
-            single(f"{spec.name}: burn rate over {spec.window}", "short", sel(c.PERIOD_BURN_RATE, **this)),
-            single(f"{spec.name}: burn rate now (5m)", "short", sel(c.CURRENT_BURN_RATE, **this)),
-            single(f"{spec.name}: burn-rate alerts firing", "short", f"count({firing}) or vector(0)"),
+            single(f"{slo.name}: burn rate over {period}", "short", sel(c.PERIOD_BURN_RATE, **this)),
+            single(f"{slo.name}: burn rate now (5m)", "short", sel(c.CURRENT_BURN_RATE, **this)),
+            single(f"{slo.name}: burn-rate alerts firing", "short", f"count({firing}) or vector(0)"),
         ]
     windows = [
-        (sel(c.sli_error_ratio(window), **{c.SLO_LABEL: spec.name}), f"{spec.name} {window}")
-        for spec in SLOS
+        (sel(c.sli_error_ratio(window), **{c.SLO_ID_LABEL: slo.id}), f"{slo.name} {window}")
+        for slo in service.slos
         for window in ("5m", "1h", "6h", "3d")
     ]
-    alerts = sel("ALERTS", alertname="~" + "|".join(c.slo_alert_name(spec.name) for spec in SLOS))
+    alerts = sel("ALERTS", alertname="~" + "|".join(slo.alert_name for slo in service.slos))
     panels += [
         graph("Error ratio by window", "percentunit", *windows),
         graph(

@@ -15,7 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[impor
 from urllib3.util import Retry, Timeout
 
 from observability.jobs import JOB_TABLE, OptIn
-from observability.rule_files import rule_files
+from observability.model.load import load_default
+from observability.render.rules import rule_files
 from scripts.verification.report import Deadline, Result
 
 ACTIVE = "ACTIVE"
@@ -32,7 +33,7 @@ def expected_jobs() -> list[str]:
 
 def rule_namespaces() -> list[str]:
     """The rule groups namespaces the Monitoring stack creates: one per rules file (names only)."""
-    return sorted(rule_files(runbook_base_url="https://runbooks.invalid"))
+    return sorted(rule_files(load_default(), runbook_base_url="https://runbooks.invalid"))
 
 
 class PrometheusQuery:

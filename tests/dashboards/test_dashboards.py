@@ -15,16 +15,17 @@ from grafana_foundation_sdk.models.dashboard import Dashboard, Panel, RowPanel
 from observability import catalog
 from observability.dashboards import all_dashboards, datasource_type
 from observability.jobs import JOB_TABLE
-from observability.rule_files import rule_files
+from observability.model.load import load_default
+from observability.model.promql import selectors
+from observability.render.rules import rule_files
 from tests.dashboards.queries import panel_queries
-from tests.promql_names import selectors
 
 MODELS = all_dashboards()
 BY_UID = {model["uid"]: model for model in MODELS}
 KEPT = {series for row in JOB_TABLE for series in row.series}
 RECORDED = {
     rule["record"]
-    for document in rule_files(runbook_base_url="https://example.invalid").values()
+    for document in rule_files(load_default(), runbook_base_url="https://example.invalid").values()
     for group in document["groups"]
     for rule in group["rules"]
     if "record" in rule

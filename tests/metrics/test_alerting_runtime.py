@@ -25,9 +25,9 @@ from harness.stack import (
 )
 from observability import conventions
 from observability.dashboards import all_dashboards
-from observability.rule_files import rule_files
-from observability.slos import BURN_RATE_ALERTS, SLOS, AvailabilitySLO
-from tests.promql_names import series_names
+from observability.model.load import load_default
+from observability.model.promql import series_names
+from observability.render.rules import rule_files
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
 
@@ -40,18 +40,16 @@ RUNBOOK_BASE_URL = "https://example.invalid/runbooks"
 def fast_availability_page(files: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The alerting rule that pages on a fast burn of the availability SLO (14.4x over 1h and 5m), found
     by its labels, not by its name."""
-    availability = next(slo for slo in SLOS if isinstance(slo, AvailabilitySLO))
-    fast = next(pair for pair in BURN_RATE_ALERTS if pair.severity == conventions.PAGE)
     wanted = {
         conventions.SEVERITY_LABEL: conventions.PAGE,
-        conventions.SLO_LABEL: availability.name,
-        conventions.LONG_WINDOW_LABEL: fast.long_window,
-        conventions.SHORT_WINDOW_LABEL: fast.short_window,
+        conventions.LONG_WINDOW_LABEL: "1h",
+        conventions.SHORT_WINDOW_LABEL: "5m",
     }
     rules = [
         rule
         for document in files.values()
         for group in document["groups"]
+        if group["name"] == "slo-orders-api-availability"
         for rule in group["rules"]
         if "alert" in rule and wanted.items() <= rule.get("labels", {}).items()
     ]
@@ -77,7 +75,7 @@ def alerting_stack(tmp_path_factory: pytest.TempPathFactory, manifests: Manifest
     stack = Stack(workdir)
     stack.receiver = Prometheus.receiver(
         workdir / "receiver",
-        rule_files=rule_files(runbook_base_url=RUNBOOK_BASE_URL),
+        rule_files=rule_files(load_default(), runbook_base_url=RUNBOOK_BASE_URL),
         evaluation_interval_seconds=EVALUATION_INTERVAL,
     )
     with stack:
@@ -88,7 +86,7 @@ def alerting_stack(tmp_path_factory: pytest.TempPathFactory, manifests: Manifest
 
 def test_postgres_outage_pages_within_minutes_and_resolves(alerting_stack, capsys):
     stack, receiver = alerting_stack, alerting_stack.receiver
-    alert = fast_availability_page(rule_files(runbook_base_url=RUNBOOK_BASE_URL))
+    alert = fast_availability_page(rule_files(load_default(), runbook_base_url=RUNBOOK_BASE_URL))
     with Load(stack.app_url) as load:
         # Steady state: the rates need two scrapes; nothing pages while all requests succeed.
         assert wait_until(

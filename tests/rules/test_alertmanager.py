@@ -89,7 +89,7 @@ def render(config_file: Path, template: str, data: dict) -> str:
 def notification(alertname: str) -> dict:
     alert: dict[str, Any] = {
         "status": "firing",
-        "labels": {"alertname": alertname, "severity": "page", "slo": "orders-availability"},
+        "labels": {"alertname": alertname, "severity": "page", "sloth_slo": "availability"},
         "annotations": {
             "summary": 'Error budget "burning" 14x',
             "description": "line 1\nline 2 with a \\ backslash",
@@ -138,14 +138,16 @@ def test_inhibit_rules_silence_the_matching_ticket():
     rules = yaml.safe_load(DEFINITION["alertmanager_config"])["inhibit_rules"]
     # A burn-rate page silences its SLO's ticket whatever the two alerts are called...
     assert rules[0] == {
-        "source_matchers": ['severity="page"', 'slo=~".+"'],
-        "target_matchers": ['severity="ticket"', 'slo=~".+"'],
-        "equal": ["cluster", "slo", "service"],
+        "source_matchers": ['severity="page"', 'sloth_slo=~".+"'],
+        "target_matchers": ['severity="ticket"', 'sloth_slo=~".+"'],
+        "equal": ["cluster", "sloth_slo", "sloth_service"],
     }
     # ...and any page silences the ticket of the same alert on the same target.
     assert rules[1]["source_matchers"] == ['severity="page"']
     assert rules[1]["target_matchers"] == ['severity="ticket"']
-    assert {"alertname", "namespace", "job", "instance", "slo", "service"} <= set(rules[1]["equal"])
+    assert {"alertname", "namespace", "job", "instance", "sloth_slo", "sloth_service"} <= set(
+        rules[1]["equal"]
+    )
 
 
 def test_amp_lint_passes_on_ours():

@@ -9,11 +9,12 @@ import pytest
 
 from observability import catalog
 from observability.jobs import JOB_TABLE
-from observability.rule_files import rule_files
+from observability.model.load import load_default
+from observability.model.promql import selectors, series_names
+from observability.render.rules import rule_files
 from tests.dashboards.queries import panel_queries
-from tests.promql_names import selectors, series_names
 
-FILES = rule_files(runbook_base_url="https://example.invalid/docs/runbooks")
+FILES = rule_files(load_default(), runbook_base_url="https://example.invalid/docs/runbooks")
 RULES = [rule for document in FILES.values() for group in document["groups"] for rule in group["rules"]]
 RECORDED = {rule["record"] for rule in RULES if "record" in rule}
 # Series the ruler itself writes: the alert state of every alerting rule.

@@ -14,7 +14,7 @@ import pytest
 from observability import catalog, jobs
 from observability import conventions as c
 from observability import platform_alerts as pa
-from tests.promql_names import series_names
+from observability.model.promql import series_names
 from tests.rules.conftest import write_yaml
 
 REPOSITORY = Path(__file__).resolve().parents[2]

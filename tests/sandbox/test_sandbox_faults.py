@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from harness.manifests import Manifests
-from observability.rule_files import rule_files
+from observability.model.load import load_default
+from observability.render.rules import rule_files
 from sandbox.core import EVALUATION_INTERVAL, SCRAPE_INTERVAL, Sandbox
 from sandbox.faults import FAULTS, FaultError
 
@@ -47,7 +48,7 @@ def test_the_amp_stand_in_evaluates_the_generated_rules_and_alerts_the_local_ale
     targets = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert targets == [sandbox.alertmanager.address]
     loaded = {path.split("/")[-1].removesuffix(".rules.yml") for path in config["rule_files"]}
-    assert loaded == set(rule_files(runbook_base_url="https://example.invalid"))
+    assert loaded == set(rule_files(load_default(), runbook_base_url="https://example.invalid"))
     alertmanager_config = yaml.safe_load((tmp_path / "alertmanager" / "alertmanager.yml").read_text())
     urls = [w["url"] for r in alertmanager_config["receivers"] for w in r["webhook_configs"]]
     assert urls

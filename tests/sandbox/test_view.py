@@ -6,8 +6,7 @@ from typing import Any
 
 from rich.console import Console
 
-from observability import conventions as c
-from observability.slos import SLOS
+from observability.model.load import load_default
 from sandbox import view
 
 NOW = 1_800_000_000.0
@@ -26,12 +25,15 @@ def text(snapshot: view.Snapshot) -> str:
     return console.export_text()
 
 
+SLOS = load_default().service("orders-api").slos
+
+
 def test_the_slo_rows_read_the_recorded_series_of_each_slo():
-    first = SLOS[0]
-    queries = view.slo_queries(first)
-    assert queries["burn_rate"] == f'{c.CURRENT_BURN_RATE}{{slo="{first.name}"}}'
-    assert queries["budget_remaining"] == f'{c.PERIOD_ERROR_BUDGET_REMAINING}{{slo="{first.name}"}}'
-    assert queries["error_ratio_5m"] == f'{c.sli_error_ratio("5m")}{{slo="{first.name}"}}'
+    queries = view.slo_queries(SLOS[0])
+    this = '{sloth_id="orders-api-availability"}'
+    assert queries["burn_rate"] == f"slo:current_burn_rate:ratio{this}"
+    assert queries["budget_remaining"] == f"slo:period_error_budget_remaining:ratio{this}"
+    assert queries["error_ratio_5m"] == f"slo:sli_error:ratio_rate5m{this}"
 
 
 def test_collect_and_render_a_burning_sandbox():
@@ -64,7 +66,8 @@ def test_collect_and_render_a_burning_sandbox():
     assert [a["alertname"] for a in snapshot.firing] == ["OrdersApiAvailabilityBudgetBurn"]
     shown = text(snapshot)
     for expected in (
-        "9.50/s", "25.00 %", "2.000 s", SLOS[0].name, SLOS[1].name, "250.00x", "42.0 %", "99.9 %",
+        "9.50/s", "25.00 %", "2.000 s", "orders-api-availability", "orders-api-latency", "250.00x",
+        "42.0 %", "99.9 %",
         "OrdersApiAvailabilityBudgetBurn", "1h/5m", "30 s ago", "page", "[Postgres stopped, 95 s ago]",
     ):  # fmt: skip
         assert expected in shown, expected

@@ -13,6 +13,7 @@ import cdk8s
 import pytest
 from aws_cdk.assertions import Template
 
+from app import artifacts
 from config import ConfigError, PlatformConfig, environment_config
 from config.images import IMAGE_KEYS
 from k8s.images import TAGGED_IMAGES, image_reference
@@ -84,7 +85,7 @@ def pinned(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     """The Workloads and Monitoring manifests of dev with every image pinned (one stage, no cdk-nag)."""
     config = dataclasses.replace(environment_config("dev"), image_digests=DIGESTS)
     app = cdk.App(context=CDK_CONTEXT, outdir=str(Path(tmp_path_factory.mktemp("cdk-pinned"))))
-    stage = PlatformStage(app, "Pinned", config=config)
+    stage = PlatformStage(app, "Pinned", config=config, artifacts=artifacts(config))
     return [
         manifest
         for stack in (stage.workloads, stage.monitoring)

@@ -14,6 +14,7 @@ import pytest
 from aws_cdk import Stack
 from aws_cdk.assertions import Template
 
+from app import artifacts
 from config import environment_config
 from k8s import names
 from k8s.verifier_access_chart import READYZ_POLICY, VERIFIER, VERIFIER_GROUP
@@ -79,8 +80,13 @@ def test_verifier_role_is_tagged_and_trusted_by_the_stage_account_by_default(syn
 
 
 def test_verifier_role_trusts_the_toolchain_account_when_given():
+    config = environment_config("dev")
     stage = PlatformStage(
-        cdk.App(), "Dev", config=environment_config("dev"), verifier_trusted_account=TOOLCHAIN_ACCOUNT
+        cdk.App(),
+        "Dev",
+        config=config,
+        artifacts=artifacts(config),
+        verifier_trusted_account=TOOLCHAIN_ACCOUNT,
     )
     roles = Template.from_stack(stage.verification).find_resources("AWS::IAM::Role")
     (role,) = [r for k, r in roles.items() if "VerifierRole" in k]

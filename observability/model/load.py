@@ -1,0 +1,133 @@
+"""All services, teams and SLO periods, read and checked together: `load()` returns the model or raises
+`SpecError` listing every problem of every file (nothing is half-read).
+
+Across files it checks what no single file can: a service's folder and `name` agree; its team exists;
+its SLO file's `service` is the service; every series an SLO query reads is one the service keeps; alert
+names are unique across services; no two services select the same pods.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from observability import spec
+from observability.model import promql
+from observability.model.problems import Problem, SpecError
+from observability.model.service import Service, parse_service
+from observability.model.slo import SLO, parse_slos, window_query
+from observability.model.teams import Team, parse_teams
+from observability.model.windows import AlertWindows, load_windows
+
+
+@dataclass(frozen=True)
+class Services:
+    teams: tuple[Team, ...]
+    services: tuple[Service, ...]
+    windows: dict[str, AlertWindows]  # period -> its alert windows
+
+    def slos(self) -> tuple[SLO, ...]:
+        return tuple(slo for service in self.services for slo in service.slos)
+
+    def service(self, name: str) -> Service:
+        return next(service for service in self.services if service.name == name)
+
+    def windows_of(self, service: Service) -> AlertWindows:
+        return self.windows[service.slo_period]
+
+
+@functools.cache
+def load_default() -> Services:
+    """The repository's services (services/), read once per process."""
+    return load()
+
+
+def load(root: Path = spec.SERVICES_DIR) -> Services:
+    windows = load_windows()
+    problems: list[Problem] = []
+    teams_path = root / spec.TEAMS_FILE
+    document = spec.read(teams_path)
+    teams: tuple[Team, ...] = ()
+    if isinstance(document, Problem):
+        problems.append(document)
+    else:
+        teams, collected = parse_teams(document, spec.display(teams_path))
+        problems += collected.problems
+    services: list[Service] = []
+    for folder in spec.service_dirs(root):
+        service, found = _service(folder, tuple(windows), {team.name for team in teams})
+        problems += found
+        if service is not None:
+            services.append(service)
+    problems += _across(services, root)
+    if problems:
+        raise SpecError(sorted(problems))
+    return Services(teams=teams, services=tuple(services), windows=windows)
+
+
+def _service(folder: Path, periods: tuple[str, ...], teams: set[str]) -> tuple[Service | None, list[Problem]]:
+    path = folder / spec.SERVICE_FILE
+    file = spec.display(path)
+    document = spec.read(path)
+    if isinstance(document, Problem):
+        return None, [document]
+    service, problems = parse_service(document, file, periods)
+    if service is not None and service.name != folder.name:
+        problems.at("name", f"must be the folder's name, {folder.name!r} (got {service.name!r})")
+    if service is not None and teams and service.team not in teams:
+        problems.at(
+            "team", f"must be a team of services/{spec.TEAMS_FILE}: {sorted(teams)} (got {service.team!r})"
+        )
+    slo_path = folder / spec.SLO_FILE
+    slos: list[SLO] = []
+    if slo_path.exists():
+        slo_file = spec.display(slo_path)
+        slo_document = spec.read(slo_path)
+        if isinstance(slo_document, Problem):
+            return None, [*problems.problems, slo_document]
+        sloth_service, slos, slo_problems = parse_slos(slo_document, slo_file)
+        if sloth_service and sloth_service != folder.name:
+            slo_problems.at("service", f"must be {folder.name!r}, the service's name (got {sloth_service!r})")
+        if service is not None:
+            for slo in slos:
+                for query in slo.sli.queries():
+                    read = promql.series_names(window_query(query, "5m"))
+                    for name in sorted(name for name in read if not service.keeps(name)):
+                        slo_problems.at(
+                            f"{slo.path}.sli",
+                            f"reads {name}, which {spec.SERVICE_FILE} metrics.keep does not keep",
+                        )
+        problems.problems += slo_problems.problems
+    if problems.problems or service is None:
+        return None, problems.problems
+    return dataclasses.replace(service, slos=tuple(slos)), []
+
+
+def _across(services: list[Service], root: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    alerts: dict[str, str] = {}
+    for service in services:
+        for slo in service.slos:
+            owner = alerts.setdefault(slo.alert_name, service.name)
+            if owner != service.name:
+                problems.append(
+                    Problem(
+                        slo.file,
+                        f"{slo.path}.alerting.name",
+                        f"must be unique across services ({slo.alert_name!r} is also {owner}'s)",
+                    )
+                )
+    for index, service in enumerate(services):
+        for other in services[index + 1 :]:
+            if service.overlaps(other):
+                problems.append(
+                    Problem(
+                        spec.display(root / other.name / spec.SERVICE_FILE),
+                        "workload.selector",
+                        f"must not select {service.name}'s pods too (same namespace {other.namespace!r}, "
+                        f"selectors {dict(other.selector)} and {dict(service.selector)} can match one pod)",
+                    )
+                )
+    return problems

@@ -1,0 +1,24 @@
+"""The render layer: the model -> every artifact the platform deploys or runs, from one entry point.
+
+`render()` returns the artifacts; the stacks, the harness, the sandbox and `make render` read them, and
+nothing renders twice. Each generator is a small module of its own (slo_rules, rules, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from observability.model.load import Services
+from observability.render.rules import rule_files
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    # AMP rule groups namespace -> Prometheus rules document (`{"groups": [...]}`).
+    rule_files: Mapping[str, Mapping[str, Any]]
+
+
+def render(*, services: Services, runbook_base_url: str) -> Artifacts:
+    return Artifacts(rule_files=rule_files(services, runbook_base_url=runbook_base_url))

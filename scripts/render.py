@@ -1,0 +1,76 @@
+"""Write every artifact the platform renders from services/ and the observability spec as plain files
+(`make render`), so a change shows as a readable diff:
+
+    dist/rules/<namespace>.yaml     the AMP rule groups namespaces (SLO rules, platform alerts)
+    dist/alertmanager.yaml          the AMP Alertmanager definition (placeholder SNS topic ARNs)
+    dist/agent/prometheus.yaml      the Prometheus agent's configuration (placeholder cluster and workspace)
+
+The cluster, workspace and topics are placeholders: a deployed stack fills in its own. Dashboards:
+`make dashboards`. Exits 1 with the list of problems when a service file breaks a rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import yaml  # noqa: E402
+
+from config.alerting import AlertingConfig  # noqa: E402
+from k8s.monitoring import scrape_config  # noqa: E402
+from observability import alertmanager  # noqa: E402
+from observability.model.load import load  # noqa: E402
+from observability.model.problems import SpecError  # noqa: E402
+from observability.render import render  # noqa: E402
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # documentation placeholder, not an account
+TOPICS = alertmanager.Topics(
+    page=f"arn:aws:sns:{REGION}:{ACCOUNT}:page",
+    ticket=f"arn:aws:sns:{REGION}:{ACCOUNT}:ticket",
+    watchdog=f"arn:aws:sns:{REGION}:{ACCOUNT}:watchdog",
+)
+WORKSPACE_URL = f"https://aps-workspaces.{REGION}.amazonaws.com/workspaces/ws-EXAMPLE/api/v1/remote_write"
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(path)
+
+
+def dump(document: object) -> str:
+    return yaml.safe_dump(
+        document, sort_keys=False, width=10**6, allow_unicode=True
+    )  # one line per expression
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=Path("dist"))
+    args = parser.parse_args()
+    try:
+        services = load()
+    except SpecError as error:
+        print(f"The service files break {len(error.problems)} rule(s):\n{error}", file=sys.stderr)
+        return 1
+    alerting = AlertingConfig()
+    artifacts = render(services=services, runbook_base_url=alerting.runbook_base_url)
+    for namespace, document in sorted(artifacts.rule_files.items()):
+        write(args.out / "rules" / f"{namespace}.yaml", dump(document))
+    definition = alertmanager.definition(alerting=alerting, region=REGION, topics=TOPICS)
+    write(args.out / "alertmanager.yaml", alertmanager.render(definition))
+    agent = scrape_config.agent_config(
+        cluster_name="example-cluster", environment="dev", region=REGION, remote_write_url=WORKSPACE_URL
+    )
+    write(args.out / "agent" / "prometheus.yaml", scrape_config.render(agent))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

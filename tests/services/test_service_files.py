@@ -1,0 +1,291 @@
+"""Bad service, SLO and team files: one line per problem naming the file, the field and the rule, every
+problem of every file at once, nothing loaded. Each case starts from a valid copy of services/ and breaks
+one thing; the expected lines are literals."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from observability.model.load import load
+from observability.model.problems import SpecError
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+Edit = Callable[[Path], None]
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Path:
+    root = tmp_path / "services"
+    shutil.copytree(REPOSITORY / "services", root)
+    return root
+
+
+def edit(path: Path, change: Callable[[dict], None]) -> None:
+    document = yaml.safe_load(path.read_text())
+    change(document)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def problems(root: Path) -> list[str]:
+    with pytest.raises(SpecError) as error:
+        load(root)
+    # Paths in messages are relative to the repository when inside it; this copy is not.
+    return [line.replace(f"{root}/", "services/") for line in str(error.value).splitlines()]
+
+
+def second_service(
+    root: Path, *, name: str = "payments", namespace: str = "payments", app: str = "payments"
+) -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "service.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "version": "services/v1",
+                "name": name,
+                "team": "orders",
+                "workload": {"namespace": namespace, "selector": {"app.kubernetes.io/name": app}},
+                "metrics": {"port": "http", "keep": ["payments_total"], "series_budget": 100},
+            }
+        )
+    )
+    (folder / "slos.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "version": "prometheus/v1",
+                "service": name,
+                "slos": [
+                    {
+                        "name": "availability",
+                        "objective": 99.5,
+                        "sli": {
+                            "events": {
+                                "error_query": 'sum(rate(payments_total{code=~"5.."}[{{.window}}]))',
+                                "total_query": "sum(rate(payments_total[{{.window}}]))",
+                            }
+                        },
+                        "alerting": {"name": "PaymentsAvailability"},
+                    }
+                ],
+            }
+        )
+    )
+    return folder
+
+
+def test_the_repository_services_load():
+    services = load()
+    assert [service.name for service in services.services] == ["orders-api"]
+    assert [slo.id for slo in services.slos()] == ["orders-api-availability", "orders-api-latency"]
+
+
+def test_a_valid_second_service_loads(services):
+    second_service(services)
+    loaded = load(services)
+    assert [service.name for service in loaded.services] == ["orders-api", "payments"]
+    assert loaded.service("payments").slos[0].error_budget == pytest.approx(0.005)
+
+
+def test_objective_out_of_range_and_unknown_version_are_reported_together(services):
+    second_service(services)
+    edit(services / "payments/slos.yaml", lambda d: d["slos"][0].update(objective=120))
+    edit(services / "orders-api/service.yaml", lambda d: d.update(version="services/v9"))
+    assert problems(services) == [
+        "services/orders-api/service.yaml: version: must be 'services/v1' (got 'services/v9')",
+        "services/payments/slos.yaml: slos[0].objective: must be in (0, 100) (got 120)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda d: d.update(version="prometheus/v2"),
+            "services/payments/slos.yaml: version: must be 'prometheus/v1' (got 'prometheus/v2')",
+        ),
+        (
+            lambda d: d["slos"][0].pop("name"),
+            "services/payments/slos.yaml: slos[0].name: "
+            "must match ^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$ (got None)",
+        ),
+        (
+            lambda d: d["slos"].append(dict(d["slos"][0], alerting={"name": "PaymentsAgain"})),
+            "services/payments/slos.yaml: slos[1].name: "
+            "must be unique in the file (got 'availability' twice)",
+        ),
+        (
+            lambda d: d["slos"][0]["sli"]["events"].update(total_query="sum(rate(payments_total[5m]))"),
+            "services/payments/slos.yaml: slos[0].sli.events.total_query: must use {{.window}} as its range, "
+            "so each window gets its own query",
+        ),
+        (
+            lambda d: d["slos"][0]["sli"]["events"].update(
+                error_query="sum(rate(payments_total[{{.window}}])"
+            ),
+            "services/payments/slos.yaml: slos[0].sli.events.error_query: must be valid PromQL "
+            "(unclosed left parenthesis)",
+        ),
+        (
+            lambda d: d["slos"][0]["sli"]["events"].update(
+                error_query="sum(rate(orders_total[{{.window}}]))"
+            ),
+            "services/payments/slos.yaml: slos[0].sli: reads orders_total, which service.yaml metrics.keep "
+            "does not keep",
+        ),
+        (
+            lambda d: d["slos"][0]["sli"].update(plugin={"id": "sloth-common/availability"}),
+            "services/payments/slos.yaml: slos[0].sli: must have exactly one of events, raw "
+            "(got ['events', 'plugin'])",
+        ),
+        (
+            lambda d: d.update(service="billing"),
+            "services/payments/slos.yaml: service: must be 'payments', the service's name (got 'billing')",
+        ),
+        (
+            lambda d: d["slos"][0]["alerting"].update(labels={"severity": "critical"}),
+            "services/payments/slos.yaml: slos[0].alerting.labels.severity: "
+            "is set by the platform (it routes alerts by severity and team): remove it or use another name",
+        ),
+        (
+            lambda d: d["slos"][0]["alerting"].update(name="OrdersApiLatencyBudgetBurn"),
+            "services/payments/slos.yaml: slos[0].alerting.name: must be unique across services "
+            "('OrdersApiLatencyBudgetBurn' is also orders-api's)",
+        ),
+        (
+            lambda d: d.update(labels={"tier": 2}),
+            "services/payments/slos.yaml: labels.tier: must be text; quote it (got 2)",
+        ),
+    ],
+)
+def test_slo_file_rules(services, change, expected):
+    second_service(services)
+    edit(services / "payments/slos.yaml", change)
+    assert problems(services) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda d: d.update(team="billing"),
+            "services/payments/service.yaml: team: "
+            "must be a team of services/teams.yaml: ['orders'] (got 'billing')",
+        ),
+        (
+            lambda d: d["metrics"].update(series_budget=5001),
+            "services/payments/service.yaml: metrics.series_budget: must be a whole number of series per "
+            "target in 1..5000, the platform's cap (got 5001)",
+        ),
+        (
+            lambda d: d.update(slo_period="14d"),
+            "services/payments/service.yaml: slo_period: must be one of ['28d', '30d', '7d'] (got '14d')",
+        ),
+        (
+            lambda d: d.update(name="billing"),
+            "services/payments/service.yaml: name: must be the folder's name, 'payments' (got 'billing')",
+        ),
+        (
+            lambda d: d["metrics"].update(keep=["payments_total", "payments_[a-"]),
+            "services/payments/service.yaml: metrics.keep[1]: is neither a series name nor a valid regular "
+            "expression (unterminated character set at position 9)",
+        ),
+    ],
+)
+def test_service_file_rules(services, change, expected):
+    second_service(services)
+    edit(services / "payments/service.yaml", change)
+    assert problems(services) == [expected]
+
+
+def test_a_selector_matching_another_services_pods(services):
+    second_service(services, name="orders-worker", namespace="orders", app="orders-api")
+    edit(services / "orders-worker/service.yaml", lambda d: d["metrics"].update(keep=["payments_total"]))
+    assert problems(services) == [
+        "services/orders-worker/service.yaml: workload.selector: must not select orders-api's pods too (same "
+        "namespace 'orders', selectors {'app.kubernetes.io/name': 'orders-api'} and "
+        "{'app.kubernetes.io/name': 'orders-api'} can match one pod)",
+    ]
+
+
+def test_same_labels_in_other_namespaces_do_not_overlap(services):
+    second_service(services, name="orders-copy", namespace="payments", app="orders-api")
+    assert [service.name for service in load(services).services] == ["orders-api", "orders-copy"]
+
+
+def test_missing_file_and_broken_yaml(services):
+    second_service(services)
+    (services / "payments/service.yaml").unlink()
+    (services / "teams.yaml").write_text("version: teams/v1\nteams: [\n")
+    lines = problems(services)
+    assert lines[0] == "services/payments/service.yaml: file is missing"
+    assert lines[1].startswith("services/teams.yaml: is not valid YAML at line 3")
+
+
+def test_the_kubernetes_form_is_read_like_the_file_form(services):
+    folder = second_service(services)
+    document = yaml.safe_load((folder / "slos.yaml").read_text())
+    slo = document["slos"][0]
+    events = slo["sli"]["events"]
+    (folder / "slos.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "sloth.slok.dev/v1",
+                "kind": "PrometheusServiceLevel",
+                "metadata": {"name": "payments"},
+                "spec": {
+                    "service": "payments",
+                    "slos": [
+                        {
+                            "name": "availability",
+                            "objective": 99.5,
+                            "sli": {
+                                "events": {
+                                    "errorQuery": events["error_query"],
+                                    "totalQuery": events["total_query"],
+                                }
+                            },
+                            "alerting": {"name": "PaymentsAvailability", "pageAlert": {"disable": True}},
+                        }
+                    ],
+                },
+            }
+        )
+    )
+    (loaded,) = load(services).service("payments").slos
+    assert loaded.sli.queries() == (events["error_query"], events["total_query"])
+    assert loaded.page.disable is True
+    assert loaded.ticket.disable is False
+
+
+def test_check_services_prints_every_problem_and_exits_1(services):
+    second_service(services)
+    edit(services / "payments/slos.yaml", lambda d: d["slos"][0].update(objective=0))
+    edit(services / "payments/service.yaml", lambda d: d["metrics"].update(series_budget=0))
+    result = subprocess.run(
+        [sys.executable, str(REPOSITORY / "scripts/check_services.py"), str(services)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[0] == "The service files break 2 rule(s):"
+    assert len(result.stderr.splitlines()) == 3
+
+
+def test_check_services_on_the_repository():
+    result = subprocess.run(
+        [sys.executable, str(REPOSITORY / "scripts/check_services.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "OK: 1 service(s), 2 SLO(s), 1 team(s)"
