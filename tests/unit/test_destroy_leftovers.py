@@ -38,7 +38,10 @@ def test_only_data_outlives_the_stacks(synthesized, variant):
     kept = set()
     for role, template in synthesized[variant].templates.items():
         for logical_id, resource in template["Resources"].items():
-            policies = {resource.get("DeletionPolicy", "Delete"), resource.get("UpdateReplacePolicy", "Delete")}
+            policies = {
+                resource.get("DeletionPolicy", "Delete"),
+                resource.get("UpdateReplacePolicy", "Delete"),
+            }
             if policies != {"Delete"}:
                 assert policies == {"Retain"}, f"{role}/{logical_id}: {policies}"
                 kept.add((role, logical_id, resource["Type"]))
@@ -51,7 +54,7 @@ def test_keys_of_deleted_ciphertext_are_deleted_after_the_shortest_window(synthe
         key = synthesized[variant].templates[role]["Resources"][logical_id]
         assert key["Type"] == "AWS::KMS::Key"
         assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Delete", "Delete")
-        # KMS's minimum (7–30 days); CloudFormation's default would be 30.
+        # KMS's minimum (7 to 30 days); CloudFormation's default would be 30.
         assert key["Properties"]["PendingWindowInDays"] == 7
 
 
