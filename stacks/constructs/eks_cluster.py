@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from aws_cdk import (
     Annotations,
     Aws,
+    CfnOutput,
     CrossStackReferences,
     Duration,
     ReferenceStrength,
@@ -84,6 +85,8 @@ AUTO_MODE_TAG_STATEMENTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], dic
 # replaced: its logical id is pinned to the one aws-cdk-lib 2.275 generated (deployed stacks keep their
 # function), whatever a later aws-cdk-lib names it (README: design decisions).
 KUBECTL_ENTRY_POINT_LOGICAL_ID = "EksClusterKubectlProviderframeworkonEvent13CC64B3"
+# The output (weak reference) the other stacks read the entry point through before it was pinned.
+PRE_PIN_WEAK_OUTPUT_ID = "PublishOutputFnGetAttEksClusterKubectlProviderframeworkonEvent13CC64B3Arn5186E981"
 # Node-group mode needs the AWS Load Balancer Controller for Ingress (Auto Mode has it built in).
 ALB_CONTROLLER_VERSION = eks.AlbControllerVersion.V2_17_1
 
@@ -204,6 +207,10 @@ class PlatformCluster(Construct):
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.override_logical_id(KUBECTL_ENTRY_POINT_LOGICAL_ID)
         CrossStackReferences.of(entry_point).produce(ReferenceStrength.STRONG)
+        # Stacks deployed before read it through this weak output: it stays, so that rolling back their
+        # first update to the strong reference still finds it.
+        legacy = CfnOutput(self, "WeakKubectlServiceToken", value=entry_point.function_arn)
+        legacy.override_logical_id(PRE_PIN_WEAK_OUTPUT_ID)
 
     def _allow_auto_mode_custom_tags(self) -> None:
         """Auto Mode's managed policies refuse user-defined tags on what it creates (our backup
