@@ -19,8 +19,8 @@ BACKED_UP_STORAGE_CLASS = "gp3-encrypted-backup"
 BACKUP_TAG_KEY = "backup-plan"
 BACKUP_TAG_VALUE = "platform-databases"
 # For data nobody needs once its claim is gone (the agent's WAL): the volume goes with the claim, also on
-# `make destroy`. Its volumes carry DISPOSABLE_TAG, so a leftover (a cluster deleted before its CSI driver
-# got to it) is easy to find.
+# `make destroy`. Its volumes carry the tag DISPOSABLE_TAG_KEY=<class name>, so a leftover (a cluster
+# deleted before its CSI driver got to it) is easy to find.
 DISPOSABLE_STORAGE_CLASS = "gp3-encrypted-disposable"
 DISPOSABLE_TAG_KEY = "storage-class"
 
