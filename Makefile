@@ -72,7 +72,7 @@ verify: $(VENV)/.installed ## Check the deployed ENV works (AMP, rules, Grafana,
 	$(PY) scripts/verify_deployment.py --env $(ENV)
 
 .PHONY: destroy
-destroy: deps ## Delete ENV's stacks (the backup vault, database secret and volumes are kept)
+destroy: deps ## Delete ENV's stacks (kept: AMP workspace, backups, database secret and volume; README: destroy)
 	$(CDK) destroy --no-notices $(CDK_CONTEXT) $(STACKS)
 
 .PHONY: test

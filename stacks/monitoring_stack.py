@@ -135,6 +135,8 @@ class MonitoringStack(Stack):
             manifest.node.add_dependency(self.namespace)
         # The agent's first remote write must find its identity in place.
         self.agent.node.add_dependency(self.agent_identity.association)
+        # Its WAL claim names the disposable StorageClass, which the Cluster stack applies.
+        self.agent.node.add_dependency(cluster_stack.storage)
 
         workspace = self.prometheus.workspace
         # Kept as attributes: the stage hands them to the post-deploy verification.

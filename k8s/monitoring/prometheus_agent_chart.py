@@ -3,6 +3,8 @@
 A StatefulSet so the write-ahead log lives on a volume: while AMP is unreachable the backlog waits on
 disk, not in memory. On SIGTERM the agent flushes what it scraped before exiting; what is still unsent
 after that is not resent after a restart (Prometheus remote write starts from "now", prometheus#8809).
+The volume is disposable (nothing on it outlives the agent): the claim goes with the StatefulSet, and
+its StorageClass deletes the EBS volume with the claim.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from k8s import names
 from k8s.images import PROMETHEUS_IMAGE
 from k8s.pod_security import NOBODY, container_resources, quantity, restricted_container, restricted_pod
 from k8s.rbac import ClusterReader
+from k8s.storage_chart import DISPOSABLE_STORAGE_CLASS
 
 CONFIG_FILE = "prometheus.yml"
 # How long the agent tries to send what it has scraped on SIGTERM (Prometheus's default, made explicit);
@@ -100,10 +103,15 @@ class PrometheusAgentChart(cdk8s.Chart):
                     ),
                     spec=self._pod_spec(resources, image),
                 ),
+                # Scaled to zero (paused), the backlog waits for the agent; deleted, nothing needs it.
+                persistent_volume_claim_retention_policy=k8s.StatefulSetPersistentVolumeClaimRetentionPolicy(
+                    when_deleted="Delete", when_scaled="Retain"
+                ),
                 volume_claim_templates=[
                     k8s.KubePersistentVolumeClaimProps(
                         metadata=k8s.ObjectMeta(name="wal", labels=labels),
                         spec=k8s.PersistentVolumeClaimSpec(
+                            storage_class_name=DISPOSABLE_STORAGE_CLASS,
                             access_modes=["ReadWriteOnce"],
                             resources=k8s.VolumeResourceRequirements(
                                 requests={"storage": quantity(f"{wal_volume_gib}Gi")}

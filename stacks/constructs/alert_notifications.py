@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Names, Stack
+from aws_cdk import Names, RemovalPolicy, Stack
 from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -18,6 +18,7 @@ from constructs import Construct
 
 from config.alerting import AlertingConfig
 from observability.alertmanager import Topics
+from stacks.key_deletion import SHORTEST_KEY_DELETION_WINDOW
 
 APS = "aps.amazonaws.com"
 
@@ -29,8 +30,15 @@ class AlertNotifications(Construct):
     def __init__(self, scope: Construct, id_: str, *, alerting: AlertingConfig) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
+        # SNS keeps no message once delivered, so nothing outlives the topics encrypted under this key: it
+        # goes with them.
         self.key = kms.Key(
-            self, "Key", description="Encrypts the alert notification topics", enable_key_rotation=True
+            self,
+            "Key",
+            description="Encrypts the alert notification topics",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,
+            pending_window=SHORTEST_KEY_DELETION_WINDOW,
         )
         # The key policy is part of the key, which the topics (and so the workspace) reference: naming the
         # workspace's ARN here would be a dependency cycle. Any AMP workspace of this account and region

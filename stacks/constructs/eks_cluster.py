@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import (
+    Annotations,
+    Aws,
+    CfnOutput,
+    CrossStackReferences,
+    Duration,
+    ReferenceStrength,
+    RemovalPolicy,
+    Stack,
+)
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
 
 from config.platform import CapacityMode
+from stacks.key_deletion import SHORTEST_KEY_DELETION_WINDOW
 from stacks.nag import acknowledge, managed_policy
 
 ALL_CONTROL_PLANE_LOGS = [
@@ -69,6 +80,13 @@ AUTO_MODE_TAG_STATEMENTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], dic
     ("ShieldProtection", ("shield:CreateProtection",), _ANY, None),
     ("ShieldTagResource", ("shield:TagResource",), ("arn:aws:shield::*:protection/*",), None),
 )
+# The kubectl provider's entry point: its ARN is the `ServiceToken` of every manifest, in this stack and in
+# the others. CloudFormation cannot change a custom resource's ServiceToken, so this function must never be
+# replaced: its logical id is pinned to the one aws-cdk-lib 2.275 generated (deployed stacks keep their
+# function), whatever a later aws-cdk-lib names it (README: design decisions).
+KUBECTL_ENTRY_POINT_LOGICAL_ID = "EksClusterKubectlProviderframeworkonEvent13CC64B3"
+# The output (weak reference) the other stacks read the entry point through before it was pinned.
+PRE_PIN_WEAK_OUTPUT_ID = "PublishOutputFnGetAttEksClusterKubectlProviderframeworkonEvent13CC64B3Arn5186E981"
 # Node-group mode needs the AWS Load Balancer Controller for Ingress (Auto Mode has it built in).
 ALB_CONTROLLER_VERSION = eks.AlbControllerVersion.V2_17_1
 
@@ -91,12 +109,15 @@ class PlatformCluster(Construct):
         deletion_protection: bool,
     ) -> None:
         super().__init__(scope, id_)
+        # It encrypts only the cluster's own Secrets (in etcd, which goes with the cluster): it goes with it.
         self.secrets_key = kms.Key(
             self,
             "SecretsKey",
             description="Envelope encryption of Kubernetes Secrets",
             enable_key_rotation=True,
             rotation_period=Duration.days(365),
+            removal_policy=RemovalPolicy.DESTROY,
+            pending_window=SHORTEST_KEY_DELETION_WINDOW,
         )
         # Auto Mode nodes take this role; our own NodeClass names it too, so we create it ourselves.
         self.auto_mode_node_role: iam.Role | None = None
@@ -144,6 +165,7 @@ class PlatformCluster(Construct):
             ),
         )
         self._set_control_plane_policies(deletion_protection=deletion_protection)
+        self._pin_kubectl_service_token()
         if self.auto_mode_node_role is not None:
             self._allow_auto_mode_custom_tags()
         for index, arn in enumerate(admin_principal_arns):
@@ -168,6 +190,27 @@ class PlatformCluster(Construct):
         # upgrades the control plane to the next version instead.
         cfn_cluster.upgrade_policy = eks.CfnCluster.UpgradePolicyProperty(support_type="STANDARD")
         cfn_cluster.deletion_protection = deletion_protection
+
+    def _pin_kubectl_service_token(self) -> None:
+        """Keep the kubectl `ServiceToken` the same function for the life of the cluster.
+
+        A weak reference (`Fn::GetStackOutput`, cdk.json's default) would let a replaced function reach the
+        other stacks' manifests as a new ServiceToken, which CloudFormation refuses to change, after the old
+        function is gone. A strong one (`Fn::ImportValue` of an export) makes CloudFormation refuse to
+        change the export while another stack imports it, so the Cluster stack's update fails before the
+        old function is deleted.
+        """
+        provider = self.cluster.node.find_child("KubectlProvider").node.find_child("Provider")
+        entry_point = provider.node.find_child("framework-onEvent")
+        assert isinstance(entry_point, lambda_.Function)
+        cfn_function = entry_point.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.override_logical_id(KUBECTL_ENTRY_POINT_LOGICAL_ID)
+        CrossStackReferences.of(entry_point).produce(ReferenceStrength.STRONG)
+        # Stacks deployed before read it through this weak output: it stays, so that rolling back their
+        # first update to the strong reference still finds it.
+        legacy = CfnOutput(self, "WeakKubectlServiceToken", value=entry_point.function_arn)
+        legacy.override_logical_id(PRE_PIN_WEAK_OUTPUT_ID)
 
     def _allow_auto_mode_custom_tags(self) -> None:
         """Auto Mode's managed policies refuse user-defined tags on what it creates (our backup
