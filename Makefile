@@ -48,7 +48,8 @@ system-deps: ## Install the system packages the tests run (apt-get, when missing
 
 .PHONY: synth
 synth: deps ## Synthesize the cloud assembly of ENV (dev by default) into cdk.out
-	$(CDK) synth --no-notices --quiet $(CDK_CONTEXT)
+	# The stage's stacks selected: the CLI prints the warnings of selected stacks only (e.g. pages reach no one).
+	$(CDK) synth --no-notices --quiet $(CDK_CONTEXT) $(STACKS)
 
 # The delivery pipeline's settings: copy the example, set your own values, pass PIPELINE_CONFIG=<your copy>.
 PIPELINE_CONFIG ?= config/pipeline.example.yaml

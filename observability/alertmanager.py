@@ -25,8 +25,14 @@ GROUP_BY = ("alertname", c.SEVERITY_LABEL, c.SLO_LABEL, c.SERVICE_LABEL, "namesp
 # A page silences the ticket about the same thing: same SLO, or else the same alert on the same target.
 SLO_INHIBIT_EQUAL = ("cluster", c.SLO_LABEL, c.SERVICE_LABEL)
 INHIBIT_EQUAL = ("alertname", "cluster", "namespace", "job", "instance", c.SERVICE_LABEL, c.SLO_LABEL)
-# Watchdog always fires: a heartbeat every 30 min lets a dead man's switch notice when it stops.
-WATCHDOG_REPEAT_INTERVAL = "30m"
+# Watchdog always fires: a heartbeat every 30 min lets a dead man's switch notice when it stops. The one
+# source of the heartbeat's period: the CloudWatch alarm on the watchdog topic waits twice as long.
+WATCHDOG_REPEAT_MINUTES = 30
+WATCHDOG_REPEAT_INTERVAL = f"{WATCHDOG_REPEAT_MINUTES}m"
+# Alertmanager repeats a notification only on a group_interval tick, so the heartbeat's period is the repeat
+# interval rounded up to the next tick: pinned here (Alertmanager's default), whatever alerting.group_interval
+# says, it stays under 35 min.
+WATCHDOG_GROUP_INTERVAL = "5m"
 SUBJECT_MAX = 100  # SNS's limit; non-ASCII or control characters make SNS replace the whole subject
 
 # Go templates. `clean` keeps printable ASCII without `"` and `\` (so the subject is also safe inside
@@ -103,6 +109,7 @@ def alertmanager_config(*, alerting: AlertingConfig, region: str, topics: Topics
                     "receiver": WATCHDOG_RECEIVER,
                     "matchers": [_matcher("alertname", WATCHDOG_ALERT), _matcher(c.SEVERITY_LABEL, c.NONE)],
                     "group_wait": "0s",
+                    "group_interval": WATCHDOG_GROUP_INTERVAL,
                     "repeat_interval": WATCHDOG_REPEAT_INTERVAL,
                 },
                 {"receiver": PAGE_RECEIVER, "matchers": [page], "repeat_interval": alerting.repeat_interval},

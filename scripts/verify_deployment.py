@@ -6,7 +6,9 @@ Reads the stage's stack outputs from the VERIFY_* environment variables (the pip
 when none is set, from the file `make deploy` writes. Assumes the stage's verifier role, then checks:
 rule groups namespaces and the Alertmanager definition ACTIVE; Grafana's data sources healthy (short-lived
 token); samples of every expected scrape job in AMP; the web app's rollout and readiness (cluster probe in
-the VPC). One PASS/FAIL line per check; exit status 1 when any check fails, 2 when the outputs are missing.
+the VPC); alert delivery (the Watchdog heartbeat reached its SNS topic, no failed SNS delivery, no error in
+AMP's Alertmanager log). One PASS/FAIL line per check; exit status 1 when any check fails, 2 when the
+outputs are missing.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import cdk8s
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
 from config.platform import PlatformConfig
@@ -19,6 +19,7 @@ from k8s.monitoring.monitoring_network_policies_chart import MonitoringNetworkPo
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
 from observability import alertmanager
+from stacks import verification_outputs
 from stacks.cluster_stack import ClusterStack
 from stacks.constructs.alert_notifications import AlertNotifications
 from stacks.constructs.prometheus_rules import PrometheusRules
@@ -43,7 +44,13 @@ class MonitoringStack(Stack):
         monitoring = config.monitoring
         cluster = cluster_stack.platform_cluster.cluster
         # Alerts reach people through SNS: the topics exist before the workspace's Alertmanager names them.
-        self.alerts = AlertNotifications(self, "Alerts", alerting=config.alerting)
+        # The dead man's switch pages when the Watchdog heartbeat has been silent for two of its periods.
+        self.alerts = AlertNotifications(
+            self,
+            "Alerts",
+            alerting=config.alerting,
+            heartbeat_silence=Duration.minutes(2 * alertmanager.WATCHDOG_REPEAT_MINUTES),
+        )
         alertmanager_definition = alertmanager.definition(
             alerting=config.alerting, region=config.region, topics=self.alerts.topics
         )
@@ -164,13 +171,30 @@ class MonitoringStack(Stack):
             value=self.prometheus.remote_write_url,
             description="Remote-write endpoint the agent sends to",
         )
-        for output_id, topic, description in (
-            ("AlertPageTopicArn", self.alerts.page_topic, "SNS topic of page alerts (subscribe on-call)"),
-            ("AlertTicketTopicArn", self.alerts.ticket_topic, "SNS topic of ticket alerts"),
-            (
-                "AlertWatchdogTopicArn",
-                self.alerts.watchdog_topic,
-                "Watchdog heartbeat every 30 min: subscribe a dead man's switch",
-            ),
-        ):
-            CfnOutput(self, output_id, value=topic.topic_arn, description=description)
+        self.topic_outputs: dict[str, CfnOutput] = {
+            output_id: CfnOutput(self, output_id, value=topic.topic_arn, description=description)
+            for output_id, topic, description in (
+                (
+                    verification_outputs.PAGE_TOPIC_ARN.output_id,
+                    self.alerts.page_topic,
+                    "SNS topic of page alerts (subscribe on-call)",
+                ),
+                (
+                    verification_outputs.TICKET_TOPIC_ARN.output_id,
+                    self.alerts.ticket_topic,
+                    "SNS topic of ticket alerts",
+                ),
+                (
+                    verification_outputs.WATCHDOG_TOPIC_ARN.output_id,
+                    self.alerts.watchdog_topic,
+                    f"Watchdog heartbeat every {alertmanager.WATCHDOG_REPEAT_MINUTES} min: a CloudWatch "
+                    "alarm pages when it stops; subscribe an external dead man's switch too",
+                ),
+            )
+        }
+        self.log_group_output = CfnOutput(
+            self,
+            verification_outputs.PROMETHEUS_LOG_GROUP.output_id,
+            value=self.prometheus.log_group.log_group_name,
+            description="Log group of the AMP workspace (rule evaluation and Alertmanager errors)",
+        )

@@ -16,10 +16,14 @@ from stacks.network_stack import NetworkStack
 from stacks.verification_outputs import (
     GRAFANA_URL,
     GRAFANA_WORKSPACE_ID,
+    PAGE_TOPIC_ARN,
     PROBE_FUNCTION_ARN,
+    PROMETHEUS_LOG_GROUP,
     PROMETHEUS_QUERY_URL,
     PROMETHEUS_WORKSPACE_ID,
     ROLE_ARN,
+    TICKET_TOPIC_ARN,
+    WATCHDOG_TOPIC_ARN,
 )
 from stacks.verification_stack import VerificationStack
 from stacks.workloads_stack import WorkloadsStack
@@ -97,6 +101,11 @@ class PlatformStage(Stage):
             GRAFANA_URL.env_var: self.grafana.url_output,
             ROLE_ARN.env_var: self.verification.role_arn_output,
             PROBE_FUNCTION_ARN.env_var: self.verification.probe_function_arn_output,
+            **{
+                output.env_var: self.monitoring.topic_outputs[output.output_id]
+                for output in (WATCHDOG_TOPIC_ARN, PAGE_TOPIC_ARN, TICKET_TOPIC_ARN)
+            },
+            PROMETHEUS_LOG_GROUP.env_var: self.monitoring.log_group_output,
         }
         for key, value in config.tags.items():
             Tags.of(self).add(key, value)

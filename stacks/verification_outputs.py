@@ -29,6 +29,11 @@ GRAFANA_WORKSPACE_ID = VerificationOutput("VERIFY_GRAFANA_WORKSPACE_ID", GRAFANA
 GRAFANA_URL = VerificationOutput("VERIFY_GRAFANA_URL", GRAFANA, "GrafanaWorkspaceUrl")
 ROLE_ARN = VerificationOutput("VERIFY_ROLE_ARN", VERIFICATION, "VerifierRoleArn")
 PROBE_FUNCTION_ARN = VerificationOutput("VERIFY_PROBE_FUNCTION_ARN", VERIFICATION, "ClusterProbeFunctionArn")
+# Alert delivery: the topics' SNS metrics and the AMP workspace's log group.
+WATCHDOG_TOPIC_ARN = VerificationOutput("VERIFY_WATCHDOG_TOPIC_ARN", MONITORING, "AlertWatchdogTopicArn")
+PAGE_TOPIC_ARN = VerificationOutput("VERIFY_PAGE_TOPIC_ARN", MONITORING, "AlertPageTopicArn")
+TICKET_TOPIC_ARN = VerificationOutput("VERIFY_TICKET_TOPIC_ARN", MONITORING, "AlertTicketTopicArn")
+PROMETHEUS_LOG_GROUP = VerificationOutput("VERIFY_PROMETHEUS_LOG_GROUP", MONITORING, "PrometheusLogGroupName")
 
 ALL: tuple[VerificationOutput, ...] = (
     PROMETHEUS_WORKSPACE_ID,
@@ -37,6 +42,10 @@ ALL: tuple[VerificationOutput, ...] = (
     GRAFANA_URL,
     ROLE_ARN,
     PROBE_FUNCTION_ARN,
+    WATCHDOG_TOPIC_ARN,
+    PAGE_TOPIC_ARN,
+    TICKET_TOPIC_ARN,
+    PROMETHEUS_LOG_GROUP,
 )
 
 

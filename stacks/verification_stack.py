@@ -59,6 +59,7 @@ class VerificationStack(Stack):
             rule_groups_namespace_arns=[ns.attr_arn for ns in monitoring.rules.namespaces.values()],
             grafana_workspace_arn=grafana.grafana.workspace_arn,
             probe=self.probe.function,
+            prometheus_log_group_arn=monitoring.prometheus.log_group.log_group_arn,
         )
         self.role_arn_output = CfnOutput(
             self,

@@ -17,6 +17,8 @@ class Clients:
     amp: Any
     grafana: Any
     lambda_: Any
+    cloudwatch: Any
+    logs: Any
     credentials: Any  # botocore Credentials, for signing the AMP query API (not a boto3 service)
     region: str
 
@@ -37,6 +39,8 @@ def connect(*, region: str, role_arn: str | None, session: Any = None) -> Client
         amp=session.client("amp", region_name=region, config=BOTO_CONFIG),
         grafana=session.client("grafana", region_name=region, config=BOTO_CONFIG),
         lambda_=session.client("lambda", region_name=region, config=BOTO_CONFIG),
+        cloudwatch=session.client("cloudwatch", region_name=region, config=BOTO_CONFIG),
+        logs=session.client("logs", region_name=region, config=BOTO_CONFIG),
         credentials=session.get_credentials(),
         region=region,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scripts.verification import amp, grafana, probe
+from scripts.verification import amp, delivery, grafana, probe
 from scripts.verification.aws import Clients
 from scripts.verification.report import Deadline, Result
 from scripts.verification.settings import Settings
@@ -37,4 +37,11 @@ def run_checks(
     )
     record(amp.check_samples(query, amp.expected_jobs(), deadline))
     record(*probe.check_web_app(clients.lambda_, settings.probe_function_arn, deadline))
+    # Last: the longer since the deploy, the surer the first Watchdog heartbeat had its time.
+    topics = delivery.Topics(
+        watchdog_arn=settings.watchdog_topic_arn,
+        alert_arns=(settings.page_topic_arn, settings.ticket_topic_arn),
+    )
+    record(*delivery.check_sns(clients.cloudwatch, topics, deadline))
+    record(delivery.check_alertmanager_log(clients.logs, settings.prometheus_log_group))
     return results

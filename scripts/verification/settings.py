@@ -29,6 +29,10 @@ class Settings:
     role_arn: str
     probe_function_arn: str
     region: str
+    watchdog_topic_arn: str
+    page_topic_arn: str
+    ticket_topic_arn: str
+    prometheus_log_group: str
 
 
 def from_environment(env: Mapping[str, str]) -> Settings | None:
@@ -78,4 +82,8 @@ def _settings(values: Mapping[str, str], env: Mapping[str, str]) -> Settings:
         role_arn=values[outputs.ROLE_ARN.env_var],
         probe_function_arn=values[outputs.PROBE_FUNCTION_ARN.env_var],
         region=region,
+        watchdog_topic_arn=values[outputs.WATCHDOG_TOPIC_ARN.env_var],
+        page_topic_arn=values[outputs.PAGE_TOPIC_ARN.env_var],
+        ticket_topic_arn=values[outputs.TICKET_TOPIC_ARN.env_var],
+        prometheus_log_group=values[outputs.PROMETHEUS_LOG_GROUP.env_var],
     )

@@ -1,14 +1,15 @@
-"""SNS topics the AMP workspace's Alertmanager publishes to, with email and optional chat delivery.
+"""SNS topics the AMP workspace's Alertmanager publishes to, with email and optional chat delivery, and the
+dead man's switch on the Watchdog heartbeat.
 
 Standard topics (AMP refuses FIFO), encrypted with our own key: the AWS-managed SNS key's policy cannot
-let `aps.amazonaws.com` use it.
+let `aps.amazonaws.com` (or CloudWatch alarms) use it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Names, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -17,19 +18,32 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from config.alerting import AlertingConfig
-from observability.alertmanager import Topics
+from observability import conventions
+from observability.alertmanager import WATCHDOG_ALERT, Topics
+from stacks.constructs.dead_mans_switch import CLOUDWATCH, DeadMansSwitch
 from stacks.key_deletion import SHORTEST_KEY_DELETION_WINDOW
 
 APS = "aps.amazonaws.com"
+# What the key policy lets an AWS service that publishes to an SSE topic do: the statement the SNS
+# developer guide gives for event sources from AWS services, without conditions
+# (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+SNS_EVENT_SOURCE_KEY_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
+NO_PAGE_SUBSCRIBER_WARNING_ID = "platform:pagesReachNoOne"
+NO_PAGE_SUBSCRIBER_WARNING = (
+    "Pages reach no one: alerting.page_emails is empty and no Slack or Teams channel is set, so the page "
+    "topic has no subscription. Set alerting.page_emails (or alerting.slack / alerting.teams) in this "
+    "environment's config, or subscribe your on-call tool to the AlertPageTopicArn output after deploy."
+)
 
 
 class AlertNotifications(Construct):
     """Create it before the workspace (whose Alertmanager definition names the topics), then call
     `allow_publish_from(workspace_arn)`."""
 
-    def __init__(self, scope: Construct, id_: str, *, alerting: AlertingConfig) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, alerting: AlertingConfig, heartbeat_silence: Duration
+    ) -> None:
         super().__init__(scope, id_)
-        stack = Stack.of(self)
         # SNS keeps no message once delivered, so nothing outlives the topics encrypted under this key: it
         # goes with them.
         self.key = kms.Key(
@@ -40,28 +54,28 @@ class AlertNotifications(Construct):
             removal_policy=RemovalPolicy.DESTROY,
             pending_window=SHORTEST_KEY_DELETION_WINDOW,
         )
-        # The key policy is part of the key, which the topics (and so the workspace) reference: naming the
-        # workspace's ARN here would be a dependency cycle. Any AMP workspace of this account and region
-        # may use the key; only ours may publish (topic policies, below).
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowAmpAlertmanager",
-                principals=[iam.ServicePrincipal(APS)],
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                resources=["*"],  # in a key policy, "*" is this key
-                conditions={
-                    "ArnLike": {"aws:SourceArn": stack.format_arn(service="aps", resource="workspace/*")},
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                },
+        # AMP's Alertmanager and the dead man's switch alarm publish to these SSE topics, and SNS uses the key
+        # on their behalf. The key statements are the ones the SNS guide gives for AWS-service event sources,
+        # without conditions: a source condition the SNS-to-KMS request does not carry would fail every
+        # publish (AMP's own page puts its confused-deputy conditions on the topic policy). The topic
+        # policies confine who may publish (this workspace, this alarm, this account); the key policy cannot
+        # name the topics (they reference the key: a dependency cycle).
+        for sid, service in (("AllowAmpAlertmanager", APS), ("AllowCloudWatchAlarms", CLOUDWATCH)):
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=list(SNS_EVENT_SOURCE_KEY_ACTIONS),
+                    resources=["*"],  # in a key policy, "*" is this key
+                )
             )
-        )
 
         def topic(id_: str, display_name: str) -> sns.Topic:
             return sns.Topic(self, id_, display_name=display_name, master_key=self.key, enforce_ssl=True)
 
         self.page_topic = topic("PageTopic", "Alerts: page")
         self.ticket_topic = topic("TicketTopic", "Alerts: ticket")
-        # Watchdog's heartbeat: no subscription here; subscribe a dead man's switch to it.
+        # Watchdog's heartbeat: no subscription; the alarm below (and any external switch) watches it.
         self.watchdog_topic = topic("WatchdogTopic", "Alerts: watchdog heartbeat")
         for email in alerting.page_emails:
             self.page_topic.add_subscription(subscriptions.EmailSubscription(email))
@@ -74,6 +88,19 @@ class AlertNotifications(Construct):
         if alerting.slack is not None or alerting.teams is not None:
             self.chat_topic = topic("ChatTopic", "Alerts: chat")
             self._chat_channels(alerting, self.chat_topic)
+        if not alerting.page_emails and self.chat_topic is None:
+            Annotations.of(self).add_warning_v2(NO_PAGE_SUBSCRIBER_WARNING_ID, NO_PAGE_SUBSCRIBER_WARNING)
+
+        # Pages the page topic's subscribers (and the chat channel: AWS Chatbot shows CloudWatch alarms as
+        # they are) when the heartbeat stops, by a path without AMP in it.
+        self.dead_mans_switch = DeadMansSwitch(
+            self,
+            "DeadMansSwitch",
+            heartbeat=self.watchdog_topic,
+            notify=[self.page_topic] + ([self.chat_topic] if self.chat_topic else []),
+            silence=heartbeat_silence,
+            runbook_url=conventions.runbook_url(alerting.runbook_base_url, WATCHDOG_ALERT),
+        )
 
     @property
     def all_topics(self) -> list[sns.Topic]:

@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from stacks.nag import acknowledge
 from stacks.naming import VERIFIER_ROLE_TAG_KEY, VERIFIER_ROLE_TAG_VALUE
 
 # Service Authorization Reference for AMP: QueryMetrics and DescribeAlertManagerDefinition take the
@@ -25,6 +26,11 @@ AMP_NAMESPACE_ACTIONS = ("aps:DescribeRuleGroupsNamespace",)
 # The Grafana `workspace` resource: the workspace's status, the verifier's own service account (found or
 # created) and its token, created for minutes and deleted by the script. No DeleteWorkspaceServiceAccount:
 # the account is kept and reused, only tokens come and go.
+# Alert delivery: SNS's metrics through GetMetricData, which takes no resource type (Service Authorization
+# Reference for CloudWatch: "*" only), and the AMP workspace's log group through FilterLogEvents (resource
+# type `log-group`).
+METRIC_ACTIONS = ("cloudwatch:GetMetricData",)
+LOG_ACTIONS = ("logs:FilterLogEvents",)
 GRAFANA_ACTIONS = (
     "grafana:DescribeWorkspace",
     "grafana:ListWorkspaceServiceAccounts",
@@ -45,6 +51,7 @@ class DeploymentVerifier(Construct):
         rule_groups_namespace_arns: Sequence[str],
         grafana_workspace_arn: str,
         probe: lambda_.IFunction,
+        prometheus_log_group_arn: str,
     ) -> None:
         super().__init__(scope, id_)
         self.role = iam.Role(
@@ -76,5 +83,19 @@ class DeploymentVerifier(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="InvokeClusterProbe", actions=["lambda:InvokeFunction"], resources=[probe.function_arn]
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(sid="ReadSnsMetrics", actions=list(METRIC_ACTIONS), resources=["*"])
+        )
+        acknowledge(
+            self.role,
+            "IAM5[Resource::*]",
+            "cloudwatch:GetMetricData takes no resource type (Service Authorization Reference): the verifier "
+            "reads the alert topics' SNS metrics, read-only",
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadAlertmanagerLog", actions=list(LOG_ACTIONS), resources=[prometheus_log_group_arn]
             )
         )

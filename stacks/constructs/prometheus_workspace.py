@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from aws_cdk import Fn, RemovalPolicy
+from aws_cdk import Fn, Names, RemovalPolicy
 from aws_cdk import aws_aps as aps
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+# The prefix for logs AWS services deliver (vended logs): CloudWatch Logs resource policies are limited to
+# 5120 characters, and log groups under this prefix are enabled without naming each one there
+# (https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html, which points to
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html).
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+LOG_GROUP_PREFIX = f"{VENDED_LOGS_PREFIX}prometheus/"
+# CloudWatch Logs allows 512 characters in a log group name.
+_LOG_GROUP_NAME_MAX = 512
 
 
 class PrometheusWorkspace(Construct):
@@ -28,9 +37,18 @@ class PrometheusWorkspace(Construct):
             if customer_managed_key
             else None
         )
-        # Rule evaluation and alerting errors land here (the workspace logs nothing else).
+        # Rule evaluation and alerting errors land here (the workspace logs nothing else). A prefix needs a
+        # name: derived from the stack and construct path, unique in the account and region, stable across
+        # deploys (DESTROY: a rename would replace the group, never collide with a kept one).
         self.log_group = logs.LogGroup(
-            self, "LogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "LogGroup",
+            log_group_name=LOG_GROUP_PREFIX
+            + Names.unique_resource_name(
+                self, max_length=_LOG_GROUP_NAME_MAX - len(LOG_GROUP_PREFIX), separator="-"
+            ),
+            retention=log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.workspace = aps.CfnWorkspace(
             self,

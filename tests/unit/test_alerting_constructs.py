@@ -13,18 +13,21 @@ import yaml
 from aws_cdk import Validations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from config.alerting import AlertingConfig, SlackChannel, TeamsChannel
 from observability import alertmanager
 from observability.amp_lint import lint_text
 from stacks.constructs.alert_notifications import AlertNotifications
+from stacks.constructs.dead_mans_switch import DeadMansSwitch
 from stacks.constructs.prometheus_rules import MAX_DATA_BYTES, PrometheusRules, RuleFileError, rules_data
 from stacks.constructs.prometheus_workspace import PrometheusWorkspace
 from tests.unit.conftest import CDK_CONTEXT, run_cfn_lint
 
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")
+# Twice the Watchdog's 30-minute repeat interval.
+HEARTBEAT_SILENCE_MINUTES = 60
 TEAMS = TeamsChannel(
     team_id="5f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
     channel_id="19%3ab6ef35dc342d56ba5654e6fc6d25a071%40thread.tacv2",
@@ -59,7 +62,9 @@ def build(outdir: Path, alerting: AlertingConfig = ALERTING) -> tuple[cdk.Stack,
     app = cdk.App(outdir=str(outdir), context=CDK_CONTEXT)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     stack = cdk.Stack(app, "Alerting", env=ENV)
-    alerts = AlertNotifications(stack, "Alerts", alerting=alerting)
+    alerts = AlertNotifications(
+        stack, "Alerts", alerting=alerting, heartbeat_silence=cdk.Duration.minutes(HEARTBEAT_SILENCE_MINUTES)
+    )
     definition = alertmanager.definition(alerting=alerting, region=stack.region, topics=alerts.topics)
     workspace = PrometheusWorkspace(
         stack,
@@ -102,16 +107,44 @@ def test_topics_are_standard_and_encrypted_with_the_rotating_key(template, synth
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
 
 
-def test_key_policy_lets_only_aps_of_this_account_use_it(synthesized):
+def test_key_policy_lets_aps_and_cloudwatch_alarms_use_it_as_the_sns_guide_documents(template):
+    """The SNS guide's key statement for AWS services publishing to SSE topics has no conditions; the
+    topic policies do the confining (next test)."""
+
+    def statement(sid: str, service: str) -> Any:
+        return Match.object_equals(
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            }
+        )
+
+    template.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        statement("AllowAmpAlertmanager", "aps.amazonaws.com"),
+                        statement("AllowCloudWatchAlarms", "cloudwatch.amazonaws.com"),
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_key_policy_grants_no_other_service(synthesized):
     (key,) = resources(synthesized[1], "AWS::KMS::Key").values()
-    (statement,) = [
-        s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowAmpAlertmanager"
+    principals = [s["Principal"] for s in key["Properties"]["KeyPolicy"]["Statement"]]
+    assert principals == [
+        {"AWS": "arn:aws:iam::123456789012:root"},
+        {"Service": "aps.amazonaws.com"},
+        {"Service": "cloudwatch.amazonaws.com"},
     ]
-    assert statement["Principal"] == {"Service": "aps.amazonaws.com"}
-    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
-    source = json.dumps(statement["Condition"]["ArnLike"]["aws:SourceArn"])
-    assert ":aps:eu-west-1:123456789012:workspace/*" in source
 
 
 def test_topic_policies_let_only_our_workspace_publish_over_tls(synthesized):
@@ -185,6 +218,139 @@ def test_without_chat_there_is_no_chat_topic_and_no_chat_receiver(tmp_path):
     template.resource_count_is("AWS::SNS::Subscription", 0)
     template.resource_count_is("AWS::Chatbot::SlackChannelConfiguration", 0)
     assert alerts.topics.chat is None
+
+
+def display_names(template_json: dict[str, Any]) -> dict[str, str]:
+    """Topic display name → logical id."""
+    return {v["Properties"]["DisplayName"]: k for k, v in resources(template_json, "AWS::SNS::Topic").items()}
+
+
+def test_dead_mans_switch_alarms_after_an_hour_without_a_heartbeat(template, synthesized):
+    """SNS's NumberOfMessagesPublished of the watchdog topic, in 5-minute sums: ALARM when all 12 buckets
+    of the last 60 minutes (twice the 30-minute heartbeat) are empty or missing; ALARM and OK go to the
+    page topic and the chat topic (Chatbot shows CloudWatch alarms as they are)."""
+    topics = display_names(synthesized[1])
+    notified = [{"Ref": topics["Alerts: page"]}, {"Ref": topics["Alerts: chat"]}]
+    template.resource_count_is("AWS::CloudWatch::Alarm", 1)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/SNS",
+            "MetricName": "NumberOfMessagesPublished",
+            "Dimensions": [
+                {
+                    "Name": "TopicName",
+                    "Value": {"Fn::GetAtt": [topics["Alerts: watchdog heartbeat"], "TopicName"]},
+                }
+            ],
+            "Statistic": "Sum",
+            "Period": 300,
+            "EvaluationPeriods": 12,
+            "DatapointsToAlarm": 12,
+            "ComparisonOperator": "LessThanThreshold",
+            "Threshold": 1,
+            "TreatMissingData": "breaching",
+            "AlarmActions": notified,
+            "OKActions": notified,
+            "AlarmDescription": Match.string_like_regexp(
+                "for 60 minutes.*Runbook: https://github.com/example-org/eks-observability/blob/main/docs/"
+                "runbooks/Watchdog.md"
+            ),
+        },
+    )
+    (alarm,) = resources(synthesized[1], "AWS::CloudWatch::Alarm").values()
+    assert "AlarmName" not in alarm["Properties"]
+    assert "InsufficientDataActions" not in alarm["Properties"]
+
+
+def test_cloudwatch_may_publish_only_for_this_alarm_and_only_to_the_page_and_chat_topics(
+    template, synthesized
+):
+    topics = display_names(synthesized[1])
+    (alarm_id,) = resources(synthesized[1], "AWS::CloudWatch::Alarm")
+    for name in ("Alerts: page", "Alerts: chat"):
+        template.has_resource_properties(
+            "AWS::SNS::TopicPolicy",
+            {
+                "Topics": [{"Ref": topics[name]}],
+                "PolicyDocument": {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_equals(
+                                {
+                                    "Sid": "AllowDeadMansSwitchAlarm",
+                                    "Effect": "Allow",
+                                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                    "Action": "sns:Publish",
+                                    "Resource": {"Ref": topics[name]},
+                                    "Condition": {
+                                        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [alarm_id, "Arn"]}},
+                                        "StringEquals": {"aws:SourceAccount": "123456789012"},
+                                    },
+                                }
+                            )
+                        ]
+                    )
+                },
+            },
+        )
+    principals = {
+        policy["Properties"]["Topics"][0]["Ref"]: [
+            s["Principal"] for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        for policy in resources(synthesized[1], "AWS::SNS::TopicPolicy").values()
+    }
+    cloudwatch = {"Service": "cloudwatch.amazonaws.com"}
+    assert {topic for topic, found in principals.items() if cloudwatch in found} == {
+        topics["Alerts: page"],
+        topics["Alerts: chat"],
+    }
+
+
+def test_without_chat_the_switch_notifies_the_page_topic(tmp_path):
+    stack, alerts = build(tmp_path, AlertingConfig(page_emails=("oncall@example.com",)))
+    page = stack.resolve(alerts.page_topic.topic_arn)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"AlarmActions": [page], "OKActions": [page]}
+    )
+
+
+NO_SUBSCRIBER = "Pages reach no one: alerting.page_emails is empty and no Slack or Teams channel is set"
+
+
+@pytest.mark.parametrize(
+    ("alerting", "warned"),
+    [
+        (AlertingConfig(), True),
+        (AlertingConfig(ticket_emails=("team@example.com",)), True),  # tickets are not pages
+        (AlertingConfig(page_emails=("oncall@example.com",)), False),
+        (AlertingConfig(slack=SlackChannel(workspace_id="T0123ABCD", channel_id="C0123ABCD")), False),
+        (AlertingConfig(teams=TEAMS), False),
+    ],
+    ids=["nothing", "tickets-only", "page-email", "slack", "teams"],
+)
+def test_a_page_topic_without_subscriber_warns_at_synth(tmp_path, alerting, warned):
+    stack, _ = build(tmp_path, alerting)
+    warnings = Annotations.from_stack(stack).find_warning(
+        "/Alerting/Alerts", Match.string_like_regexp(NO_SUBSCRIBER)
+    )
+    assert len(warnings) == (1 if warned else 0)
+    if warned:
+        assert "AlertPageTopicArn" in str(warnings[0].entry.data)
+
+
+def test_the_silence_is_whole_alarm_periods(tmp_path):
+    stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "S", env=ENV)
+    topic = sns.Topic(stack, "T")
+    with pytest.raises(ValueError, match="multiple of 5 minutes"):
+        DeadMansSwitch(
+            stack,
+            "Switch",
+            heartbeat=topic,
+            notify=[topic],
+            silence=cdk.Duration.minutes(62),
+            runbook_url="https://example.com/Watchdog.md",
+        )
 
 
 def render_tokens(value: Any, names: set[str]) -> str:

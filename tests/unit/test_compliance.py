@@ -63,6 +63,7 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     ("L1", "Grafana/Provisioning/Function"),
     ("L1", "Verification/ClusterProbe/Function"),
     ("IAM4[service-role/AWSLambdaVPCAccessExecutionRole]", "Verification/ClusterProbe/Role"),
+    ("IAM5[Resource::*]", "Verification/Verifier/Role"),  # cloudwatch:GetMetricData has no resource type
     *(
         (finding, "Grafana/Provisioning/Provider/framework-onEvent")
         for finding in (

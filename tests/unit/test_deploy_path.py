@@ -54,7 +54,7 @@ def cdk_ls(assembly: Path, *selectors: str) -> list[str]:
     return [line.split(" (")[0] for line in result.stdout.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("target", ["deploy", "destroy", "ls"])
+@pytest.mark.parametrize("target", ["synth", "deploy", "destroy", "ls"])
 def test_documented_commands_select_exactly_the_stages_stacks(dev, prod, target):
     """`make deploy|destroy|ls ENV=...` pass the CLI a selector that the pinned CLI resolves to the six
     stacks of that environment's stage, and to no stack of another environment."""
@@ -70,6 +70,58 @@ def test_documented_commands_select_exactly_the_stages_stacks(dev, prod, target)
         assert sorted(cdk_ls(synth.outdir, *selectors)) == expected
         other = prod if synth is dev else dev
         assert not set(expected) & set(cdk_ls(other.outdir)), "a selector must not reach another environment"
+
+
+NO_PAGE_SUBSCRIBER = "WARNING Pages reach no one: alerting.page_emails is empty"
+
+
+def pinned_cli(*args: str, env: dict[str, str] = CLI_ENV) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["npx", "--no-install", "cdk", *args],
+        cwd=REPOSITORY,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_make_synth_prints_the_no_page_subscriber_warning(dev):
+    """Dev subscribes nobody to pages. `make synth` selects the stage's stacks, and the pinned CLI prints
+    the warnings of selected stacks even with --quiet (run here on the already synthesized assembly)."""
+    command = make_dry_run("synth", ENV="dev")
+    assert {"--quiet", "Dev/*"} <= set(command)
+    result = pinned_cli("synth", "--no-notices", "--quiet", "--app", str(dev.outdir), "Dev/*")
+    assert result.returncode == 0, result.stderr
+    assert NO_PAGE_SUBSCRIBER in result.stderr
+    assert "Dev/Monitoring/Alerts" in result.stderr
+
+
+def test_make_deploy_prints_the_no_page_subscriber_warning_before_deploying(dev, tmp_path):
+    """`make deploy` is `cdk deploy` on the stage's stacks: the pinned CLI prints the warning before it
+    needs an account. Here no credentials can be found (no AWS_* variables, no config files, no instance
+    metadata), so it stops there: nothing is deployed."""
+    command = make_dry_run("deploy", ENV="dev")
+    assert "--quiet" not in command
+    assert "Dev/*" in command
+    no_credentials = {k: v for k, v in CLI_ENV.items() if not k.startswith("AWS_")} | {
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    result = pinned_cli(
+        "deploy",
+        "--no-notices",
+        "--app",
+        str(dev.outdir),
+        "Dev/*",
+        "--require-approval",
+        "never",
+        env=no_credentials,
+    )
+    assert result.returncode != 0
+    assert NO_PAGE_SUBSCRIBER in result.stderr
+    assert result.stderr.index(NO_PAGE_SUBSCRIBER) < result.stderr.index("Unable to resolve AWS account")
 
 
 def test_deploy_passes_environment_account_and_outputs_file():

@@ -6,11 +6,15 @@ import json
 import re
 
 import pytest
+import yaml
+from aws_cdk.assertions import Annotations, Match
 
+from config.alerting import AlertingConfig
 from k8s import names
 from k8s.monitoring import scrape_config
 from k8s.monitoring.kube_state_metrics_chart import RESOURCES_BY_GROUP
 from k8s.monitoring.prometheus_agent_chart import CONFIG_CHECKSUM_ANNOTATION
+from observability import alertmanager
 from tests.unit.conftest import render_tokens
 
 
@@ -186,3 +190,64 @@ def test_monitoring_manifests_wait_for_their_namespace(synthesized, variant):
     assert {"NetworkPolicy"} in kinds.values()
     for logical_id in set(kinds) - {namespace_id}:
         assert namespace_id in resources[logical_id]["DependsOn"]
+
+
+def test_workspace_logs_to_a_vended_logs_group_named_after_its_stage_and_stack(dev, prod):
+    """The /aws/vendedlogs/ prefix needs a physical name: one per stage and stack, deleted with it."""
+    names_by_stage = {}
+    for synth, stage in ((dev, "Dev"), (prod, "Prod")):
+        properties = synth.single_resource("Monitoring", "AWS::APS::Workspace")["Properties"]
+        log_group_id = properties["LoggingConfiguration"]["LogGroupArn"]["Fn::GetAtt"][0]
+        log_group = synth.template("Monitoring").to_json()["Resources"][log_group_id]
+        name = log_group["Properties"]["LogGroupName"]
+        assert re.fullmatch(rf"/aws/vendedlogs/prometheus/{stage}Monitoring-Prometheus-[0-9A-F]{{8}}", name)
+        assert log_group["DeletionPolicy"] == "Delete"
+        assert synth.templates["Monitoring"]["Outputs"]["PrometheusLogGroupName"]["Value"] == {
+            "Ref": log_group_id
+        }
+        names_by_stage[stage] = name
+    assert names_by_stage["Dev"] != names_by_stage["Prod"]
+
+
+def watchdog_route(definition_text: str) -> dict:
+    config = yaml.safe_load(yaml.safe_load(definition_text)["alertmanager_config"])
+    (route,) = [r for r in config["route"]["routes"] if r["receiver"] == "watchdog"]
+    return dict(route)
+
+
+def test_dead_mans_switch_waits_twice_the_watchdog_heartbeat(dev):
+    """Watchdog repeats every 30m (on a 5m tick, whatever alerting.group_interval says); the alarm fires
+    after 60 minutes (3600 s) without a publish and pages the page topic (dev has no chat channel)."""
+    workspace = dev.single_resource("Monitoring", "AWS::APS::Workspace")
+    route = watchdog_route(render_tokens(workspace["Properties"]["AlertManagerDefinition"]))
+    assert (route["repeat_interval"], route["group_interval"], route["group_wait"]) == ("30m", "5m", "0s")
+    alarm = dev.single_resource("Monitoring", "AWS::CloudWatch::Alarm")["Properties"]
+    assert alarm["Period"] * alarm["EvaluationPeriods"] == 3600
+    assert alarm["DatapointsToAlarm"] == alarm["EvaluationPeriods"]
+    topics = {
+        v["Properties"]["DisplayName"]: k
+        for k, v in dev.template("Monitoring").find_resources("AWS::SNS::Topic").items()
+    }
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": topics["Alerts: page"]}]
+    assert alarm["Dimensions"] == [
+        {"Name": "TopicName", "Value": {"Fn::GetAtt": [topics["Alerts: watchdog heartbeat"], "TopicName"]}}
+    ]
+
+
+def test_watchdog_keeps_its_5m_tick_when_the_config_slows_the_others():
+    slow = AlertingConfig(group_interval="1h", repeat_interval="4h")
+    topics = alertmanager.Topics(page="p", ticket="t", watchdog="w")
+    config = alertmanager.alertmanager_config(alerting=slow, region="eu-west-1", topics=topics)
+    assert config["route"]["group_interval"] == "1h"
+    (route,) = [r for r in config["route"]["routes"] if r["receiver"] == "watchdog"]
+    assert (route["group_interval"], route["repeat_interval"]) == ("5m", "30m")
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod"])
+def test_an_environment_without_page_subscribers_warns_at_synth(synthesized, variant):
+    """Neither dev nor prod subscribes anyone to pages today: every synth says so, on the Alerts construct."""
+    stage = synthesized[variant].stage
+    warnings = Annotations.from_stack(stage.monitoring).find_warning(
+        f"/{stage.stage_name}/Monitoring/Alerts", Match.string_like_regexp("Pages reach no one")
+    )
+    assert len(warnings) == 1

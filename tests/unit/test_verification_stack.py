@@ -12,7 +12,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Stack
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 from app import artifacts
 from config import environment_config
@@ -103,6 +103,8 @@ def test_verifier_role_has_exactly_the_permissions_the_script_uses_on_exact_arns
         "ReadRuleGroupsNamespaces",
         "ShortLivedGrafanaToken",
         "InvokeClusterProbe",
+        "ReadSnsMetrics",
+        "ReadAlertmanagerLog",
     }
     assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements.values())
 
@@ -134,7 +136,46 @@ def test_verifier_role_has_exactly_the_permissions_the_script_uses_on_exact_arns
     function_id, _ = one(dev, "AWS::Lambda::Function", "ClusterProbe")
     assert probe["Action"] == "lambda:InvokeFunction"
     assert probe["Resource"] == {"Fn::GetAtt": [function_id, "Arn"]}
-    assert "*" not in json.dumps([s["Resource"] for s in statements.values()])
+    # GetMetricData takes no resource type (Service Authorization Reference): its "*" is tested below.
+    assert "*" not in json.dumps([s["Resource"] for sid, s in statements.items() if sid != "ReadSnsMetrics"])
+
+
+def test_verifier_reads_sns_metrics_and_only_the_amp_log_group(dev):
+    """Alert delivery: CloudWatch metric reads cannot be scoped to a resource; log reads are scoped to the
+    AMP workspace's log group (its ARN, `...:log-group:<name>:*`, read from the Monitoring stack)."""
+    template = Template.from_json(dev.templates[ROLE])
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_equals(
+                            {
+                                "Sid": "ReadSnsMetrics",
+                                "Effect": "Allow",
+                                "Action": "cloudwatch:GetMetricData",
+                                "Resource": "*",
+                            }
+                        ),
+                        Match.object_equals(
+                            {
+                                "Sid": "ReadAlertmanagerLog",
+                                "Effect": "Allow",
+                                "Action": "logs:FilterLogEvents",
+                                "Resource": Match.any_value(),
+                            }
+                        ),
+                    ]
+                )
+            }
+        },
+    )
+    _, policy = one(dev, "AWS::IAM::Policy", "VerifierRole")
+    (log,) = [
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Sid"] == "ReadAlertmanagerLog"
+    ]
+    assert imported(log["Resource"], "Monitoring", r"FnGetAttPrometheusLogGroup\w+Arn\w+")
 
 
 @pytest.mark.parametrize("variant", ["dev", "auto"])
@@ -299,5 +340,6 @@ def test_cdk_nag_finds_nothing_in_the_stack_and_acknowledges_only_the_probe_runt
             "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
             "ClusterProbe/Role",
         ),
+        ("IAM5[Resource::*]", "Verifier/Role"),  # cloudwatch:GetMetricData: no resource type
         ("L1", "ClusterProbe/Function"),
     ]

@@ -22,7 +22,13 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
 @pytest.fixture
 def aws(server: FakeServer) -> Iterator[Aws]:
     stubbed = Aws(server)
-    with stubbed.amp_stub, stubbed.grafana_stub, stubbed.lambda_stub:
+    with (
+        stubbed.amp_stub,
+        stubbed.grafana_stub,
+        stubbed.lambda_stub,
+        stubbed.cloudwatch_stub,
+        stubbed.logs_stub,
+    ):
         yield stubbed
 
 

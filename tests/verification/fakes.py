@@ -30,6 +30,42 @@ TOKEN = "glsa_SecretVerifierToken_0123456789abcdef"
 PROBE_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:Dev-Verification-ClusterProbe"
 ROLE_ARN = "arn:aws:iam::123456789012:role/Dev-Verification-VerifierRole"
 NOW = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+# Alert delivery: the topics and the AMP workspace's log group, as the Monitoring stack's outputs name them.
+TOPIC_PREFIX = "arn:aws:sns:eu-west-1:123456789012:"
+WATCHDOG_TOPIC = "Dev-Monitoring-AlertsWatchdogTopicD3348059-Ab12Cd34"
+PAGE_TOPIC = "Dev-Monitoring-AlertsPageTopic01B8868C-Ef56Gh78"
+TICKET_TOPIC = "Dev-Monitoring-AlertsTicketTopic0D837FA9-Ij90Kl12"
+LOG_GROUP = "/aws/vendedlogs/prometheus/Dev-Monitoring-Prometheus-1A2B3C4D"
+# Any Alertmanager error in AMP's JSON log events (component and level fields).
+ALERTMANAGER_ERRORS = (
+    '{ ($.component = "alertmanager") && (($.message.level = "ERROR") || ($.message.level = "error")) }'
+)
+
+
+def sns_query(query_id: str, metric: str, topic: str) -> dict[str, Any]:
+    """One GetMetricData query: an SNS topic metric (namespace AWS/SNS, dimension TopicName), summed per
+    minute."""
+    return {
+        "Id": query_id,
+        "MetricStat": {
+            "Metric": {
+                "Namespace": "AWS/SNS",
+                "MetricName": metric,
+                "Dimensions": [{"Name": "TopicName", "Value": topic}],
+            },
+            "Period": 60,
+            "Stat": "Sum",
+        },
+        "ReturnData": True,
+    }
+
+
+SNS_QUERIES = [
+    sns_query("published", "NumberOfMessagesPublished", WATCHDOG_TOPIC),
+    sns_query("failed0", "NumberOfNotificationsFailed", WATCHDOG_TOPIC),
+    sns_query("failed1", "NumberOfNotificationsFailed", PAGE_TOPIC),
+    sns_query("failed2", "NumberOfNotificationsFailed", TICKET_TOPIC),
+]
 
 
 class FakeClock:
@@ -103,6 +139,8 @@ class Aws:
         self.amp, self.grafana, self.lambda_ = client("amp"), client("grafana"), client("lambda")
         self.amp_stub, self.grafana_stub = Stubber(self.amp), Stubber(self.grafana)
         self.lambda_stub = Stubber(self.lambda_)
+        self.cloudwatch, self.logs = client("cloudwatch"), client("logs")
+        self.cloudwatch_stub, self.logs_stub = Stubber(self.cloudwatch), Stubber(self.logs)
         self.server = server
 
     def clients(self) -> Clients:
@@ -110,7 +148,13 @@ class Aws:
             aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret-example"
         ).get_credentials()
         return Clients(
-            amp=self.amp, grafana=self.grafana, lambda_=self.lambda_, credentials=credentials, region=REGION
+            amp=self.amp,
+            grafana=self.grafana,
+            lambda_=self.lambda_,
+            cloudwatch=self.cloudwatch,
+            logs=self.logs,
+            credentials=credentials,
+            region=REGION,
         )
 
     def settings(self) -> Settings:
@@ -122,6 +166,10 @@ class Aws:
             role_arn=ROLE_ARN,
             probe_function_arn=PROBE_ARN,
             region=REGION,
+            watchdog_topic_arn=TOPIC_PREFIX + WATCHDOG_TOPIC,
+            page_topic_arn=TOPIC_PREFIX + PAGE_TOPIC,
+            ticket_topic_arn=TOPIC_PREFIX + TICKET_TOPIC,
+            prometheus_log_group=LOG_GROUP,
         )
 
     def rule_namespace(self, name: str, status: str, reason: str = "") -> None:
@@ -216,8 +264,80 @@ class Aws:
             response["FunctionError"] = function_error
         self.lambda_stub.add_response("invoke", response, {"FunctionName": PROBE_ARN, "Payload": b"{}"})
 
+    def sns_metrics(
+        self,
+        *,
+        published: list[float],
+        failed: dict[str, list[float]] | None = None,
+        start: Any = ANY,
+        end: Any = ANY,
+        next_token: str | None = None,
+        token: str | None = None,
+    ) -> None:
+        """One GetMetricData answer: per-minute sums of the watchdog topic's published messages and of each
+        topic's failed deliveries (`failed`: query id -> values; an absent metric has no values)."""
+        values = {
+            "published": published,
+            **{q: (failed or {}).get(q, []) for q in ("failed0", "failed1", "failed2")},
+        }
+        results: list[dict[str, Any]] = [
+            {
+                "Id": query_id,
+                "Label": query_id,
+                "Timestamps": [NOW - datetime.timedelta(minutes=i) for i in range(len(points))],
+                "Values": points,
+                "StatusCode": "Complete",
+            }
+            for query_id, points in values.items()
+        ]
+        expected: dict[str, Any] = {"MetricDataQueries": SNS_QUERIES, "StartTime": start, "EndTime": end}
+        if token:
+            expected["NextToken"] = token
+        response: dict[str, Any] = {"MetricDataResults": results, "Messages": []}
+        if next_token:
+            response["NextToken"] = next_token
+        self.cloudwatch_stub.add_response("get_metric_data", response, expected)
+
+    def sns_metrics_error(self, code: str, message: str) -> None:
+        self.cloudwatch_stub.add_client_error(
+            "get_metric_data", service_error_code=code, service_message=message, http_status_code=400
+        )
+
+    def alertmanager_log(
+        self,
+        events: list[dict[str, Any]] | None = None,
+        *,
+        start: Any = ANY,
+        end: Any = ANY,
+        next_token: str | None = None,
+        token: str | None = None,
+    ) -> None:
+        expected: dict[str, Any] = {
+            "logGroupName": LOG_GROUP,
+            "startTime": start,
+            "endTime": end,
+            "filterPattern": ALERTMANAGER_ERRORS,
+        }
+        if token:
+            expected["nextToken"] = token
+        response: dict[str, Any] = {"events": events or [], "searchedLogStreams": []}
+        if next_token:
+            response["nextToken"] = next_token
+        self.logs_stub.add_response("filter_log_events", response, expected)
+
+    def alertmanager_log_error(self, code: str, message: str) -> None:
+        self.logs_stub.add_client_error(
+            "filter_log_events", service_error_code=code, service_message=message, http_status_code=400
+        )
+
     def assert_done(self) -> None:
-        for stub in (self.amp_stub, self.grafana_stub, self.lambda_stub):
+        for stub in (
+            self.amp_stub,
+            self.grafana_stub,
+            self.lambda_stub,
+            self.cloudwatch_stub,
+            self.logs_stub,
+        ):
             stub.assert_no_pending_responses()
 
 

@@ -30,6 +30,13 @@ def healthy_control_planes(aws: Aws, *, alertmanager: str = "ACTIVE", slos: str 
     aws.grafana_workspace()
     aws.service_account(exists=True)
     aws.token()
+    delivered(aws)
+
+
+def delivered(aws: Aws) -> None:
+    """The Watchdog heartbeat reached its topic, SNS failed nothing, Alertmanager logged no error."""
+    aws.sns_metrics(published=[1.0])
+    aws.alertmanager_log()
 
 
 def run(aws: Aws, clock: FakeClock, timeout: float = TIMEOUT) -> tuple[dict[str, Result], list[str]]:
@@ -57,7 +64,7 @@ def test_success(aws: Aws, server: FakeServer, clock: FakeClock, caplog: pytest.
     results, lines = run(aws, clock)
 
     assert failed(results) == []
-    assert len(lines) == 6
+    assert len(lines) == 9
     assert all(line.startswith("PASS  ") for line in lines)
     assert clock.sleeps == []
     aws.assert_done()  # the token was deleted
@@ -137,6 +144,7 @@ def test_rules_updating_are_waited_for(aws: Aws, server: FakeServer, clock: Fake
     aws.service_account(exists=False)  # created as VIEWER on first use
     aws.token()
     aws.probe(probe_answer())
+    delivered(aws)
 
     results, _ = run(aws, clock)
 
@@ -207,6 +215,7 @@ def test_grafana_workspace_not_active_creates_no_token(
     aws.alertmanager("ACTIVE")
     aws.grafana_workspace("FAILED")
     aws.probe(probe_answer())
+    delivered(aws)
 
     results, _ = run(aws, clock)
 

@@ -26,6 +26,10 @@ VALUES = {
     "VERIFY_GRAFANA_URL": "https://g-0123456789.grafana-workspace.eu-west-1.amazonaws.com",
     "VERIFY_ROLE_ARN": ROLE_ARN,
     "VERIFY_PROBE_FUNCTION_ARN": "arn:aws:lambda:eu-west-1:123456789012:function:probe",
+    "VERIFY_WATCHDOG_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:watchdog",
+    "VERIFY_PAGE_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:page",
+    "VERIFY_TICKET_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:ticket",
+    "VERIFY_PROMETHEUS_LOG_GROUP": "/aws/vendedlogs/prometheus/DevMonitoring-Prometheus-5ECEE68B",
 }
 
 
@@ -46,6 +50,19 @@ def test_outputs_file_as_make_deploy_writes_it(tmp_path: Path) -> None:
     assert settings.prometheus_workspace_id == "ws-1"
     assert settings.role_arn == ROLE_ARN
     assert settings.region == "eu-west-1"  # from the query URL when AWS_REGION is unset
+    # Alert delivery reads the Monitoring stack's topic and log group outputs.
+    assert settings.watchdog_topic_arn == "arn:aws:sns:eu-west-1:123456789012:watchdog"
+    assert (settings.page_topic_arn, settings.ticket_topic_arn) == (
+        "arn:aws:sns:eu-west-1:123456789012:page",
+        "arn:aws:sns:eu-west-1:123456789012:ticket",
+    )
+    assert settings.prometheus_log_group == "/aws/vendedlogs/prometheus/DevMonitoring-Prometheus-5ECEE68B"
+
+
+def test_outputs_file_missing_a_delivery_output_names_it(tmp_path: Path) -> None:
+    values = {k: v for k, v in VALUES.items() if k != "VERIFY_PROMETHEUS_LOG_GROUP"}
+    with pytest.raises(SettingsError, match=r"missing Dev-Monitoring\.PrometheusLogGroupName$"):
+        from_outputs_file(outputs_file(tmp_path, values), "dev", {})
 
 
 def test_outputs_file_missing_an_output_names_it(tmp_path: Path) -> None:
@@ -114,6 +131,10 @@ def test_main_exit_codes_and_output(
         "VERIFY_GRAFANA_URL": settings.grafana_url,
         "VERIFY_ROLE_ARN": settings.role_arn,
         "VERIFY_PROBE_FUNCTION_ARN": settings.probe_function_arn,
+        "VERIFY_WATCHDOG_TOPIC_ARN": settings.watchdog_topic_arn,
+        "VERIFY_PAGE_TOPIC_ARN": settings.page_topic_arn,
+        "VERIFY_TICKET_TOPIC_ARN": settings.ticket_topic_arn,
+        "VERIFY_PROMETHEUS_LOG_GROUP": settings.prometheus_log_group,
     }
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     connected: list[tuple[str, str | None]] = []
@@ -134,8 +155,9 @@ def test_main_exit_codes_and_output(
     assert code == 1
     assert connected == [("eu-west-1", ROLE_ARN)]
     assert "FAIL  web app readiness endpoint answers 200: 1/2 pods answered 200 on /readyz: b 503" in out
-    assert out.count("PASS  ") == 5
-    assert out.rstrip().endswith("5/6 checks passed: FAILED")
+    assert out.count("PASS  ") == 8
+    assert "PASS  Watchdog notification reached its SNS topic: 1 published to " in out
+    assert out.rstrip().endswith("8/9 checks passed: FAILED")
     assert TOKEN not in out
 
 
