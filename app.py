@@ -72,6 +72,8 @@ def main() -> None:
         else:
             config = select_config(app)
         load_default()  # every service file checked before anything is built
+        for target in [t.platform_config() for t in pipeline.stages] if pipeline_path else [config]:
+            check_teams(target)
     except ConfigError as error:
         sys.exit(str(error))
     except SpecError as error:
@@ -81,6 +83,20 @@ def main() -> None:
     else:
         build(app, config)
     app.synth()
+
+
+def check_teams(config: PlatformConfig) -> None:
+    """The config's team channels name teams of services/teams.yaml (a typo would route nowhere)."""
+    known = [team.name for team in load_default().teams]
+    unknown = sorted(set(config.alerting.team_channels) - set(known))
+    if unknown:
+        raise ConfigError(
+            config.name,
+            [
+                f"alerting.team_channels.{team}: must be a team of services/teams.yaml {known}"
+                for team in unknown
+            ],
+        )
 
 
 def artifacts(config: PlatformConfig) -> Artifacts:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 # A placeholder: set it to where your copy of this repository serves docs/runbooks (e.g. a git host's
@@ -51,6 +53,17 @@ class TeamsChannel:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TeamChannels:
+    """Where one team's alerts go: its own page and ticket topics' subscriptions (services/teams.yaml
+    names the teams; a service's alerts carry its team's name)."""
+
+    page_emails: tuple[str, ...] = ()
+    ticket_emails: tuple[str, ...] = ()
+    slack: SlackChannel | None = None
+    teams: TeamsChannel | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class AlertingConfig:
     runbook_base_url: str = PLACEHOLDER_RUNBOOK_BASE_URL
     # Email subscriptions: each address must confirm the subscription from the email SNS sends.
@@ -58,6 +71,8 @@ class AlertingConfig:
     ticket_emails: tuple[str, ...] = ()
     slack: SlackChannel | None = None
     teams: TeamsChannel | None = None
+    # Each team's own channels, by team name: the platform's channels above get the platform's alerts.
+    team_channels: Mapping[str, TeamChannels] = field(default_factory=lambda: MappingProxyType({}))
     # Alertmanager's grouping timers: first notification of a group, then of its changes, then repeats.
     group_wait: str = "30s"
     group_interval: str = "5m"
@@ -71,68 +86,72 @@ class AlertingConfig:
             problems.append(
                 f"alerting.runbook_base_url: must be an https:// URL (got {self.runbook_base_url!r})"
             )
-        for field in ("page_emails", "ticket_emails"):
-            emails: tuple[str, ...] = getattr(self, field)
-            bad = [email for email in emails if not _EMAIL.match(email)]
-            if bad:
-                problems.append(f"alerting.{field}: must be email addresses (got {bad!r})")
-            elif len(set(emails)) != len(emails):
-                problems.append(f"alerting.{field}: must not repeat an address (got {list(emails)!r})")
-        problems.extend(self._chat_problems())
+        problems.extend(_channel_problems("alerting.", self))
+        for team, channels in self.team_channels.items():
+            problems.extend(_channel_problems(f"alerting.team_channels.{team}.", channels))
         problems.extend(self._timing_problems())
-        return problems
-
-    def _chat_problems(self) -> list[str]:
-        problems = []
-        checks: list[tuple[str, str, re.Pattern[str], str]] = []
-        if self.slack is not None:
-            checks += [
-                (
-                    "slack.workspace_id",
-                    self.slack.workspace_id,
-                    SLACK_WORKSPACE_ID,
-                    "upper-case letters/digits",
-                ),
-                ("slack.channel_id", self.slack.channel_id, SLACK_CHANNEL_ID, "letters and digits"),
-            ]
-        if self.teams is not None:
-            checks += [
-                ("teams.team_id", self.teams.team_id, TEAMS_GUID, "a GUID"),
-                ("teams.tenant_id", self.teams.tenant_id, TEAMS_GUID, "a GUID"),
-                (
-                    "teams.channel_id",
-                    self.teams.channel_id,
-                    TEAMS_CHANNEL_ID,
-                    "like '19%3a...%40thread.tacv2'",
-                ),
-            ]
-        for field, value, pattern, what in checks:
-            if not pattern.match(value):
-                problems.append(f"alerting.{field}: must be {what} (got {value!r})")
         return problems
 
     def _timing_problems(self) -> list[str]:
         problems = []
         seconds = {}
-        for field in ("group_wait", "group_interval", "repeat_interval", "ticket_repeat_interval"):
-            value: str = getattr(self, field)
+        for name in ("group_wait", "group_interval", "repeat_interval", "ticket_repeat_interval"):
+            value: str = getattr(self, name)
             parsed = duration_seconds(value)
             if parsed is None:
                 problems.append(
-                    f"alerting.{field}: must be a duration like '30s', '5m', '4h', '1d' (got {value!r})"
+                    f"alerting.{name}: must be a duration like '30s', '5m', '4h', '1d' (got {value!r})"
                 )
             else:
-                seconds[field] = parsed
-        for field in ("repeat_interval", "ticket_repeat_interval"):
-            if field not in seconds:
+                seconds[name] = parsed
+        for name in ("repeat_interval", "ticket_repeat_interval"):
+            if name not in seconds:
                 continue
-            if seconds[field] > MAX_REPEAT_SECONDS:
+            if seconds[name] > MAX_REPEAT_SECONDS:
                 problems.append(
-                    f"alerting.{field}: must be at most 5d, AMP's cap (got {getattr(self, field)!r})"
+                    f"alerting.{name}: must be at most 5d, AMP's cap (got {getattr(self, name)!r})"
                 )
-            elif seconds[field] < seconds.get("group_interval", 0):
+            elif seconds[name] < seconds.get("group_interval", 0):
                 problems.append(
-                    f"alerting.{field}: must be at least group_interval {self.group_interval!r} "
-                    f"(got {getattr(self, field)!r})"
+                    f"alerting.{name}: must be at least group_interval {self.group_interval!r} "
+                    f"(got {getattr(self, name)!r})"
                 )
         return problems
+
+
+def _channel_problems(prefix: str, channels: AlertingConfig | TeamChannels) -> list[str]:
+    """Email addresses and chat channel ids of the platform's or one team's channels."""
+    problems = []
+    for name in ("page_emails", "ticket_emails"):
+        emails: tuple[str, ...] = getattr(channels, name)
+        bad = [email for email in emails if not _EMAIL.match(email)]
+        if bad:
+            problems.append(f"{prefix}{name}: must be email addresses (got {bad!r})")
+        elif len(set(emails)) != len(emails):
+            problems.append(f"{prefix}{name}: must not repeat an address (got {list(emails)!r})")
+    checks: list[tuple[str, str, re.Pattern[str], str]] = []
+    if channels.slack is not None:
+        checks += [
+            (
+                "slack.workspace_id",
+                channels.slack.workspace_id,
+                SLACK_WORKSPACE_ID,
+                "upper-case letters/digits",
+            ),
+            ("slack.channel_id", channels.slack.channel_id, SLACK_CHANNEL_ID, "letters and digits"),
+        ]
+    if channels.teams is not None:
+        checks += [
+            ("teams.team_id", channels.teams.team_id, TEAMS_GUID, "a GUID"),
+            ("teams.tenant_id", channels.teams.tenant_id, TEAMS_GUID, "a GUID"),
+            (
+                "teams.channel_id",
+                channels.teams.channel_id,
+                TEAMS_CHANNEL_ID,
+                "like '19%3a...%40thread.tacv2'",
+            ),
+        ]
+    for name, value, pattern, what in checks:
+        if not pattern.match(value):
+            problems.append(f"{prefix}{name}: must be {what} (got {value!r})")
+    return problems

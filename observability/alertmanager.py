@@ -7,7 +7,9 @@ Topic ARNs may be CDK tokens: they are rendered as strings here and resolved by 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -20,11 +22,14 @@ TICKET_RECEIVER = "ticket"
 WATCHDOG_RECEIVER = "watchdog"
 WATCHDOG_ALERT = "Watchdog"
 TEMPLATE = "notifications"
-# Every notification of a group names these; a group never mixes SLOs, services or namespaces.
-GROUP_BY = ("alertname", c.SEVERITY_LABEL, c.SLO_LABEL, c.SERVICE_LABEL, "namespace")
-# A page silences the ticket about the same thing: same SLO, or else the same alert on the same target.
-SLO_INHIBIT_EQUAL = ("cluster", c.SLO_LABEL, c.SERVICE_LABEL)
-INHIBIT_EQUAL = ("alertname", "cluster", "namespace", "job", "instance", c.SERVICE_LABEL, c.SLO_LABEL)
+# Every notification of a group names these; a group never mixes teams, SLOs, services or namespaces.
+GROUP_BY = ("alertname", c.SEVERITY_LABEL, c.TEAM_LABEL, c.SLO_LABEL, c.SERVICE_LABEL, "namespace")
+# A page silences the ticket about the same thing: same SLO, or else the same alert on the same target;
+# never across teams (`team` is equal, or absent on both: the platform's own alerts).
+SLO_INHIBIT_EQUAL = ("cluster", c.TEAM_LABEL, c.SLO_LABEL, c.SERVICE_LABEL)
+INHIBIT_EQUAL = (
+    "alertname", "cluster", "namespace", "job", "instance", c.TEAM_LABEL, c.SERVICE_LABEL, c.SLO_LABEL
+)  # fmt: skip
 # Watchdog always fires: a heartbeat every 30 min lets a dead man's switch notice when it stops. The one
 # source of the heartbeat's period: the CloudWatch alarm on the watchdog topic waits twice as long.
 WATCHDOG_REPEAT_MINUTES = 30
@@ -61,13 +66,28 @@ TEMPLATES = (
 
 
 @dataclass(frozen=True, kw_only=True)
+class TeamTopics:
+    """One team's SNS topic ARNs; `chat` only when the team has a chat channel."""
+
+    page: str
+    ticket: str
+    chat: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Topics:
-    """SNS topic ARNs (literal or CDK tokens); `chat` only when a chat channel is configured."""
+    """SNS topic ARNs (literal or CDK tokens); `chat` only when a chat channel is configured. `teams`: each
+    team's own topics, by team name (the `team` label of its services' alerts)."""
 
     page: str
     ticket: str
     watchdog: str
     chat: str | None = None
+    teams: Mapping[str, TeamTopics] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def team_receiver(team: str, severity: str) -> str:
+    return f"{team}-{severity}"
 
 
 def _sns(topic_arn: str, region: str, *, message: str, send_resolved: bool = True) -> dict[str, Any]:
@@ -80,11 +100,28 @@ def _sns(topic_arn: str, region: str, *, message: str, send_resolved: bool = Tru
     }
 
 
-def _receiver(name: str, topic_arn: str, topics: Topics, region: str) -> dict[str, Any]:
+def _receiver(name: str, topic_arn: str, chat: str | None, region: str) -> dict[str, Any]:
     configs = [_sns(topic_arn, region, message="amp.message")]
-    if topics.chat is not None:
-        configs.append(_sns(topics.chat, region, message="amp.chat"))
+    if chat is not None:
+        configs.append(_sns(chat, region, message="amp.chat"))
     return {"name": name, "sns_configs": configs}
+
+
+def _team_route(team: str, alerting: AlertingConfig) -> dict[str, Any]:
+    """A team's alerts (its services' SLO alerts carry its name) go to its own topics, by severity."""
+    page, ticket = (team_receiver(team, severity) for severity in (c.PAGE, c.TICKET))
+    return {
+        "receiver": ticket,
+        "matchers": [_matcher(c.TEAM_LABEL, team)],
+        "routes": [
+            {
+                "receiver": page,
+                "matchers": [_matcher(c.SEVERITY_LABEL, c.PAGE)],
+                "repeat_interval": alerting.repeat_interval,
+            },
+            {"receiver": ticket, "matchers": [_matcher(c.SEVERITY_LABEL, c.TICKET)]},
+        ],
+    }
 
 
 def _matcher(label: str, value: str) -> str:
@@ -112,6 +149,7 @@ def alertmanager_config(*, alerting: AlertingConfig, region: str, topics: Topics
                     "group_interval": WATCHDOG_GROUP_INTERVAL,
                     "repeat_interval": WATCHDOG_REPEAT_INTERVAL,
                 },
+                *(_team_route(team, alerting) for team in sorted(topics.teams)),
                 {"receiver": PAGE_RECEIVER, "matchers": [page], "repeat_interval": alerting.repeat_interval},
                 {"receiver": TICKET_RECEIVER, "matchers": [ticket]},
             ],
@@ -126,8 +164,13 @@ def alertmanager_config(*, alerting: AlertingConfig, region: str, topics: Topics
             {"source_matchers": [page], "target_matchers": [ticket], "equal": list(INHIBIT_EQUAL)},
         ],
         "receivers": [
-            _receiver(PAGE_RECEIVER, topics.page, topics, region),
-            _receiver(TICKET_RECEIVER, topics.ticket, topics, region),
+            _receiver(PAGE_RECEIVER, topics.page, topics.chat, region),
+            _receiver(TICKET_RECEIVER, topics.ticket, topics.chat, region),
+            *(
+                _receiver(team_receiver(team, severity), arn, team_topics.chat, region)
+                for team, team_topics in sorted(topics.teams.items())
+                for severity, arn in ((c.PAGE, team_topics.page), (c.TICKET, team_topics.ticket))
+            ),
             # The heartbeat has no chat copy: it would post to the channel every 30 minutes.
             {
                 "name": WATCHDOG_RECEIVER,

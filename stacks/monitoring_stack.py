@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import cdk8s
@@ -19,6 +18,7 @@ from k8s.monitoring.monitoring_network_policies_chart import MonitoringNetworkPo
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
 from observability import alertmanager
+from observability.render import Artifacts
 from stacks import verification_outputs
 from stacks.cluster_stack import ClusterStack
 from stacks.constructs.alert_notifications import AlertNotifications
@@ -36,7 +36,7 @@ class MonitoringStack(Stack):
         id_: str,
         *,
         config: PlatformConfig,
-        rule_files: Mapping[str, Mapping[str, Any]],
+        artifacts: Artifacts,
         cluster_stack: ClusterStack,
         **kwargs: Any,
     ) -> None:
@@ -50,6 +50,7 @@ class MonitoringStack(Stack):
             "Alerts",
             alerting=config.alerting,
             heartbeat_silence=Duration.minutes(2 * alertmanager.WATCHDOG_REPEAT_MINUTES),
+            teams=artifacts.teams,
         )
         alertmanager_definition = alertmanager.definition(
             alerting=config.alerting, region=config.region, topics=self.alerts.topics
@@ -69,7 +70,7 @@ class MonitoringStack(Stack):
             self,
             "Rules",
             workspace_arn=self.prometheus.workspace.attr_arn,
-            files=rule_files,
+            files=artifacts.rule_files,
         )
         self.agent_identity = WorkloadIdentity(
             self,

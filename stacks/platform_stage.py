@@ -68,7 +68,7 @@ class PlatformStage(Stage):
             self,
             "Monitoring",
             config=config,
-            rule_files=artifacts.rule_files,
+            artifacts=artifacts,
             cluster_stack=self.cluster,
             description="Metrics pipeline: AMP workspace, agent identity, Prometheus agent and exporters",
         )

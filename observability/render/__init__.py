@@ -18,7 +18,12 @@ from observability.render.rules import rule_files
 class Artifacts:
     # AMP rule groups namespace -> Prometheus rules document (`{"groups": [...]}`).
     rule_files: Mapping[str, Mapping[str, Any]]
+    # The teams alerts are routed to (each gets its own topics), services/teams.yaml's order.
+    teams: tuple[str, ...]
 
 
 def render(*, services: Services, runbook_base_url: str) -> Artifacts:
-    return Artifacts(rule_files=rule_files(services, runbook_base_url=runbook_base_url))
+    return Artifacts(
+        rule_files=rule_files(services, runbook_base_url=runbook_base_url),
+        teams=tuple(team.name for team in services.teams),
+    )

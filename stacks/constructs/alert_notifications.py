@@ -7,21 +7,23 @@ let `aps.amazonaws.com` (or CloudWatch alarms) use it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from aws_cdk import Annotations, Duration, Names, RemovalPolicy, Stack
-from aws_cdk import aws_chatbot as chatbot
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from config.alerting import AlertingConfig
+from config.alerting import AlertingConfig, TeamChannels
 from observability import conventions
 from observability.alertmanager import WATCHDOG_ALERT, Topics
+from stacks.constructs.chat_channels import add_chat_channels
 from stacks.constructs.dead_mans_switch import CLOUDWATCH, DeadMansSwitch
+from stacks.constructs.team_alert_topics import TeamAlertTopics
 from stacks.key_deletion import SHORTEST_KEY_DELETION_WINDOW
+from stacks.naming import construct_id
 
 APS = "aps.amazonaws.com"
 # What the key policy lets an AWS service that publishes to an SSE topic do: the statement the SNS
@@ -41,7 +43,13 @@ class AlertNotifications(Construct):
     `allow_publish_from(workspace_arn)`."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, alerting: AlertingConfig, heartbeat_silence: Duration
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        alerting: AlertingConfig,
+        heartbeat_silence: Duration,
+        teams: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
         # SNS keeps no message once delivered, so nothing outlives the topics encrypted under this key: it
@@ -70,13 +78,13 @@ class AlertNotifications(Construct):
                 )
             )
 
-        def topic(id_: str, display_name: str) -> sns.Topic:
-            return sns.Topic(self, id_, display_name=display_name, master_key=self.key, enforce_ssl=True)
+        def topic(scope: Construct, id_: str, display_name: str) -> sns.Topic:
+            return sns.Topic(scope, id_, display_name=display_name, master_key=self.key, enforce_ssl=True)
 
-        self.page_topic = topic("PageTopic", "Alerts: page")
-        self.ticket_topic = topic("TicketTopic", "Alerts: ticket")
+        self.page_topic = topic(self, "PageTopic", "Alerts: page")
+        self.ticket_topic = topic(self, "TicketTopic", "Alerts: ticket")
         # Watchdog's heartbeat: no subscription; the alarm below (and any external switch) watches it.
-        self.watchdog_topic = topic("WatchdogTopic", "Alerts: watchdog heartbeat")
+        self.watchdog_topic = topic(self, "WatchdogTopic", "Alerts: watchdog heartbeat")
         for email in alerting.page_emails:
             self.page_topic.add_subscription(subscriptions.EmailSubscription(email))
         for email in alerting.ticket_emails:
@@ -86,10 +94,22 @@ class AlertNotifications(Construct):
         # unreadable in email, so Alertmanager sends pages and tickets here a second time in that format.
         self.chat_topic: sns.Topic | None = None
         if alerting.slack is not None or alerting.teams is not None:
-            self.chat_topic = topic("ChatTopic", "Alerts: chat")
-            self._chat_channels(alerting, self.chat_topic)
+            self.chat_topic = topic(self, "ChatTopic", "Alerts: chat")
+            add_chat_channels(self, topic=self.chat_topic, slack=alerting.slack, teams=alerting.teams)
         if not alerting.page_emails and self.chat_topic is None:
             Annotations.of(self).add_warning_v2(NO_PAGE_SUBSCRIBER_WARNING_ID, NO_PAGE_SUBSCRIBER_WARNING)
+
+        # Each team's own page and ticket topics: its services' alerts carry its name (services/teams.yaml).
+        self.teams = {
+            team: TeamAlertTopics(
+                self,
+                f"Team{construct_id(team)}",
+                team=team,
+                channels=alerting.team_channels.get(team, TeamChannels()),
+                topic=topic,
+            )
+            for team in teams
+        }
 
         # Pages the page topic's subscribers (and the chat channel: AWS Chatbot shows CloudWatch alarms as
         # they are) when the heartbeat stops, by a path without AMP in it.
@@ -105,7 +125,8 @@ class AlertNotifications(Construct):
     @property
     def all_topics(self) -> list[sns.Topic]:
         topics = [self.page_topic, self.ticket_topic, self.watchdog_topic]
-        return topics + ([self.chat_topic] if self.chat_topic else [])
+        topics += [self.chat_topic] if self.chat_topic else []
+        return topics + [topic for team in self.teams.values() for topic in team.all_topics]
 
     @property
     def topics(self) -> Topics:
@@ -115,6 +136,7 @@ class AlertNotifications(Construct):
             ticket=self.ticket_topic.topic_arn,
             watchdog=self.watchdog_topic.topic_arn,
             chat=self.chat_topic.topic_arn if self.chat_topic else None,
+            teams={name: team.topics for name, team in self.teams.items()},
         )
 
     def allow_publish_from(self, workspace_arn: str) -> None:
@@ -131,42 +153,4 @@ class AlertNotifications(Construct):
                         "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
                     },
                 )
-            )
-
-    def _chat_channels(self, alerting: AlertingConfig, chat_topic: sns.Topic) -> None:
-        # Notifications need no permissions: the channel role gets none, and the guardrail denies every
-        # action, so nobody can run AWS commands from the channel.
-        role = iam.Role(self, "ChatRole", assumed_by=iam.ServicePrincipal("chatbot.amazonaws.com"))
-        guardrail = iam.ManagedPolicy(
-            self,
-            "ChatGuardrail",
-            description="Chat channels receive alerts only: no AWS actions from chat",
-            statements=[iam.PolicyStatement(effect=iam.Effect.DENY, actions=["*"], resources=["*"])],
-        )
-        common: dict[str, Any] = {
-            "iam_role_arn": role.role_arn,
-            "guardrail_policies": [guardrail.managed_policy_arn],
-            "sns_topic_arns": [chat_topic.topic_arn],
-            "logging_level": "ERROR",
-            "user_role_required": False,
-        }
-        if alerting.slack is not None:
-            self.slack = chatbot.CfnSlackChannelConfiguration(
-                self,
-                "Slack",
-                # Required by CloudFormation; unique per account: derived from the construct path.
-                configuration_name=Names.unique_resource_name(self, max_length=120, separator="-") + "-slack",
-                slack_workspace_id=alerting.slack.workspace_id,
-                slack_channel_id=alerting.slack.channel_id,
-                **common,
-            )
-        if alerting.teams is not None:
-            self.teams = chatbot.CfnMicrosoftTeamsChannelConfiguration(
-                self,
-                "Teams",
-                configuration_name=Names.unique_resource_name(self, max_length=120, separator="-") + "-teams",
-                team_id=alerting.teams.team_id,
-                teams_channel_id=alerting.teams.channel_id,
-                teams_tenant_id=alerting.teams.tenant_id,
-                **common,
             )

@@ -27,6 +27,13 @@ TOPICS = alertmanager.Topics(
     ticket="arn:aws:sns:eu-west-1:123456789012:ticket",
     watchdog="arn:aws:sns:eu-west-1:123456789012:watchdog",
     chat="arn:aws:sns:eu-west-1:123456789012:chat",
+    teams={
+        team: alertmanager.TeamTopics(
+            page=f"arn:aws:sns:eu-west-1:123456789012:{team}-page",
+            ticket=f"arn:aws:sns:eu-west-1:123456789012:{team}-ticket",
+        )
+        for team in ("orders", "payments")
+    },
 )
 DEFINITION = alertmanager.definition(alerting=AlertingConfig(), region="eu-west-1", topics=TOPICS)
 
@@ -52,7 +59,7 @@ def test_amtool_check_config_passes(config_file):
     result = amtool("check-config", str(config_file))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 inhibit rules" in result.stdout
-    assert "3 receivers" in result.stdout
+    assert "7 receivers" in result.stdout  # page, ticket, watchdog, and a page and a ticket per team
     assert "1 templates" in result.stdout
 
 
@@ -64,6 +71,12 @@ def test_amtool_check_config_passes(config_file):
         (["severity=none", "alertname=Watchdog"], "watchdog"),
         (["alertname=NoSeverity"], "ticket"),  # never lost: the default is a ticket
         (["severity=page", "alertname=Watchdog"], "page"),  # only the real heartbeat goes to its topic
+        # A team's alerts go to its own topics, and only to them.
+        (["severity=page", "alertname=OrdersApiAvailabilityBudgetBurn", "team=orders"], "orders-page"),
+        (["severity=ticket", "alertname=OrdersApiAvailabilityBudgetBurn", "team=orders"], "orders-ticket"),
+        (["severity=page", "alertname=PaymentsAvailability", "team=payments"], "payments-page"),
+        (["alertname=PaymentsNoSeverity", "team=payments"], "payments-ticket"),
+        (["severity=page", "alertname=Unrouted", "team=nobody"], "page"),  # an unknown team: the platform
     ],
 )
 def test_amtool_routes_each_severity_to_its_receiver(config_file, labels, receiver):
@@ -140,14 +153,16 @@ def test_inhibit_rules_silence_the_matching_ticket():
     assert rules[0] == {
         "source_matchers": ['severity="page"', 'sloth_slo=~".+"'],
         "target_matchers": ['severity="ticket"', 'sloth_slo=~".+"'],
-        "equal": ["cluster", "sloth_slo", "sloth_service"],
+        "equal": ["cluster", "team", "sloth_slo", "sloth_service"],
     }
     # ...and any page silences the ticket of the same alert on the same target.
     assert rules[1]["source_matchers"] == ['severity="page"']
     assert rules[1]["target_matchers"] == ['severity="ticket"']
-    assert {"alertname", "namespace", "job", "instance", "sloth_slo", "sloth_service"} <= set(
+    assert {"alertname", "namespace", "job", "instance", "team", "sloth_slo", "sloth_service"} <= set(
         rules[1]["equal"]
     )
+    # Never across teams: `team` is equal on every rule (absent on both: the platform's own alerts).
+    assert all("team" in rule["equal"] for rule in rules)
 
 
 def test_amp_lint_passes_on_ours():
