@@ -29,7 +29,7 @@ class PipelineStack(Stack):
                 self,
                 construct_id(target.environment),
                 config=target.platform_config(),
-                verifier_trusted_account=pipeline.account,
+                pipeline_account=pipeline.account,
             )
             self.delivery.add_platform_stage(stage, environment=target.environment, approval=target.approval)
             self.stages[target.environment] = stage
