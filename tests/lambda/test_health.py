@@ -30,7 +30,7 @@ def provisioned(fake: FakeGrafana) -> None:
         fake.datasources[uid] = {"uid": uid, "id": 1, "version": 1}
     fake.folders[FOLDER_UID] = {"uid": FOLDER_UID, "title": "EKS observability"}
     for dashboard in DASHBOARDS:
-        fake.dashboards[dashboard["uid"]] = {"dashboard": dashboard, "meta": {"folderUid": FOLDER_UID}}
+        fake.dashboards[str(dashboard["uid"])] = {"dashboard": dashboard, "meta": {"folderUid": FOLDER_UID}}
 
 
 def env(fake: FakeGrafana) -> dict[str, str]:

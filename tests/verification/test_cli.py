@@ -176,7 +176,7 @@ class _Sessions:
         def client(name: str, **options: Any) -> Any:
             return sts if name == "sts" else real_client(name, **options)
 
-        session.client = client  # type: ignore[method-assign]
+        session.client = client
         return session
 
 
@@ -184,7 +184,7 @@ def test_connect_goes_through_the_cdk_deploy_role_when_the_caller_is_not_trusted
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sessions = _Sessions()
-    monkeypatch.setattr(aws_module.boto3, "Session", sessions)
+    monkeypatch.setattr(boto3, "Session", sessions)
     sessions.stub.add_client_error("assume_role", service_error_code="AccessDenied", http_status_code=403)
     sessions.stub.add_response(
         "assume_role", _credentials("ASIADEPLOY000000001"), {"RoleArn": DEPLOY_ROLE, "RoleSessionName": ANY}
@@ -204,7 +204,7 @@ def test_connect_goes_through_the_cdk_deploy_role_when_the_caller_is_not_trusted
 
 def test_connect_says_who_is_trusted_when_neither_way_works(monkeypatch: pytest.MonkeyPatch) -> None:
     sessions = _Sessions()
-    monkeypatch.setattr(aws_module.boto3, "Session", sessions)
+    monkeypatch.setattr(boto3, "Session", sessions)
     sessions.stub.add_client_error("assume_role", service_error_code="AccessDenied", http_status_code=403)
     sessions.stub.add_client_error("assume_role", service_error_code="AccessDenied", http_status_code=403)
 
