@@ -56,7 +56,9 @@ def wait_for_workspace(grafana: Any, workspace_id: str, deadline: Deadline) -> N
 
 
 def wait_for_http(endpoint: str, deadline: Deadline) -> None:
-    """Returns once Grafana answers 200 on /api/health; 5xx and connection errors are waited out."""
+    """Returns once the workspace's HTTP front end answers below 500 on /api/health (200 from Grafana; a
+    redirect or 401 from a front end that wants sign-in also proves it is up); 5xx and connection errors
+    are waited out."""
     http = urllib3.PoolManager(retries=False, timeout=Timeout(connect=5.0, read=10.0))
     url = f"{grafana_api.SCHEME}://{endpoint}{HEALTH_PATH}"
     try:
@@ -66,10 +68,8 @@ def wait_for_http(endpoint: str, deadline: Deadline) -> None:
                 seen = f"HTTP {status}"
             except urllib3.exceptions.HTTPError as error:
                 status, seen = 0, type(error).__name__
-            if status == 200:
-                return
             if 0 < status < 500:
-                raise NotReadyError(f"Grafana GET {HEALTH_PATH} returned {status}")
+                return
             LOG.info("grafana %s -> %s: next look in %.0f s", HEALTH_PATH, seen, wait)
             deadline.sleep(wait, waiting_for=f"Grafana's HTTP API (last answer: {seen})")
     finally:

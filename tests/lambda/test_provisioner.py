@@ -434,3 +434,17 @@ def test_delete_of_a_workspace_being_deleted_does_nothing(fake_grafana: FakeGraf
 
     assert fake_grafana.requests == []
     aws.assert_done()
+
+
+def test_a_front_end_asking_for_sign_in_counts_as_up(
+    fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock
+) -> None:
+    """AMG may answer an unauthenticated /api/health with 401 or a redirect: the HTTP API is up."""
+    fake_grafana.fail("GET", "/api/health", [503, 401])
+    aws.run()
+
+    handler.on_event(event(fake_grafana), FakeContext(clock, timeout_seconds=900))
+
+    assert clock.sleeps == [2.0]
+    assert fake_grafana.attempts("GET", "/api/health") == 2
+    aws.assert_done()
