@@ -243,6 +243,13 @@ def test_provisioner_is_python_3_12_with_fifteen_minutes_and_no_secrets_in_its_e
     properties = function["Properties"]
     assert properties["Runtime"] == "python3.12"
     assert properties["Timeout"] == 900  # Lambda's maximum: a fresh workspace is waited for within it
+    # The provider framework's function invokes it synchronously: it must wait at least as long.
+    framework = [
+        f
+        for f in resources(synthesized[1], "AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "framework.onEvent"
+    ]
+    assert [f["Properties"]["Timeout"] for f in framework] == [900]
     assert "Environment" not in properties  # no token, key or password handed over: it mints its own
     (log_group_id, log_group) = next(
         (k, v)
