@@ -95,6 +95,8 @@ class PlatformConfig:
     endpoint_access: EndpointAccessMode = EndpointAccessMode.PRIVATE
     public_access_cidrs: tuple[str, ...] = ()
     admin_principal_arns: tuple[str, ...] = ()
+    # IAM roles/users that may run `make verify` directly, besides the stage's CDK deploy role (must exist).
+    verifier_principal_arns: tuple[str, ...] = ()
     # Unset → EKS installs its default version for the cluster's Kubernetes version.
     addon_versions: Mapping[str, str] = field(default_factory=dict)
     log_retention_days: int = 30
@@ -222,9 +224,10 @@ class PlatformConfig:
                 f"node_max_size: must be >= node_min_size ({self.node_min_size}) (got {self.node_max_size!r})"
             )
         problems.extend(self._endpoint_problems())
-        bad_arns = [arn for arn in self.admin_principal_arns if not _IAM_PRINCIPAL_ARN.match(arn)]
-        if bad_arns:
-            problems.append(f"admin_principal_arns: must be IAM role or user ARNs (got {bad_arns!r})")
+        for name in ("admin_principal_arns", "verifier_principal_arns"):
+            bad_arns = [arn for arn in getattr(self, name) if not _IAM_PRINCIPAL_ARN.match(arn)]
+            if bad_arns:
+                problems.append(f"{name}: must be IAM role or user ARNs (got {bad_arns!r})")
         for addon, version in self.addon_versions.items():
             if addon not in MANAGED_ADDONS:
                 problems.append(f"addon_versions: unknown add-on {addon!r}; known: {list(MANAGED_ADDONS)}")

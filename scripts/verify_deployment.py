@@ -4,11 +4,17 @@
 
 Reads the stage's stack outputs from the VERIFY_* environment variables (the pipeline's Verify step) or,
 when none is set, from the file `make deploy` writes. Assumes the stage's verifier role, then checks:
-rule groups namespaces and the Alertmanager definition ACTIVE; Grafana's data sources healthy (short-lived
-token); samples of every expected scrape job in AMP; the web app's rollout and readiness (cluster probe in
-the VPC); alert delivery (the Watchdog heartbeat reached its SNS topic, no failed SNS delivery, no error in
-AMP's Alertmanager log). One PASS/FAIL line per check; exit status 1 when any check fails, 2 when the
-outputs are missing.
+rule groups namespaces and the Alertmanager definition ACTIVE; Grafana's data sources healthy and its
+dashboards provisioned (the stage's read-only health check function: the verifier holds no Grafana token);
+samples of every expected scrape job in AMP; the web app's rollout and readiness (cluster probe in the VPC);
+alert delivery (the Watchdog heartbeat reached its SNS topic, no failed SNS delivery, no error in AMP's
+Alertmanager log).
+
+The verifier role trusts the stage's CDK deploy role and the environment's `verifier_principal_arns`: when
+your own credentials may not assume it, the role is assumed through the CDK deploy role.
+
+One PASS/FAIL line per check; exit status 1 when any check fails, 2 when the outputs are missing or the
+role cannot be assumed.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from scripts.verification.aws import connect  # noqa: E402
+from scripts.verification.aws import AssumeRoleError, bootstrap_qualifier, connect  # noqa: E402
 from scripts.verification.report import Deadline, SystemClock  # noqa: E402
 from scripts.verification.run import run_checks  # noqa: E402
 from scripts.verification.settings import Settings, SettingsError, from_environment, from_outputs_file  # noqa: E402
@@ -55,7 +61,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR  {error}", file=sys.stderr)
         return 2
     print(f"Verifying {args.env} in {settings.region} (waits up to {args.timeout:.0f} s in all)", flush=True)
-    clients = connect(region=settings.region, role_arn=settings.role_arn)
+    try:
+        clients = connect(
+            region=settings.region,
+            role_arn=settings.role_arn,
+            qualifier=bootstrap_qualifier(REPO / "cdk.json"),
+            notify=lambda line: print(line, flush=True),
+        )
+    except AssumeRoleError as error:
+        print(f"ERROR  {error}", file=sys.stderr)
+        return 2
     clock = SystemClock()
     deadline = Deadline(clock=clock, at=clock.monotonic() + args.timeout, interval=args.interval)
     results = run_checks(settings, clients, deadline)

@@ -1,5 +1,5 @@
-"""Managed Grafana: the workspace reading our AMP workspace and CloudWatch, and the provisioner that loads
-its data sources and dashboards on every deploy."""
+"""Managed Grafana: the workspace reading our AMP workspace and CloudWatch, the provisioner that loads its
+data sources and dashboards on every deploy, and the read-only health check the verifier invokes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config.grafana import GrafanaConfig
-from stacks.constructs.grafana_provisioning import PROVISIONER_CODE, GrafanaProvisioning
+from stacks import verification_outputs
+from stacks.constructs.grafana_health_check import GrafanaHealthCheck
+from stacks.constructs.grafana_provisioning import FOLDER_UID, PROVISIONER_CODE, GrafanaProvisioning
 from stacks.constructs.managed_grafana import ManagedGrafana
 
 
@@ -53,7 +55,24 @@ class GrafanaStack(Stack):
             log_retention=log_retention,
             code_directory=provisioner_code,
         )
+        self.health_check = GrafanaHealthCheck(
+            self,
+            "HealthCheck",
+            grafana_workspace_id=workspace.attr_id,
+            grafana_workspace_arn=self.grafana.workspace_arn,
+            grafana_endpoint=workspace.attr_endpoint,
+            folder_uid=FOLDER_UID,
+            dashboard_uids=[str(d["uid"]) for d in dashboards],
+            log_retention=log_retention,
+            code_directory=provisioner_code,
+        )
         # Kept as attributes: the stage hands them to the post-deploy verification.
+        self.health_check_output = CfnOutput(
+            self,
+            verification_outputs.GRAFANA_HEALTH_CHECK_ARN.output_id,
+            value=self.health_check.function.function_arn,
+            description="Lambda function answering Grafana's data source and dashboard health (read-only)",
+        )
         self.url_output = CfnOutput(
             self,
             "GrafanaWorkspaceUrl",

@@ -41,7 +41,7 @@ class PipelineStack(Stack):
                 construct_id(target.environment),
                 config=target.platform_config(),
                 artifacts=artifacts[target.environment],
-                verifier_trusted_account=pipeline.account,
+                pipeline_account=pipeline.account,
             )
             self.delivery.add_platform_stage(stage, environment=target.environment, approval=target.approval)
             self.stages[target.environment] = stage

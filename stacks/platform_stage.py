@@ -14,8 +14,7 @@ from stacks.log_retention import retention_days
 from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
 from stacks.verification_outputs import (
-    GRAFANA_URL,
-    GRAFANA_WORKSPACE_ID,
+    GRAFANA_HEALTH_CHECK_ARN,
     PAGE_TOPIC_ARN,
     PROBE_FUNCTION_ARN,
     PROMETHEUS_LOG_GROUP,
@@ -32,8 +31,8 @@ from stacks.workloads_stack import WorkloadsStack
 class PlatformStage(Stage):
     """`artifacts`: what app.py rendered from the services and the spec for this environment.
 
-    `verifier_trusted_account`: the account whose principals may assume the verification role (the
-    pipeline's toolchain account); None: the stage's own account (`make verify` after `make deploy`).
+    `pipeline_account`: the toolchain account whose verify-step roles may assume the verification role
+    (besides the stage's CDK deploy role and `config.verifier_principal_arns`); None: no pipeline.
 
     `verification_outputs`: environment variable name -> the output holding its value, for everything
     scripts/verify_deployment.py reads (the pipeline passes them as `env_from_cfn_outputs`)."""
@@ -45,7 +44,7 @@ class PlatformStage(Stage):
         *,
         config: PlatformConfig,
         artifacts: Artifacts,
-        verifier_trusted_account: str | None = None,
+        pipeline_account: str | None = None,
     ) -> None:
         super().__init__(scope, id_, env=Environment(account=config.account, region=config.region))
         self.network = NetworkStack(self, "Network", config=config, description="VPC and flow logs")
@@ -85,7 +84,8 @@ class PlatformStage(Stage):
         self.verification = VerificationStack(
             self,
             "Verification",
-            trusted_account=verifier_trusted_account,
+            verifier_principal_arns=config.verifier_principal_arns,
+            pipeline_account=pipeline_account,
             network=self.network.network,
             cluster_stack=self.cluster,
             workloads=self.workloads,
@@ -97,8 +97,7 @@ class PlatformStage(Stage):
         self.verification_outputs: dict[str, CfnOutput] = {
             PROMETHEUS_WORKSPACE_ID.env_var: self.monitoring.workspace_id_output,
             PROMETHEUS_QUERY_URL.env_var: self.monitoring.query_url_output,
-            GRAFANA_WORKSPACE_ID.env_var: self.grafana.workspace_id_output,
-            GRAFANA_URL.env_var: self.grafana.url_output,
+            GRAFANA_HEALTH_CHECK_ARN.env_var: self.grafana.health_check_output,
             ROLE_ARN.env_var: self.verification.role_arn_output,
             PROBE_FUNCTION_ARN.env_var: self.verification.probe_function_arn_output,
             **{

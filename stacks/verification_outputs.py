@@ -25,8 +25,9 @@ PROMETHEUS_WORKSPACE_ID = VerificationOutput(
     "VERIFY_PROMETHEUS_WORKSPACE_ID", MONITORING, "PrometheusWorkspaceId"
 )
 PROMETHEUS_QUERY_URL = VerificationOutput("VERIFY_PROMETHEUS_QUERY_URL", MONITORING, "PrometheusQueryUrl")
-GRAFANA_WORKSPACE_ID = VerificationOutput("VERIFY_GRAFANA_WORKSPACE_ID", GRAFANA, "GrafanaWorkspaceId")
-GRAFANA_URL = VerificationOutput("VERIFY_GRAFANA_URL", GRAFANA, "GrafanaWorkspaceUrl")
+GRAFANA_HEALTH_CHECK_ARN = VerificationOutput(
+    "VERIFY_GRAFANA_HEALTH_CHECK_ARN", GRAFANA, "GrafanaHealthCheckFunctionArn"
+)
 ROLE_ARN = VerificationOutput("VERIFY_ROLE_ARN", VERIFICATION, "VerifierRoleArn")
 PROBE_FUNCTION_ARN = VerificationOutput("VERIFY_PROBE_FUNCTION_ARN", VERIFICATION, "ClusterProbeFunctionArn")
 # Alert delivery: the topics' SNS metrics and the AMP workspace's log group.
@@ -38,8 +39,7 @@ PROMETHEUS_LOG_GROUP = VerificationOutput("VERIFY_PROMETHEUS_LOG_GROUP", MONITOR
 ALL: tuple[VerificationOutput, ...] = (
     PROMETHEUS_WORKSPACE_ID,
     PROMETHEUS_QUERY_URL,
-    GRAFANA_WORKSPACE_ID,
-    GRAFANA_URL,
+    GRAFANA_HEALTH_CHECK_ARN,
     ROLE_ARN,
     PROBE_FUNCTION_ARN,
     WATCHDOG_TOPIC_ARN,

@@ -1,12 +1,16 @@
 """What the post-deploy verification needs in the stage: the cluster probe inside the VPC and the role the
-verification script assumes (scripts/verify_deployment.py, `make verify`, the pipeline's Verify step)."""
+verification script assumes (scripts/verify_deployment.py, `make verify`, the pipeline's Verify step).
+
+The role trusts the stage's CDK deploy role, the environment's `verifier_principal_arns`, and (when a
+pipeline deploys the stage) the pipeline's verify-step roles in `pipeline_account`: never a whole account."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, DefaultStackSynthesizer, Fn, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -26,7 +30,8 @@ class VerificationStack(Stack):
         scope: Construct,
         id_: str,
         *,
-        trusted_account: str | None,
+        verifier_principal_arns: Sequence[str],
+        pipeline_account: str | None,
         network: PlatformVpc,
         cluster_stack: ClusterStack,
         workloads: WorkloadsStack,
@@ -53,11 +58,11 @@ class VerificationStack(Stack):
         self.verifier = DeploymentVerifier(
             self,
             "Verifier",
-            # None: this account (`make verify` with the deployer's own credentials).
-            trusted_account=trusted_account or self.account,
+            trusted_principal_arns=[*self.deploy_role_arns(), *verifier_principal_arns],
+            pipeline_account=pipeline_account,
             prometheus_workspace_arn=monitoring.prometheus.workspace.attr_arn,
             rule_groups_namespace_arns=[ns.attr_arn for ns in monitoring.rules.namespaces.values()],
-            grafana_workspace_arn=grafana.grafana.workspace_arn,
+            grafana_health_check=grafana.health_check.function,
             probe=self.probe.function,
             prometheus_log_group_arn=monitoring.prometheus.log_group.log_group_arn,
         )
@@ -73,3 +78,11 @@ class VerificationStack(Stack):
             value=self.probe.function.function_arn,
             description="Lambda function checking the web app's rollout and readiness from inside the VPC",
         )
+
+    def deploy_role_arns(self) -> list[str]:
+        """The CDK bootstrap deploy role this stack is deployed with (`make deploy` and the pipeline both
+        assume it): whoever may deploy the stage may verify it."""
+        synthesizer = self.synthesizer
+        if not isinstance(synthesizer, DefaultStackSynthesizer):
+            return []
+        return [Fn.sub(synthesizer.deploy_role_arn)]

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import urllib3
+from deadline import Deadline
 from urllib3.util import Retry, Timeout
 
 LOG = logging.getLogger(__name__)
@@ -30,8 +31,9 @@ class GrafanaError(Exception):
 
 
 class GrafanaApi:
-    def __init__(self, *, endpoint: str, token: str) -> None:
+    def __init__(self, *, endpoint: str, token: str, deadline: Deadline | None = None) -> None:
         self._base = f"{SCHEME}://{endpoint}"
+        self._deadline = deadline
         self._headers = {
             "Authorization": f"Bearer {token}",
             "Content-Type": "application/json",
@@ -49,6 +51,8 @@ class GrafanaApi:
 
     def request(self, method: str, path: str, body: Any = None, *, missing_ok: bool = False) -> Any:
         """Calls `path` (starting with /api/); returns the decoded JSON, or None on a tolerated 404."""
+        if self._deadline is not None:
+            self._deadline.check(f"{method} {path}")
         data = None if body is None else json.dumps(body).encode()
         response = self._http.request(method, self._base + path, body=data, headers=self._headers)
         LOG.info("grafana %s %s -> %d", method, path, response.status)

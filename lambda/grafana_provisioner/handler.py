@@ -1,7 +1,8 @@
 """CDK Provider-framework handler: keeps AMG's data sources, folder and dashboards as the stack says.
 
-Each invocation acts through a service account with a token that lives 15 minutes at most and is deleted
-before the handler returns, also when it fails; the token is never logged.
+Each invocation first waits (bounded by its Lambda timeout) for a workspace that is not ready yet, then acts
+through a service account of its own with a token that lives 15 minutes at most; both are deleted before the
+handler returns, also when it fails (service_account.ephemeral). The token is never logged.
 """
 
 from __future__ import annotations
@@ -12,19 +13,24 @@ from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import datasources
+import readiness
 import service_account
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from deadline import Deadline, SystemClock
 from grafana_api import GrafanaApi
 
 LOG = logging.getLogger(__name__)
 # Our own INFO lines (method, path, status) show whatever the function's log level.
-for _name in (__name__, "grafana_api", "service_account"):
+for _name in (__name__, "grafana_api", "service_account", "readiness"):
     logging.getLogger(_name).setLevel(logging.INFO)
 # botocore's DEBUG logs print response bodies, and CreateWorkspaceServiceAccountToken's body is the token.
 logging.getLogger("botocore").setLevel(logging.INFO)
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+CLOCK = SystemClock()  # the tests replace this
+# Kept back from the Lambda timeout for deleting the token and the service account.
+CLEANUP_RESERVE_SECONDS = 30.0
 
 
 def aws_clients(region: str) -> tuple[Any, Any]:
@@ -41,22 +47,27 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     physical_id = f"grafana-provisioning-{workspace_id}"
     LOG.info("%s %s", event["RequestType"], physical_id)
     grafana, s3 = aws_clients(props["Region"])
+    deadline = Deadline.from_context(context, CLOCK, reserve=CLEANUP_RESERVE_SECONDS)
     if event["RequestType"] == "Delete":
-        _delete(grafana, s3, props)
+        _delete(grafana, s3, props, deadline)
         return {"PhysicalResourceId": event.get("PhysicalResourceId", physical_id)}
-    account_id = service_account.ensure(grafana, workspace_id)
-    with service_account.short_lived_token(grafana, workspace_id, account_id) as token:
-        api = GrafanaApi(endpoint=props["GrafanaEndpoint"], token=token)
+    # Read the dashboards first: a missing asset fails the deploy before Grafana is touched.
+    dashboards = _dashboards(s3, props)
+    readiness.wait_for_workspace(grafana, workspace_id, deadline)
+    readiness.wait_for_http(props["GrafanaEndpoint"], deadline)
+    with service_account.ephemeral(
+        grafana, workspace_id, service_account.PROVISIONER, clock=CLOCK
+    ) as session:
+        api = GrafanaApi(endpoint=props["GrafanaEndpoint"], token=session.token, deadline=deadline)
         try:
-            uids = _apply(api, s3, props)
+            _apply(api, dashboards, props)
         finally:
             api.close()
     return {
         "PhysicalResourceId": physical_id,
         "Data": {
-            "ServiceAccountId": account_id,
             "AmpDataSourceType": datasources.datasource_type(props["GrafanaVersion"]),
-            "DashboardCount": str(len(uids)),
+            "DashboardCount": str(len(dashboards)),
         },
     }
 
@@ -66,9 +77,7 @@ def _dashboards(s3: Any, props: dict[str, str]) -> list[dict[str, Any]]:
     return list(json.loads(body)["dashboards"])
 
 
-def _apply(api: GrafanaApi, s3: Any, props: dict[str, str]) -> list[str]:
-    # Read the dashboards first: a missing asset fails the deploy before Grafana is touched.
-    dashboards = _dashboards(s3, props)
+def _apply(api: GrafanaApi, dashboards: list[dict[str, Any]], props: dict[str, str]) -> None:
     wanted = datasources.desired(
         version=props["GrafanaVersion"],
         region=props["Region"],
@@ -79,7 +88,6 @@ def _apply(api: GrafanaApi, s3: Any, props: dict[str, str]) -> list[str]:
     _ensure_folder(api, props["FolderUid"], props["FolderTitle"])
     for dashboard in dashboards:
         _upload_dashboard(api, dashboard, props["FolderUid"])
-    return [str(d["uid"]) for d in dashboards]
 
 
 def _upsert_datasource(api: GrafanaApi, source: dict[str, Any]) -> None:
@@ -111,17 +119,23 @@ def _upload_dashboard(api: GrafanaApi, dashboard: dict[str, Any], folder_uid: st
     api.request("POST", "/api/dashboards/db", body)
 
 
-def _delete(grafana: Any, s3: Any, props: dict[str, str]) -> None:
+def _delete(grafana: Any, s3: Any, props: dict[str, str], deadline: Deadline) -> None:
     workspace_id = props["GrafanaWorkspaceId"]
     try:
-        account_id = service_account.ensure(grafana, workspace_id)
-        with service_account.short_lived_token(grafana, workspace_id, account_id) as token:
-            api = GrafanaApi(endpoint=props["GrafanaEndpoint"], token=token)
+        status = readiness.workspace_status(grafana, workspace_id)
+        if status == "DELETING":
+            LOG.info("workspace %s is being deleted: nothing to remove", workspace_id)
+            return
+        if status != readiness.ACTIVE:
+            readiness.wait_for_workspace(grafana, workspace_id, deadline)
+        with service_account.ephemeral(
+            grafana, workspace_id, service_account.PROVISIONER, clock=CLOCK
+        ) as session:
+            api = GrafanaApi(endpoint=props["GrafanaEndpoint"], token=session.token, deadline=deadline)
             try:
                 _remove(api, s3, props)
             finally:
                 api.close()
-        grafana.delete_workspace_service_account(workspaceId=workspace_id, serviceAccountId=account_id)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceNotFoundException":
             raise

@@ -1,75 +1,41 @@
-"""Grafana: every data source the provisioner creates reports healthy, asked with a token that lives
-minutes, belongs to a VIEWER service account (health checks need only `datasources:query`), and is deleted
-in a `finally`. The token is never printed or logged."""
+"""Grafana: the data sources the provisioner keeps report healthy and its dashboards are in their folder.
+
+The verifier holds no Grafana right (no service account, no token): it invokes the stage's Grafana health
+check function (lambda/grafana_provisioner/health.py), which reads as a VIEWER account of its own that exists
+for the call, and answers statuses only. Polled while the workspace is still converging."""
 
 from __future__ import annotations
 
-import logging
-import sys
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import urllib3
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+from scripts.verification.probe import invoke
+from scripts.verification.report import Deadline, Result
 
-from scripts.verification.report import Result
-
-# The provisioner Lambda imports its modules from its own folder (lambda/ is no package: a keyword). Its data
-# source uids and its Grafana HTTP client are the ones to check with, so import them the same way.
-PROVISIONER = Path(__file__).resolve().parents[2] / "lambda" / "grafana_provisioner"
-if str(PROVISIONER) not in sys.path:
-    sys.path.append(str(PROVISIONER))
-
-import datasources  # noqa: E402
-import grafana_api as grafana_api  # noqa: E402 - re-exported: the tests switch its SCHEME
-import service_account  # noqa: E402
-from grafana_api import GrafanaApi, GrafanaError  # noqa: E402
-
-# botocore's DEBUG logs print response bodies, and CreateWorkspaceServiceAccountToken's body is the token.
-logging.getLogger("botocore").setLevel(logging.INFO)
-
-# Health checks need only `datasources:query`: a VIEWER account, with a token that lives 5 minutes.
-VERIFIER = service_account.ServiceAccount(
-    name="deployment-verifier", grafana_role="VIEWER", token_seconds_to_live=300
-)
-CHECK = "Grafana data sources healthy"
+DATASOURCES = "Grafana data sources healthy"
+DASHBOARDS = "Grafana dashboards provisioned"
+# A workspace still converging: worth waiting for (DescribeWorkspace statuses).
+TRANSITIONAL = frozenset({"CREATING", "UPDATING", "UPGRADING", "VERSION_UPDATING"})
 
 
-def check_datasources(grafana: Any, *, workspace_id: str, grafana_url: str) -> Result:
-    try:
-        status = grafana.describe_workspace(workspaceId=workspace_id)["workspace"]["status"]
-        if status != "ACTIVE":
-            return Result(CHECK, False, f"workspace {workspace_id} is {status}")
-        account_id = service_account.ensure(grafana, workspace_id, VERIFIER)
-        with service_account.short_lived_token(grafana, workspace_id, account_id, VERIFIER) as token:
-            health = _health(_endpoint(grafana_url), token)
-    except (ClientError, BotoCoreError) as error:
-        return Result(CHECK, False, f"Grafana control plane: {error}")
-    except urllib3.exceptions.HTTPError as error:
-        return Result(CHECK, False, f"Grafana unreachable: {error}")
-    ok = all(state == "OK" for state in health.values())
-    return Result(CHECK, ok, ", ".join(f"{uid} {state}" for uid, state in health.items()))
+def _settled(answer: dict[str, Any]) -> bool:
+    return "error" not in answer and answer.get("workspace") not in TRANSITIONAL
 
 
-def _health(endpoint: str, token: str) -> dict[str, str]:
-    api = GrafanaApi(endpoint=endpoint, token=token)
-    health = {}
-    try:
-        for uid in datasources.UIDS:
-            try:
-                answer = api.request("GET", f"/api/datasources/uid/{uid}/health") or {}
-                health[uid] = str(answer.get("status", "?"))
-                if health[uid] != "OK":
-                    health[uid] += f" ({answer.get('message', '')})"
-            except GrafanaError as error:  # 400 with {"status": "ERROR", "message": ...}: unhealthy
-                health[uid] = f"ERROR ({error})"
-    finally:
-        api.close()
-    return health
+def _result(check: str, states: dict[str, str], ok_state: str) -> Result:
+    if not states:
+        return Result(check, False, "none reported")
+    ok = all(state == ok_state for state in states.values())
+    return Result(check, ok, ", ".join(f"{name} {state}" for name, state in states.items()))
 
 
-def _endpoint(url: str) -> str:
-    """The host (and port) the client wants: the output is `https://<host>`; the client adds the scheme."""
-    split = urlsplit(url if "//" in url else f"{grafana_api.SCHEME}://{url}")
-    return split.netloc
+def check_grafana(lambda_: Any, function_arn: str, deadline: Deadline) -> list[Result]:
+    answer = deadline.poll(lambda: invoke(lambda_, function_arn), _settled)
+    if "error" in answer:
+        return [Result(DATASOURCES, False, answer["error"]), Result(DASHBOARDS, False, answer["error"])]
+    if answer.get("workspace") != "ACTIVE":
+        detail = f"workspace is {answer.get('workspace')}"
+        return [Result(DATASOURCES, False, detail), Result(DASHBOARDS, False, detail)]
+    return [
+        _result(DATASOURCES, dict(answer.get("datasources", {})), "OK"),
+        _result(DASHBOARDS, dict(answer.get("dashboards", {})), "present"),
+    ]

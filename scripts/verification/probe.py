@@ -22,7 +22,7 @@ def invoke(lambda_: Any, function_arn: str) -> dict[str, Any]:
         return {"error": f"invoke failed: {error}"}
     payload: dict[str, Any] = json.loads(response["Payload"].read() or b"{}")
     if response.get("FunctionError"):
-        return {"error": f"probe failed: {payload.get('errorMessage', response['FunctionError'])}"}
+        return {"error": f"function failed: {payload.get('errorMessage', response['FunctionError'])}"}
     return payload
 
 

@@ -27,11 +27,7 @@ def run_checks(
     workspace = settings.prometheus_workspace_id
     record(amp.check_rules(clients.amp, workspace, amp.rule_namespaces(), deadline))
     record(amp.check_alertmanager(clients.amp, workspace, deadline))
-    record(
-        grafana.check_datasources(
-            clients.grafana, workspace_id=settings.grafana_workspace_id, grafana_url=settings.grafana_url
-        )
-    )
+    record(*grafana.check_grafana(clients.lambda_, settings.grafana_health_check_arn, deadline))
     query = amp.PrometheusQuery(
         query_url=settings.prometheus_query_url, credentials=clients.credentials, region=clients.region
     )

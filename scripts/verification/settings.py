@@ -24,8 +24,7 @@ class SettingsError(Exception):
 class Settings:
     prometheus_workspace_id: str
     prometheus_query_url: str
-    grafana_workspace_id: str
-    grafana_url: str
+    grafana_health_check_arn: str
     role_arn: str
     probe_function_arn: str
     region: str
@@ -77,8 +76,7 @@ def _settings(values: Mapping[str, str], env: Mapping[str, str]) -> Settings:
     return Settings(
         prometheus_workspace_id=values[outputs.PROMETHEUS_WORKSPACE_ID.env_var],
         prometheus_query_url=query_url,
-        grafana_workspace_id=values[outputs.GRAFANA_WORKSPACE_ID.env_var],
-        grafana_url=values[outputs.GRAFANA_URL.env_var],
+        grafana_health_check_arn=values[outputs.GRAFANA_HEALTH_CHECK_ARN.env_var],
         role_arn=values[outputs.ROLE_ARN.env_var],
         probe_function_arn=values[outputs.PROBE_FUNCTION_ARN.env_var],
         region=region,

@@ -3,7 +3,7 @@ stages in order, each followed by the post-deploy verification (`make verify`)."
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack, pipelines
+from aws_cdk import Acknowledgment, Aws, CfnOutput, Duration, Stack, Validations, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
@@ -11,7 +11,12 @@ from constructs import Construct, IConstruct
 
 from config.pipeline import PipelineConfig
 from stacks.nag import acknowledge
-from stacks.naming import VERIFIER_ROLE_TAG_KEY, VERIFIER_ROLE_TAG_VALUE
+from stacks.naming import (
+    VERIFIER_ROLE_TAG_KEY,
+    VERIFIER_ROLE_TAG_VALUE,
+    VERIFY_STEP_ROLE_PATH,
+    construct_id,
+)
 from stacks.platform_stage import PlatformStage
 
 # `make synth-pipeline` writes the pipeline's cloud assembly here (not cdk.out: `make synth` owns that).
@@ -63,6 +68,7 @@ class DeliveryPipeline(Construct):
         super().__init__(scope, id_)
         self.config = pipeline
         self.verify_steps: dict[str, pipelines.CodeBuildStep] = {}  # by environment
+        self.verify_roles: dict[str, iam.Role] = {}  # by environment
         self._stage_accounts: dict[str, str] = {}
         self.source = pipelines.CodePipelineSource.connection(
             pipeline.repository, pipeline.branch, connection_arn=pipeline.connection_arn
@@ -97,6 +103,14 @@ class DeliveryPipeline(Construct):
     ) -> pipelines.StageDeployment:
         """Deploy `stage` (after a manual approval if `approval`), then verify it."""
         outputs: dict[str, CfnOutput] = stage.verification_outputs
+        # On the path the stage's verifier role trusts (its name is generated, so unknown to the stage).
+        role = iam.Role(
+            self,
+            f"Verify{construct_id(environment)}Role",
+            description=f"Pipeline step verifying {environment}: assumes that stage's verifier role",
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+            path=VERIFY_STEP_ROLE_PATH,
+        )
         verify = pipelines.CodeBuildStep(
             "Verify",
             input=self.source,
@@ -114,10 +128,12 @@ class DeliveryPipeline(Construct):
                     },
                 )
             ],
+            role=role,
             partial_build_spec=PYTHON_RUNTIME,
             timeout=VERIFY_TIMEOUT,
         )
         self.verify_steps[environment] = verify
+        self.verify_roles[environment] = role
         self._stage_accounts[environment] = str(stage.account)
         pre: list[pipelines.Step] = []
         if approval:
@@ -167,12 +183,21 @@ class DeliveryPipeline(Construct):
             "pipeline's own stack, as CDK Pipelines grants it",
         )
         for environment, step in self.verify_steps.items():
-            self._acknowledge_project(step.project, write=False)
+            role = self.verify_roles[environment]
+            self._acknowledge_project(step.project, write=False, scope=role)
             acknowledge(
-                step.project,
+                role,
                 f"IAM5[Resource::arn:<AWS::Partition>:iam::{self._stage_accounts[environment]}:role/*]",
                 "The verification may assume only the stage account's roles tagged as the deployment "
                 "verifier (condition on the tag): that role is named by a stack in another account",
+            )
+            # The project's ServiceRole is the role's ARN (Fn::GetAtt); the only Ref to the role is in its
+            # own AWS::IAM::Policy `Roles`, which takes role names, with or without a path.
+            Validations.of(step.project).acknowledge(
+                Acknowledgment(
+                    id="CloudFormation-Validate::E3050",
+                    reason="ServiceRole is Fn::GetAtt <role>.Arn; the Ref is the IAM policy's role name",
+                )
             )
         for kind in ("DockerRole", "FileRole"):
             self._acknowledge_asset_role(self.pipeline.node.find_child("Assets").node.find_child(kind))
@@ -193,8 +218,12 @@ class DeliveryPipeline(Construct):
         for finding in _ARTIFACT_KEY if key else ():
             acknowledge(scope, f"IAM5[{finding}]", _KEY_REASON)
 
-    def _acknowledge_project(self, project: codebuild.IProject, *, write: bool) -> None:
-        self._acknowledge_artifacts(project, write=write)
+    def _acknowledge_project(
+        self, project: codebuild.IProject, *, write: bool, scope: IConstruct | None = None
+    ) -> None:
+        """The findings on `project`'s grants, made on its own role or on `scope` (a role given to it)."""
+        scope = scope or project
+        self._acknowledge_artifacts(scope, write=write)
         stack = Stack.of(self)
         project_id = stack.resolve(stack.get_logical_id(project.node.default_child))  # type: ignore[arg-type]
         where = f"{stack.region}:{stack.account}"
@@ -202,7 +231,7 @@ class DeliveryPipeline(Construct):
             f"logs:{where}:log-group:/aws/codebuild/<{project_id}>:*",
             f"codebuild:{where}:report-group/<{project_id}>-*",
         ):
-            acknowledge(project, f"IAM5[Resource::arn:aws:{resource}]", _BUILD_LOGS_REASON)
+            acknowledge(scope, f"IAM5[Resource::arn:aws:{resource}]", _BUILD_LOGS_REASON)
 
     def _acknowledge_asset_role(self, role: IConstruct) -> None:
         """The roles of the asset publishing projects, one per asset type, shared by every asset."""

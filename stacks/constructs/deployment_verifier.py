@@ -1,43 +1,44 @@
 """The IAM role the post-deploy verification (scripts/verify_deployment.py) assumes: read-only checks on
-this stage's AMP workspace and Grafana workspace, its own short-lived Grafana token, and the cluster probe.
+this stage's AMP workspace, and invoking two functions that answer health results: the cluster probe and the
+Grafana health check. It holds no Grafana right: no service account, no token.
 
-Trusted by one account's root (the toolchain account of the pipeline, or the stage's own account for
-`make verify` from a laptop): that account's IAM policies decide who there may assume it. The pipeline's
-verification step may assume only roles carrying the tag in stacks/naming.py.
+Trusted by named principals only, never by an account as a whole:
+- `trusted_principal_arns`: exact IAM roles or users (the stage's CDK deploy role, whoever may deploy may
+  verify, and the environment's `verifier_principal_arns`). A trust policy naming a principal's ARN grants it
+  without any policy of its own in this account; each must exist when the role is created.
+- `pipeline_account`: the pipeline's verify steps, which CDK Pipelines creates in the toolchain account with
+  generated names; they carry the role path in stacks/naming.py (set at creation, never changed), so the trust
+  admits only roles on that path (condition on aws:PrincipalArn). The verify step may assume only roles
+  carrying the tag in stacks/naming.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Tags
+from aws_cdk import Aws, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.nag import acknowledge
-from stacks.naming import VERIFIER_ROLE_TAG_KEY, VERIFIER_ROLE_TAG_VALUE
+from stacks.naming import VERIFIER_ROLE_TAG_KEY, VERIFIER_ROLE_TAG_VALUE, VERIFY_STEP_ROLE_PATH
 
 # Service Authorization Reference for AMP: QueryMetrics and DescribeAlertManagerDefinition take the
 # `workspace` resource, DescribeRuleGroupsNamespace the `rulegroupsnamespace` resource
 # (arn:...:rulegroupsnamespace/<workspace id>/<name>, the namespace's Arn attribute).
 AMP_WORKSPACE_ACTIONS = ("aps:QueryMetrics", "aps:DescribeAlertManagerDefinition")
 AMP_NAMESPACE_ACTIONS = ("aps:DescribeRuleGroupsNamespace",)
-# The Grafana `workspace` resource: the workspace's status, the verifier's own service account (found or
-# created) and its token, created for minutes and deleted by the script. No DeleteWorkspaceServiceAccount:
-# the account is kept and reused, only tokens come and go.
 # Alert delivery: SNS's metrics through GetMetricData, which takes no resource type (Service Authorization
 # Reference for CloudWatch: "*" only), and the AMP workspace's log group through FilterLogEvents (resource
 # type `log-group`).
 METRIC_ACTIONS = ("cloudwatch:GetMetricData",)
 LOG_ACTIONS = ("logs:FilterLogEvents",)
-GRAFANA_ACTIONS = (
-    "grafana:DescribeWorkspace",
-    "grafana:ListWorkspaceServiceAccounts",
-    "grafana:CreateWorkspaceServiceAccount",
-    "grafana:CreateWorkspaceServiceAccountToken",
-    "grafana:DeleteWorkspaceServiceAccountToken",
-)
+
+
+def verify_step_roles(account: str) -> str:
+    """The ARN pattern of the pipeline's verify-step roles in `account` (their path, any name)."""
+    return f"arn:{Aws.PARTITION}:iam::{account}:role{VERIFY_STEP_ROLE_PATH}*"
 
 
 class DeploymentVerifier(Construct):
@@ -46,10 +47,11 @@ class DeploymentVerifier(Construct):
         scope: Construct,
         id_: str,
         *,
-        trusted_account: str,
+        trusted_principal_arns: Sequence[str],
+        pipeline_account: str | None,
         prometheus_workspace_arn: str,
         rule_groups_namespace_arns: Sequence[str],
-        grafana_workspace_arn: str,
+        grafana_health_check: lambda_.IFunction,
         probe: lambda_.IFunction,
         prometheus_log_group_arn: str,
     ) -> None:
@@ -57,9 +59,18 @@ class DeploymentVerifier(Construct):
         self.role = iam.Role(
             self,
             "Role",
-            description="Post-deploy verification: reads AMP and Grafana health, invokes the cluster probe",
-            assumed_by=iam.AccountPrincipal(trusted_account),
+            description="Post-deploy verification: AMP health, invokes the cluster probe and Grafana check",
+            assumed_by=iam.CompositePrincipal(*(iam.ArnPrincipal(arn) for arn in trusted_principal_arns)),
         )
+        if pipeline_account is not None:
+            assert self.role.assume_role_policy is not None
+            self.role.assume_role_policy.add_statements(
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"],
+                    principals=[iam.AccountPrincipal(pipeline_account)],
+                    conditions={"ArnLike": {"aws:PrincipalArn": verify_step_roles(pipeline_account)}},
+                )
+            )
         Tags.of(self.role).add(VERIFIER_ROLE_TAG_KEY, VERIFIER_ROLE_TAG_VALUE)
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -77,7 +88,9 @@ class DeploymentVerifier(Construct):
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
-                sid="ShortLivedGrafanaToken", actions=list(GRAFANA_ACTIONS), resources=[grafana_workspace_arn]
+                sid="InvokeGrafanaHealthCheck",
+                actions=["lambda:InvokeFunction"],
+                resources=[grafana_health_check.function_arn],
             )
         )
         self.role.add_to_policy(

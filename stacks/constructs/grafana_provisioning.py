@@ -1,5 +1,6 @@
 """The custom resource that provisions data sources, folder and dashboards into the Grafana workspace on
-every deploy, with a service-account token that lives minutes (lambda/grafana_provisioner).
+every deploy, as an ADMIN service account that exists only while the function runs
+(lambda/grafana_provisioner).
 
 The dashboards reach it as one S3 asset, `dashboards.json`, written at synth to a temporary directory:
 its object key is a hash of the content, so a dashboard change alone updates the custom resource.
@@ -36,9 +37,11 @@ GRAFANA_ACTIONS = (
     "grafana:ListWorkspaceServiceAccounts",
     "grafana:DeleteWorkspaceServiceAccount",
     "grafana:CreateWorkspaceServiceAccountToken",
-    "grafana:ListWorkspaceServiceAccountTokens",
     "grafana:DeleteWorkspaceServiceAccountToken",
 )
+# Lambda's maximum: a fresh or updating workspace is waited for within it (AWS's own AMG getting-started
+# script waits up to 15 minutes for ACTIVE); the provider framework's onEvent function waits as long.
+TIMEOUT = Duration.minutes(15)
 
 
 def dashboards_file(dashboards: list[dict[str, Any]]) -> Path:
@@ -73,7 +76,7 @@ class GrafanaProvisioning(Construct):
         self.role = iam.Role(
             self,
             "Role",
-            description="Grafana provisioner: short-lived service-account tokens, then the Grafana HTTP API",
+            description="Grafana provisioner: a service account for one run, then the Grafana HTTP API",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
         )
         self.log_group.grant_write(self.role)
@@ -84,14 +87,14 @@ class GrafanaProvisioning(Construct):
             runtime=lambda_.Runtime.PYTHON_3_12,
             handler="handler.on_event",
             code=lambda_.Code.from_asset(str(code_directory), exclude=CODE_EXCLUDES),
-            timeout=Duration.minutes(5),
+            timeout=TIMEOUT,
             memory_size=256,
             role=self.role,
             log_group=self.log_group,
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
-                sid="ShortLivedServiceAccountTokens",
+                sid="ServiceAccountForOneRun",
                 actions=list(GRAFANA_ACTIONS),
                 resources=[grafana_workspace_arn],
             )

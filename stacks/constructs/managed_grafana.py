@@ -38,7 +38,7 @@ AMP_ALERT_READ_ACTIONS = (
     "aps:GetAlertManagerStatus",
     "aps:ListAlertManagerReceivers",
 )
-# The CloudWatch and Logs read actions of AWS's AmazonGrafanaCloudWatchAccess policy, without its EC2, tag
+# The CloudWatch metric read actions of AWS's AmazonGrafanaCloudWatchAccess policy, without its EC2, tag
 # and OAM discovery extras. These actions have no resource-level permissions there ("Resource": "*").
 CLOUDWATCH_READ_ACTIONS = (
     "cloudwatch:DescribeAlarmsForMetric",
@@ -49,14 +49,20 @@ CLOUDWATCH_READ_ACTIONS = (
     "cloudwatch:GetMetricData",
     "cloudwatch:GetInsightRuleReport",
 )
-LOGS_READ_ACTIONS = (
-    "logs:DescribeLogGroups",
-    "logs:GetLogGroupFields",
-    "logs:StartQuery",
-    "logs:StopQuery",
-    "logs:GetQueryResults",
-    "logs:GetLogEvents",
-)
+# No log contents: no dashboard reads logs (observability/dashboards has no CloudWatch Logs panel), so
+# StartQuery/GetQueryResults/GetLogEvents/GetLogGroupFields are not granted and no Grafana user can read any
+# log group through this workspace; the platform's log groups share no name prefix to scope them to anyway.
+# DescribeLogGroups (names, not contents) stays: the CloudWatch data source's health check calls it
+# (grafana/grafana pkg/tsdb/cloudwatch CheckHealth: ListMetrics, then DescribeLogGroups with limit 1).
+LOGS_READ_ACTIONS = ("logs:DescribeLogGroups",)
+
+
+def workspace_arn_pattern(stack: Stack) -> str:
+    """Any AMG workspace of `stack`'s account and region (Service Authorization Reference format:
+    arn:${Partition}:grafana:${Region}:${Account}:/workspaces/${ResourceId})."""
+    return stack.format_arn(
+        service="grafana", resource="/workspaces", resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
+    )
 
 
 class ManagedGrafana(Construct):
@@ -75,8 +81,15 @@ class ManagedGrafana(Construct):
             self,
             "Role",
             description="Managed Grafana workspace: reads AMP and CloudWatch, publishes to alert topics",
+            # Confused-deputy guard: only Grafana acting for a workspace of this account and region. The
+            # workspace's own id cannot be named here (the workspace needs this role's ARN first), so any
+            # workspace id of this account and region: the AMG trust policy pattern (/workspaces/*).
             assumed_by=iam.ServicePrincipal(
-                GRAFANA, conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+                GRAFANA,
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": workspace_arn_pattern(stack)},
+                },
             ),
         )
         self.role.add_to_policy(
@@ -89,7 +102,7 @@ class ManagedGrafana(Construct):
         in_our_region = {"StringEquals": {"aws:RequestedRegion": stack.region}}
         self.role.add_to_policy(
             iam.PolicyStatement(
-                sid="ReadCloudWatch",
+                sid="ReadCloudWatchMetrics",
                 actions=[*CLOUDWATCH_READ_ACTIONS, *LOGS_READ_ACTIONS],
                 resources=["*"],
                 conditions=in_our_region,
@@ -100,8 +113,9 @@ class ManagedGrafana(Construct):
         acknowledge(
             self.role,
             "IAM5[Resource::*]",
-            "CloudWatch metric and Logs Insights read actions (AWS's AmazonGrafanaCloudWatchAccess set) "
-            "take no resource ARN; they are read-only and limited to this region with aws:RequestedRegion.",
+            "CloudWatch metric read actions (AWS's AmazonGrafanaCloudWatchAccess set) and DescribeLogGroups "
+            "(names only, for the data source's health check) take no resource ARN here; they are read-only "
+            "and limited to this region with aws:RequestedRegion. No log contents are readable.",
         )
         acknowledge(
             self.role,

@@ -17,7 +17,16 @@ sys.path[:0] = [str(HERE.parents[1] / "lambda" / "grafana_provisioner"), str(HER
 
 import grafana_api  # noqa: E402
 import handler  # noqa: E402
-from provisioner_fakes import Aws, FakeGrafana, request_handler  # noqa: E402
+import health  # noqa: E402
+from provisioner_fakes import Aws, FakeClock, FakeGrafana, request_handler  # noqa: E402
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(handler, "CLOCK", fake)
+    monkeypatch.setattr(health, "CLOCK", fake)
+    return fake
 
 
 @pytest.fixture
@@ -39,8 +48,9 @@ def fake_grafana(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGrafana]:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+def aws(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[Aws]:
     stubbed = Aws()
     monkeypatch.setattr(handler, "aws_clients", lambda region: (stubbed.grafana, stubbed.s3))
+    monkeypatch.setattr(health, "grafana_client", lambda region: stubbed.grafana)
     with stubbed.grafana_stub, stubbed.s3_stub:
         yield stubbed

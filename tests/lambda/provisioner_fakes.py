@@ -17,6 +17,9 @@ WORKSPACE_ID = "g-0123456789"
 ACCOUNT_ID = "42"
 TOKEN_ID = "7"
 TOKEN = "glsa_NeverLogMe_0123456789abcdef"
+VIEWER_TOKEN = "glsa_ViewerOnly_0123456789abcdef"
+# The fake clock's wall time at the start of a test (2027-01-15): service account names carry it.
+NOW = 1_800_000_000
 REGION = "eu-west-1"
 AMP_ENDPOINT = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1234/"
 BUCKET = "cdk-assets"
@@ -37,6 +40,12 @@ class FakeGrafana:
         self.dashboards: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, Any]] = []
         self.failures: dict[tuple[str, str], list[int]] = {}
+        # Token -> Grafana role, as the stubbed CreateWorkspaceServiceAccountToken hands them out.
+        self.tokens = {TOKEN: "Admin", VIEWER_TOKEN: "Viewer"}
+        self.health: dict[str, tuple[int, dict[str, str]]] = {}  # data source uid -> scripted answer
+        # A request that takes long: (method, path) -> seconds the clock moves when it arrives.
+        self.slow: dict[tuple[str, str], float] = {}
+        self.clock: Any = None
         self.retry_after = "0"
         self.endpoint = ""  # host:port, set once the server listens
         self._next_id = 1
@@ -67,14 +76,25 @@ class FakeGrafana:
     def handle(self, method: str, path: str, body: Any, auth: str | None) -> tuple[int, Any]:
         with self._lock:
             self.requests.append((method, path, body))
+            if (method, path) in self.slow:
+                self.clock.now += self.slow[(method, path)]
             scripted = self.failures.get((method, path))
             if scripted:
                 return scripted.pop(0), {"message": "scripted failure"}
-            if auth != f"Bearer {TOKEN}":
+            if (method, path) == ("GET", "/api/health"):  # unauthenticated, as in Grafana
+                return 200, {"database": "ok", "version": "10.4.1"}
+            role = self.tokens.get((auth or "").removeprefix("Bearer "))
+            if role is None:
                 return 401, {"message": "Unauthorized"}
+            if role == "Viewer" and method != "GET":
+                return 403, {"message": "You'll need additional permissions to perform this action."}
             return self._route(method, path, body)
 
     def _route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        if m := re.fullmatch(r"/api/datasources/uid/([\w-]+)/health", path):
+            if m.group(1) not in self.datasources:
+                return 404, {"message": "Data source not found"}
+            return self.health.get(m.group(1), (200, {"status": "OK", "message": "Data source is working"}))
         if m := re.fullmatch(r"/api/datasources/uid/([\w-]+)", path):
             return self._datasource(method, m.group(1), body)
         if (method, path) == ("POST", "/api/datasources"):
@@ -168,6 +188,36 @@ def request_handler(fake: FakeGrafana) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class FakeClock:
+    """Moves only when slept: `sleeps` records every wait; `tick` advances time on each look at it."""
+
+    def __init__(self, tick: float = 0.0) -> None:
+        self.now = 0.0
+        self.tick = tick
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        self.now += self.tick
+        return self.now
+
+    def time(self) -> float:
+        return NOW + self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class FakeContext:
+    """The part of the Lambda context the handlers read: the time left before the function's timeout."""
+
+    def __init__(self, clock: FakeClock, timeout_seconds: float) -> None:
+        self.clock, self.ends = clock, clock.now + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.ends - self.clock.now) * 1000)
+
+
 class Aws:
     """Stubbed Grafana control plane and S3, handed to the handler in place of the real clients."""
 
@@ -178,38 +228,65 @@ class Aws:
         self.grafana_stub = Stubber(self.grafana)
         self.s3_stub = Stubber(self.s3)
 
-    def account(self, *, exists: bool) -> None:
-        accounts = [{"id": "1", "name": "someone-else", "isDisabled": "false", "grafanaRole": "VIEWER"}]
-        if exists:
-            accounts.append(
-                {"id": ACCOUNT_ID, "name": "cdk-provisioner", "isDisabled": "false", "grafanaRole": "ADMIN"}
-            )
+    def workspace(self, status: str = "ACTIVE") -> None:
+        self.grafana_stub.add_response(
+            "describe_workspace",
+            {
+                "workspace": {
+                    "created": NOW,
+                    "dataSources": ["PROMETHEUS", "CLOUDWATCH"],
+                    "endpoint": "g-0123456789.grafana-workspace.eu-west-1.amazonaws.com",
+                    "grafanaVersion": "10.4",
+                    "id": WORKSPACE_ID,
+                    "modified": NOW,
+                    "status": status,
+                    "authentication": {"providers": ["AWS_SSO"]},
+                }
+            },
+            {"workspaceId": WORKSPACE_ID},
+        )
+
+    def accounts_listed(self, *names: str) -> None:
+        """ListWorkspaceServiceAccounts answers these names (ids "100", "101", ...) and someone else's."""
+        accounts = [{"id": "1", "name": "someone-else", "isDisabled": "false", "grafanaRole": "ADMIN"}]
+        accounts += [
+            {"id": str(100 + i), "name": name, "isDisabled": "false", "grafanaRole": "ADMIN"}
+            for i, name in enumerate(names)
+        ]
         self.grafana_stub.add_response(
             "list_workspace_service_accounts",
             {"serviceAccounts": accounts, "workspaceId": WORKSPACE_ID},
             {"workspaceId": WORKSPACE_ID},
         )
-        if not exists:
-            self.grafana_stub.add_response(
-                "create_workspace_service_account",
-                {
-                    "id": ACCOUNT_ID,
-                    "name": "cdk-provisioner",
-                    "grafanaRole": "ADMIN",
-                    "workspaceId": WORKSPACE_ID,
-                },
-                {"workspaceId": WORKSPACE_ID, "name": "cdk-provisioner", "grafanaRole": "ADMIN"},
-            )
 
-    def token(self) -> None:
+    def account_deleted(self, account_id: str = ACCOUNT_ID) -> None:
+        self.grafana_stub.add_response(
+            "delete_workspace_service_account",
+            {"serviceAccountId": account_id, "workspaceId": WORKSPACE_ID},
+            {"workspaceId": WORKSPACE_ID, "serviceAccountId": account_id},
+        )
+
+    def account_created(self, role: str = "ADMIN") -> None:
+        self.grafana_stub.add_response(
+            "create_workspace_service_account",
+            {"id": ACCOUNT_ID, "name": "x", "grafanaRole": role, "workspaceId": WORKSPACE_ID},
+            {"workspaceId": WORKSPACE_ID, "name": ANY, "grafanaRole": role},
+        )
+
+    def token(self, *, key: str = TOKEN, seconds: int = 900) -> None:
         self.grafana_stub.add_response(
             "create_workspace_service_account_token",
             {
-                "serviceAccountToken": {"id": TOKEN_ID, "name": "cdk-provisioner-x", "key": TOKEN},
+                "serviceAccountToken": {"id": TOKEN_ID, "name": "x", "key": key},
                 "serviceAccountId": ACCOUNT_ID,
                 "workspaceId": WORKSPACE_ID,
             },
-            {"workspaceId": WORKSPACE_ID, "serviceAccountId": ACCOUNT_ID, "name": ANY, "secondsToLive": 900},
+            {
+                "workspaceId": WORKSPACE_ID,
+                "serviceAccountId": ACCOUNT_ID,
+                "name": ANY,
+                "secondsToLive": seconds,
+            },
         )
 
     def token_deleted(self) -> None:
@@ -219,6 +296,14 @@ class Aws:
             {"workspaceId": WORKSPACE_ID, "serviceAccountId": ACCOUNT_ID, "tokenId": TOKEN_ID},
         )
 
+    def session(self, *, role: str = "ADMIN", key: str = TOKEN, seconds: int = 900) -> None:
+        """A run's account: swept list (nothing left over), created, its token; then both deleted."""
+        self.accounts_listed()
+        self.account_created(role)
+        self.token(key=key, seconds=seconds)
+        self.token_deleted()
+        self.account_deleted()
+
     def dashboards(self, dashboards: list[dict[str, Any]] | None = None) -> None:
         data = json.dumps({"dashboards": DASHBOARDS if dashboards is None else dashboards}).encode()
         self.s3_stub.add_response(
@@ -227,14 +312,14 @@ class Aws:
             {"Bucket": BUCKET, "Key": KEY},
         )
 
-    def run(self, *, exists: bool, dashboards: list[dict[str, Any]] | None = None) -> None:
-        """Expect one Create/Update: account, token, the dashboards asset, token deleted."""
-        self.account(exists=exists)
-        self.token()
+    def run(self, *, dashboards: list[dict[str, Any]] | None = None) -> None:
+        """Expect one Create/Update: the dashboards asset, the workspace ACTIVE, a run's account and token."""
         self.dashboards(dashboards)
-        self.token_deleted()
+        self.workspace("ACTIVE")
+        self.session()
 
     def assert_done(self) -> None:
+        """Every queued call was made: the token and the service account were deleted."""
         self.grafana_stub.assert_no_pending_responses()
         self.s3_stub.assert_no_pending_responses()
 

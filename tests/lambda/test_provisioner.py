@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import datasources
 import grafana_api
 import handler
 import pytest
+import readiness
 import service_account
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from deadline import DeadlineExceededError
 from provisioner_fakes import (
     AMP_ENDPOINT,
     DASHBOARDS,
     FOLDER_UID,
+    NOW,
     REGION,
     TOKEN,
     WORKSPACE_ID,
     Aws,
+    FakeClock,
+    FakeContext,
     FakeGrafana,
     event,
 )
@@ -29,14 +35,14 @@ SIGV4 = {"sigV4Auth": True, "sigV4AuthType": "ec2_iam_role", "sigV4Region": REGI
 
 
 def test_create_upserts_datasources_folder_and_dashboards(fake_grafana: FakeGrafana, aws: Aws) -> None:
-    aws.run(exists=False)
+    aws.run()
 
     result = handler.on_event(event(fake_grafana), None)
 
-    aws.assert_done()  # includes DeleteWorkspaceServiceAccountToken
+    aws.assert_done()  # includes deleting the token and the service account
     assert result == {
         "PhysicalResourceId": f"grafana-provisioning-{WORKSPACE_ID}",
-        "Data": {"ServiceAccountId": "42", "AmpDataSourceType": "prometheus", "DashboardCount": "2"},
+        "Data": {"AmpDataSourceType": "prometheus", "DashboardCount": "2"},
     }
     created = {body["uid"]: body for body in fake_grafana.bodies("POST", "/api/datasources")}
     assert created["amp"] == {
@@ -76,7 +82,7 @@ def test_amp_datasource_type_follows_the_grafana_version(version: str, expected:
 
 
 def test_plugin_datasource_signs_for_the_aps_service(fake_grafana: FakeGrafana, aws: Aws) -> None:
-    aws.run(exists=True)
+    aws.run()
 
     handler.on_event(event(fake_grafana, GrafanaVersion="13.0"), None)
 
@@ -87,11 +93,11 @@ def test_plugin_datasource_signs_for_the_aps_service(fake_grafana: FakeGrafana, 
 
 
 def test_second_run_changes_nothing(fake_grafana: FakeGrafana, aws: Aws) -> None:
-    aws.run(exists=False)
+    aws.run()
     handler.on_event(event(fake_grafana), None)
     before = fake_grafana.state()
     fake_grafana.requests.clear()
-    aws.run(exists=True)  # found this time: no second service account
+    aws.run()  # a new account for this run too
 
     handler.on_event(event(fake_grafana, "Update"), None)
 
@@ -101,11 +107,11 @@ def test_second_run_changes_nothing(fake_grafana: FakeGrafana, aws: Aws) -> None
 
 
 def test_update_rewrites_only_what_changed(fake_grafana: FakeGrafana, aws: Aws) -> None:
-    aws.run(exists=False)
+    aws.run()
     handler.on_event(event(fake_grafana), None)
     fake_grafana.requests.clear()
     changed = [DASHBOARDS[0], {**DASHBOARDS[1], "title": "EKS / Nodes (USE)"}]
-    aws.run(exists=True, dashboards=changed)
+    aws.run(dashboards=changed)
 
     handler.on_event(event(fake_grafana, "Update", FolderTitle="EKS"), None)
 
@@ -123,7 +129,7 @@ def test_throttling_and_5xx_are_retried_until_success(fake_grafana: FakeGrafana,
     fake_grafana.fail("GET", "/api/datasources/uid/amp", [503, 502])
     fake_grafana.fail("POST", "/api/folders", [429])
     fake_grafana.retry_after = "1"
-    aws.run(exists=False)
+    aws.run()
 
     started = time.monotonic()
     handler.on_event(event(fake_grafana), None)
@@ -140,7 +146,7 @@ def test_grafana_500_exhausting_retries_fails_and_deletes_the_token(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     fake_grafana.fail("POST", "/api/dashboards/db", [500] * 20)
-    aws.run(exists=False)
+    aws.run()
 
     with pytest.raises(grafana_api.GrafanaError) as failure:
         handler.on_event(event(fake_grafana), None)
@@ -153,30 +159,24 @@ def test_grafana_500_exhausting_retries_fails_and_deletes_the_token(
     assert "Bearer" not in caplog.text
 
 
-def test_s3_failure_deletes_the_token_and_leaves_grafana_untouched(
+def test_s3_failure_creates_no_account_and_leaves_grafana_untouched(
     fake_grafana: FakeGrafana, aws: Aws
 ) -> None:
-    aws.account(exists=True)
-    aws.token()
     aws.s3_stub.add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
-    aws.token_deleted()
 
     with pytest.raises(ClientError):
         handler.on_event(event(fake_grafana), None)
 
-    aws.assert_done()
+    aws.assert_done()  # no Grafana control-plane call at all
     assert fake_grafana.requests == []
 
 
 def test_delete_removes_what_create_made(fake_grafana: FakeGrafana, aws: Aws) -> None:
-    aws.run(exists=False)
+    aws.run()
     handler.on_event(event(fake_grafana), None)
-    aws.run(exists=True)
-    aws.grafana_stub.add_response(
-        "delete_workspace_service_account",
-        {"serviceAccountId": "42", "workspaceId": WORKSPACE_ID},
-        {"workspaceId": WORKSPACE_ID, "serviceAccountId": "42"},
-    )
+    aws.workspace("ACTIVE")
+    aws.session()
+    aws.dashboards()
 
     result = handler.on_event(event(fake_grafana, "Delete"), None)
 
@@ -186,12 +186,9 @@ def test_delete_removes_what_create_made(fake_grafana: FakeGrafana, aws: Aws) ->
 
 
 def test_delete_tolerates_objects_already_gone(fake_grafana: FakeGrafana, aws: Aws) -> None:
-    aws.run(exists=True)
-    aws.grafana_stub.add_response(
-        "delete_workspace_service_account",
-        {"serviceAccountId": "42", "workspaceId": WORKSPACE_ID},
-        {"workspaceId": WORKSPACE_ID, "serviceAccountId": "42"},
-    )
+    aws.workspace("ACTIVE")
+    aws.session()
+    aws.dashboards()
 
     handler.on_event(event(fake_grafana, "Delete"), None)
 
@@ -209,9 +206,7 @@ def test_delete_tolerates_objects_already_gone(fake_grafana: FakeGrafana, aws: A
 
 def test_delete_succeeds_when_the_workspace_is_gone(fake_grafana: FakeGrafana, aws: Aws) -> None:
     aws.grafana_stub.add_client_error(
-        "list_workspace_service_accounts",
-        service_error_code="ResourceNotFoundException",
-        http_status_code=404,
+        "describe_workspace", service_error_code="ResourceNotFoundException", http_status_code=404
     )
 
     result = handler.on_event(event(fake_grafana, "Delete"), None)
@@ -225,7 +220,7 @@ def test_token_never_logged_on_success(
     fake_grafana: FakeGrafana, aws: Aws, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    aws.run(exists=False)
+    aws.run()
 
     handler.on_event(event(fake_grafana), None)
 
@@ -235,7 +230,7 @@ def test_token_never_logged_on_success(
 
 
 def test_token_lives_fifteen_minutes_at_most() -> None:
-    assert 0 < service_account.TOKEN_SECONDS_TO_LIVE <= 900
+    assert 0 < service_account.PROVISIONER.token_seconds_to_live <= 900
 
 
 def test_production_talks_https_only() -> None:
@@ -247,3 +242,209 @@ def test_provisioner_and_dashboards_agree_on_the_data_source_type(version: str) 
     """The Lambda ships without the spec package, so it has its own copy of the rule: both must choose the
     same type, or the dashboards would point at a data source of another type."""
     assert datasources.datasource_type(version) == dashboards_type(version)
+
+
+# --- The admin service account exists only while a run lasts ---
+
+
+def test_a_run_deletes_its_account_and_token_and_leaves_no_admin_behind(
+    fake_grafana: FakeGrafana, aws: Aws
+) -> None:
+    aws.dashboards()
+    aws.workspace("ACTIVE")
+    aws.accounts_listed()
+    created = []
+    aws.grafana.meta.events.register(
+        "provide-client-params.grafana.CreateWorkspaceServiceAccount",
+        lambda params, **_: created.append(params["name"]),
+    )
+    aws.account_created("ADMIN")
+    aws.token(seconds=900)
+    aws.token_deleted()
+    aws.account_deleted("42")
+
+    handler.on_event(event(fake_grafana), None)
+
+    aws.assert_done()  # the token and then the account were deleted
+    (name,) = created
+    # The run's own account: the prefix, the wall time it was made (the fake clock's), a random suffix.
+    assert re.fullmatch(rf"cdk-provisioner-{NOW}-[0-9a-f]{{8}}", name)
+
+
+def test_leftovers_of_earlier_runs_are_swept_first(fake_grafana: FakeGrafana, aws: Aws) -> None:
+    aws.dashboards()
+    aws.workspace("ACTIVE")
+    aws.accounts_listed(
+        "cdk-provisioner",  # id 100: the permanent account of earlier versions
+        f"cdk-provisioner-{NOW - 901}-0a1b2c3d",  # id 101: a run killed more than a timeout ago
+        f"cdk-provisioner-{NOW - 60}-0a1b2c3d",  # id 102: younger than a timeout: kept
+        f"health-check-{NOW - 5000}-0a1b2c3d",  # id 103: not ours to sweep
+    )
+    aws.account_deleted("100")
+    aws.account_deleted("101")
+    aws.account_created("ADMIN")
+    aws.token()
+    aws.token_deleted()
+    aws.account_deleted()
+
+    handler.on_event(event(fake_grafana), None)
+
+    aws.assert_done()
+
+
+def test_grafana_error_deletes_token_and_account(fake_grafana: FakeGrafana, aws: Aws) -> None:
+    fake_grafana.fail("POST", "/api/folders", [400])
+    aws.run()
+
+    with pytest.raises(grafana_api.GrafanaError, match="POST /api/folders returned 400"):
+        handler.on_event(event(fake_grafana), None)
+
+    aws.assert_done()
+
+
+def test_running_out_of_time_mid_work_deletes_token_and_account(
+    fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock
+) -> None:
+    """The first dashboard upload takes 20 minutes (fake clock): the next call would outlive the Lambda
+    timeout, so the run stops there and still cleans up within the time it kept back."""
+    fake_grafana.clock = clock
+    fake_grafana.slow[("POST", "/api/dashboards/db")] = 1200
+    aws.run()
+
+    with pytest.raises(DeadlineExceededError, match="before GET /api/dashboards/uid/eks-nodes"):
+        handler.on_event(event(fake_grafana), FakeContext(clock, timeout_seconds=900))
+
+    aws.assert_done()
+    assert fake_grafana.attempts("POST", "/api/dashboards/db") == 1
+
+
+def test_token_deletion_failing_still_deletes_the_account(fake_grafana: FakeGrafana, aws: Aws) -> None:
+    aws.dashboards()
+    aws.workspace("ACTIVE")
+    aws.accounts_listed()
+    aws.account_created("ADMIN")
+    aws.token()
+    aws.grafana_stub.add_client_error(
+        "delete_workspace_service_account_token",
+        service_error_code="InternalServerException",
+        http_status_code=500,
+    )
+    aws.account_deleted()  # and with it its tokens (DeleteWorkspaceServiceAccount)
+
+    handler.on_event(event(fake_grafana), None)
+
+    aws.assert_done()
+
+
+def test_account_deletion_failing_after_success_fails_the_run(fake_grafana: FakeGrafana, aws: Aws) -> None:
+    aws.dashboards()
+    aws.workspace("ACTIVE")
+    aws.accounts_listed()
+    aws.account_created("ADMIN")
+    aws.token()
+    aws.token_deleted()
+    aws.grafana_stub.add_client_error(
+        "delete_workspace_service_account", service_error_code="InternalServerException", http_status_code=500
+    )
+
+    with pytest.raises(RuntimeError, match="service account 42 could not be deleted"):
+        handler.on_event(event(fake_grafana), None)
+
+    aws.assert_done()
+
+
+# --- A workspace that is not ready yet is waited for, within the Lambda timeout ---
+
+
+def test_fresh_workspace_is_waited_for_with_backoff(
+    fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock
+) -> None:
+    aws.dashboards()
+    for status in ("CREATING", "CREATING", "UPDATING", "ACTIVE"):
+        aws.workspace(status)
+    aws.session()
+    fake_grafana.fail("GET", "/api/health", [503, 502])  # then answers 200
+
+    handler.on_event(event(fake_grafana), FakeContext(clock, timeout_seconds=900))
+
+    # 2, 4, 8 s for the control plane; then 2, 4 s for the HTTP API (each wait starts over at 2 s).
+    assert clock.sleeps == [2.0, 4.0, 8.0, 2.0, 4.0]
+    assert fake_grafana.attempts("GET", "/api/health") == 3
+    assert set(fake_grafana.dashboards) == {"eks-cluster", "eks-nodes"}
+    aws.assert_done()
+
+
+def test_connection_errors_are_waited_out(aws: Aws, clock: FakeClock, fake_grafana: FakeGrafana) -> None:
+    """Nothing listens on the endpoint: every look fails to connect, until the deadline."""
+    aws.dashboards()
+    aws.workspace("ACTIVE")
+
+    with pytest.raises(
+        DeadlineExceededError, match=r"Grafana's HTTP API \(last answer: (NewConnectionError|MaxRetryError)"
+    ):
+        handler.on_event(
+            event(fake_grafana, GrafanaEndpoint="127.0.0.1:9"), FakeContext(clock, timeout_seconds=100)
+        )
+
+    # Deadline 100 - 30 s kept for cleanup = 70 s: 2 + 4 + 8 + 16 + 30 = 60, and the next 30 would pass it.
+    assert clock.sleeps == [2.0, 4.0, 8.0, 16.0, 30.0]
+    aws.assert_done()  # no service account was created
+
+
+def test_workspace_never_ready_fails_clearly_at_the_deadline(
+    fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock
+) -> None:
+    """A 900 s function keeps 30 s for cleanup: it looks 33 times (waits 2, 4, 8, 16, then 28 x 30 s = 870 s)
+    and gives up before a wait that would pass 870 s."""
+    aws.dashboards()
+    for _ in range(33):
+        aws.workspace("CREATING")
+
+    with pytest.raises(DeadlineExceededError) as failure:
+        handler.on_event(event(fake_grafana), FakeContext(clock, timeout_seconds=900))
+
+    assert str(failure.value) == (
+        f"gave up after 870 s waiting for workspace {WORKSPACE_ID} (still CREATING); the function's timeout "
+        "bounds the wait: deploy again once the workspace is ACTIVE"
+    )
+    assert sum(clock.sleeps) == 870
+    assert len(clock.sleeps) == 32
+    aws.assert_done()  # no service account was ever created
+    assert fake_grafana.requests == []
+
+
+@pytest.mark.parametrize("status", ["CREATION_FAILED", "FAILED", "DELETING", "DEGRADED"])
+def test_a_failed_workspace_fails_at_once(
+    fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock, status: str
+) -> None:
+    aws.dashboards()
+    aws.workspace(status)
+
+    with pytest.raises(readiness.NotReadyError, match=f"Grafana workspace {WORKSPACE_ID} is {status}"):
+        handler.on_event(event(fake_grafana), None)
+
+    assert clock.sleeps == []
+    aws.assert_done()
+
+
+def test_delete_of_a_workspace_being_deleted_does_nothing(fake_grafana: FakeGrafana, aws: Aws) -> None:
+    aws.workspace("DELETING")
+
+    handler.on_event(event(fake_grafana, "Delete"), None)
+
+    assert fake_grafana.requests == []
+    aws.assert_done()
+
+
+def test_a_front_end_asking_for_sign_in_counts_as_up(
+    fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock
+) -> None:
+    """AMG may answer an unauthenticated /api/health with 401 or a redirect: the HTTP API is up."""
+    fake_grafana.fail("GET", "/api/health", [503, 401])
+    aws.run()
+
+    handler.on_event(event(fake_grafana), FakeContext(clock, timeout_seconds=900))
+
+    assert clock.sleeps == [2.0]
+    assert fake_grafana.attempts("GET", "/api/health") == 2
+    aws.assert_done()

@@ -61,6 +61,7 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     ("IAM5[Action::kms:GenerateDataKey*]", "Grafana/Grafana/Role"),
     ("IAM5[Resource::*]", "Grafana/Grafana/Role"),
     ("L1", "Grafana/Provisioning/Function"),
+    ("L1", "Grafana/HealthCheck/Function"),
     ("L1", "Verification/ClusterProbe/Function"),
     ("IAM4[service-role/AWSLambdaVPCAccessExecutionRole]", "Verification/ClusterProbe/Role"),
     ("IAM5[Resource::*]", "Verification/Verifier/Role"),  # cloudwatch:GetMetricData has no resource type

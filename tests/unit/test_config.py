@@ -75,6 +75,10 @@ INVALID = {
         {"admin_principal_arns": ("admin",)},
         "admin_principal_arns: must be IAM role or user ARNs",
     ),
+    "verifier trusted by an account": (
+        {"verifier_principal_arns": ("arn:aws:iam::123456789012:root",)},
+        "verifier_principal_arns: must be IAM role or user ARNs (got ['arn:aws:iam::123456789012:root'])",
+    ),
     "unknown add-on": (
         {"addon_versions": {"istio": "v1.0.0-eksbuild.1"}},
         "addon_versions: unknown add-on 'istio'",

@@ -156,12 +156,17 @@ def test_workspace_role_is_trusted_by_grafana_of_this_account_only(synthesized):
     _, workspace = only(synthesized[1], "AWS::Grafana::Workspace")
     role_id = workspace["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     role = synthesized[1]["Resources"][role_id]["Properties"]
+    # Confused-deputy guard: Grafana acting for a workspace of this account and region (AMG's trust policy
+    # pattern .../workspaces/*; the workspace's own id depends on this role, so it cannot be named).
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {
             "Action": "sts:AssumeRole",
             "Effect": "Allow",
             "Principal": {"Service": "grafana.amazonaws.com"},
-            "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": "123456789012"},
+                "ArnLike": {"aws:SourceArn": "arn:aws:grafana:eu-west-1:123456789012:/workspaces/*"},
+            },
         }
     ]
     assert "ManagedPolicyArns" not in role
@@ -192,10 +197,24 @@ def test_workspace_role_reads_our_amp_workspace_and_cloudwatch_and_publishes_to_
     assert "FnGetAttWorkspaceArn" in import_of(amp["Resource"])
     assert not any("Put" in a or "Delete" in a or "Create" in a for a in amp["Action"])
 
-    cloudwatch = statements.pop("ReadCloudWatch")
+    cloudwatch = statements.pop("ReadCloudWatchMetrics")
+    # Metrics, and log group names for the data source's health check: no log contents at all (no dashboard
+    # reads logs), so no Grafana user can read any log group of the region through the workspace.
+    assert sorted(cloudwatch["Action"]) == sorted(
+        [
+            "cloudwatch:DescribeAlarmsForMetric",
+            "cloudwatch:DescribeAlarmHistory",
+            "cloudwatch:DescribeAlarms",
+            "cloudwatch:ListMetrics",
+            "cloudwatch:GetMetricStatistics",
+            "cloudwatch:GetMetricData",
+            "cloudwatch:GetInsightRuleReport",
+            "logs:DescribeLogGroups",
+        ]
+    )
     assert set(cloudwatch["Action"]) == {*CLOUDWATCH_READ_ACTIONS, *LOGS_READ_ACTIONS}
-    assert all(a.split(":")[1].startswith(("Describe", "Get", "List", "StartQuery", "StopQuery"))
-               for a in cloudwatch["Action"])  # fmt: skip
+    for action in ("logs:StartQuery", "logs:GetQueryResults", "logs:GetLogEvents", "logs:GetLogGroupFields"):
+        assert action not in json.dumps(synthesized[1])
     assert cloudwatch["Resource"] == "*"
     assert cloudwatch["Condition"] == {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
 
@@ -219,11 +238,18 @@ def provisioner(synthesized) -> tuple[str, dict[str, Any]]:
     return item
 
 
-def test_provisioner_is_python_3_12_with_five_minutes_and_no_secrets_in_its_environment(synthesized):
+def test_provisioner_is_python_3_12_with_fifteen_minutes_and_no_secrets_in_its_environment(synthesized):
     _, function = provisioner(synthesized)
     properties = function["Properties"]
     assert properties["Runtime"] == "python3.12"
-    assert properties["Timeout"] == 300
+    assert properties["Timeout"] == 900  # Lambda's maximum: a fresh workspace is waited for within it
+    # The provider framework's function invokes it synchronously: it must wait at least as long.
+    framework = [
+        f
+        for f in resources(synthesized[1], "AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "framework.onEvent"
+    ]
+    assert [f["Properties"]["Timeout"] for f in framework] == [900]
     assert "Environment" not in properties  # no token, key or password handed over: it mints its own
     (log_group_id, log_group) = next(
         (k, v)
@@ -234,13 +260,15 @@ def test_provisioner_is_python_3_12_with_five_minutes_and_no_secrets_in_its_envi
     assert log_group["Properties"]["RetentionInDays"] == 30
 
 
-def test_provisioner_role_may_only_mint_tokens_on_our_workspace_and_read_the_dashboards(synthesized):
+def test_provisioner_role_may_only_manage_its_run_account_on_our_workspace_and_read_the_dashboards(
+    synthesized,
+):
     _, function = provisioner(synthesized)
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
     role = synthesized[1]["Resources"][role_id]["Properties"]
     assert "ManagedPolicyArns" not in role
     statements = statements_of(synthesized[1], role_id)
-    grafana = statements.pop("ShortLivedServiceAccountTokens")
+    grafana = statements.pop("ServiceAccountForOneRun")
     assert sorted(grafana["Action"]) == sorted(
         [
             "grafana:DescribeWorkspace",
@@ -248,7 +276,6 @@ def test_provisioner_role_may_only_mint_tokens_on_our_workspace_and_read_the_das
             "grafana:ListWorkspaceServiceAccounts",
             "grafana:DeleteWorkspaceServiceAccount",
             "grafana:CreateWorkspaceServiceAccountToken",
-            "grafana:ListWorkspaceServiceAccountTokens",
             "grafana:DeleteWorkspaceServiceAccountToken",
         ]
     )
@@ -396,6 +423,7 @@ EXPECTED_ACKNOWLEDGEMENTS = sorted(
         ("IAM5[Resource::*]", "Grafana/Role"),  # CloudWatch read, region-bound
         ("IAM5[Action::kms:GenerateDataKey*]", "Grafana/Role"),  # publishing to SSE-KMS topics
         ("L1", "Provisioning/Function"),  # Python 3.12 by decision
+        ("L1", "HealthCheck/Function"),  # the provisioner's code and runtime
         (
             "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
             "Provisioning/Provider/framework-onEvent",
@@ -410,3 +438,67 @@ def test_cfn_lint_finds_no_errors(synthesized):
     assert len(templates) == 2
     result = run_cfn_lint(templates)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- health check (what the deployment verifier invokes instead of holding Grafana rights) ----------------
+
+
+def health_check(synthesized) -> tuple[str, dict[str, Any]]:
+    functions = resources(synthesized[1], "AWS::Lambda::Function")
+    (item,) = [(k, v) for k, v in functions.items() if v["Properties"].get("Handler") == "health.check"]
+    return item
+
+
+def test_health_check_is_fixed_at_deploy_and_bounded(synthesized):
+    _, function = health_check(synthesized)
+    properties = function["Properties"]
+    workspace_id, _ = only(synthesized[1], "AWS::Grafana::Workspace")
+    # What it checks comes from its environment, never from the caller's payload; no secret in it.
+    assert properties["Environment"] == {
+        "Variables": {
+            "GRAFANA_WORKSPACE_ID": {"Fn::GetAtt": [workspace_id, "Id"]},
+            "GRAFANA_ENDPOINT": {"Fn::GetAtt": [workspace_id, "Endpoint"]},
+            "FOLDER_UID": "eks-observability",
+            "DASHBOARD_UIDS": "eks-test",
+        }
+    }
+    assert properties["Timeout"] == 60  # below the verifier's 70 s read timeout on a synchronous invoke
+    assert properties["Runtime"] == "python3.12"
+
+
+def test_health_check_role_has_only_its_viewer_account_life_cycle_on_our_workspace(synthesized):
+    _, function = health_check(synthesized)
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert "ManagedPolicyArns" not in synthesized[1]["Resources"][role_id]["Properties"]
+    statements = statements_of(synthesized[1], role_id)
+    grafana = statements.pop("ShortLivedViewerAccount")
+    assert sorted(grafana["Action"]) == sorted(
+        [
+            "grafana:DescribeWorkspace",
+            "grafana:ListWorkspaceServiceAccounts",
+            "grafana:CreateWorkspaceServiceAccount",
+            "grafana:DeleteWorkspaceServiceAccount",
+            "grafana:CreateWorkspaceServiceAccountToken",
+            "grafana:DeleteWorkspaceServiceAccountToken",
+        ]
+    )
+    workspace_id, _ = only(synthesized[1], "AWS::Grafana::Workspace")
+    assert grafana["Resource"] == {
+        "Fn::Join": [
+            "",
+            ["arn:aws:grafana:eu-west-1:123456789012:/workspaces/", {"Fn::GetAtt": [workspace_id, "Id"]}],
+        ]
+    }
+    # What remains is writing its own log group: no S3, no other service.
+    (logs_statement,) = statements.values()
+    assert sorted(logs_statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def test_health_check_arn_is_an_output(synthesized):
+    _, function = health_check(synthesized)
+    function_id = next(
+        k for k, v in resources(synthesized[1], "AWS::Lambda::Function").items() if v is function
+    )
+    assert synthesized[1]["Outputs"]["GrafanaHealthCheckFunctionArn"]["Value"] == {
+        "Fn::GetAtt": [function_id, "Arn"]
+    }

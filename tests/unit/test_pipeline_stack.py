@@ -184,12 +184,41 @@ def test_each_stage_is_verified_last_with_its_outputs(toolchain, stage, environm
     assert assume["Condition"] == {
         "StringEquals": {f"iam:ResourceTag/{VERIFIER_ROLE_TAG_KEY}": VERIFIER_ROLE_TAG_VALUE}
     }
+    # The step's role is on the path the stage's verifier role trusts, and only CodeBuild may use it.
+    role = toolchain.template_json["Resources"][role_id]["Properties"]
+    assert role["Path"] == "/deployment-verification/"
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"}}
+    ]
 
 
-def test_stages_trust_the_toolchain_account_for_verification(toolchain):
-    """The stage's verifier role must be assumable from the pipeline's account (task B's contract)."""
+def test_stages_trust_the_toolchain_accounts_verify_steps_only(toolchain):
+    """The stage's verifier role is assumable from the pipeline's account by the verify-step roles (their
+    path), never by the account as a whole."""
     for stage in toolchain.stack.stages.values():
         assert set(stage.verification_outputs) == {o.env_var for o in VERIFICATION_OUTPUTS}
+        roles = Template.from_stack(stage.verification).find_resources("AWS::IAM::Role")
+        (role,) = [r for k, r in roles.items() if "VerifierRole" in k]
+        statements = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        from_toolchain = [s for s in statements if "111111111111:root" in json.dumps(s["Principal"])]
+        assert [s["Condition"] for s in from_toolchain] == [
+            {
+                "ArnLike": {
+                    "aws:PrincipalArn": {
+                        "Fn::Join": [
+                            "",
+                            [
+                                "arn:",
+                                {"Ref": "AWS::Partition"},
+                                ":iam::111111111111:role/deployment-verification/*",
+                            ],
+                        ]
+                    }
+                }
+            }
+        ]
+        for statement in statements:
+            assert ":root" not in json.dumps(statement["Principal"]) or "Condition" in statement
 
 
 def test_cross_account_artifacts_are_encrypted_with_a_rotating_key(toolchain):
@@ -230,15 +259,21 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_toolchain_and_stages(toolchain)
 
 
 def test_pipeline_acknowledgements_stay_on_the_pipeline_and_name_one_finding_each(toolchain):
-    """Acknowledged next to the resources CDK Pipelines generates, never on the stack (that would hide
-    findings of the stages' stacks), and never a bulk IAM5."""
+    """Acknowledged next to the resources CDK Pipelines generates (or the verify-step roles given to it),
+    never on the stack (that would hide findings of the stages' stacks), and never a bulk IAM5."""
     suppressed = toolchain.nag()["suppressedViolations"]
     toolchain_acks = [
         s for s in suppressed if not s["acknowledgedAt"].startswith(("Toolchain/Dev/", "Toolchain/Prod/"))
     ]
     assert toolchain_acks
     for finding in toolchain_acks:
-        assert finding["acknowledgedAt"].startswith("Toolchain/Delivery/Pipeline/")
+        assert finding["acknowledgedAt"].startswith(
+            (
+                "Toolchain/Delivery/Pipeline/",
+                "Toolchain/Delivery/VerifyDevRole",
+                "Toolchain/Delivery/VerifyProdRole",
+            )
+        )
         assert finding["acknowledgedId"] != "AwsSolutions::AwsSolutions-IAM5"
 
 

@@ -4,6 +4,7 @@ admits it) and the outputs the verification script reads (`PlatformStage.verific
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import re
@@ -64,35 +65,71 @@ def test_stage_has_the_verification_stack_after_grafana(synthesized, variant):
     assert stage.workloads in stage.verification.dependencies  # its Role lives in the app namespace
 
 
+def deploy_role(config: Any) -> dict[str, str]:
+    """The CDK bootstrap deploy role of the stage's account and region (default qualifier hnb659fds)."""
+    account = config.account or "${AWS::AccountId}"
+    role = f"cdk-hnb659fds-deploy-role-{account}-{config.region}"
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::{account}:role/{role}"}
+
+
+def trust_of(stage: PlatformStage) -> list[dict[str, Any]]:
+    roles = Template.from_stack(stage.verification).find_resources("AWS::IAM::Role")
+    (role,) = [r for k, r in roles.items() if "VerifierRole" in k]
+    statements: list[dict[str, Any]] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    return statements
+
+
 @pytest.mark.parametrize("variant", ["dev", "prod"])
-def test_verifier_role_is_tagged_and_trusted_by_the_stage_account_by_default(synthesized, variant):
+def test_verifier_role_is_tagged_and_trusted_by_the_deploy_role_only_by_default(synthesized, variant):
+    """Whoever may deploy the stage may verify it; no account root is trusted as such."""
     synth = synthesized[variant]
     _, role = one(synth, "AWS::IAM::Role", "VerifierRole")
-    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert statement["Action"] == "sts:AssumeRole"
-    assert set(statement) == {"Action", "Effect", "Principal"}
-    if synth.config.account:
-        assert statement["Principal"] == {"AWS": f"arn:aws:iam::{synth.config.account}:root"}
-    else:  # the account the stage deploys to
-        root = ["arn:aws:iam::", {"Ref": "AWS::AccountId"}, ":root"]
-        assert statement["Principal"] == {"AWS": {"Fn::Join": ["", root]}}
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"AWS": deploy_role(synth.config)}}
+    ]
     assert {"Key": VERIFIER_ROLE_TAG_KEY, "Value": VERIFIER_ROLE_TAG_VALUE} in role["Properties"]["Tags"]
 
 
-def test_verifier_role_trusts_the_toolchain_account_when_given():
-    config = environment_config("dev")
-    stage = PlatformStage(
-        cdk.App(),
-        "Dev",
-        config=config,
-        artifacts=artifacts(config),
-        verifier_trusted_account=TOOLCHAIN_ACCOUNT,
+def test_verifier_role_trusts_configured_principals_and_the_pipelines_verify_steps():
+    config = dataclasses.replace(
+        environment_config("dev"), verifier_principal_arns=("arn:aws:iam::444455556666:role/oncall",)
     )
-    roles = Template.from_stack(stage.verification).find_resources("AWS::IAM::Role")
-    (role,) = [r for k, r in roles.items() if "VerifierRole" in k]
-    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    root = ["arn:", {"Ref": "AWS::Partition"}, f":iam::{TOOLCHAIN_ACCOUNT}:root"]
-    assert statement["Principal"] == {"AWS": {"Fn::Join": ["", root]}}
+    stage = PlatformStage(
+        cdk.App(), "Dev", config=config, artifacts=artifacts(config), pipeline_account=TOOLCHAIN_ACCOUNT
+    )
+
+    assert trust_of(stage) == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"AWS": deploy_role(config)}},
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::444455556666:role/oncall"},
+        },
+        {
+            # The toolchain account's roles on the verify steps' path only (set at creation, never changed).
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {
+                "AWS": {
+                    "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::{TOOLCHAIN_ACCOUNT}:root"]]
+                }
+            },
+            "Condition": {
+                "ArnLike": {
+                    "aws:PrincipalArn": {
+                        "Fn::Join": [
+                            "",
+                            [
+                                "arn:",
+                                {"Ref": "AWS::Partition"},
+                                f":iam::{TOOLCHAIN_ACCOUNT}:role/deployment-verification/*",
+                            ],
+                        ]
+                    }
+                }
+            },
+        },
+    ]
 
 
 def test_verifier_role_has_exactly_the_permissions_the_script_uses_on_exact_arns(dev):
@@ -101,7 +138,7 @@ def test_verifier_role_has_exactly_the_permissions_the_script_uses_on_exact_arns
     assert set(statements) == {
         "QueryAndReadAlertManager",
         "ReadRuleGroupsNamespaces",
-        "ShortLivedGrafanaToken",
+        "InvokeGrafanaHealthCheck",
         "InvokeClusterProbe",
         "ReadSnsMetrics",
         "ReadAlertmanagerLog",
@@ -120,17 +157,12 @@ def test_verifier_role_has_exactly_the_permissions_the_script_uses_on_exact_arns
             imported(r, "Monitoring", rf"FnGetAttRules{namespace}\w+Arn\w+") for r in rules["Resource"]
         )
 
-    grafana = statements["ShortLivedGrafanaToken"]
-    assert sorted(grafana["Action"]) == [
-        "grafana:CreateWorkspaceServiceAccount",
-        "grafana:CreateWorkspaceServiceAccountToken",
-        "grafana:DeleteWorkspaceServiceAccountToken",
-        "grafana:DescribeWorkspace",
-        "grafana:ListWorkspaceServiceAccounts",
-    ]
-    parts = grafana["Resource"]["Fn::Join"][1]
-    assert parts[-2:-1] == [":/workspaces/"]
-    assert imported(parts[-1], "Grafana", r"FnGetAttGrafanaWorkspace\w+Id\w+")
+    # No Grafana right at all (no service account, no token: IAM cannot limit those to VIEWER); only the
+    # health check function that answers statuses.
+    assert "grafana:" not in json.dumps(policy)
+    grafana = statements["InvokeGrafanaHealthCheck"]
+    assert grafana["Action"] == "lambda:InvokeFunction"
+    assert imported(grafana["Resource"], "Grafana", r"FnGetAttHealthCheckFunction\w+Arn\w+")
 
     probe = statements["InvokeClusterProbe"]
     function_id, _ = one(dev, "AWS::Lambda::Function", "ClusterProbe")

@@ -1,6 +1,6 @@
-"""Stand-ins for the verification's AWS side: one local HTTP server for the AMP query API and Grafana's
-HTTP API, botocore Stubbers for the AMP, Grafana and Lambda control planes, and a clock that only moves
-when slept."""
+"""Stand-ins for the verification's AWS side: one local HTTP server for the AMP query API, botocore Stubbers
+for the AMP and Lambda control planes (the cluster probe and the Grafana health check are Lambda
+invocations), and a clock that only moves when slept."""
 
 from __future__ import annotations
 
@@ -23,11 +23,8 @@ from tests import local_http
 
 REGION = "eu-west-1"
 WORKSPACE_ID = "ws-0a1b2c3d-4e5f-6789-abcd-ef0123456789"
-GRAFANA_ID = "g-0123456789"
-ACCOUNT_ID = "17"
-TOKEN_ID = "9"
-TOKEN = "glsa_SecretVerifierToken_0123456789abcdef"
 PROBE_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:Dev-Verification-ClusterProbe"
+GRAFANA_HEALTH_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:Dev-Grafana-HealthCheck"
 ROLE_ARN = "arn:aws:iam::123456789012:role/Dev-Verification-VerifierRole"
 NOW = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
 # Alert delivery: the topics and the AMP workspace's log group, as the Monitoring stack's outputs name them.
@@ -82,15 +79,12 @@ class FakeClock:
 
 
 class FakeServer:
-    """AMP's `/api/v1/query` (answers per job, optionally only from the Nth query on) and Grafana's
-    data-source health endpoint (per uid)."""
+    """AMP's `/api/v1/query` (answers per job, optionally only from the Nth query on)."""
 
     def __init__(self) -> None:
         self.up: dict[str, list[str]] = {}  # job -> the `up` values of its targets
         self.up_from_round: dict[str, int] = {}  # job -> first query (1-based) that sees it
-        self.health: dict[str, tuple[int, dict[str, str]]] = {}
         self.queries: list[tuple[str, dict[str, str]]] = []  # (promql, headers)
-        self.grafana_auth: list[str] = []
         self.base = ""
 
     def query(self, promql: str, headers: dict[str, str]) -> tuple[int, Any]:
@@ -104,18 +98,12 @@ class FakeServer:
         ]
         return 200, {"status": "success", "data": {"resultType": "vector", "result": result}}
 
-    def datasource_health(self, uid: str, auth: str) -> tuple[int, Any]:
-        self.grafana_auth.append(auth)
-        return self.health.get(uid, (200, {"status": "OK", "message": "Data source is working"}))
-
 
 def respond(fake: FakeServer, request: BaseHTTPRequestHandler) -> tuple[int, Any]:
     url = urlsplit(request.path)
     headers = {k.lower(): v for k, v in request.headers.items()}
     if url.path.endswith("/api/v1/query"):
         return fake.query(parse_qs(url.query)["query"][0], headers)
-    if url.path.startswith("/api/datasources/uid/") and url.path.endswith("/health"):
-        return fake.datasource_health(url.path.split("/")[4], headers.get("authorization", ""))
     return 404, {"message": "not found"}
 
 
@@ -136,9 +124,8 @@ class Aws:
     """Stubbed control planes. Queue responses with the methods below; `assert_done` checks all were used."""
 
     def __init__(self, server: FakeServer) -> None:
-        self.amp, self.grafana, self.lambda_ = client("amp"), client("grafana"), client("lambda")
-        self.amp_stub, self.grafana_stub = Stubber(self.amp), Stubber(self.grafana)
-        self.lambda_stub = Stubber(self.lambda_)
+        self.amp, self.lambda_ = client("amp"), client("lambda")
+        self.amp_stub, self.lambda_stub = Stubber(self.amp), Stubber(self.lambda_)
         self.cloudwatch, self.logs = client("cloudwatch"), client("logs")
         self.cloudwatch_stub, self.logs_stub = Stubber(self.cloudwatch), Stubber(self.logs)
         self.server = server
@@ -149,7 +136,6 @@ class Aws:
         ).get_credentials()
         return Clients(
             amp=self.amp,
-            grafana=self.grafana,
             lambda_=self.lambda_,
             cloudwatch=self.cloudwatch,
             logs=self.logs,
@@ -161,8 +147,7 @@ class Aws:
         return Settings(
             prometheus_workspace_id=WORKSPACE_ID,
             prometheus_query_url=f"{self.server.base}/workspaces/{WORKSPACE_ID}/api/v1/query",
-            grafana_workspace_id=GRAFANA_ID,
-            grafana_url=self.server.base,
+            grafana_health_check_arn=GRAFANA_HEALTH_ARN,
             role_arn=ROLE_ARN,
             probe_function_arn=PROBE_ARN,
             region=REGION,
@@ -202,67 +187,19 @@ class Aws:
             {"workspaceId": WORKSPACE_ID},
         )
 
-    def grafana_workspace(self, status: str = "ACTIVE") -> None:
-        self.grafana_stub.add_response(
-            "describe_workspace",
-            {
-                "workspace": {
-                    "created": NOW,
-                    "dataSources": ["PROMETHEUS"],
-                    "endpoint": "g-0123456789.grafana-workspace.eu-west-1.amazonaws.com",
-                    "grafanaVersion": "10.4",
-                    "id": GRAFANA_ID,
-                    "modified": NOW,
-                    "status": status,
-                    "authentication": {"providers": ["AWS_SSO"]},
-                }
-            },
-            {"workspaceId": GRAFANA_ID},
-        )
-
-    def service_account(self, *, exists: bool) -> None:
-        accounts = [
-            {"id": ACCOUNT_ID, "name": "deployment-verifier", "isDisabled": "false", "grafanaRole": "VIEWER"}
-        ]
-        self.grafana_stub.add_response(
-            "list_workspace_service_accounts",
-            {"serviceAccounts": accounts if exists else [], "workspaceId": GRAFANA_ID},
-            {"workspaceId": GRAFANA_ID},
-        )
-        if not exists:
-            self.grafana_stub.add_response(
-                "create_workspace_service_account",
-                {
-                    "id": ACCOUNT_ID,
-                    "name": "deployment-verifier",
-                    "grafanaRole": "VIEWER",
-                    "workspaceId": GRAFANA_ID,
-                },
-                {"workspaceId": GRAFANA_ID, "name": "deployment-verifier", "grafanaRole": "VIEWER"},
-            )
-
-    def token(self) -> None:
-        self.grafana_stub.add_response(
-            "create_workspace_service_account_token",
-            {
-                "serviceAccountToken": {"id": TOKEN_ID, "name": "deployment-verifier-x", "key": TOKEN},
-                "serviceAccountId": ACCOUNT_ID,
-                "workspaceId": GRAFANA_ID,
-            },
-            {"workspaceId": GRAFANA_ID, "serviceAccountId": ACCOUNT_ID, "name": ANY, "secondsToLive": 300},
-        )
-        self.grafana_stub.add_response(
-            "delete_workspace_service_account_token",
-            {"tokenId": TOKEN_ID, "serviceAccountId": ACCOUNT_ID, "workspaceId": GRAFANA_ID},
-            {"workspaceId": GRAFANA_ID, "serviceAccountId": ACCOUNT_ID, "tokenId": TOKEN_ID},
-        )
-
-    def probe(self, answer: dict[str, Any], *, function_error: str | None = None) -> None:
+    def invoked(self, function_arn: str, answer: dict[str, Any], function_error: str | None = None) -> None:
         data = json.dumps(answer).encode()
         response: dict[str, Any] = {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(data), len(data))}
         if function_error:
             response["FunctionError"] = function_error
-        self.lambda_stub.add_response("invoke", response, {"FunctionName": PROBE_ARN, "Payload": b"{}"})
+        self.lambda_stub.add_response("invoke", response, {"FunctionName": function_arn, "Payload": b"{}"})
+
+    def grafana_health(self, answer: dict[str, Any] | None = None) -> None:
+        """The Grafana health check's answer (lambda/grafana_provisioner/health.py): healthy by default."""
+        self.invoked(GRAFANA_HEALTH_ARN, healthy_grafana() if answer is None else answer)
+
+    def probe(self, answer: dict[str, Any], *, function_error: str | None = None) -> None:
+        self.invoked(PROBE_ARN, answer, function_error)
 
     def sns_metrics(
         self,
@@ -331,13 +268,7 @@ class Aws:
         )
 
     def assert_done(self) -> None:
-        for stub in (
-            self.amp_stub,
-            self.grafana_stub,
-            self.lambda_stub,
-            self.cloudwatch_stub,
-            self.logs_stub,
-        ):
+        for stub in (self.amp_stub, self.lambda_stub, self.cloudwatch_stub, self.logs_stub):
             stub.assert_no_pending_responses()
 
 
@@ -353,4 +284,12 @@ def probe_answer(
             else "1/2 pods answered 200 on /readyz: b 503",
             "pods": {"a": "200", "b": "200" if ready else "503"},
         },
+    }
+
+
+def healthy_grafana() -> dict[str, Any]:
+    return {
+        "workspace": "ACTIVE",
+        "datasources": {"amp": "OK", "amp-alertmanager": "OK", "cloudwatch": "OK"},
+        "dashboards": {"eks-cluster": "present", "eks-nodes": "present"},
     }

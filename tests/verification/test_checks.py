@@ -1,9 +1,7 @@
-"""The verification's checks against a local AMP/Grafana server and stubbed control planes: success, each
-failure the issue names, bounded waits on a fake clock, and the Grafana token's life."""
+"""The verification's checks against a local AMP server and stubbed control planes: success, each failure
+the issue names, bounded waits on a fake clock, and Grafana seen only through its health check function."""
 
 from __future__ import annotations
-
-import logging
 
 import pytest
 
@@ -11,7 +9,14 @@ from observability.jobs import JOBS, SERVICE_ENDPOINTS
 from scripts.verification.amp import expected_jobs, rule_namespaces
 from scripts.verification.report import Deadline, Result
 from scripts.verification.run import run_checks
-from tests.verification.fakes import TOKEN, Aws, FakeClock, FakeServer, probe_answer
+from tests.verification.fakes import (
+    GRAFANA_HEALTH_ARN,
+    Aws,
+    FakeClock,
+    FakeServer,
+    healthy_grafana,
+    probe_answer,
+)
 
 TIMEOUT = 600.0
 INTERVAL = 15.0
@@ -27,9 +32,7 @@ def healthy_control_planes(aws: Aws, *, alertmanager: str = "ACTIVE", slos: str 
     aws.rule_namespace("platform-alerts", "ACTIVE")
     aws.rule_namespace("slos", slos, "rules file refused" if slos != "ACTIVE" else "")
     aws.alertmanager(alertmanager, "bad receiver" if alertmanager != "ACTIVE" else "")
-    aws.grafana_workspace()
-    aws.service_account(exists=True)
-    aws.token()
+    aws.grafana_health()
     delivered(aws)
 
 
@@ -55,8 +58,7 @@ def test_expected_jobs_and_namespaces_come_from_the_spec() -> None:
     assert rule_namespaces() == ["platform-alerts", "slos"]
 
 
-def test_success(aws: Aws, server: FakeServer, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
+def test_success(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
     all_up(server)
     healthy_control_planes(aws)
     aws.probe(probe_answer())
@@ -64,18 +66,18 @@ def test_success(aws: Aws, server: FakeServer, clock: FakeClock, caplog: pytest.
     results, lines = run(aws, clock)
 
     assert failed(results) == []
-    assert len(lines) == 9
+    assert len(lines) == 10
     assert all(line.startswith("PASS  ") for line in lines)
+    assert "PASS  Grafana data sources healthy: amp OK, amp-alertmanager OK, cloudwatch OK" in lines
+    assert "PASS  Grafana dashboards provisioned: eks-cluster present, eks-nodes present" in lines
     assert clock.sleeps == []
-    aws.assert_done()  # the token was deleted
+    aws.assert_done()  # one invocation of the health check; no Grafana client exists at all
     # One signed instant query of `up` per expected job: SigV4 for service `aps` in the workspace's region.
     assert [q for q, _ in server.queries] == [f'up{{job="{job}"}}' for job in expected_jobs()]
     for _, headers in server.queries:
         assert headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
         assert "/eu-west-1/aps/aws4_request" in headers["authorization"]
         assert "x-amz-date" in headers
-    assert server.grafana_auth == [f"Bearer {TOKEN}"] * 3  # amp, amp-alertmanager, cloudwatch
-    assert TOKEN not in "\n".join(lines) + caplog.text
 
 
 def test_samples_arriving_late_are_waited_for(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
@@ -140,9 +142,7 @@ def test_rules_updating_are_waited_for(aws: Aws, server: FakeServer, clock: Fake
     aws.rule_namespace("platform-alerts", "ACTIVE")
     aws.rule_namespace("slos", "ACTIVE")
     aws.alertmanager("ACTIVE")
-    aws.grafana_workspace()
-    aws.service_account(exists=False)  # created as VIEWER on first use
-    aws.token()
+    aws.grafana_health()
     aws.probe(probe_answer())
     delivered(aws)
 
@@ -164,63 +164,76 @@ def test_alertmanager_inactive(aws: Aws, server: FakeServer, clock: FakeClock) -
     assert results["Alertmanager definition ACTIVE"].detail == "definition UPDATE_FAILED (bad receiver)"
 
 
-def test_datasource_unhealthy(
-    aws: Aws,
-    server: FakeServer,
-    clock: FakeClock,
-    caplog: pytest.LogCaptureFixture,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    all_up(server)
-    server.health["cloudwatch"] = (
-        400,
-        {"status": "ERROR", "message": "AccessDenied: cloudwatch:ListMetrics"},
-    )
-    healthy_control_planes(aws)
-    aws.probe(probe_answer())
-
-    results, lines = run(aws, clock)
-
-    assert failed(results) == ["Grafana data sources healthy"]
-    detail = results["Grafana data sources healthy"].detail
-    assert detail.startswith("amp OK, amp-alertmanager OK, cloudwatch ERROR (")
-    assert "AccessDenied" in detail
-    aws.assert_done()  # the token was deleted on the failure path too
-    assert TOKEN not in "\n".join(lines) + caplog.text + capsys.readouterr().out
-
-
-def test_token_deleted_when_grafana_is_unreachable(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
-    all_up(server)
-    healthy_control_planes(aws)
-    aws.probe(probe_answer())
-    settings = aws.settings()
-    unreachable = type(settings)(**{**settings.__dict__, "grafana_url": "http://127.0.0.1:9"})
-    aws.settings = lambda: unreachable  # type: ignore[method-assign]
-
-    results, lines = run(aws, clock)
-
-    assert failed(results) == ["Grafana data sources healthy"]
-    assert results["Grafana data sources healthy"].detail.startswith("Grafana unreachable")
-    aws.assert_done()
-    assert TOKEN not in "\n".join(lines)
-
-
-def test_grafana_workspace_not_active_creates_no_token(
-    aws: Aws, server: FakeServer, clock: FakeClock
-) -> None:
+def test_datasource_unhealthy_and_dashboard_missing(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
     all_up(server)
     aws.rule_namespace("platform-alerts", "ACTIVE")
     aws.rule_namespace("slos", "ACTIVE")
     aws.alertmanager("ACTIVE")
-    aws.grafana_workspace("FAILED")
+    answer = healthy_grafana()
+    answer["datasources"]["cloudwatch"] = "ERROR (AccessDenied: cloudwatch:ListMetrics)"
+    answer["dashboards"]["eks-nodes"] = "missing"
+    aws.grafana_health(answer)
     aws.probe(probe_answer())
     delivered(aws)
 
     results, _ = run(aws, clock)
 
-    assert failed(results) == ["Grafana data sources healthy"]
-    aws.assert_done()  # no service account or token call was made
+    assert failed(results) == ["Grafana data sources healthy", "Grafana dashboards provisioned"]
+    assert results["Grafana data sources healthy"].detail == (
+        "amp OK, amp-alertmanager OK, cloudwatch ERROR (AccessDenied: cloudwatch:ListMetrics)"
+    )
+    assert results["Grafana dashboards provisioned"].detail == "eks-cluster present, eks-nodes missing"
+    assert clock.sleeps == []  # a settled answer: no wait
+    aws.assert_done()
+
+
+def test_grafana_workspace_updating_is_waited_for(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
+    all_up(server)
+    aws.rule_namespace("platform-alerts", "ACTIVE")
+    aws.rule_namespace("slos", "ACTIVE")
+    aws.alertmanager("ACTIVE")
+    aws.grafana_health({"workspace": "UPDATING"})
+    aws.grafana_health()
+    aws.probe(probe_answer())
+    delivered(aws)
+
+    results, _ = run(aws, clock)
+
+    assert failed(results) == []
+    assert clock.sleeps == [INTERVAL]
+    aws.assert_done()
+
+
+@pytest.mark.parametrize(
+    ("answer", "function_error", "detail"),
+    [
+        ({"workspace": "FAILED"}, None, "workspace is FAILED"),
+        ({"error": "Grafana HTTP API: gave up after 50 s"}, None, "Grafana HTTP API: gave up after 50 s"),
+        ({"errorMessage": "Task timed out after 60 s"}, "Unhandled", "function failed: Task timed out"),
+    ],
+    ids=["workspace-failed", "health-check-error", "function-error"],
+)
+def test_grafana_health_check_failures(
+    aws: Aws,
+    server: FakeServer,
+    clock: FakeClock,
+    answer: dict[str, str],
+    function_error: str | None,
+    detail: str,
+) -> None:
+    all_up(server)
+    aws.rule_namespace("platform-alerts", "ACTIVE")
+    aws.rule_namespace("slos", "ACTIVE")
+    aws.alertmanager("ACTIVE")
+    aws.invoked(GRAFANA_HEALTH_ARN, answer, function_error)
+    aws.probe(probe_answer())
+    delivered(aws)
+
+    results, _ = run(aws, clock, timeout=0)
+
+    assert failed(results) == ["Grafana data sources healthy", "Grafana dashboards provisioned"]
+    assert results["Grafana data sources healthy"].detail.startswith(detail)
+    aws.assert_done()
 
 
 def test_rollout_stuck_fails_at_once(aws: Aws, server: FakeServer, clock: FakeClock) -> None:

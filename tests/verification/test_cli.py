@@ -9,21 +9,20 @@ from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import pytest
-from botocore.stub import Stubber  # type: ignore[import-untyped]
+from botocore.stub import ANY, Stubber  # type: ignore[import-untyped]
 
 from scripts import verify_deployment
 from scripts.verification import aws as aws_module
 from scripts.verification.settings import SettingsError, from_environment, from_outputs_file
 from stacks import verification_outputs
-from tests.verification.fakes import ROLE_ARN, TOKEN, Aws, FakeServer, probe_answer
+from tests.verification.fakes import ROLE_ARN, Aws, FakeServer, probe_answer
 from tests.verification.test_checks import all_up, healthy_control_planes
 
 QUERY_URL = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/query"
 VALUES = {
     "VERIFY_PROMETHEUS_WORKSPACE_ID": "ws-1",
     "VERIFY_PROMETHEUS_QUERY_URL": QUERY_URL,
-    "VERIFY_GRAFANA_WORKSPACE_ID": "g-0123456789",
-    "VERIFY_GRAFANA_URL": "https://g-0123456789.grafana-workspace.eu-west-1.amazonaws.com",
+    "VERIFY_GRAFANA_HEALTH_CHECK_ARN": "arn:aws:lambda:eu-west-1:123456789012:function:health",
     "VERIFY_ROLE_ARN": ROLE_ARN,
     "VERIFY_PROBE_FUNCTION_ARN": "arn:aws:lambda:eu-west-1:123456789012:function:probe",
     "VERIFY_WATCHDOG_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:watchdog",
@@ -127,8 +126,7 @@ def test_main_exit_codes_and_output(
     values = {
         "VERIFY_PROMETHEUS_WORKSPACE_ID": settings.prometheus_workspace_id,
         "VERIFY_PROMETHEUS_QUERY_URL": settings.prometheus_query_url,
-        "VERIFY_GRAFANA_WORKSPACE_ID": settings.grafana_workspace_id,
-        "VERIFY_GRAFANA_URL": settings.grafana_url,
+        "VERIFY_GRAFANA_HEALTH_CHECK_ARN": settings.grafana_health_check_arn,
         "VERIFY_ROLE_ARN": settings.role_arn,
         "VERIFY_PROBE_FUNCTION_ARN": settings.probe_function_arn,
         "VERIFY_WATCHDOG_TOPIC_ARN": settings.watchdog_topic_arn,
@@ -139,7 +137,7 @@ def test_main_exit_codes_and_output(
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     connected: list[tuple[str, str | None]] = []
 
-    def connect(*, region: str, role_arn: str | None) -> Any:
+    def connect(*, region: str, role_arn: str | None, **_: Any) -> Any:
         connected.append((region, role_arn))
         return aws.clients()
 
@@ -155,10 +153,9 @@ def test_main_exit_codes_and_output(
     assert code == 1
     assert connected == [("eu-west-1", ROLE_ARN)]
     assert "FAIL  web app readiness endpoint answers 200: 1/2 pods answered 200 on /readyz: b 503" in out
-    assert out.count("PASS  ") == 8
+    assert out.count("PASS  ") == 9
     assert "PASS  Watchdog notification reached its SNS topic: 1 published to " in out
-    assert out.rstrip().endswith("8/9 checks passed: FAILED")
-    assert TOKEN not in out
+    assert out.rstrip().endswith("9/10 checks passed: FAILED")
 
 
 def test_main_without_outputs_says_what_to_do(
@@ -171,3 +168,79 @@ def test_main_without_outputs_says_what_to_do(
 
     assert code == 2
     assert "run `make deploy ENV=dev` first" in capsys.readouterr().err
+
+
+REAL_SESSION = boto3.Session
+DEPLOY_ROLE = "arn:aws:iam::123456789012:role/cdk-hnb659fds-deploy-role-123456789012-eu-west-1"
+
+
+def _credentials(key: str) -> dict[str, Any]:
+    expiry = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+    return {
+        "Credentials": {"AccessKeyId": key, "SecretAccessKey": "s", "SessionToken": "t", "Expiration": expiry}
+    }
+
+
+class _Sessions:
+    """boto3.Session stand-in: real sessions whose STS client is one stubbed client (every AssumeRole)."""
+
+    def __init__(self) -> None:
+        self.sts = REAL_SESSION(aws_access_key_id="AKIDCALLER", aws_secret_access_key="x").client(
+            "sts", region_name="eu-west-1"
+        )
+        self.stub = Stubber(self.sts)
+
+    def __call__(self, **kwargs: Any) -> Any:
+        session = REAL_SESSION(**kwargs)
+        sts = self.sts
+        real_client = session.client
+
+        def client(name: str, **options: Any) -> Any:
+            return sts if name == "sts" else real_client(name, **options)
+
+        session.client = client
+        return session
+
+
+def test_connect_goes_through_the_cdk_deploy_role_when_the_caller_is_not_trusted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sessions = _Sessions()
+    monkeypatch.setattr(boto3, "Session", sessions)
+    sessions.stub.add_client_error("assume_role", service_error_code="AccessDenied", http_status_code=403)
+    sessions.stub.add_response(
+        "assume_role", _credentials("ASIADEPLOY000000001"), {"RoleArn": DEPLOY_ROLE, "RoleSessionName": ANY}
+    )
+    sessions.stub.add_response(
+        "assume_role", _credentials("ASIAVERIFIER0000001"), {"RoleArn": ROLE_ARN, "RoleSessionName": ANY}
+    )
+    lines: list[str] = []
+
+    with sessions.stub:
+        clients = aws_module.connect(region="eu-west-1", role_arn=ROLE_ARN, notify=lines.append)
+
+    assert clients.credentials.access_key == "ASIAVERIFIER0000001"
+    assert lines == [f"Assumed the verifier role through the CDK deploy role {DEPLOY_ROLE}"]
+    sessions.stub.assert_no_pending_responses()
+
+
+def test_connect_says_who_is_trusted_when_neither_way_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions = _Sessions()
+    monkeypatch.setattr(boto3, "Session", sessions)
+    sessions.stub.add_client_error("assume_role", service_error_code="AccessDenied", http_status_code=403)
+    sessions.stub.add_client_error("assume_role", service_error_code="AccessDenied", http_status_code=403)
+
+    with sessions.stub, pytest.raises(aws_module.AssumeRoleError) as failure:
+        aws_module.connect(region="eu-west-1", role_arn=ROLE_ARN)
+
+    assert str(failure.value).startswith(f"cannot assume the verifier role {ROLE_ARN}: it trusts the stage's")
+    assert "add your role to verifier_principal_arns" in str(failure.value)
+
+
+def test_bootstrap_qualifier_follows_cdk_json(tmp_path: Path) -> None:
+    custom = tmp_path / "cdk.json"
+    custom.write_text(json.dumps({"context": {"@aws-cdk/core:bootstrapQualifier": "platform1"}}))
+    assert aws_module.bootstrap_qualifier(custom) == "platform1"
+    assert aws_module.bootstrap_qualifier(tmp_path / "missing.json") == "hnb659fds"
+    # This repository's cdk.json sets none: the CDK default, as the stacks' synthesizer uses.
+    assert aws_module.bootstrap_qualifier(Path(verify_deployment.REPO) / "cdk.json") == "hnb659fds"
