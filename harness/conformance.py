@@ -31,7 +31,9 @@ RECORD_PREFIX = "oracle_"
 ALERT_PREFIX = "Oracle"
 GROUP_PREFIX = "oracle-"
 # Labels of sloth's series that say how it was run, not what it measured.
-IGNORED_LABELS: Mapping[str, tuple[str, ...]] = {"sloth_slo_info": ("sloth_version", "sloth_mode", "sloth_spec")}
+IGNORED_LABELS: Mapping[str, tuple[str, ...]] = {
+    "sloth_slo_info": ("sloth_version", "sloth_mode", "sloth_spec")
+}
 # A firing alert is identified by these labels (ALERTS carries the alert's and its expression's labels).
 ALERT_LABELS = ("alertname", "severity", "sloth_id")
 # Values are equal when |candidate - oracle| <= RELATIVE * |oracle| + ABSOLUTE (float noise).
@@ -57,9 +59,11 @@ def check(
     scenario: Scenario | None = None,
     keep_dir: Path | None = None,
 ) -> list[str]:
-    """The differences between `candidate_rules` (a Prometheus rules file: `{"groups": [...]}`) and the rules
-    sloth generates from `spec_path` (`sloth generate --default-slo-period ...`, `windows_dir` for
-    `--slo-period-windows-path`), on the same synthetic series; empty when they conform.
+    """The differences between `candidate_rules` (a Prometheus rules file `{"groups": [...]}`, or a
+    PrometheusRule) and the rules sloth generates from `spec_path` (`sloth generate --default-slo-period
+    ...`, `windows_dir` for `--slo-period-windows-path`), on the same synthetic series (`scenario`), one line
+    per difference, empty when they conform. `keep_dir` keeps promtool's files there (to rerun by hand:
+    `promtool test rules test.yml`).
 
     Equal means, at every minute of the scenario (11 hours of 1-minute samples by default, evaluated every
     minute):
@@ -72,6 +76,9 @@ def check(
     - alerts: the set of firing alerts of sloth's alert names, identified by `alert_labels` (alertname,
       severity, sloth_id), agrees within one evaluation: one side firing at minute t means the other fires at
       t-1, t or t+1 (`for`, annotations and other labels are not compared);
+    - each file's groups are evaluated in the file's order, sloth's after the candidate's, at the same
+      instants; a group reading records of a group after it in its file sees them one evaluation late, as
+      in Prometheus;
     - and the scenario is meaningful: every alert rule of sloth fires at some point and none is still firing
       at the end (a difference list says so otherwise).
     """
@@ -102,13 +109,17 @@ def compare(
     """`check` against rules sloth already generated (`oracle_rules`, not yet renamed)."""
     scenario = scenario or Scenario()
     tests = _expression_tests(
-        oracle_rules, departures=departures or {}, ignore_labels=ignore_labels, alert_labels=alert_labels,
+        oracle_rules,
+        departures=departures or {},
+        ignore_labels=ignore_labels,
+        alert_labels=alert_labels,
         scenario=scenario,
     )
     oracle = oracle_namespace(oracle_rules)
     # Each file's groups in their own order: promtool's order is random otherwise, and a group that reads
     # another's records would read them one evaluation late on one side only.
-    order = [g["name"] for g in [*candidate_rules["groups"], *oracle["groups"]]]
+    candidate = {"groups": sloth.rule_groups(candidate_rules)}
+    order = [g["name"] for g in [*candidate["groups"], *oracle["groups"]]]
     if len(set(order)) != len(order):
         raise ConformanceError(f"rule group names are not unique across the candidate and sloth's: {order}")
     unit_test = {
@@ -128,7 +139,7 @@ def compare(
     with tempfile.TemporaryDirectory(prefix="conformance-") as scratch:
         directory = keep_dir or Path(scratch)
         directory.mkdir(parents=True, exist_ok=True)
-        _dump(directory / "candidate.yml", dict(candidate_rules))
+        _dump(directory / "candidate.yml", candidate)
         _dump(directory / "oracle.yml", oracle)
         _dump(directory / "test.yml", unit_test)
         result = run_promtool(directory / "test.yml")
@@ -155,7 +166,9 @@ def run_promtool(test_file: Path) -> subprocess.CompletedProcess[str]:
 
 def oracle_namespace(rules: Mapping[str, Any]) -> dict[str, Any]:
     """sloth's rules with every record, every reference to one, every alert and group renamed (see module)."""
-    names = {r["record"]: RECORD_PREFIX + r["record"] for g in rules["groups"] for r in g["rules"] if "record" in r}
+    names = {
+        r["record"]: RECORD_PREFIX + r["record"] for g in rules["groups"] for r in g["rules"] if "record" in r
+    }
     groups: list[dict[str, Any]] = []
     for group in rules["groups"]:
         renamed_rules: list[dict[str, Any]] = []
@@ -173,7 +186,7 @@ def oracle_namespace(rules: Mapping[str, Any]) -> dict[str, Any]:
 
 def rename_metrics(expr: str, names: Mapping[str, str]) -> str:
     """`expr` with the metric names in `names` renamed wherever they are selected. Fails when a name is read
-    any other way (e.g. `{__name__="..."}`), since the renamed rules would then read the candidate's series."""
+    any other way (e.g. `{__name__="..."}`): the renamed rules would then read the candidate's series."""
     renamed = expr
     for old, new in names.items():
         renamed = re.sub(rf"(?<![{_NAME_CHARS}\"']){re.escape(old)}(?![{_NAME_CHARS}\"'])", new, renamed)
@@ -226,7 +239,9 @@ def _expression_tests(
             "NaN in sloth's only": f"({oracle} != {oracle}) unless {on} ({ours} != {ours})",
         }
         for meaning, expr in checks.items():
-            tests.append(_Test(f"min_over_time(timestamp({expr}){span})", f"record {record}: {meaning}", True))
+            tests.append(
+                _Test(f"min_over_time(timestamp({expr}){span})", f"record {record}: {meaning}", True)
+            )
         tests.append(_Test(f"absent({oracle})", f"record {record}: sloth's side has no series", False))
 
     alerts = sorted({r["alert"] for r in rules if "alert" in r})
@@ -236,26 +251,39 @@ def _expression_tests(
     ours_names = "|".join(_regex_literal(a) for a in alerts)
     oracle_names = "|".join(_regex_literal(ALERT_PREFIX + a) for a in alerts)
 
-    def ours(offset: str) -> str:
+    def firing_ours(offset: str) -> str:
         return f'max by ({by}) (ALERTS{{alertstate="firing", alertname=~"{ours_names}"}}{offset})'
 
-    def oracle(offset: str) -> str:
+    def firing_oracle(offset: str) -> str:
         selector = f'ALERTS{{alertstate="firing", alertname=~"{oracle_names}"}}{offset}'
         unprefixed = f'label_replace({selector}, "alertname", "$1", "alertname", "{ALERT_PREFIX}(.+)")'
         return f"max by ({by}) ({unprefixed})"
 
     # Centred on the minute before: t-1 is compared with t-2, t-1 and t (offsets only look back).
-    within = {side: " or ".join(f(o) for o in ("", " offset 1m", " offset 2m")) for side, f in (("ours", ours), ("oracle", oracle))}
+    within = {
+        side: " or ".join(f(o) for o in ("", " offset 1m", " offset 2m"))
+        for side, f in (("ours", firing_ours), ("oracle", firing_oracle))
+    }
     for subject, lhs, rhs in (
-        ("candidate fires where sloth does not (within a minute)", ours(" offset 1m"), within["oracle"]),
-        ("sloth fires where the candidate does not (within a minute)", oracle(" offset 1m"), within["ours"]),
+        (
+            "candidate fires where sloth does not (within a minute)",
+            firing_ours(" offset 1m"),
+            within["oracle"],
+        ),
+        (
+            "sloth fires where the candidate does not (within a minute)",
+            firing_oracle(" offset 1m"),
+            within["ours"],
+        ),
     ):
         expr = f"min_over_time(timestamp({lhs} unless on({by}) ({rhs})){span})"
         tests.append(_Test(expr, f"alerts: {subject}", True, shift_minutes=1))
     for rule in rules:
         if "alert" not in rule:
             continue
-        static = {k: v for k, v in (rule.get("labels") or {}).items() if k in alert_labels and k != "alertname"}
+        static = {
+            k: v for k, v in (rule.get("labels") or {}).items() if k in alert_labels and k != "alertname"
+        }
         matchers = ", ".join(
             [f'alertname="{ALERT_PREFIX}{rule["alert"]}"', 'alertstate="firing"']
             + [f'{k}="{v}"' for k, v in sorted(static.items())]
@@ -264,7 +292,7 @@ def _expression_tests(
         tests.append(
             _Test(
                 f"absent(max_over_time(ALERTS{{{matchers}}}[{scenario.minutes}m]))",
-                f"scenario: sloth's alert {rule['alert']} {{{label_text}}} never fires, so it is not compared",
+                f"scenario: sloth's alert {rule['alert']} {{{label_text}}} never fires: not compared",
                 False,
             )
         )
@@ -299,7 +327,9 @@ def _differences(output: str, tests: Mapping[str, _Test]) -> list[str]:
             current = tests.get(json.loads(f'"{match["expr"]}"'))
             if current is None or match["error"]:
                 subject = current.what.split(":")[0] if current else "promtool"
-                differences.append(f"{subject}: promtool could not evaluate: {match['error'] or line.strip()}")
+                differences.append(
+                    f"{subject}: promtool could not evaluate: {match['error'] or line.strip()}"
+                )
                 current = None
             continue
         stripped = line.strip()

@@ -213,14 +213,20 @@ def read_slis(spec_path: Path) -> list[SLI]:
         kubernetes = document.get("kind") == "PrometheusServiceLevel"
         slos = (document.get("spec") or {}).get("slos") if kubernetes else document.get("slos")
         if document.get("version") != "prometheus/v1" and not kubernetes:
-            raise SpecError(f"{spec_path}: document {index}: not a sloth prometheus/v1 or PrometheusServiceLevel")
+            raise SpecError(
+                f"{spec_path}: document {index}: not a sloth prometheus/v1 or PrometheusServiceLevel"
+            )
         for slo in slos or []:
             where = f"{spec_path}: slo {slo.get('name')!r}"
             sli = slo.get("sli") or {}
-            keys = ("errorQuery", "totalQuery", "errorRatioQuery") if kubernetes else (
-                "error_query",
-                "total_query",
-                "error_ratio_query",
+            keys = (
+                ("errorQuery", "totalQuery", "errorRatioQuery")
+                if kubernetes
+                else (
+                    "error_query",
+                    "total_query",
+                    "error_ratio_query",
+                )
             )
             try:
                 if "events" in sli:
@@ -250,7 +256,8 @@ def _values_for(label: str, matchers: Iterable[Matcher], where: str) -> list[str
         rejected = [c for c in ([NEUTRAL, *candidates] if positive else candidates) if not matcher.matches(c)]
         if not accepted:
             raise SpecError(
-                f"{where}: no candidate value of label {label!r} satisfies {label}{matcher.op}{matcher.value!r}"
+                f"{where}: no candidate value of label {label!r} satisfies"
+                f" {label}{matcher.op}{matcher.value!r}"
             )
         take = 2 if matcher.op == "=~" else 1
         chosen += accepted[:take]
@@ -288,7 +295,9 @@ def input_series(spec_path: Path, scenario: Scenario | None = None) -> list[dict
             for matcher in selector.matchers:
                 if matcher.label != "le" or family not in family_of.values():
                     matchers.setdefault(matcher.label, []).append(matcher)
-        labels: dict[str, list[str]] = {name: _values_for(name, ms, where) for name, ms in sorted(matchers.items())}
+        labels: dict[str, list[str]] = {
+            name: _values_for(name, ms, where) for name, ms in sorted(matchers.items())
+        }
         for name in grouping:
             labels.setdefault(name, [GROUP_VALUE])
         labels["instance"] = list(INSTANCES)
@@ -323,7 +332,10 @@ def _rates(
     """Per combination: requests per minute at each minute. Series no query reads carry steady traffic of
     their own; the series the queries read share the scenario's traffic and errors."""
     read = [any(s.matches(c) for s in readers) for c in combos]
-    bad = [r and any(s.metric == metric and s.matches(c) for s in narrowing) for r, c in zip(read, combos, strict=True)]
+    bad = [
+        r and any(s.metric == metric and s.matches(c) for s in narrowing)
+        for r, c in zip(read, combos, strict=True)
+    ]
     n_bad = sum(bad)
     n_good = sum(read) - n_bad
     n_unread = len(combos) - sum(read)
@@ -369,7 +381,8 @@ def _counter(
 ) -> list[dict[str, str]]:
     rates = _rates(metric, combos, [s for s in readers if s.metric == metric], narrowing, scenario)
     return [
-        {"series": _series_name(metric, c), "values": _cumulative(r)} for c, r in zip(combos, rates, strict=True)
+        {"series": _series_name(metric, c), "values": _cumulative(r)}
+        for c, r in zip(combos, rates, strict=True)
     ]
 
 
@@ -381,7 +394,9 @@ def _histogram(
     scenario: Scenario,
 ) -> list[dict[str, str]]:
     # The family's series are read by any of its selectors, whatever their `le`.
-    readers = [Selector(s.metric, tuple(m for m in s.matchers if m.label != "le"), s.counter) for s in members]
+    readers = [
+        Selector(s.metric, tuple(m for m in s.matchers if m.label != "le"), s.counter) for s in members
+    ]
     count_rates = _rates(f"{family}_count", combos, readers, narrowing, scenario)
     les = sorted({m.value for s in members for m in s.matchers if m.label == "le"} | {"+Inf"}, key=float)
     series = [
@@ -394,7 +409,9 @@ def _histogram(
                 rate * (1.0 if le == "+Inf" else 1 - scenario.error_ratio(minute))
                 for minute, rate in enumerate(rates)
             ]
-            series.append({"series": _series_name(f"{family}_bucket", {**combo, "le": le}), "values": _cumulative(good)})
+            series.append(
+                {"series": _series_name(f"{family}_bucket", {**combo, "le": le}), "values": _cumulative(good)}
+            )
     return series
 
 

@@ -88,12 +88,9 @@ def generate(
 
 
 def rule_groups(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The rule groups of a generated document: a rules file's `groups`, or a PrometheusRule's `spec.groups`."""
-    if document.get("kind") == "PrometheusRule":
-        groups = document["spec"]["groups"]
-    else:
-        groups = document["groups"]
-    return list(groups)
+    """The rule groups of a generated document: a rules file's `groups`, a PrometheusRule's `spec.groups`."""
+    kubernetes = document.get("kind") == "PrometheusRule"
+    return list(document["spec"]["groups"] if kubernetes else document["groups"])
 
 
 def rules_file(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -21,8 +21,6 @@ from harness import sloth
 from harness.conformance import ConformanceError, check, rename_metrics
 from harness.slo_series import Scenario, SpecError, input_series
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("sloth")]
-
 # (example, default SLO period, sloth's windows directory relative to examples/ or None for its defaults)
 EXAMPLES = [
     ("getting-started.yml", "30d", None),
@@ -64,10 +62,14 @@ def examples() -> Path:
 
 def sloth_rules(examples: Path, name: str, period: str = "30d", windows: str | None = None) -> dict[str, Any]:
     windows_dir = examples / windows if windows else None
-    return sloth.rules_file(sloth.generate(examples / name, default_slo_period=period, windows_dir=windows_dir))
+    return sloth.rules_file(
+        sloth.generate(examples / name, default_slo_period=period, windows_dir=windows_dir)
+    )
 
 
-def alter(rules: dict[str, Any], *, record: str | None = None, alert: bool = False, old: str, new: str) -> dict:
+def alter(
+    rules: dict[str, Any], *, record: str | None = None, alert: bool = False, old: str, new: str
+) -> dict:
     """A copy of `rules` with `old` replaced by `new` in the expression of one record or of the alerts."""
     altered = copy.deepcopy(rules)
     replaced = 0
@@ -100,7 +102,13 @@ def test_sloth_generates_its_own_golden_output(examples, name):
     ours = sloth.generate(examples / name, extra_labels={"cmd": "examplesgen.sh"})
     golden = [d for d in yaml.safe_load_all((examples / "_gen" / name).read_text()) if d]
     assert [without_version(d) for d in ours] == [without_version(d) for d in golden]
-    info = [r for d in ours for g in sloth.rule_groups(d) for r in g["rules"] if r.get("record") == "sloth_slo_info"]
+    info = [
+        r
+        for d in ours
+        for g in sloth.rule_groups(d)
+        for r in g["rules"]
+        if r.get("record") == "sloth_slo_info"
+    ]
     assert info
 
 
@@ -251,11 +259,19 @@ def test_a_regex_no_candidate_satisfies_is_a_clear_error(tmp_path):
             {
                 "version": "prometheus/v1",
                 "service": "s",
-                "slos": [{"name": "a", "objective": 99, "sli": {"events": {"error_query": query, "total_query": query}}}],
+                "slos": [
+                    {
+                        "name": "a",
+                        "objective": 99,
+                        "sli": {"events": {"error_query": query, "total_query": query}},
+                    }
+                ],
             }
         )
     )
-    with pytest.raises(SpecError, match=r"no candidate value of label 'code' satisfies code=~'7\[0-9\]\{2\}'"):
+    with pytest.raises(
+        SpecError, match=r"no candidate value of label 'code' satisfies code=~'7\[0-9\]\{2\}'"
+    ):
         input_series(spec)
 
 
