@@ -39,6 +39,15 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# sloth, the SLO rule generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py),
+# built from the Go module proxy into the venv (the pinned version is in the script).
+$(VENV)/bin/sloth: scripts/go-tools.sh
+	scripts/go-tools.sh
+	touch $@
+
+.PHONY: go-tools
+go-tools: $(VENV)/bin/sloth ## Build the Go tools the tests run (sloth) into the venv, from the Go module proxy
+
 .PHONY: deps
 deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install Python and npm dependencies
 
@@ -77,7 +86,7 @@ destroy: deps ## Delete ENV's stacks (kept: AMP workspace, backups, database sec
 	$(CDK) destroy --no-notices $(CDK_CONTEXT) $(STACKS)
 
 .PHONY: test
-test: deps system-deps ## Run every test tier
+test: deps system-deps go-tools ## Run every test tier
 	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/services tests/rules tests/dashboards tests/lambda tests/verification tests/cluster_probe tests/sandbox
 	# On its own: the pipeline tests measure gaps between scrapes, which a busy CPU (synth) would widen.
 	$(PY) -m pytest tests/metrics
