@@ -110,6 +110,8 @@ def _across(services: list[Service], root: Path) -> list[Problem]:
     alerts: dict[str, str] = {}
     for service in services:
         for slo in service.slos:
+            if not slo.alert_name:  # alerts off
+                continue
             owner = alerts.setdefault(slo.alert_name, service.name)
             if owner != service.name:
                 problems.append(

@@ -184,17 +184,20 @@ def _slo(
     if not isinstance(alerting, dict):
         problems.at(f"{path}.alerting", "is missing (sloth's file spec needs at least alerting.name)")
         alerting = {}
-    alert_name = alerting.get("name")
-    if not isinstance(alert_name, str) or not ALERT_NAME.match(alert_name):
-        problems.at(
-            f"{path}.alerting.name", f"must be an alert name like MyServiceHighErrorRate (got {alert_name!r})"
-        )
     alert_labels = _labels(alerting.get("labels"), f"{path}.alerting.labels", problems)
     annotations = _strings(alerting.get("annotations"), f"{path}.alerting.annotations", problems)
     page = _alert(alerting.get(form.key("page_alert")), f"{path}.alerting.{form.key('page_alert')}", problems)
     ticket = _alert(
         alerting.get(form.key("ticket_alert")), f"{path}.alerting.{form.key('ticket_alert')}", problems
     )
+    alert_name = alerting.get("name", "" if page.disable and ticket.disable else None)
+    # As sloth: a name is needed only when some alert is on.
+    if not (page.disable and ticket.disable) and (
+        not isinstance(alert_name, str) or not ALERT_NAME.match(alert_name)
+    ):
+        problems.at(
+            f"{path}.alerting.name", f"must be an alert name like MyServiceHighErrorRate (got {alert_name!r})"
+        )
     if len(problems.problems) > before or sli is None or objective is None:
         return None
     return SLO(

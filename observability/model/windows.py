@@ -33,6 +33,21 @@ def seconds(duration: str) -> int:
     return int(match[1]) * _UNIT_SECONDS[match[2]]
 
 
+def prometheus_duration(duration: str) -> str:
+    """`duration` as Prometheus prints it (prometheus/common model.Duration.String): the largest units
+    first, years and weeks only when exact, so 7d is `1w`, 28d `4w` and 30d `30d` (sloth names its period
+    series so: slo:sli_error:ratio_rate4w)."""
+    left, parts = seconds(duration), []
+    units = (("y", 365 * 86400, True), ("w", 604800, True), ("d", 86400, False), ("h", 3600, False))
+    for unit, size, exact in (*units, ("m", 60, False), ("s", 1, False)):
+        if exact and left % size:
+            continue
+        if left >= size:
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return "".join(parts)
+
+
 @dataclass(frozen=True)
 class WindowPair:
     severity: str  # page | ticket
@@ -50,6 +65,11 @@ class AlertWindows:
     @property
     def days(self) -> int:
         return seconds(self.period) // 86400
+
+    @property
+    def period_window(self) -> str:
+        """The period as a window in series names and `sloth_window` (30d, but 4w for 28d)."""
+        return prometheus_duration(self.period)
 
     def factor(self, pair: WindowPair) -> float:
         """How many times the budget rate the pair's long window burned when it fires (14.4 for 1h of 30d)."""

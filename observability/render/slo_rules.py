@@ -51,7 +51,7 @@ def _group(slo: SLO, service: Service, windows: AlertWindows, runbook_base_url: 
     ids = {c.SLO_ID_LABEL: slo.id, c.SERVICE_LABEL: slo.service, c.SLO_LABEL: slo.name}
     labels = {**slo.labels, **ids}
     this = "{" + ", ".join(f'{k}="{v}"' for k, v in ids.items()) + "}"
-    period = windows.period
+    period = windows.period_window
     budget = _num(slo.error_budget)
 
     def record(name: str, expr: str, window: str | None = None) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def _group(slo: SLO, service: Service, windows: AlertWindows, runbook_base_url: 
 def _sli_rules(
     sli: EventsSLI | RawSLI, this: str, windows: AlertWindows, record: Any
 ) -> list[dict[str, Any]]:
-    period = windows.period
+    period = windows.period_window
     if isinstance(sli, RawSLI):
         ratio_5m = c.sli_error_ratio("5m") + this
         return [
