@@ -289,3 +289,12 @@ def test_check_services_on_the_repository():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "OK: 1 service(s), 2 SLO(s), 1 team(s)"
+
+
+def test_the_template_folder_passes_once_filled_in(services):
+    """services/_template is skipped as a service; copied to its own folder with its team added, it loads."""
+    shutil.copytree(services / "_template", services / "my-service")
+    edit(services / "teams.yaml", lambda d: d["teams"].append({"name": "my-team", "description": "Mine."}))
+    loaded = load(services)
+    assert [service.name for service in loaded.services] == ["my-service", "orders-api"]
+    assert [slo.id for slo in loaded.service("my-service").slos] == ["my-service-availability"]
