@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from urllib.parse import urlsplit
 
 # A placeholder: set it to where your copy of this repository serves docs/runbooks (e.g. a git host's
@@ -72,7 +71,7 @@ class AlertingConfig:
     slack: SlackChannel | None = None
     teams: TeamsChannel | None = None
     # Each team's own channels, by team name: the platform's channels above get the platform's alerts.
-    team_channels: Mapping[str, TeamChannels] = field(default_factory=lambda: MappingProxyType({}))
+    team_channels: Mapping[str, TeamChannels] = field(default_factory=dict)
     # Alertmanager's grouping timers: first notification of a group, then of its changes, then repeats.
     group_wait: str = "30s"
     group_interval: str = "5m"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -83,7 +82,7 @@ class Topics:
     ticket: str
     watchdog: str
     chat: str | None = None
-    teams: Mapping[str, TeamTopics] = field(default_factory=lambda: MappingProxyType({}))
+    teams: Mapping[str, TeamTopics] = field(default_factory=dict)
 
 
 def team_receiver(team: str, severity: str) -> str:

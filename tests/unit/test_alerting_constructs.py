@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
 
-from config.alerting import AlertingConfig, SlackChannel, TeamsChannel
+from config.alerting import AlertingConfig, SlackChannel, TeamChannels, TeamsChannel
 from observability import alertmanager
 from observability.amp_lint import lint_text
 from stacks.constructs.alert_notifications import AlertNotifications
@@ -56,14 +56,20 @@ RULES = {
 }
 
 
-def build(outdir: Path, alerting: AlertingConfig = ALERTING) -> tuple[cdk.Stack, AlertNotifications]:
+def build(
+    outdir: Path, alerting: AlertingConfig = ALERTING, teams: tuple[str, ...] = ()
+) -> tuple[cdk.Stack, AlertNotifications]:
     """The wiring the monitoring stack will do: topics first, the workspace naming them, then the
     topic policies naming the workspace, then the rules."""
     app = cdk.App(outdir=str(outdir), context=CDK_CONTEXT)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     stack = cdk.Stack(app, "Alerting", env=ENV)
     alerts = AlertNotifications(
-        stack, "Alerts", alerting=alerting, heartbeat_silence=cdk.Duration.minutes(HEARTBEAT_SILENCE_MINUTES)
+        stack,
+        "Alerts",
+        alerting=alerting,
+        heartbeat_silence=cdk.Duration.minutes(HEARTBEAT_SILENCE_MINUTES),
+        teams=teams,
     )
     definition = alertmanager.definition(alerting=alerting, region=stack.region, topics=alerts.topics)
     workspace = PrometheusWorkspace(
@@ -470,3 +476,54 @@ def test_cfn_lint_finds_no_errors(synthesized):
     assert templates
     result = run_cfn_lint(templates)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_each_team_gets_its_own_topics_subscriptions_and_routes(tmp_path):
+    alerting = AlertingConfig(
+        page_emails=("oncall@example.com",),
+        team_channels={"orders": TeamChannels(page_emails=("orders-oncall@example.com",))},
+    )
+    stack, alerts = build(tmp_path, alerting, teams=("orders", "payments"))
+    template = Template.from_stack(stack)
+    names = {
+        topic["Properties"]["DisplayName"]: logical_id
+        for logical_id, topic in template.find_resources("AWS::SNS::Topic").items()
+    }
+    assert {
+        "Alerts: orders page",
+        "Alerts: orders ticket",
+        "Alerts: payments page",
+        "Alerts: payments ticket",
+    } <= set(names)
+    # The team's own subscription, on its own page topic only.
+    template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {
+            "Protocol": "email",
+            "Endpoint": "orders-oncall@example.com",
+            "TopicArn": {"Ref": names["Alerts: orders page"]},
+        },
+    )
+    assert (
+        len(
+            template.find_resources(
+                "AWS::SNS::Subscription", {"Properties": {"Endpoint": "orders-oncall@example.com"}}
+            )
+        )
+        == 1
+    )
+    # Only this workspace may publish to a team's topics, as to the platform's.
+    policies = template.find_resources("AWS::SNS::TopicPolicy")
+    covered = {topic["Ref"] for policy in policies.values() for topic in policy["Properties"]["Topics"]}
+    assert {names["Alerts: orders page"], names["Alerts: payments ticket"]} <= covered
+    # A team without a page subscriber is a warning that names the team.
+    Annotations.from_stack(stack).has_warning(
+        "/Alerting/Alerts/TeamPayments", Match.string_like_regexp("Team 'payments'.s pages reach no one")
+    )
+    config = yaml.safe_load(
+        alertmanager.definition(alerting=alerting, region="eu-west-1", topics=alerts.topics)[
+            "alertmanager_config"
+        ]
+    )
+    receivers = {r["name"] for r in config["receivers"]}
+    assert {"orders-page", "orders-ticket", "payments-page", "payments-ticket"} <= receivers

@@ -379,12 +379,18 @@ def test_a_single_account_pipeline_is_nag_clean_too(tmp_path):
     build_pipeline(app, one_account, config_path=EXAMPLE)
     app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
-    # The example's stages subscribe nobody to their pages: the one finding is that warning, on both stages.
+    # The example's stages subscribe nobody to their pages, the platform's nor the orders team's: the only
+    # findings are those warnings, on both stages.
     findings = [v for p in report["pluginReports"] for v in p["violations"]]
     assert [(v["ruleName"], v["severity"]) for v in findings] == [
-        ("Annotation::platform:pagesReachNoOne", "warning")
+        ("Annotation::platform:pagesReachNoOne", "warning"),
+        ("Annotation::platform:teamPagesReachNoOne", "warning"),
     ]
     assert sorted(c["constructPath"] for c in findings[0]["violatingConstructs"]) == [
         "Toolchain/Dev/Monitoring/Alerts",
         "Toolchain/Prod/Monitoring/Alerts",
+    ]
+    assert sorted(c["constructPath"] for c in findings[1]["violatingConstructs"]) == [
+        "Toolchain/Dev/Monitoring/Alerts/TeamOrders",
+        "Toolchain/Prod/Monitoring/Alerts/TeamOrders",
     ]
