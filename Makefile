@@ -146,6 +146,10 @@ check-services: $(VENV)/.installed ## Check services/ (service, SLO and team fil
 render: $(VENV)/.installed ## Write every rendered artifact as plain files to dist/ (rules, Alertmanager, agent config)
 	$(PY) scripts/render.py --out dist
 
+.PHONY: golden-update
+golden-update: $(VENV)/.installed ## Rewrite tests/golden (the rendered artifacts) after an intended change
+	rm -rf tests/golden && $(PY) scripts/render.py --out tests/golden
+
 .PHONY: clean
 clean: ## Remove build output (cdk.out, caches); `make distclean` also removes the venv and node_modules
 	rm -rf cdk.out $(PIPELINE_OUTDIR) .pytest_cache .mypy_cache .ruff_cache
