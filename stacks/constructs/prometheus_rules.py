@@ -9,18 +9,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
 from aws_cdk import aws_aps as aps
 from constructs import Construct
 
+from observability.model.quotas import load_quotas
+from observability.render.rules import dump
+
 # CloudFormation schema (cfn-lint 1.58.0): Name 1-64 characters; the namespace ARN's pattern allows these.
 NAME = re.compile(r"^[0-9A-Za-z][-.0-9A-Z_a-z]{0,63}$")
-# CreateRuleGroupsNamespace: "the combined length of a rule group namespace and a rule group name cannot
-# exceed 721 UTF-8 bytes".
-MAX_NAMESPACE_AND_GROUP_BYTES = 721
-# Our own cap. AMP's quota "Rule group namespace definition file size" (L-C62641E3) could not be read;
-# the Data sits in the template, and CloudFormation takes templates of at most 1 MB.
-MAX_DATA_BYTES = 256 * 1024
+# The limits and their sources: observability/spec/amp-quotas.yaml.
+MAX_NAMESPACE_AND_GROUP_BYTES = int(load_quotas().namespace_and_group_name_bytes.value)
+MAX_DATA_BYTES = int(load_quotas().rule_namespace_bytes.value)
 
 
 class RuleFileError(ValueError):
@@ -48,7 +47,7 @@ def rules_data(namespace: str, document: Mapping[str, Any]) -> str:
                 f"group name {name[:40]!r}: namespace + group name must be 1-{MAX_NAMESPACE_AND_GROUP_BYTES} "
                 f"UTF-8 bytes (got {size})"
             )
-    data = yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=1_000_000)
+    data = dump(document)
     if len(data.encode()) > MAX_DATA_BYTES:
         problems.append(f"rules file must be at most {MAX_DATA_BYTES} bytes (got {len(data.encode())})")
     if problems:
