@@ -28,6 +28,7 @@ from observability.model.load import Services, load  # noqa: E402
 from observability.model.problems import SpecError  # noqa: E402
 from observability.model.quotas import load_quotas  # noqa: E402
 from observability.render import render  # noqa: E402
+from observability.render.rules import dump as rules_yaml  # noqa: E402
 from observability.render.rules import rule_count  # noqa: E402
 
 REGION = "us-east-1"
@@ -58,7 +59,7 @@ def documents(services: Services) -> dict[str, str]:
     alerting = AlertingConfig()
     artifacts = render(services=services, runbook_base_url=alerting.runbook_base_url)
     texts = {
-        f"rules/{namespace}.yaml": dump(document) for namespace, document in sorted(artifacts.rule_files.items())
+        f"rules/{namespace}.yaml": rules_yaml(document) for namespace, document in sorted(artifacts.rule_files.items())
     }
     definition = alertmanager.definition(alerting=alerting, region=REGION, topics=TOPICS)
     texts["alertmanager.yaml"] = alertmanager.render(definition)

@@ -29,11 +29,13 @@ from observability.render import slo_rules
 SLO_NAMESPACE_PREFIX = "slos-"
 PLATFORM_NAMESPACE = "platform-alerts"
 GROUPS_HEADER = "groups:\n"
+# libyaml's emitter when PyYAML has it (same output, ~8x faster: YAML was most of a 100-service synth).
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def dump(document: Mapping[str, Any]) -> str:
     """A rules document as the YAML AMP receives (the namespace's Data): one line per expression."""
-    return yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=1_000_000)
+    return yaml.dump(dict(document), Dumper=DUMPER, sort_keys=False, allow_unicode=True, width=1_000_000)
 
 
 def size(document: Mapping[str, Any]) -> int:
@@ -82,15 +84,16 @@ def rule_files(
             continue
         by_team.setdefault(service.team, []).append(block)
     files: dict[str, dict[str, Any]] = {}
+    sizes: dict[str, int] = {}  # a rules file is its header plus its blocks, byte for byte
     for team, blocks in sorted(by_team.items()):
         shards: list[list[dict[str, Any]]] = [[]]
-        used = len(GROUPS_HEADER)
+        used = [len(GROUPS_HEADER)]
         for block in blocks:
-            if shards[-1] and used + block.bytes > budget:
+            if shards[-1] and used[-1] + block.bytes > budget:
                 shards.append([])
-                used = len(GROUPS_HEADER)
+                used.append(len(GROUPS_HEADER))
             shards[-1].extend(block.groups)
-            used += block.bytes
+            used[-1] += block.bytes
         for index, groups in enumerate(shards, start=1):
             name = namespace_name(team, index)
             if len(name) > quotas.namespace_name_characters.value:
@@ -104,8 +107,10 @@ def rule_files(
                     )
                 )
             files[name] = {"groups": groups}
+            sizes[name] = used[index - 1]
     files[PLATFORM_NAMESPACE] = platform_alerts.rules_file(runbook_base_url=runbook_base_url)
-    problems += _check(files, quotas)
+    sizes[PLATFORM_NAMESPACE] = size(files[PLATFORM_NAMESPACE])
+    problems += _check(files, sizes, quotas)
     if problems:
         raise SpecError(sorted(problems))
     return files
@@ -116,7 +121,7 @@ def namespace_name(team: str, shard: int) -> str:
     return f"{SLO_NAMESPACE_PREFIX}{team}" + (f"-{shard}" if shard > 1 else "")
 
 
-def _check(files: Mapping[str, Mapping[str, Any]], quotas: Quotas) -> list[Problem]:
+def _check(files: Mapping[str, Mapping[str, Any]], sizes: Mapping[str, int], quotas: Quotas) -> list[Problem]:
     """Every rules file against AMP's per-namespace limits (the renderer's own packing keeps these; this
     is the guard that names the file if it ever does not)."""
     problems = []
@@ -124,7 +129,7 @@ def _check(files: Mapping[str, Mapping[str, Any]], quotas: Quotas) -> list[Probl
     name_limit = int(quotas.namespace_and_group_name_bytes.value)
     for namespace, document in files.items():
         where = f"rules/{namespace}.yaml"
-        if (got := size(document)) > limit:
+        if (got := sizes[namespace]) > limit:
             problems.append(Problem(where, "", f"must be at most {limit:,} bytes (got {got:,})"))
         for group in document.get("groups", []):
             combined = len(namespace.encode()) + len(str(group.get("name", "")).encode())

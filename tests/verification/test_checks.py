@@ -25,7 +25,7 @@ def all_up(server: FakeServer, *, but: tuple[str, ...] = ()) -> None:
 
 def healthy_control_planes(aws: Aws, *, alertmanager: str = "ACTIVE", slos: str = "ACTIVE") -> None:
     aws.rule_namespace("platform-alerts", "ACTIVE")
-    aws.rule_namespace("slos", slos, "rules file refused" if slos != "ACTIVE" else "")
+    aws.rule_namespace("slos-orders", slos, "rules file refused" if slos != "ACTIVE" else "")
     aws.alertmanager(alertmanager, "bad receiver" if alertmanager != "ACTIVE" else "")
     aws.grafana_workspace()
     aws.service_account(exists=True)
@@ -45,7 +45,7 @@ def failed(results: dict[str, Result]) -> list[str]:
 
 def test_expected_jobs_and_namespaces_come_from_the_spec() -> None:
     assert expected_jobs() == [job for job in JOBS if job != SERVICE_ENDPOINTS]
-    assert rule_namespaces() == ["platform-alerts", "slos"]
+    assert rule_namespaces() == ["platform-alerts", "slos-orders"]
 
 
 def test_success(aws: Aws, server: FakeServer, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
@@ -121,7 +121,7 @@ def test_rules_inactive(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
 
     assert failed(results) == ["rule groups namespaces ACTIVE"]
     assert results["rule groups namespaces ACTIVE"].detail == (
-        "platform-alerts ACTIVE, slos CREATION_FAILED (rules file refused)"
+        "platform-alerts ACTIVE, slos-orders CREATION_FAILED (rules file refused)"
     )
     assert clock.sleeps == []  # a failed status is final: no wait
 
@@ -129,9 +129,9 @@ def test_rules_inactive(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
 def test_rules_updating_are_waited_for(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
     all_up(server)
     aws.rule_namespace("platform-alerts", "ACTIVE")
-    aws.rule_namespace("slos", "UPDATING")
+    aws.rule_namespace("slos-orders", "UPDATING")
     aws.rule_namespace("platform-alerts", "ACTIVE")
-    aws.rule_namespace("slos", "ACTIVE")
+    aws.rule_namespace("slos-orders", "ACTIVE")
     aws.alertmanager("ACTIVE")
     aws.grafana_workspace()
     aws.service_account(exists=False)  # created as VIEWER on first use
@@ -203,7 +203,7 @@ def test_grafana_workspace_not_active_creates_no_token(
 ) -> None:
     all_up(server)
     aws.rule_namespace("platform-alerts", "ACTIVE")
-    aws.rule_namespace("slos", "ACTIVE")
+    aws.rule_namespace("slos-orders", "ACTIVE")
     aws.alertmanager("ACTIVE")
     aws.grafana_workspace("FAILED")
     aws.probe(probe_answer())
