@@ -55,7 +55,10 @@ def generate(root: Path, count: int, *, slos_per_service: int | None = None, sha
 def _service(template: Any, index: int, owner: str) -> dict[str, Any]:
     document = copy.deepcopy(template)
     document.update(name=name(index), team=owner, description=f"Synthetic service {index}.")
-    document["workload"] = {"namespace": f"ns-{index:03d}", "selector": {"app.kubernetes.io/name": name(index)}}
+    document["workload"] = {
+        "namespace": f"ns-{index:03d}",
+        "selector": {"app.kubernetes.io/name": name(index)},
+    }
     return dict(document)
 
 

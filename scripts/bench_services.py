@@ -71,16 +71,17 @@ def sizes(services_root: Path, quotas: Quotas) -> list[str]:
     def share(got: float, quota: float) -> str:
         return f"{got:,.0f} / {quota:,.0f} ({100 * got / quota:.1f} %)"
 
+    alertmanager = share(len(texts["alertmanager.yaml"].encode()), quotas.alertmanager_definition_bytes.value)
+    agent = share(len(texts["agent/prometheus.yaml"].encode()), quotas.configmap_bytes.value)
+
     return [
         f"  rule groups namespaces: {len(rules)} ({len(slo_files)} SLO + platform-alerts)",
         f"  largest rules file ({biggest}): "
         f"{share(len(rules[biggest].encode()), quotas.rule_namespace_bytes.value)} bytes",
         f"  most rules in one namespace: {max(counts.values())}",
         f"  rules in the workspace: {share(sum(counts.values()), quotas.rules_per_workspace.value)}",
-        f"  Alertmanager definition: "
-        f"{share(len(texts['alertmanager.yaml'].encode()), quotas.alertmanager_definition_bytes.value)} bytes",
-        f"  agent configuration: "
-        f"{share(len(texts['agent/prometheus.yaml'].encode()), quotas.configmap_bytes.value)} bytes",
+        f"  Alertmanager definition: {alertmanager} bytes",
+        f"  agent configuration: {agent} bytes",
     ]
 
 

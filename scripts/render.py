@@ -59,7 +59,8 @@ def documents(services: Services) -> dict[str, str]:
     alerting = AlertingConfig()
     artifacts = render(services=services, runbook_base_url=alerting.runbook_base_url)
     texts = {
-        f"rules/{namespace}.yaml": rules_yaml(document) for namespace, document in sorted(artifacts.rule_files.items())
+        f"rules/{namespace}.yaml": rules_yaml(document)
+        for namespace, document in sorted(artifacts.rule_files.items())
     }
     definition = alertmanager.definition(alerting=alerting, region=REGION, topics=TOPICS)
     texts["alertmanager.yaml"] = alertmanager.render(definition)
@@ -92,7 +93,6 @@ def main() -> int:
             file=sys.stderr,
         )
     return 0
-
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def rule_files(
                     f"the rules of {service.name}'s {len(service.slos)} SLO(s) render to "
                     f"{block.bytes + len(GROUPS_HEADER):,} bytes, over the {limit:,}-byte limit of one rule "
                     f"groups namespace (observability/spec/amp-quotas.yaml: rule_namespace_bytes): "
-                    f"split the service, or drop alert windows it does not need",
+                    "split its SLOs over more than one service",
                 )
             )
             continue

@@ -131,3 +131,17 @@ def test_make_render_reports_the_too_big_service_without_a_traceback(tmp_path: P
     assert result.stderr.splitlines()[0] == "The service files break 1 rule(s):"
     assert result.stderr.splitlines()[1].startswith(f"{root}/svc-000/slos.yaml: slos: the rules of svc-000")
     assert not (tmp_path / "dist").exists()  # nothing half-written
+
+
+def test_check_services_reports_the_too_big_service(tmp_path: Path) -> None:
+    root = generate(tmp_path / "services", 1, slos_per_service=30)
+    result = subprocess.run(
+        [sys.executable, "scripts/check_services.py", str(root)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[1].startswith(f"{root}/svc-000/slos.yaml: slos: the rules of svc-000")
