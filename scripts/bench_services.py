@@ -92,7 +92,7 @@ def hot_spots(profile: Path, limit: int) -> list[str]:
     for (file, line, function), (_, calls, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
         where = f"{Path(file).name}:{line}({function})" if line else function
         rows.append((cumulative, own, calls, where))
-    lines = [f"  Python in the synth: {total:.1f} s CPU; by cumulative time (own time in brackets):"]
+    lines = [f"  app.py under cProfile: {total:.1f} s; by cumulative time (own time in brackets):"]
     for cumulative, own, calls, where in sorted(rows, reverse=True)[:limit]:
         lines.append(f"    {cumulative:7.2f} s ({own:6.2f} s) {calls:>8} calls  {where}")
     return lines
