@@ -114,8 +114,9 @@ format: deps ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format $(PYTHON_SOURCES)
 
 .PHONY: bench
-bench: deps system-deps ## Benchmarks: synth wall time, web app throughput and latency
+bench: deps system-deps ## Benchmarks: synth wall time, scale at 1/10/100 services, web app throughput and latency
 	$(PY) scripts/bench_synth.py --runs 3
+	$(PY) scripts/bench_services.py
 	$(PY) webapp/bench/load.py
 
 .PHONY: e2e

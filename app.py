@@ -9,7 +9,8 @@ make deploy ENV=dev ACCOUNT=123456789012    # = cdk deploy -c env=dev -c account
 make destroy ENV=dev                        # = cdk destroy -c env=dev 'Dev/*'
 make deploy ENV=dev ADOPT_BACKUP_VAULT=true # after a destroy: reuse the retained backup vault
 
-Context: `env` (default dev), `account` (optional), `adopt-backup-vault` (true/false, default false).
+Context: `env` (default dev), `account` (optional), `adopt-backup-vault` (true/false, default false),
+`services` (the folder of service files, default services/; `make bench` points it at generated ones).
 With `-c pipeline=<yaml inside the repository>` (`make synth-pipeline`), the app is instead the toolchain
 stack `Toolchain`: CDK Pipelines deploying the stages that file lists (config/pipeline.example.yaml).
 """
@@ -26,7 +27,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from config import ConfigError, PlatformConfig, environment_config
 from config.pipeline import PipelineConfig, PipelineConfigError, load_pipeline_config
-from observability.model.load import load_default
+from observability.model.load import Services, load, load_default
 from observability.model.problems import SpecError
 from observability.render import Artifacts, render
 from stacks.naming import construct_id
@@ -63,6 +64,12 @@ def select_pipeline(path: str) -> tuple[PipelineConfig, str]:
     return load_pipeline_config(resolved), resolved.relative_to(REPOSITORY).as_posix()
 
 
+def select_services(app: cdk.App) -> Services:
+    """Every service file, checked before anything is built: services/, or the folder `-c services=`."""
+    root = app.node.try_get_context("services")
+    return load(Path(str(root)).resolve()) if root else load_default()
+
+
 def main() -> None:
     app = cdk.App()
     pipeline_path = app.node.try_get_context("pipeline")
@@ -71,23 +78,23 @@ def main() -> None:
             pipeline, relative_path = select_pipeline(str(pipeline_path))
         else:
             config = select_config(app)
-        load_default()  # every service file checked before anything is built
+        services = select_services(app)
         for target in [t.platform_config() for t in pipeline.stages] if pipeline_path else [config]:
-            check_teams(target)
+            check_teams(target, services)
+        if pipeline_path:
+            build_pipeline(app, pipeline, config_path=relative_path, services=services)
+        else:
+            build(app, config, services=services)
     except ConfigError as error:
         sys.exit(str(error))
     except SpecError as error:
         sys.exit(f"The service files break {len(error.problems)} rule(s):\n{error}")
-    if pipeline_path:
-        build_pipeline(app, pipeline, config_path=relative_path)
-    else:
-        build(app, config)
     app.synth()
 
 
-def check_teams(config: PlatformConfig) -> None:
+def check_teams(config: PlatformConfig, services: Services) -> None:
     """The config's team channels name teams of services/teams.yaml (a typo would route nowhere)."""
-    known = [team.name for team in load_default().teams]
+    known = [team.name for team in services.teams]
     unknown = sorted(set(config.alerting.team_channels) - set(known))
     if unknown:
         raise ConfigError(
@@ -99,18 +106,20 @@ def check_teams(config: PlatformConfig) -> None:
         )
 
 
-def artifacts(config: PlatformConfig) -> Artifacts:
+def artifacts(config: PlatformConfig, services: Services | None = None) -> Artifacts:
     """What one environment deploys from the services and the observability spec."""
-    return render(services=load_default(), runbook_base_url=config.alerting.runbook_base_url)
+    return render(services=services or load_default(), runbook_base_url=config.alerting.runbook_base_url)
 
 
-def build(app: cdk.App, config: PlatformConfig) -> PlatformStage:
+def build(app: cdk.App, config: PlatformConfig, *, services: Services | None = None) -> PlatformStage:
     """The environment's stage, checked by cdk-nag's AwsSolutions pack: a finding fails the synth."""
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return PlatformStage(app, construct_id(config.name), config=config, artifacts=artifacts(config))
+    return PlatformStage(app, construct_id(config.name), config=config, artifacts=artifacts(config, services))
 
 
-def build_pipeline(app: cdk.App, pipeline: PipelineConfig, *, config_path: str) -> PipelineStack:
+def build_pipeline(
+    app: cdk.App, pipeline: PipelineConfig, *, config_path: str, services: Services | None = None
+) -> PipelineStack:
     """The toolchain stack and the stages it deploys, all checked by cdk-nag like `build`."""
     for target in pipeline.stages:
         config = target.platform_config()
@@ -127,7 +136,9 @@ def build_pipeline(app: cdk.App, pipeline: PipelineConfig, *, config_path: str) 
         "Toolchain",
         pipeline=pipeline,
         config_path=config_path,
-        artifacts={target.environment: artifacts(target.platform_config()) for target in pipeline.stages},
+        artifacts={
+            target.environment: artifacts(target.platform_config(), services) for target in pipeline.stages
+        },
         description="Delivery: CDK Pipelines deploying the platform's stages, each verified after deploy",
     )
 

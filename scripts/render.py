@@ -24,9 +24,12 @@ import yaml  # noqa: E402
 from config.alerting import AlertingConfig  # noqa: E402
 from k8s.monitoring import scrape_config  # noqa: E402
 from observability import alertmanager  # noqa: E402
-from observability.model.load import load  # noqa: E402
+from observability.model.load import Services, load  # noqa: E402
 from observability.model.problems import SpecError  # noqa: E402
+from observability.model.quotas import load_quotas  # noqa: E402
 from observability.render import render  # noqa: E402
+from observability.render.rules import dump as rules_yaml  # noqa: E402
+from observability.render.rules import rule_count  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # documentation placeholder, not an account
@@ -50,25 +53,45 @@ def dump(document: object) -> str:
     )  # one line per expression
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=Path("dist"))
-    args = parser.parse_args()
-    try:
-        services = load()
-    except SpecError as error:
-        print(f"The service files break {len(error.problems)} rule(s):\n{error}", file=sys.stderr)
-        return 1
+def documents(services: Services) -> dict[str, str]:
+    """Every plain artifact of `services`: its path under the output folder -> its text (`make bench`
+    measures these)."""
     alerting = AlertingConfig()
     artifacts = render(services=services, runbook_base_url=alerting.runbook_base_url)
-    for namespace, document in sorted(artifacts.rule_files.items()):
-        write(args.out / "rules" / f"{namespace}.yaml", dump(document))
+    texts = {
+        f"rules/{namespace}.yaml": rules_yaml(document)
+        for namespace, document in sorted(artifacts.rule_files.items())
+    }
     definition = alertmanager.definition(alerting=alerting, region=REGION, topics=TOPICS)
-    write(args.out / "alertmanager.yaml", alertmanager.render(definition))
+    texts["alertmanager.yaml"] = alertmanager.render(definition)
     agent = scrape_config.agent_config(
         cluster_name="example-cluster", environment="dev", region=REGION, remote_write_url=WORKSPACE_URL
     )
-    write(args.out / "agent" / "prometheus.yaml", scrape_config.render(agent))
+    texts["agent/prometheus.yaml"] = scrape_config.render(agent)
+    return texts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=Path("dist"))
+    parser.add_argument("--services", type=Path, default=None, help="the services folder (default services/)")
+    args = parser.parse_args()
+    try:
+        services = load(args.services.resolve()) if args.services else load()
+        texts = documents(services)
+    except SpecError as error:
+        print(f"The service files break {len(error.problems)} rule(s):\n{error}", file=sys.stderr)
+        return 1
+    for relative, text in texts.items():
+        write(args.out / relative, text)
+    rules = sum(rule_count(yaml.safe_load(text)) for path, text in texts.items() if path.startswith("rules/"))
+    quota = load_quotas().rules_per_workspace
+    if rules > quota.value:
+        print(
+            f"warning: {rules:,} rules in all namespaces, over the {int(quota.value):,} rules per workspace "
+            f"of observability/spec/amp-quotas.yaml: raise the AMP quota (L-3D15CDB4) before deploying",
+            file=sys.stderr,
+        )
     return 0
 
 

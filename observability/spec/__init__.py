@@ -5,6 +5,8 @@
   `services/teams.yaml` (the teams alerts are routed to). Folders starting with `_` are templates.
 - `observability/spec/windows/<period>.yaml`: the burn-rate alert windows of each SLO period, in sloth's
   `AlertWindows` format.
+- `observability/spec/amp-quotas.yaml`: the AMP, Kubernetes and CloudFormation limits the rendered
+  artifacts must fit in, each with its source.
 
 Reading only: a file that is missing or not YAML becomes a `Problem`; what the fields mean is the model's.
 """
@@ -21,6 +23,7 @@ from observability.model.problems import Problem
 REPOSITORY = Path(__file__).resolve().parents[2]
 SERVICES_DIR = REPOSITORY / "services"
 WINDOWS_DIR = Path(__file__).resolve().parent / "windows"
+QUOTAS_FILE = Path(__file__).resolve().parent / "amp-quotas.yaml"
 SERVICE_FILE = "service.yaml"
 SLO_FILE = "slos.yaml"
 TEAMS_FILE = "teams.yaml"

@@ -1,26 +1,36 @@
 """Prometheus rules files loaded into an AMP workspace: one `AWS::APS::RuleGroupsNamespace` per file.
 
-AMP's limits are checked at synth, so a bad file fails `cdk synth`, not the deployment.
+AMP's limits are checked at synth, so a bad file fails `cdk synth`, not the deployment. Two limits of
+the whole set are warnings, not errors: the workspace's rules (an adjustable AMP quota) and the rules
+inlined in this stack's template (CloudFormation takes 1 MB; at about 35 services of two SLOs the
+template is over it: README "Scale").
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
+from aws_cdk import Annotations
 from aws_cdk import aws_aps as aps
 from constructs import Construct
 
+from observability.model.quotas import load_quotas
+from observability.render.rules import dump, rule_count
+
 # CloudFormation schema (cfn-lint 1.58.0): Name 1-64 characters; the namespace ARN's pattern allows these.
 NAME = re.compile(r"^[0-9A-Za-z][-.0-9A-Z_a-z]{0,63}$")
-# CreateRuleGroupsNamespace: "the combined length of a rule group namespace and a rule group name cannot
-# exceed 721 UTF-8 bytes".
-MAX_NAMESPACE_AND_GROUP_BYTES = 721
-# Our own cap. AMP's quota "Rule group namespace definition file size" (L-C62641E3) could not be read;
-# the Data sits in the template, and CloudFormation takes templates of at most 1 MB.
-MAX_DATA_BYTES = 256 * 1024
+# The limits and their sources: observability/spec/amp-quotas.yaml.
+MAX_NAMESPACE_AND_GROUP_BYTES = int(load_quotas().namespace_and_group_name_bytes.value)
+MAX_DATA_BYTES = int(load_quotas().rule_namespace_bytes.value)
+RULES_PER_WORKSPACE = int(load_quotas().rules_per_workspace.value)
+TEMPLATE_BYTES = int(load_quotas().template_bytes.value)
+# The rest of the monitoring stack's template (workspace, Alertmanager, agent, roles) stays under this.
+TEMPLATE_RESERVE_BYTES = 200_000
+RULES_QUOTA_WARNING = "platform:rules-per-workspace"
+TEMPLATE_SIZE_WARNING = "platform:rules-template-size"
 
 
 class RuleFileError(ValueError):
@@ -48,7 +58,7 @@ def rules_data(namespace: str, document: Mapping[str, Any]) -> str:
                 f"group name {name[:40]!r}: namespace + group name must be 1-{MAX_NAMESPACE_AND_GROUP_BYTES} "
                 f"UTF-8 bytes (got {size})"
             )
-    data = yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=1_000_000)
+    data = dump(document)
     if len(data.encode()) > MAX_DATA_BYTES:
         problems.append(f"rules file must be at most {MAX_DATA_BYTES} bytes (got {len(data.encode())})")
     if problems:
@@ -61,17 +71,29 @@ class PrometheusRules(Construct):
         self, scope: Construct, id_: str, *, workspace_arn: str, files: Mapping[str, Mapping[str, Any]]
     ) -> None:
         super().__init__(scope, id_)
+        data = {namespace: rules_data(namespace, document) for namespace, document in sorted(files.items())}
         # Name and Workspace are create-only: renaming a file replaces its namespace.
         self.namespaces = {
             namespace: aps.CfnRuleGroupsNamespace(
-                self,
-                _construct_id(namespace),
-                workspace=workspace_arn,
-                name=namespace,
-                data=rules_data(namespace, document),
+                self, _construct_id(namespace), workspace=workspace_arn, name=namespace, data=text
             )
-            for namespace, document in sorted(files.items())
+            for namespace, text in data.items()
         }
+        rules = sum(rule_count(document) for document in files.values())
+        if rules > RULES_PER_WORKSPACE:
+            Annotations.of(self).add_warning_v2(
+                RULES_QUOTA_WARNING,
+                f"{rules:,} rules, over the {RULES_PER_WORKSPACE:,} rules per workspace planned in "
+                "observability/spec/amp-quotas.yaml: raise the AMP quota L-3D15CDB4 before deploying",
+            )
+        # As the template holds them: JSON strings, newlines and quotes escaped.
+        inlined = sum(len(json.dumps(text)) for text in data.values())
+        if inlined > TEMPLATE_BYTES - TEMPLATE_RESERVE_BYTES:
+            Annotations.of(self).add_warning_v2(
+                TEMPLATE_SIZE_WARNING,
+                f"the rules files take {inlined:,} bytes of this stack's template; CloudFormation refuses "
+                f"templates over {TEMPLATE_BYTES:,} bytes: the deployment will fail (README: Scale)",
+            )
 
 
 def _construct_id(namespace: str) -> str:

@@ -29,6 +29,10 @@ def test_rendered_artifacts_equal_the_golden_files(tmp_path):
         ours, theirs = (tmp_path / relative).read_text(), (GOLDEN / relative).read_text()
         if ours != theirs:
             diffs += difflib.unified_diff(
-                theirs.splitlines(), ours.splitlines(), f"golden/{relative}", f"rendered/{relative}", lineterm=""
+                theirs.splitlines(),
+                ours.splitlines(),
+                f"golden/{relative}",
+                f"rendered/{relative}",
+                lineterm="",
             )
     assert not diffs, "\n".join(diffs[:200])

@@ -288,7 +288,9 @@ def test_check_services_on_the_repository():
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "OK: 1 service(s), 2 SLO(s), 1 team(s)"
+    assert (
+        result.stdout.splitlines()[0] == "OK: 1 service(s), 2 SLO(s), 1 team(s), 2 rule groups namespace(s)"
+    )
 
 
 def test_the_template_folder_passes_once_filled_in(services):

@@ -30,7 +30,7 @@ def all_up(server: FakeServer, *, but: tuple[str, ...] = ()) -> None:
 
 def healthy_control_planes(aws: Aws, *, alertmanager: str = "ACTIVE", slos: str = "ACTIVE") -> None:
     aws.rule_namespace("platform-alerts", "ACTIVE")
-    aws.rule_namespace("slos", slos, "rules file refused" if slos != "ACTIVE" else "")
+    aws.rule_namespace("slos-orders", slos, "rules file refused" if slos != "ACTIVE" else "")
     aws.alertmanager(alertmanager, "bad receiver" if alertmanager != "ACTIVE" else "")
     aws.grafana_health()
     delivered(aws)
@@ -55,7 +55,7 @@ def failed(results: dict[str, Result]) -> list[str]:
 
 def test_expected_jobs_and_namespaces_come_from_the_spec() -> None:
     assert expected_jobs() == [job for job in JOBS if job != SERVICE_ENDPOINTS]
-    assert rule_namespaces() == ["platform-alerts", "slos"]
+    assert rule_namespaces() == ["platform-alerts", "slos-orders"]
 
 
 def test_success(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
@@ -130,7 +130,7 @@ def test_rules_inactive(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
 
     assert failed(results) == ["rule groups namespaces ACTIVE"]
     assert results["rule groups namespaces ACTIVE"].detail == (
-        "platform-alerts ACTIVE, slos CREATION_FAILED (rules file refused)"
+        "platform-alerts ACTIVE, slos-orders CREATION_FAILED (rules file refused)"
     )
     assert clock.sleeps == []  # a failed status is final: no wait
 
@@ -138,9 +138,9 @@ def test_rules_inactive(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
 def test_rules_updating_are_waited_for(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
     all_up(server)
     aws.rule_namespace("platform-alerts", "ACTIVE")
-    aws.rule_namespace("slos", "UPDATING")
+    aws.rule_namespace("slos-orders", "UPDATING")
     aws.rule_namespace("platform-alerts", "ACTIVE")
-    aws.rule_namespace("slos", "ACTIVE")
+    aws.rule_namespace("slos-orders", "ACTIVE")
     aws.alertmanager("ACTIVE")
     aws.grafana_health()
     aws.probe(probe_answer())
@@ -223,7 +223,7 @@ def test_grafana_health_check_failures(
 ) -> None:
     all_up(server)
     aws.rule_namespace("platform-alerts", "ACTIVE")
-    aws.rule_namespace("slos", "ACTIVE")
+    aws.rule_namespace("slos-orders", "ACTIVE")
     aws.alertmanager("ACTIVE")
     aws.invoked(GRAFANA_HEALTH_ARN, answer, function_error)
     aws.probe(probe_answer())

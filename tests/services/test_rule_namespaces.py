@@ -1,0 +1,147 @@
+"""The SLO rules of many services split into AMP rule groups namespaces within AMP's quotas: generated
+services (harness/services.py) at 1, 10 and 100, teams of their own or one shared team, the same input
+always giving the same namespaces, and a service too big for any namespace failing with its file named.
+
+The limits are read here from observability/spec/amp-quotas.yaml itself, and each rules file is measured
+as the YAML the namespace's Data holds."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from harness.services import generate
+from observability.model.load import load
+from observability.model.problems import SpecError
+from observability.render.rules import rule_files
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+QUOTAS = yaml.safe_load((REPOSITORY / "observability/spec/amp-quotas.yaml").read_text())["quotas"]
+MAX_BYTES = QUOTAS["rule_namespace_bytes"]["value"]
+MAX_NAME_BYTES = QUOTAS["namespace_and_group_name_bytes"]["value"]
+RUNBOOKS = "https://runbooks.example.com/"
+# AWS::APS::RuleGroupsNamespace Name: 1-64 characters of this set, starting alphanumeric.
+NAMESPACE_NAME = re.compile(r"^[0-9A-Za-z][-.0-9A-Z_a-z]{0,63}$")
+
+
+def data_bytes(document: dict[str, Any]) -> int:
+    """The rules file as the namespace's Data: YAML, keys in order, one line per expression."""
+    return len(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1_000_000).encode())
+
+
+def group_names(document: dict[str, Any]) -> list[str]:
+    return [group["name"] for group in document["groups"]]
+
+
+def slo_groups(*services: int) -> list[str]:
+    return [f"slo-svc-{i:03d}-{slo}" for i in services for slo in ("availability", "latency")]
+
+
+@pytest.mark.parametrize("count", [1, 10, 100])
+def test_generated_services_load_as_any_team_s_files(tmp_path: Path, count: int) -> None:
+    services = load(generate(tmp_path / "services", count))
+    assert len(services.services) == count
+    last = services.service(f"svc-{count - 1:03d}")
+    assert (last.team, last.namespace, dict(last.selector)) == (
+        f"team-{count - 1:03d}",
+        f"ns-{count - 1:03d}",
+        {"app.kubernetes.io/name": f"svc-{count - 1:03d}"},
+    )
+    assert [slo.alert_name for slo in last.slos] == [
+        f"Svc{count - 1:03d}AvailabilityBudgetBurn",
+        f"Svc{count - 1:03d}LatencyBudgetBurn",
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 10, 100])
+def test_each_team_gets_its_namespace_within_the_quotas(tmp_path: Path, count: int) -> None:
+    files = rule_files(load(generate(tmp_path / "services", count)), runbook_base_url=RUNBOOKS)
+    assert sorted(files) == ["platform-alerts", *(f"slos-team-{i:03d}" for i in range(count))]
+    for namespace, document in files.items():
+        assert NAMESPACE_NAME.match(namespace)
+        assert data_bytes(document) <= MAX_BYTES, namespace
+        for name in group_names(document):
+            assert len(namespace.encode()) + len(name.encode()) <= MAX_NAME_BYTES
+    assert group_names(files[f"slos-team-{count - 1:03d}"]) == slo_groups(count - 1)
+
+
+def test_a_team_s_services_fill_its_namespaces_in_name_order(tmp_path: Path) -> None:
+    # 30 services of ~23.5 KB of rules each; a namespace is filled to 3/4 of 256 KiB: 8 services.
+    files = rule_files(
+        load(generate(tmp_path / "services", 30, shared_team="payments")), runbook_base_url=RUNBOOKS
+    )
+    assert sorted(files) == [
+        "platform-alerts",
+        "slos-payments",
+        "slos-payments-2",
+        "slos-payments-3",
+        "slos-payments-4",
+    ]
+    assert group_names(files["slos-payments"]) == slo_groups(*range(8))
+    assert group_names(files["slos-payments-2"]) == slo_groups(*range(8, 16))
+    assert group_names(files["slos-payments-4"]) == slo_groups(*range(24, 30))
+    assert all(data_bytes(document) <= MAX_BYTES for document in files.values())
+
+
+def test_the_same_services_give_the_same_namespaces_and_a_new_one_changes_none(tmp_path: Path) -> None:
+    first = rule_files(load(generate(tmp_path / "a", 10)), runbook_base_url=RUNBOOKS)
+    again = rule_files(load(generate(tmp_path / "b", 10)), runbook_base_url=RUNBOOKS)
+    more = rule_files(load(generate(tmp_path / "c", 11)), runbook_base_url=RUNBOOKS)
+    assert yaml.safe_dump(first) == yaml.safe_dump(again)
+    assert {name: more[name] for name in first} == first
+    assert sorted(set(more) - set(first)) == ["slos-team-010"]
+
+
+def test_a_new_service_of_a_full_team_opens_its_next_namespace_without_renames(tmp_path: Path) -> None:
+    eight = rule_files(load(generate(tmp_path / "a", 8, shared_team="payments")), runbook_base_url=RUNBOOKS)
+    nine = rule_files(load(generate(tmp_path / "b", 9, shared_team="payments")), runbook_base_url=RUNBOOKS)
+    assert nine["slos-payments"] == eight["slos-payments"]
+    assert group_names(nine["slos-payments-2"]) == slo_groups(8)
+
+
+def test_a_service_too_big_for_one_namespace_fails_naming_its_slo_file(tmp_path: Path) -> None:
+    root = generate(tmp_path / "services", 2, slos_per_service=30)
+    services = load(root)  # the files themselves are valid
+    with pytest.raises(SpecError) as error:
+        rule_files(services, runbook_base_url=RUNBOOKS)
+    lines = str(error.value).splitlines()
+    assert len(lines) == 2  # both services, at once
+    assert lines[0].startswith(f"{root}/svc-000/slos.yaml: slos: the rules of svc-000's 30 SLO(s) render to ")
+    assert f"over the {MAX_BYTES:,}-byte limit of one rule groups namespace" in lines[0]
+    assert lines[1].startswith(f"{root}/svc-001/slos.yaml: slos: ")
+
+
+def test_make_render_reports_the_too_big_service_without_a_traceback(tmp_path: Path) -> None:
+    root = generate(tmp_path / "services", 1, slos_per_service=30)
+    result = subprocess.run(
+        [sys.executable, "scripts/render.py", "--services", str(root), "--out", str(tmp_path / "dist")],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[0] == "The service files break 1 rule(s):"
+    assert result.stderr.splitlines()[1].startswith(f"{root}/svc-000/slos.yaml: slos: the rules of svc-000")
+    assert not (tmp_path / "dist").exists()  # nothing half-written
+
+
+def test_check_services_reports_the_too_big_service(tmp_path: Path) -> None:
+    root = generate(tmp_path / "services", 1, slos_per_service=30)
+    result = subprocess.run(
+        [sys.executable, "scripts/check_services.py", str(root)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[1].startswith(f"{root}/svc-000/slos.yaml: slos: the rules of svc-000")
