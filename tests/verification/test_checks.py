@@ -167,7 +167,7 @@ def test_alertmanager_inactive(aws: Aws, server: FakeServer, clock: FakeClock) -
 def test_datasource_unhealthy_and_dashboard_missing(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
     all_up(server)
     aws.rule_namespace("platform-alerts", "ACTIVE")
-    aws.rule_namespace("slos", "ACTIVE")
+    aws.rule_namespace("slos-orders", "ACTIVE")
     aws.alertmanager("ACTIVE")
     answer = healthy_grafana()
     answer["datasources"]["cloudwatch"] = "ERROR (AccessDenied: cloudwatch:ListMetrics)"
@@ -190,7 +190,7 @@ def test_datasource_unhealthy_and_dashboard_missing(aws: Aws, server: FakeServer
 def test_grafana_workspace_updating_is_waited_for(aws: Aws, server: FakeServer, clock: FakeClock) -> None:
     all_up(server)
     aws.rule_namespace("platform-alerts", "ACTIVE")
-    aws.rule_namespace("slos", "ACTIVE")
+    aws.rule_namespace("slos-orders", "ACTIVE")
     aws.alertmanager("ACTIVE")
     aws.grafana_health({"workspace": "UPDATING"})
     aws.grafana_health()
