@@ -20,7 +20,6 @@ WEBAPP_UID = 10001  # the non-root user baked into webapp/Dockerfile
 PRE_STOP_SLEEP_SECONDS = 10
 APP_GRACEFUL_SHUTDOWN_SECONDS = 20
 TERMINATION_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS + APP_GRACEFUL_SHUTDOWN_SECONDS + 10
-SCRAPE_ANNOTATIONS = names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH)
 # The agent scrapes pods directly; through the load balancer `/metrics` (and below) gets this fixed 404
 # (an AWS Load Balancer Controller action, named by the backend of the rule that uses it).
 METRICS_NOT_FOUND_ACTION = "metrics-not-found"
@@ -105,7 +104,9 @@ class WebappChart(cdk8s.Chart):
                 ),
                 revision_history_limit=5,
                 template=k8s.PodTemplateSpec(
-                    metadata=k8s.ObjectMeta(labels=labels, annotations=SCRAPE_ANNOTATIONS),
+                    # No prometheus.io annotations: the agent scrapes the app by its own job, from its
+                    # service file (services/orders-api/service.yaml: its selector, port and keep-list).
+                    metadata=k8s.ObjectMeta(labels=labels),
                     spec=self._pod_spec(
                         image,
                         {"APP_VERSION": version, "APP_REVISION": revision},

@@ -24,7 +24,6 @@ import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from observability.model.load import load_default
 
 # The Prometheus data model's metric name syntax (legacy, which both Prometheus 2 and 3 accept).
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -43,11 +42,6 @@ def histogram(family: str) -> tuple[str, ...]:
     """The three series names of a classic histogram family."""
     return tuple(family + suffix for suffix in HISTOGRAM_SUFFIXES)
 
-
-# --- the web app (orders API): what its service file keeps (services/orders-api/service.yaml) -----------
-# The SLO recording rules read http_requests_total and the http_request_duration_seconds histogram; the
-# service dashboard reads the database and pool series. The app exposes nothing else.
-WEBAPP_SERIES = load_default().service("orders-api").keep
 
 # --- postgres-exporter (sidecar of the Postgres pod) --------------------------------------------------
 # Availability, connections against the limit, size, transaction and lock activity. No replication
@@ -235,7 +229,9 @@ BUCKETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 
 # The generic `pods` and `service-endpoints` jobs scrape our workloads that opt in with annotations:
 # the web app and the Postgres exporter.
-WORKLOAD_SERIES = WEBAPP_SERIES + POSTGRES_EXPORTER_SERIES
+# What the generic opt-in jobs keep: the Postgres exporter's series. Services (the orders API among them)
+# have jobs of their own, keeping what their service files declare (observability.jobs.service_job).
+WORKLOAD_SERIES = POSTGRES_EXPORTER_SERIES
 
 
 def validate_names(names: Iterable[str]) -> None:

@@ -15,6 +15,8 @@ from types import MappingProxyType
 
 from k8s import names
 from observability import catalog
+from observability.model.load import Services
+from observability.model.service import Service
 
 APISERVER = "apiserver"
 KUBELET = "kubelet"
@@ -36,6 +38,10 @@ JOBS: tuple[str, ...] = (
 )
 
 
+# The label the platform's own pods are selected by.
+APP_LABEL = "app.kubernetes.io/name"
+
+
 class Role(StrEnum):
     """Kubernetes discovery role: what one discovered target stands for."""
 
@@ -54,22 +60,34 @@ class OptIn(StrEnum):
 @dataclass(frozen=True, kw_only=True)
 class Targets:
     """How a job finds its targets. A dedicated job names its `app` (pods labelled
-    `app.kubernetes.io/name`) or `service`, and the named `port`; a generic job takes whatever opts in."""
+    `app.kubernetes.io/name`), its pods' labels (`pod_labels`, a service's selector) or its `service`, and
+    the named `port`; a generic job takes whatever opts in."""
 
     role: Role
     namespace: str | None = None  # None: every namespace
     app: str | None = None
+    pod_labels: Mapping[str, str] | None = None
     service: str | None = None
     port: str | None = None  # a container port (role pod) or EndpointSlice port (role endpointslice) name
     path: str | None = None  # None: Prometheus's default, /metrics (opt-in jobs: the annotated path)
     opt_in: OptIn | None = None
 
     def __post_init__(self) -> None:
-        dedicated = self.app is not None or self.service is not None
+        dedicated = self.app is not None or self.service is not None or self.pod_labels is not None
         if self.opt_in is not None and (dedicated or self.port is not None):
             raise ValueError("targets: opt-in jobs take the port from the annotation, not app/service/port")
-        if self.app is not None and (self.role is not Role.POD or not (self.namespace and self.port)):
-            raise ValueError(f"targets: app {self.app!r} needs role pod, a namespace and a port name")
+        if (self.app is not None or self.pod_labels is not None) and (
+            self.role is not Role.POD or not (self.namespace and self.port)
+        ):
+            raise ValueError(
+                f"targets: pods of {self.app or self.pod_labels!r} need role pod, a namespace, a port"
+            )
+
+    def selected_pod_labels(self) -> Mapping[str, str]:
+        """The pod labels a dedicated pod job selects on (empty for other jobs)."""
+        if self.app is not None:
+            return {APP_LABEL: self.app}
+        return dict(self.pod_labels or {})
         if self.service is not None and (
             self.role is not Role.ENDPOINTSLICE or not (self.namespace and self.port)
         ):
@@ -120,6 +138,8 @@ class ScrapeJob:
     targets: Targets
     one_target_per: Unit  # how the number of targets grows
     series: tuple[str, ...]  # the series names the keep rule lets through
+    # Anchored regular expressions the keep rule also lets through (a service's `metrics.keep` patterns).
+    patterns: tuple[str, ...] = ()
     limits: Limits
     # Families whose `_bucket` series are kept only at these `le` boundaries (and +Inf).
     buckets: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
@@ -274,3 +294,28 @@ JOB_TABLE: tuple[ScrapeJob, ...] = (
 BY_NAME: Mapping[str, ScrapeJob] = MappingProxyType({job.name: job for job in JOB_TABLE})
 if tuple(BY_NAME) != JOBS:
     raise AssertionError(f"JOB_TABLE must have one row per job, in JOBS order (got {tuple(BY_NAME)})")
+
+
+def service_job(service: Service) -> ScrapeJob:
+    """A service's own job, from its service file: its pods (namespace, selector) on its metrics port and
+    path, keeping what it declares, at most its series budget per pod. Named after the service."""
+    names_ = tuple(entry for entry in service.keep if catalog.METRIC_NAME.match(entry))
+    return ScrapeJob(
+        name=service.name,
+        targets=Targets(
+            role=Role.POD,
+            namespace=service.namespace,
+            pod_labels=dict(service.selector),
+            port=service.metrics_port,
+            path=service.metrics_path,
+        ),
+        one_target_per=Unit.POD,
+        series=names_,
+        patterns=tuple(entry for entry in service.keep if entry not in names_),
+        limits=Limits(sample_limit=service.series_budget),
+    )
+
+
+def all_jobs(services: Services) -> tuple[ScrapeJob, ...]:
+    """The platform's jobs, then one per service."""
+    return JOB_TABLE + tuple(service_job(service) for service in services.services)

@@ -193,7 +193,7 @@ def measure(workdir: Path) -> Measurement:
         agents["all"] = stack.start_agent("all", unfiltered, objects)
         exercise(stack.app_url)
         node_exporter = (jobs.NODE_EXPORTER, names.NODE_EXPORTER)
-        webapp, postgres = (jobs.PODS, names.WEBAPP), (jobs.PODS, "postgres-exporter")
+        webapp, postgres = (names.WEBAPP, names.WEBAPP), (jobs.PODS, "postgres-exporter")  # (job, container)
         agent_key = (jobs.PROMETHEUS_AGENT, names.PROMETHEUS_CONTAINER)
         local = settled(
             stack.receiver, ("cost-keep", "cost-all"), {node_exporter, webapp, postgres, agent_key}

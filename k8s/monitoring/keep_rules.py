@@ -9,15 +9,17 @@ from collections.abc import Mapping, Sequence
 
 from k8s.monitoring.relabel import Rule, select
 from observability import catalog
-from observability.jobs import BY_NAME, ScrapeJob
+from observability.jobs import BY_NAME, ScrapeJob, all_jobs
+from observability.model.load import load_default
 
 
 def _row(job: str | ScrapeJob) -> ScrapeJob:
     if isinstance(job, ScrapeJob):
         return job
-    if job not in BY_NAME:
-        raise KeyError(f"no job table row for job {job!r} (known: {', '.join(sorted(BY_NAME))})")
-    return BY_NAME[job]
+    known = {**BY_NAME, **{row.name: row for row in all_jobs(load_default())}}
+    if job not in known:
+        raise KeyError(f"no job table row for job {job!r} (known: {', '.join(sorted(known))})")
+    return known[job]
 
 
 def keep_names(job: str | ScrapeJob, extra: Sequence[str] = ()) -> tuple[str, ...]:
@@ -34,8 +36,10 @@ def trimmed_buckets(job: str | ScrapeJob, extra: Sequence[str] = ()) -> Mapping[
 
 def keep_regex(job: str | ScrapeJob, extra: Sequence[str] = ()) -> str:
     """The regex of the job's keep rule. Prometheus anchors relabel regexes (`^(?:...)$`), and metric
-    names contain no regex metacharacters, so a plain alternation matches exactly these names."""
-    return "|".join(keep_names(job, extra))
+    names contain no regex metacharacters, so a plain alternation matches exactly these names; a service's
+    patterns join it, each in its own group."""
+    patterns = tuple(f"(?:{pattern})" for pattern in sorted(_row(job).patterns))
+    return "|".join(keep_names(job, extra) + patterns)
 
 
 def bucket_regex(job: str | ScrapeJob, extra: Sequence[str] = ()) -> str | None:

@@ -58,7 +58,8 @@ import yaml
 
 from k8s.monitoring.scrape_jobs import CA_FILE, TOKEN_FILE, scrape_jobs
 from observability import catalog
-from observability.jobs import JOBS
+from observability.jobs import JOBS, ScrapeJob, all_jobs
+from observability.model.load import load_default
 
 __all__ = ["CA_FILE", "JOBS", "TOKEN_FILE", "agent_config", "render", "with_file_sd"]
 
@@ -75,6 +76,7 @@ def agent_config(
     remote_write_url: str,
     scrape_interval_seconds: int = 30,
     extra_metrics: Sequence[str] = (),
+    jobs: Sequence[ScrapeJob] | None = None,
 ) -> dict[str, Any]:
     """The agent's whole configuration as plain data (see `render`). `cluster_name` and
     `remote_write_url` may be CDK token strings: they are embedded as they are."""
@@ -97,7 +99,7 @@ def agent_config(
             "scrape_timeout": f"{timeout}s",
             "external_labels": {"cluster": cluster_name, "environment": environment},
         },
-        "scrape_configs": scrape_jobs(tuple(extra_metrics)),
+        "scrape_configs": scrape_jobs(tuple(extra_metrics), jobs or all_jobs(load_default())),
         "remote_write": [
             {
                 "name": "amp",

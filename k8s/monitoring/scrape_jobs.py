@@ -42,12 +42,14 @@ CONNECTION: Mapping[str, Mapping[str, Any]] = MappingProxyType(
 )
 
 
-def scrape_job(job: ScrapeJob, extra_metrics: Sequence[str] = ()) -> dict[str, Any]:
+def scrape_job(
+    job: ScrapeJob, extra_metrics: Sequence[str] = (), jobs: Sequence[ScrapeJob] = JOB_TABLE
+) -> dict[str, Any]:
     limits = job.limits
     fields: dict[str, Any] = {
         "job_name": job.name,
         "kubernetes_sd_configs": kubernetes_sd(job.targets),
-        "relabel_configs": relabel_configs(job),
+        "relabel_configs": relabel_configs(job, jobs),
         "metric_relabel_configs": keep_rules(job, extra_metrics),
         "sample_limit": limits.sample_limit,
         "label_limit": limits.label_limit,
@@ -61,6 +63,9 @@ def scrape_job(job: ScrapeJob, extra_metrics: Sequence[str] = ()) -> dict[str, A
     return fields | copy.deepcopy(dict(CONNECTION.get(job.name, {})))  # callers may edit their copy
 
 
-def scrape_jobs(extra_metrics: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """Every job of the table, in its order; `extra_metrics` are kept by every job."""
-    return [scrape_job(job, extra_metrics) for job in JOB_TABLE]
+def scrape_jobs(
+    extra_metrics: Sequence[str] = (), jobs: Sequence[ScrapeJob] = JOB_TABLE
+) -> list[dict[str, Any]]:
+    """Every job of `jobs` (the platform's, then one per service), in order; `extra_metrics` are kept by
+    every job."""
+    return [scrape_job(job, extra_metrics, jobs) for job in jobs]

@@ -3,6 +3,8 @@ relabel rules: which discovered targets a job keeps, and the target labels it gi
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from k8s import names
@@ -27,6 +29,7 @@ from k8s.monitoring.relabel import (
     Rule,
     annotation,
     keep_equal,
+    meta,
     replace,
     select,
 )
@@ -39,10 +42,6 @@ SCRAPE_ANNOTATIONS = (
     names.SCRAPE_SCHEME_ANNOTATION,
 )
 
-# The agents of this platform have their own jobs: the generic ones skip their pods, even if annotated.
-_DEDICATED = "|".join(
-    f"{job.targets.namespace};{job.targets.app}" for job in JOB_TABLE if job.targets.app is not None
-)
 _NOT_RUNNING = select("drop", [POD_PHASE], "Succeeded|Failed")  # finished pods serve nothing
 
 
@@ -53,19 +52,44 @@ def kubernetes_sd(targets: Targets) -> list[dict[str, Any]]:
     return [sd]
 
 
-def relabel_configs(job: ScrapeJob) -> list[Rule]:
+def relabel_configs(job: ScrapeJob, jobs: Sequence[ScrapeJob] = JOB_TABLE) -> list[Rule]:
+    """`jobs`: every job of the agent; the generic ones skip the pods the dedicated ones scrape."""
     targets = job.targets
     if targets.role is Role.NODE:
         return [replace(NODE_NAME, "node")]
     if targets.service is not None:
         return _service(targets)
-    if targets.app is not None:
+    if targets.selected_pod_labels():
         return _dedicated_pods(targets, own_labels=not job.honor_labels)
     if targets.opt_in is OptIn.POD:
-        return _opted_in_pods()
+        return _opted_in_pods(_skip_dedicated(jobs))
     if targets.opt_in is OptIn.SERVICE:
-        return _opted_in_service_endpoints()
+        return _opted_in_service_endpoints(_skip_dedicated(jobs))
     raise ValueError(f"{job.name}: no target selection for {targets}")
+
+
+def _escape(value: str) -> str:
+    """A label value as a literal in a relabel regex (RE2): its metacharacters escaped (`.` mostly)."""
+    return re.sub(r"([.\\+*?()|\[\]{}^$])", r"\\\1", value)
+
+
+def _pod_label(key: str) -> str:
+    return f"__meta_kubernetes_pod_label_{meta(key)}"
+
+
+def _skip_dedicated(jobs: Sequence[ScrapeJob]) -> list[Rule]:
+    """Drop the pods a dedicated job scrapes, even if annotated (the platform's agents, every service):
+    one rule for all jobs that select by `app.kubernetes.io/name`, one per other selector."""
+    by_name = [job.targets for job in jobs if job.targets.app is not None]
+    rules = [select("drop", [NAMESPACE, POD_NAME_LABEL], "|".join(f"{t.namespace};{t.app}" for t in by_name))]
+    for job in jobs:
+        labels = job.targets.pod_labels
+        if labels:
+            keys = sorted(labels)
+            values = ";".join(_escape(labels[key]) for key in keys)
+            sources = [NAMESPACE, *map(_pod_label, keys)]
+            rules.append(select("drop", sources, f"{job.targets.namespace};{values}"))
+    return rules
 
 
 def _workload_labels(*, container: bool = True) -> list[Rule]:
@@ -86,12 +110,15 @@ def _service(targets: Targets) -> list[Rule]:
 
 
 def _dedicated_pods(targets: Targets, *, own_labels: bool) -> list[Rule]:
-    """One target per pod of `app` in `namespace`, on its container port `port`."""
+    """One target per pod with the job's labels in `namespace`, on its container port `port`."""
+    labels = targets.selected_pod_labels()
+    keys = sorted(labels)
+    values = ";".join(_escape(labels[key]) for key in keys)
     rules = [
         select(
             "keep",
-            [NAMESPACE, POD_NAME_LABEL, PORT_NAME],
-            f"{targets.namespace};{targets.app};{targets.port}",
+            [NAMESPACE, *map(_pod_label, keys), PORT_NAME],
+            f"{targets.namespace};{values};{targets.port}",
         ),
         _NOT_RUNNING,
     ]
@@ -109,11 +136,11 @@ def _annotated(kind: str) -> list[Rule]:
     ]
 
 
-def _opted_in_pods() -> list[Rule]:
+def _opted_in_pods(skip_dedicated: list[Rule]) -> list[Rule]:
     port_annotation = annotation("pod", names.SCRAPE_PORT_ANNOTATION)
     return [
         *_annotated("pod"),
-        select("drop", [NAMESPACE, POD_NAME_LABEL], _DEDICATED),
+        *skip_dedicated,
         _NOT_RUNNING,
         # An init container without ports (runs before the app) is never the target.
         select("drop", [CONTAINER_INIT, PORT_NUMBER], "true;"),
@@ -130,13 +157,13 @@ def _opted_in_pods() -> list[Rule]:
     ]
 
 
-def _opted_in_service_endpoints() -> list[Rule]:
+def _opted_in_service_endpoints(skip_dedicated: list[Rule]) -> list[Rule]:
     port_annotation = annotation("service", names.SCRAPE_PORT_ANNOTATION)
     return [
         *_annotated("service"),
         # The pod opts in itself: the `pods` job scrapes it, so not again through its service.
         select("drop", [annotation("pod", names.SCRAPE_ANNOTATION)], "true"),
-        select("drop", [NAMESPACE, POD_NAME_LABEL], _DEDICATED),
+        *skip_dedicated,
         # Endpoint addresses only, ready or not: discovery also lists the pods' other container ports,
         # which carry no endpoint labels.
         select("keep", [ENDPOINTSLICE_READY], "true|false"),

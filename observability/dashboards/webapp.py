@@ -10,14 +10,14 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef
 from k8s import names
 from observability import conventions as c
 from observability.dashboards.common import by, dashboard, graph, listing, model, rate, section, sel, single
-from observability.jobs import PODS
 from observability.model.load import load_default
 from webapp.orders_api import slo_contract as contract
 
 UID = "eks-obs-webapp"
 SERVICE = names.WEBAPP  # its folder in services/
-# The app's series as the agent labels them: its `pods` job, its namespace and its container.
-WEBAPP_SELECTOR = {"job": PODS, "namespace": names.APP_NAMESPACE, "container": names.WEBAPP}
+# The app's series as the agent labels them: its own job (named after the service), its namespace and
+# its container.
+WEBAPP_SELECTOR = {"job": SERVICE, "namespace": names.APP_NAMESPACE, "container": names.WEBAPP}
 _APP = WEBAPP_SELECTOR
 _HTTP = contract.HTTP_REQUESTS_TOTAL
 _DURATION = contract.HTTP_REQUEST_DURATION_SECONDS

@@ -9,7 +9,9 @@ metrics leaves the cluster, and how many series one of its targets may send.
       namespace: payments
       selector: {app.kubernetes.io/name: payments}   # the service's pods, by their labels
     metrics:
-      port: http-metrics       # the container port's name (or `prometheus.io/port` annotations)
+      port: http-metrics       # the container port's name
+      port_number: 9090        # and its number: NetworkPolicies need it (named ports are unreliable on
+                               # the VPC CNI's policy controller: aws/amazon-network-policy-controller-k8s#81)
       path: /metrics
       keep: [http_requests_total, "payments_.*"]     # series names, or anchored regular expressions
       series_budget: 500       # per target, after `keep`: the scrape's sample_limit
@@ -30,6 +32,11 @@ from observability.model.slo import SLO
 VERSION = "services/v1"
 # The pods job's per-target limit: one target of any service may send at most this many series.
 MAX_SERIES_BUDGET = 5_000
+# The platform's own scrape jobs: a service's job is named after it, so it cannot take one of these.
+RESERVED_NAMES = (
+    "apiserver", "kubelet", "cadvisor", "node-exporter", "kube-state-metrics", "prometheus-agent", "pods",
+    "service-endpoints",
+)  # fmt: skip
 SERVICE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # a DNS label: it names Kubernetes objects
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 # Kubernetes label keys: an optional DNS-subdomain prefix, then a name of at most 63 characters.
@@ -48,6 +55,7 @@ class Service:
     namespace: str
     selector: Mapping[str, str]  # pod labels
     metrics_port: str
+    metrics_port_number: int
     metrics_path: str
     keep: tuple[str, ...]  # series names and anchored regular expressions
     series_budget: int
@@ -80,6 +88,10 @@ def parse_service(document: Any, file: str, periods: tuple[str, ...]) -> tuple[S
     name = document.get("name")
     if not isinstance(name, str) or not SERVICE_NAME.match(name):
         problems.at("name", f"must be lower-case letters, digits and '-', at most 63 (got {name!r})")
+    elif name in RESERVED_NAMES:
+        problems.at(
+            "name", f"must not be a scrape job of the platform's own, {list(RESERVED_NAMES)} (got {name!r})"
+        )
     team = document.get("team")
     if not isinstance(team, str) or not SERVICE_NAME.match(team):
         problems.at("team", f"must name a team of services/teams.yaml (got {team!r})")
@@ -96,6 +108,11 @@ def parse_service(document: Any, file: str, periods: tuple[str, ...]) -> tuple[S
     if not isinstance(port, str) or not PORT_NAME.match(port):
         problems.at(
             "metrics.port", f"must be the name of a container port, at most 15 characters (got {port!r})"
+        )
+    port_number = metrics.get("port_number")
+    if isinstance(port_number, bool) or not isinstance(port_number, int) or not 1 <= port_number <= 65535:
+        problems.at(
+            "metrics.port_number", f"must be the container port's number, 1..65535 (got {port_number!r})"
         )
     path = metrics.get("path", "/metrics")
     if not isinstance(path, str) or not path.startswith("/"):
@@ -120,6 +137,7 @@ def parse_service(document: Any, file: str, periods: tuple[str, ...]) -> tuple[S
         namespace=str(namespace),
         selector=selector,
         metrics_port=str(port),
+        metrics_port_number=port_number if isinstance(port_number, int) else 0,  # checked above
         metrics_path=path,
         keep=keep,
         series_budget=budget if isinstance(budget, int) else 0,  # checked above

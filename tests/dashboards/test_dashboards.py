@@ -14,7 +14,7 @@ from grafana_foundation_sdk.models.dashboard import Dashboard, Panel, RowPanel
 
 from observability import catalog
 from observability.dashboards import all_dashboards, datasource_type
-from observability.jobs import JOB_TABLE
+from observability.jobs import all_jobs
 from observability.model.load import load_default
 from observability.model.promql import selectors
 from observability.render.rules import rule_files
@@ -22,7 +22,8 @@ from tests.dashboards.queries import panel_queries
 
 MODELS = all_dashboards()
 BY_UID = {model["uid"]: model for model in MODELS}
-KEPT = {series for row in JOB_TABLE for series in row.series}
+JOBS = all_jobs(load_default())  # the platform's, then one per service
+KEPT = {series for row in JOBS for series in row.series}
 RECORDED = {
     rule["record"]
     for document in rule_files(load_default(), runbook_base_url="https://example.invalid").values()
@@ -61,7 +62,7 @@ def test_every_panel_query_reads_only_kept_or_recorded_series():
 
 
 def test_a_selector_naming_a_job_reads_what_that_job_keeps():
-    by_job = {row.name: set(row.series) | set(catalog.SYNTHETIC_SERIES) for row in JOB_TABLE}
+    by_job = {row.name: set(row.series) | set(catalog.SYNTHETIC_SERIES) for row in JOBS}
     wrong = [
         (uid, title, selector.name)
         for uid, title, expr in panel_queries(MODELS)

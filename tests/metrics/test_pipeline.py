@@ -151,7 +151,7 @@ def test_kept_metrics_arrive_with_the_workload_labels(pipeline):
     def arrived(query: str) -> list[dict[str, Any]]:
         return pipeline.receiver.query(query)
 
-    app = f'job="pods",namespace="{names.APP_NAMESPACE}",container="{names.WEBAPP}"'
+    app = f'job="{names.WEBAPP}",namespace="{names.APP_NAMESPACE}",container="{names.WEBAPP}"'
     requests = f"sum by (route, method, status) (http_requests_total{{{app}}})"
     assert wait_until(lambda: len(arrived(requests)) >= 3, attempts=120, interval=0.5), arrived(requests)
     statuses = {(r["metric"]["method"], r["metric"]["status"]) for r in arrived(requests)}

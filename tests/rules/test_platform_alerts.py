@@ -14,6 +14,7 @@ import pytest
 from observability import catalog, jobs
 from observability import conventions as c
 from observability import platform_alerts as pa
+from observability.model.load import load_default
 from observability.model.promql import series_names
 from tests.rules.conftest import write_yaml
 
@@ -668,7 +669,7 @@ def test_runbook_exists_with_the_required_sections(name):
 
 
 def test_runbook_queries_parse_and_read_kept_series():
-    kept_anywhere = {name for row in jobs.JOB_TABLE for name in row.series}
+    kept_anywhere = {name for row in jobs.all_jobs(load_default()) for name in row.series}
     for name in pa.ALERT_NAMES:
         text = (REPOSITORY / c.runbook_path(name)).read_text()
         for query in re.findall(r"```promql\n(.*?)```", text, re.DOTALL):

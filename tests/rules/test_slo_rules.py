@@ -45,7 +45,7 @@ class SLOSpec:
     category: str
     service: str = "orders-api"
     selector: tuple[tuple[str, str], ...] = (
-        ("job", "pods"),
+        ("job", "orders-api"),
         ("namespace", "orders"),
         ("container", "orders-api"),
     )

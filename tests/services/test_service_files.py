@@ -52,7 +52,12 @@ def second_service(
                 "name": name,
                 "team": "orders",
                 "workload": {"namespace": namespace, "selector": {"app.kubernetes.io/name": app}},
-                "metrics": {"port": "http", "keep": ["payments_total"], "series_budget": 100},
+                "metrics": {
+                    "port": "http",
+                    "port_number": 8080,
+                    "keep": ["payments_total"],
+                    "series_budget": 100,
+                },
             }
         )
     )
@@ -182,6 +187,16 @@ def test_slo_file_rules(services, change, expected):
             lambda d: d["metrics"].update(series_budget=5001),
             "services/payments/service.yaml: metrics.series_budget: must be a whole number of series per "
             "target in 1..5000, the platform's cap (got 5001)",
+        ),
+        (
+            lambda d: d["metrics"].update(port_number=70000),
+            "services/payments/service.yaml: metrics.port_number: "
+            "must be the container port's number, 1..65535 (got 70000)",
+        ),
+        (
+            lambda d: d["metrics"].pop("port_number"),
+            "services/payments/service.yaml: metrics.port_number: "
+            "must be the container port's number, 1..65535 (got None)",
         ),
         (
             lambda d: d.update(slo_period="14d"),
