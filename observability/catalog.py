@@ -24,7 +24,6 @@ import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-
 # The Prometheus data model's metric name syntax (legacy, which both Prometheus 2 and 3 accept).
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
