@@ -101,7 +101,11 @@ def check_teams(config: PlatformConfig) -> None:
 
 def artifacts(config: PlatformConfig) -> Artifacts:
     """What one environment deploys from the services and the observability spec."""
-    return render(services=load_default(), runbook_base_url=config.alerting.runbook_base_url)
+    return render(
+        services=load_default(),
+        runbook_base_url=config.alerting.runbook_base_url,
+        grafana_version=config.grafana.grafana_version,
+    )
 
 
 def build(app: cdk.App, config: PlatformConfig) -> PlatformStage:
