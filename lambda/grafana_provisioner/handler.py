@@ -18,11 +18,11 @@ from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import datasources
-from dashboards_asset import read_folders
 import readiness
 import service_account
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from dashboards_asset import read_folders
 from deadline import Deadline, SystemClock
 from grafana_api import GrafanaApi
 

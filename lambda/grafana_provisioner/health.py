@@ -18,12 +18,12 @@ from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import datasources
-from dashboards_asset import read_folders
 import readiness
 import service_account
 import urllib3
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+from dashboards_asset import read_folders
 from deadline import Deadline, DeadlineExceededError, SystemClock
 from grafana_api import GrafanaApi, GrafanaError
 

@@ -37,7 +37,7 @@ def selectors(expr: str) -> list[Selector]:
 def is_selector(expr: str, name: str) -> bool:
     """Is `expr` one vector selector of the series `name` (and nothing else), e.g. `foo{code=~"5.."}`?"""
     try:
-        node = promql_parser.parse(expr)
+        node: Any = promql_parser.parse(expr)
     except ValueError:
         return False
     if type(node).__name__ != "VectorSelector":

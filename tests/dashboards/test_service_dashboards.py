@@ -94,8 +94,8 @@ def test_each_slo_has_its_budget_burn_rates_windows_and_alerts():
         f"slo:error_budget:ratio{{{this}}}",
     ]
     assert availability["Burn-rate alerts by severity and windows"] == [
-        "sum by (severity, long_window, short_window, alertstate) "
-        f'(ALERTS{{{SCOPE}, alertname="OrdersApiAvailabilityBudgetBurn", sloth_id="orders-api-availability"}})'
+        "sum by (severity, long_window, short_window, alertstate) (ALERTS{"
+        f'{SCOPE}, alertname="OrdersApiAvailabilityBudgetBurn", sloth_id="orders-api-availability"}})'
     ]
 
 
@@ -183,7 +183,8 @@ def test_a_service_without_red_or_alerts_gets_only_its_slo_panels(services: Path
         "Error ratio by window",
     ]
     exprs = [parsable(expr) for panels in rows.values() for panel in panels for expr in _exprs(panel)]
-    assert exprs and not any("ALERTS" in expr for expr in exprs)
+    assert exprs
+    assert not any("ALERTS" in expr for expr in exprs)
 
 
 def test_a_shortened_uid_meeting_another_services_uid_is_refused(services: Path):

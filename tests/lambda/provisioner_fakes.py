@@ -31,14 +31,14 @@ DASHBOARDS = [
     {"uid": "eks-cluster", "title": "EKS / Cluster", "id": 12, "schemaVersion": 39, "panels": []},
     {"uid": "eks-nodes", "title": "EKS / Nodes", "schemaVersion": 39, "panels": [{"type": "timeseries"}]},
 ]
-SERVICE_DASHBOARD = {
+SERVICE_DASHBOARD: dict[str, Any] = {
     "uid": "svc-orders-api",
     "title": "orders / orders-api",
     "schemaVersion": 39,
     "panels": [],
 }
 # The asset's folders: the platform's and one service's.
-FOLDERS = [
+FOLDERS: list[dict[str, Any]] = [
     {"uid": FOLDER_UID, "title": "EKS observability", "dashboards": DASHBOARDS},
     {"uid": SERVICE_FOLDER_UID, "title": "Service: orders-api", "dashboards": [SERVICE_DASHBOARD]},
 ]
