@@ -4,7 +4,10 @@ declares it. Expected values are literals."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +212,25 @@ def test_a_shortened_uid_meeting_another_services_uid_is_refused(services: Path)
         ValueError, match=r"Grafana uids used twice: \['svc-a-rather-long-service-name-09108695'\]"
     ):
         folders(load(services))
+
+
+def test_make_render_writes_every_dashboard_as_provisioned(tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, str(REPOSITORY / "scripts" / "render.py"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    written = {path.name for path in (tmp_path / "dashboards").glob("*.json")}
+    assert written == {
+        "eks-obs-cluster.json",
+        "eks-obs-nodes.json",
+        "eks-obs-workloads.json",
+        "eks-obs-webapp.json",
+        "eks-obs-postgres.json",
+        "eks-obs-agent.json",
+        "svc-orders-api.json",
+    }
+    (model,) = folders(load_default())[1].dashboards
+    assert json.loads((tmp_path / "dashboards" / "svc-orders-api.json").read_text()) == model
