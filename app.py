@@ -108,7 +108,11 @@ def check_teams(config: PlatformConfig, services: Services) -> None:
 
 def artifacts(config: PlatformConfig, services: Services | None = None) -> Artifacts:
     """What one environment deploys from the services and the observability spec."""
-    return render(services=services or load_default(), runbook_base_url=config.alerting.runbook_base_url)
+    return render(
+        services=services or load_default(),
+        runbook_base_url=config.alerting.runbook_base_url,
+        grafana_version=config.grafana.grafana_version,
+    )
 
 
 def build(app: cdk.App, config: PlatformConfig, *, services: Services | None = None) -> PlatformStage:

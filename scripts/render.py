@@ -4,14 +4,16 @@
     dist/rules/<namespace>.yaml     the AMP rule groups namespaces (SLO rules, platform alerts)
     dist/alertmanager.yaml          the AMP Alertmanager definition (placeholder SNS topic ARNs)
     dist/agent/prometheus.yaml      the Prometheus agent's configuration (placeholder cluster and workspace)
+    dist/dashboards/<uid>.json      the Grafana dashboards as provisioned: the platform's, one per service
 
-The cluster, workspace and topics are placeholders: a deployed stack fills in its own. Dashboards:
-`make dashboards`. Exits 1 with the list of problems when a service file breaks a rule.
+The cluster, workspace and topics are placeholders: a deployed stack fills in its own. Exits 1 with the
+list of problems when a service file breaks a rule.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -62,6 +64,9 @@ def documents(services: Services) -> dict[str, str]:
         f"rules/{namespace}.yaml": rules_yaml(document)
         for namespace, document in sorted(artifacts.rule_files.items())
     }
+    for folder in artifacts.dashboards:
+        for model in folder.dashboards:
+            texts[f"dashboards/{model['uid']}.json"] = json.dumps(model, indent=2, sort_keys=True) + "\n"
     definition = alertmanager.definition(alerting=alerting, region=REGION, topics=TOPICS)
     texts["alertmanager.yaml"] = alertmanager.render(definition)
     agent = scrape_config.agent_config(

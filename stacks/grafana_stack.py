@@ -14,9 +14,10 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config.grafana import GrafanaConfig
+from observability.dashboards import Folder
 from stacks import verification_outputs
 from stacks.constructs.grafana_health_check import GrafanaHealthCheck
-from stacks.constructs.grafana_provisioning import FOLDER_UID, PROVISIONER_CODE, GrafanaProvisioning
+from stacks.constructs.grafana_provisioning import PROVISIONER_CODE, GrafanaProvisioning
 from stacks.constructs.managed_grafana import ManagedGrafana
 
 
@@ -29,7 +30,7 @@ class GrafanaStack(Stack):
         grafana: GrafanaConfig,
         prometheus_workspace: aps.CfnWorkspace,
         alert_topics: Sequence[sns.ITopic],
-        dashboards: list[dict[str, Any]],
+        dashboards: Sequence[Folder],
         log_retention: logs.RetentionDays,
         provisioner_code: Path = PROVISIONER_CODE,
         **kwargs: Any,
@@ -61,8 +62,7 @@ class GrafanaStack(Stack):
             grafana_workspace_id=workspace.attr_id,
             grafana_workspace_arn=self.grafana.workspace_arn,
             grafana_endpoint=workspace.attr_endpoint,
-            folder_uid=FOLDER_UID,
-            dashboard_uids=[str(d["uid"]) for d in dashboards],
+            dashboards=self.provisioning.dashboards,
             log_retention=log_retention,
             code_directory=provisioner_code,
         )

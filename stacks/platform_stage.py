@@ -6,7 +6,6 @@ from aws_cdk import CfnOutput, Environment, Stage, Tags
 from constructs import Construct
 
 from config.platform import PlatformConfig
-from observability.dashboards import all_dashboards
 from observability.render import Artifacts
 from stacks.cluster_stack import ClusterStack
 from stacks.grafana_stack import GrafanaStack
@@ -77,7 +76,7 @@ class PlatformStage(Stage):
             grafana=config.grafana,
             prometheus_workspace=self.monitoring.prometheus.workspace,
             alert_topics=[self.monitoring.alerts.page_topic, self.monitoring.alerts.ticket_topic],
-            dashboards=all_dashboards(config.grafana.grafana_version),
+            dashboards=artifacts.dashboards,
             log_retention=retention_days(config.log_retention_days),
             description="Managed Grafana: workspace, data sources and dashboards provisioned at deploy",
         )

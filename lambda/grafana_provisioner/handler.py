@@ -1,4 +1,10 @@
-"""CDK Provider-framework handler: keeps AMG's data sources, folder and dashboards as the stack says.
+"""CDK Provider-framework handler: keeps AMG's data sources, folders and dashboards as the stack says.
+
+The dashboards asset (S3) is `{"folders": [{"uid", "title", "dashboards": [JSON models]}]}`: the platform's
+folder and one per service. The resource's `Folders` property maps each folder uid to its dashboards' uids:
+what this resource owns. An Update reads the previous `Folders` (OldResourceProperties, so from the template,
+not from an asset that may have been garbage-collected) and deletes the dashboards no longer wanted, then
+the folders no longer wanted if nothing else is left in them (a dashboard someone saved there is kept).
 
 Each invocation first waits (bounded by its Lambda timeout) for a workspace that is not ready yet, then acts
 through a service account of its own with a token that lives 15 minutes at most; both are deleted before the
@@ -7,7 +13,6 @@ handler returns, also when it fails (service_account.ephemeral). The token is ne
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -17,6 +22,7 @@ import readiness
 import service_account
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from dashboards_asset import read_folders
 from deadline import Deadline, SystemClock
 from grafana_api import GrafanaApi
 
@@ -49,10 +55,11 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     grafana, s3 = aws_clients(props["Region"])
     deadline = Deadline.from_context(context, CLOCK, reserve=CLEANUP_RESERVE_SECONDS)
     if event["RequestType"] == "Delete":
-        _delete(grafana, s3, props, deadline)
+        _delete(grafana, props, deadline)
         return {"PhysicalResourceId": event.get("PhysicalResourceId", physical_id)}
     # Read the dashboards first: a missing asset fails the deploy before Grafana is touched.
-    dashboards = _dashboards(s3, props)
+    folders = read_folders(s3, props["DashboardsBucket"], props["DashboardsKey"])
+    owned_before = owned(event.get("OldResourceProperties", {}))
     readiness.wait_for_workspace(grafana, workspace_id, deadline)
     readiness.wait_for_http(props["GrafanaEndpoint"], deadline)
     with service_account.ephemeral(
@@ -60,24 +67,27 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ) as session:
         api = GrafanaApi(endpoint=props["GrafanaEndpoint"], token=session.token, deadline=deadline)
         try:
-            _apply(api, dashboards, props)
+            _apply(api, folders, props)
+            wanted = {folder["uid"]: [d["uid"] for d in folder["dashboards"]] for folder in folders}
+            _remove_unwanted(api, owned_before, wanted=wanted)
         finally:
             api.close()
     return {
         "PhysicalResourceId": physical_id,
         "Data": {
             "AmpDataSourceType": datasources.datasource_type(props["GrafanaVersion"]),
-            "DashboardCount": str(len(dashboards)),
+            "FolderCount": str(len(folders)),
+            "DashboardCount": str(sum(len(folder["dashboards"]) for folder in folders)),
         },
     }
 
 
-def _dashboards(s3: Any, props: dict[str, str]) -> list[dict[str, Any]]:
-    body = s3.get_object(Bucket=props["DashboardsBucket"], Key=props["DashboardsKey"])["Body"].read()
-    return list(json.loads(body)["dashboards"])
+def owned(props: dict[str, Any]) -> dict[str, list[str]]:
+    """Folder uid -> dashboard uids, as a resource's `Folders` property lists them ({} before it had one)."""
+    return {str(uid): [str(d) for d in uids] for uid, uids in dict(props.get("Folders") or {}).items()}
 
 
-def _apply(api: GrafanaApi, dashboards: list[dict[str, Any]], props: dict[str, str]) -> None:
+def _apply(api: GrafanaApi, folders: list[dict[str, Any]], props: dict[str, str]) -> None:
     wanted = datasources.desired(
         version=props["GrafanaVersion"],
         region=props["Region"],
@@ -85,9 +95,28 @@ def _apply(api: GrafanaApi, dashboards: list[dict[str, Any]], props: dict[str, s
     )
     for source in wanted:
         _upsert_datasource(api, source)
-    _ensure_folder(api, props["FolderUid"], props["FolderTitle"])
-    for dashboard in dashboards:
-        _upload_dashboard(api, dashboard, props["FolderUid"])
+    for folder in folders:
+        _ensure_folder(api, folder["uid"], folder["title"])
+        for dashboard in folder["dashboards"]:
+            _upload_dashboard(api, dashboard, folder["uid"])
+
+
+def _remove_unwanted(api: GrafanaApi, before: dict[str, list[str]], *, wanted: dict[str, list[str]]) -> None:
+    """Deletes what `before` owned and `wanted` no longer lists: dashboards, then emptied folders."""
+    kept = {uid for uids in wanted.values() for uid in uids}
+    for uid in sorted({uid for uids in before.values() for uid in uids} - kept):
+        api.request("DELETE", f"/api/dashboards/uid/{uid}", missing_ok=True)
+    for uid in sorted(set(before) - set(wanted)):
+        _delete_folder_if_empty(api, uid)
+
+
+def _delete_folder_if_empty(api: GrafanaApi, uid: str) -> None:
+    # Deleting a folder deletes everything in it: only when nothing but ours was there (now deleted).
+    left = api.request("GET", f"/api/search?folderUIDs={uid}&limit=1")
+    if left:
+        LOG.warning("folder %s still holds dashboards or folders not provisioned here: kept", uid)
+        return
+    api.request("DELETE", f"/api/folders/{uid}", missing_ok=True)
 
 
 def _upsert_datasource(api: GrafanaApi, source: dict[str, Any]) -> None:
@@ -119,7 +148,7 @@ def _upload_dashboard(api: GrafanaApi, dashboard: dict[str, Any], folder_uid: st
     api.request("POST", "/api/dashboards/db", body)
 
 
-def _delete(grafana: Any, s3: Any, props: dict[str, str], deadline: Deadline) -> None:
+def _delete(grafana: Any, props: dict[str, Any], deadline: Deadline) -> None:
     workspace_id = props["GrafanaWorkspaceId"]
     try:
         status = readiness.workspace_status(grafana, workspace_id)
@@ -133,7 +162,7 @@ def _delete(grafana: Any, s3: Any, props: dict[str, str], deadline: Deadline) ->
         ) as session:
             api = GrafanaApi(endpoint=props["GrafanaEndpoint"], token=session.token, deadline=deadline)
             try:
-                _remove(api, s3, props)
+                _remove(api, props)
             finally:
                 api.close()
     except ClientError as error:
@@ -143,15 +172,8 @@ def _delete(grafana: Any, s3: Any, props: dict[str, str], deadline: Deadline) ->
         LOG.info("workspace %s not found: nothing to remove", workspace_id)
 
 
-def _remove(api: GrafanaApi, s3: Any, props: dict[str, str]) -> None:
-    try:
-        uids = [str(d["uid"]) for d in _dashboards(s3, props)]
-    except ClientError:
-        # Deleting the folder below removes its dashboards too; a lost asset must not block stack deletion.
-        LOG.warning("dashboards asset unreadable; relying on the folder deletion")
-        uids = []
-    for uid in uids:
-        api.request("DELETE", f"/api/dashboards/uid/{uid}", missing_ok=True)
-    api.request("DELETE", f"/api/folders/{props['FolderUid']}", missing_ok=True)
+def _remove(api: GrafanaApi, props: dict[str, Any]) -> None:
+    # What the resource owns is in its properties: no asset needed (it may be gone by now).
+    _remove_unwanted(api, owned(props), wanted={})
     for uid in datasources.UIDS:
         api.request("DELETE", f"/api/datasources/uid/{uid}", missing_ok=True)

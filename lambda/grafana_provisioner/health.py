@@ -5,6 +5,8 @@ is fixed by its environment at deploy time. It acts as a VIEWER service account 
 two minutes, both deleted before it returns, and only reads. The answer carries statuses, never a token:
   {"workspace": "ACTIVE", "datasources": {"amp": "OK", ...}, "dashboards": {"eks-cluster": "present", ...}}
 or {"workspace": "CREATING"} while the workspace is not ready, or {"error": "..."}.
+The dashboards and their folders are the provisioner's asset's (every service's too): read from S3, since
+their uids would outgrow Lambda's 4 KB of environment variables at a hundred services.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import service_account
 import urllib3
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+from dashboards_asset import read_folders
 from deadline import Deadline, DeadlineExceededError, SystemClock
 from grafana_api import GrafanaApi, GrafanaError
 
@@ -36,8 +39,8 @@ CLEANUP_RESERVE_SECONDS = 10.0
 # Environment the construct sets (stacks/constructs/grafana_health_check.py).
 WORKSPACE_ID = "GRAFANA_WORKSPACE_ID"
 ENDPOINT = "GRAFANA_ENDPOINT"
-FOLDER_UID = "FOLDER_UID"
-DASHBOARD_UIDS = "DASHBOARD_UIDS"  # comma-separated
+DASHBOARDS_BUCKET = "DASHBOARDS_BUCKET"  # the provisioner's dashboards asset
+DASHBOARDS_KEY = "DASHBOARDS_KEY"
 
 
 def grafana_client(region: str | None) -> Any:
@@ -45,11 +48,21 @@ def grafana_client(region: str | None) -> Any:
     return boto3.client("grafana", region_name=region, config=BOTO_CONFIG)
 
 
+def s3_client(region: str | None) -> Any:
+    """The S3 client reading the dashboards asset (the tests replace this)."""
+    return boto3.client("s3", region_name=region, config=BOTO_CONFIG)
+
+
 def check(event: Any, context: Any, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
     del event  # never read: the caller cannot choose what is checked or how
     workspace_id = env[WORKSPACE_ID]
     grafana = grafana_client(env.get("AWS_REGION"))
     deadline = Deadline.from_context(context, CLOCK, reserve=CLEANUP_RESERVE_SECONDS)
+    try:
+        folders = read_folders(s3_client(env.get("AWS_REGION")), env[DASHBOARDS_BUCKET], env[DASHBOARDS_KEY])
+    except (ClientError, BotoCoreError, ValueError, KeyError) as error:
+        return {"error": f"dashboards asset: {error}"}
+    expected = {str(d["uid"]): str(folder["uid"]) for folder in folders for d in folder["dashboards"]}
     try:
         status = readiness.workspace_status(grafana, workspace_id)
         if status != readiness.ACTIVE:
@@ -62,10 +75,7 @@ def check(event: Any, context: Any, env: Mapping[str, str] = os.environ) -> dict
                 found = {
                     "workspace": status,
                     "datasources": {uid: _datasource_health(api, uid) for uid in datasources.UIDS},
-                    "dashboards": {
-                        uid: _dashboard(api, uid, env[FOLDER_UID])
-                        for uid in filter(None, env[DASHBOARD_UIDS].split(","))
-                    },
+                    "dashboards": {uid: _dashboard(api, uid, folder) for uid, folder in expected.items()},
                 }
             finally:
                 api.close()

@@ -1,15 +1,16 @@
-"""Web app: RED (request rate, errors, duration), the database from the app's side (query latency and
-errors, connection pool), and its SLOs (error budget remaining, burn rates, alert state)."""
+"""Web app: RED (request rate, errors, duration) by route, the database from the app's side (query latency
+and errors, connection pool), its running versions. Its SLOs are on its service dashboard (linked)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from grafana_foundation_sdk.models.dashboard import DataSourceRef
+from grafana_foundation_sdk.builders.dashboard import DashboardLink
+from grafana_foundation_sdk.models.dashboard import DashboardLinkType, DataSourceRef
 
 from k8s import names
-from observability import conventions as c
-from observability.dashboards.common import by, dashboard, graph, listing, model, rate, section, sel, single
+from observability.dashboards.common import by, dashboard, graph, listing, model, rate, section, sel
+from observability.dashboards.service import dashboard_uid
 from observability.model.load import load_default
 from webapp.orders_api import slo_contract as contract
 
@@ -28,50 +29,15 @@ def _mean(family: str, labels: str) -> str:
     return f"{by(labels, rate(f'{family}_sum', **_APP))} / {by(labels, rate(f'{family}_count', **_APP))}"
 
 
-def _slo_panels() -> list[Any]:
-    """Per SLO: budget remaining, burn rates (period and 5m), alert instances firing."""
-    panels: list[Any] = []
-    services = load_default()
-    service = services.service(SERVICE)
-    period = services.windows_of(service).period
-    for slo in service.slos:
-        this = {c.SLO_ID_LABEL: slo.id}
-        firing = sel("ALERTS", alertname=slo.alert_name, alertstate="firing")
-        panels += [
-            single(
-                f"{slo.name}: error budget remaining",
-                "percentunit",
-                sel(c.PERIOD_ERROR_BUDGET_REMAINING, **this),
-            ),
-            single(f"{slo.name}: burn rate over {period}", "short", sel(c.PERIOD_BURN_RATE, **this)),
-            single(f"{slo.name}: burn rate now (5m)", "short", sel(c.CURRENT_BURN_RATE, **this)),
-            single(f"{slo.name}: burn-rate alerts firing", "short", f"count({firing}) or vector(0)"),
-        ]
-    windows = [
-        (sel(c.sli_error_ratio(window), **{c.SLO_ID_LABEL: slo.id}), f"{slo.name} {window}")
-        for slo in service.slos
-        for window in ("5m", "1h", "6h", "3d")
-    ]
-    alerts = sel("ALERTS", alertname="~" + "|".join(slo.alert_name for slo in service.slos))
-    panels += [
-        graph("Error ratio by window", "percentunit", *windows),
-        graph(
-            "SLO alerts by severity and windows",
-            "short",
-            (
-                by("alertname, severity, long_window, alertstate", alerts),
-                "{{alertname}} {{severity}} {{long_window}} {{alertstate}}",
-            ),
-        ),
-    ]
-    return panels
-
-
 def build(ds: DataSourceRef) -> dict[str, Any]:
-    board = dashboard(uid=UID, title="EKS / Web app", ds=ds, description=__doc__ or "")
+    board = dashboard(uid=UID, title="EKS / Web app", ds=ds, description=__doc__ or "").link(
+        DashboardLink("SLOs")
+        .type(DashboardLinkType.LINK)
+        .url(f"/d/{dashboard_uid(load_default().service(SERVICE))}")
+        .tooltip("The orders API's service dashboard: error budgets, burn rates, alerts")
+    )
     errors = f"{by('route', rate(_HTTP, status='~5..', **_APP))} / {by('route', rate(_HTTP, **_APP))}"
     p99 = f"histogram_quantile(0.99, {by('le, route', rate(f'{_DURATION}_bucket', **_APP))})"
-    board = section(board, "Service level objectives", ds, *_slo_panels())
     board = section(
         board,
         "Requests (RED)",

@@ -34,6 +34,18 @@ def selectors(expr: str) -> list[Selector]:
     return found
 
 
+def is_selector(expr: str, name: str) -> bool:
+    """Is `expr` one vector selector of the series `name` (and nothing else), e.g. `foo{code=~"5.."}`?"""
+    try:
+        node: Any = promql_parser.parse(expr)
+    except ValueError:
+        return False
+    if type(node).__name__ != "VectorSelector":
+        return False
+    names = [m.value for m in node.matchers.matchers if m.name == "__name__"]
+    return node.name == name and not names
+
+
 def series_names(expr: str) -> set[str]:
     return {selector.name for selector in selectors(expr)}
 

@@ -16,6 +16,11 @@ metrics leaves the cluster, and how many series one of its targets may send.
       keep: [http_requests_total, "payments_.*"]     # series names, or anchored regular expressions
       series_budget: 500       # per target, after `keep`: the scrape's sample_limit
     slo_period: 30d            # 7d, 28d or 30d (observability/spec/windows)
+    dashboards:                # optional: the SLO panels are always there; RED panels where declared
+      red:
+        requests: http_requests_total            # a counter of requests (kept)
+        errors: 'code=~"5.."'                    # label matchers on it selecting the failed ones
+        duration: http_request_duration_seconds  # optional: a histogram family (its _bucket kept)
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from observability.model import promql
 from observability.model.problems import Collector
 from observability.model.slo import SLO
 
@@ -48,6 +54,22 @@ PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$")  # IANA service 
 
 
 @dataclass(frozen=True, kw_only=True)
+class RedMetrics:
+    """What the service's RED panels (rate, errors, duration) read, all selected by its scrape job."""
+
+    requests: str  # a counter of requests
+    errors: str  # label matchers on `requests` that select the failed ones: code=~"5.."
+    duration: str | None = None  # a histogram family: its `_bucket` series give the latency quantiles
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dashboards:
+    """What the service's generated dashboard shows besides its SLOs (those panels are always there)."""
+
+    red: RedMetrics | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Service:
     name: str
     team: str
@@ -60,6 +82,7 @@ class Service:
     keep: tuple[str, ...]  # series names and anchored regular expressions
     series_budget: int
     slo_period: str
+    dashboards: Dashboards = Dashboards()
     slos: tuple[SLO, ...] = ()
 
     def keeps(self, series: str) -> bool:
@@ -128,9 +151,10 @@ def parse_service(document: Any, file: str, periods: tuple[str, ...]) -> tuple[S
     period = document.get("slo_period", "30d")
     if period not in periods:
         problems.at("slo_period", f"must be one of {list(periods)} (got {period!r})")
+    dashboards = _dashboards(document.get("dashboards"), problems)
     if problems.problems:
         return None, problems
-    return Service(
+    service = Service(
         name=str(name),
         team=str(team),
         description=description,
@@ -142,7 +166,19 @@ def parse_service(document: Any, file: str, periods: tuple[str, ...]) -> tuple[S
         keep=keep,
         series_budget=budget if isinstance(budget, int) else 0,  # checked above
         slo_period=period,
-    ), problems
+        dashboards=dashboards,
+    )
+    red = service.dashboards.red
+    if red is not None:
+        read = {"requests": red.requests}
+        if red.duration is not None:
+            read["duration"] = f"{red.duration}_bucket"
+        for field_name, series in read.items():
+            if not service.keeps(series):
+                problems.at(
+                    f"dashboards.red.{field_name}", f"reads {series}, which metrics.keep does not keep"
+                )
+    return (None if problems.problems else service), problems
 
 
 def _mapping(value: Any, path: str, problems: Collector) -> dict[str, Any]:
@@ -186,3 +222,47 @@ def _keep(value: Any, problems: Collector) -> tuple[str, ...]:
     if len(set(value)) != len(value):
         problems.at("metrics.keep", "must not repeat an entry")
     return tuple(entry for entry in value if isinstance(entry, str))
+
+
+def _dashboards(value: Any, problems: Collector) -> Dashboards:
+    if value is None:
+        return Dashboards()
+    if not isinstance(value, dict):
+        problems.at("dashboards", f"must be a mapping like {{red: {{...}}}} (got {value!r})")
+        return Dashboards()
+    for key in sorted(set(value) - {"red"}, key=str):
+        problems.at(f"dashboards.{key}", "is not a dashboards field (known: red)")
+    red = value.get("red")
+    if red is None:
+        return Dashboards()
+    if not isinstance(red, dict):
+        problems.at("dashboards.red", f"must map requests, errors and duration (got {red!r})")
+        return Dashboards()
+    for key in sorted(set(red) - {"requests", "errors", "duration"}, key=str):
+        problems.at(f"dashboards.red.{key}", "is not a RED field (known: requests, errors, duration)")
+    requests = red.get("requests")
+    if not isinstance(requests, str) or not METRIC_NAME.match(requests):
+        problems.at("dashboards.red.requests", f"must be the name of a request counter (got {requests!r})")
+        requests = None
+    errors = red.get("errors")
+    if not isinstance(errors, str) or not errors.strip():
+        problems.at("dashboards.red.errors", f'must be label matchers like code=~"5.." (got {errors!r})')
+        errors = None
+    elif requests is not None and not promql.is_selector(f"{requests}{{{errors}}}", requests):
+        problems.at(
+            "dashboards.red.errors",
+            f'must be label matchers on {requests}, like code=~"5.." (got {errors!r})',
+        )
+        errors = None
+    duration = red.get("duration")
+    if duration is not None and (
+        not isinstance(duration, str) or not METRIC_NAME.match(duration) or duration.endswith("_bucket")
+    ):
+        problems.at(
+            "dashboards.red.duration",
+            f"must be a histogram's family name, without _bucket (got {duration!r})",
+        )
+        duration = None
+    if requests is None or errors is None:
+        return Dashboards()
+    return Dashboards(red=RedMetrics(requests=requests, errors=errors.strip(), duration=duration))

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from observability.dashboards import Folder, folders
 from observability.model.load import Services
 from observability.render.rules import rule_files
 
@@ -20,10 +21,13 @@ class Artifacts:
     rule_files: Mapping[str, Mapping[str, Any]]
     # The teams alerts are routed to (each gets its own topics), services/teams.yaml's order.
     teams: tuple[str, ...]
+    # Grafana folders and their dashboards: the platform's, then one per service (observability/dashboards).
+    dashboards: tuple[Folder, ...]
 
 
-def render(*, services: Services, runbook_base_url: str) -> Artifacts:
+def render(*, services: Services, runbook_base_url: str, grafana_version: str = "10.4") -> Artifacts:
     return Artifacts(
         rule_files=rule_files(services, runbook_base_url=runbook_base_url),
         teams=tuple(team.name for team in services.teams),
+        dashboards=folders(services, grafana_version),
     )

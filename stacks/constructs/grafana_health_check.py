@@ -8,13 +8,13 @@ token of two minutes, only reads, deletes both, and answers statuses, never a to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from stacks.constructs.grafana_provisioning import CODE_EXCLUDES, PROVISIONER_CODE
@@ -43,8 +43,7 @@ class GrafanaHealthCheck(Construct):
         grafana_workspace_id: str,
         grafana_workspace_arn: str,
         grafana_endpoint: str,
-        folder_uid: str,
-        dashboard_uids: Sequence[str],
+        dashboards: s3_assets.Asset,
         log_retention: logs.RetentionDays,
         code_directory: Path = PROVISIONER_CODE,
     ) -> None:
@@ -66,6 +65,14 @@ class GrafanaHealthCheck(Construct):
                 resources=[grafana_workspace_arn],
             )
         )
+        # The provisioner's dashboards asset says which dashboards belong in which folder.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadDashboards",
+                actions=["s3:GetObject"],
+                resources=[dashboards.bucket.arn_for_objects(dashboards.s3_object_key)],
+            )
+        )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -80,8 +87,8 @@ class GrafanaHealthCheck(Construct):
             environment={
                 "GRAFANA_WORKSPACE_ID": grafana_workspace_id,
                 "GRAFANA_ENDPOINT": grafana_endpoint,
-                "FOLDER_UID": folder_uid,
-                "DASHBOARD_UIDS": ",".join(dashboard_uids),
+                "DASHBOARDS_BUCKET": dashboards.s3_bucket_name,
+                "DASHBOARDS_KEY": dashboards.s3_object_key,
             },
         )
         acknowledge(

@@ -1,17 +1,19 @@
-"""The custom resource that provisions data sources, folder and dashboards into the Grafana workspace on
+"""The custom resource that provisions data sources, folders and dashboards into the Grafana workspace on
 every deploy, as an ADMIN service account that exists only while the function runs
 (lambda/grafana_provisioner).
 
-The dashboards reach it as one S3 asset, `dashboards.json`, written at synth to a temporary directory:
-its object key is a hash of the content, so a dashboard change alone updates the custom resource.
+The dashboards reach it as one S3 asset, `dashboards.json` (`{"folders": [{"uid", "title", "dashboards"}]}`:
+the platform's folder and one per service), written at synth to a temporary directory: its object key is a
+hash of the content, so a dashboard change alone updates the custom resource. The `Folders` property lists
+what it owns (folder uid -> dashboard uids): on the next update the provisioner deletes what left the list.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_aps as aps
@@ -22,11 +24,10 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from observability.dashboards import Folder
 from stacks.nag import acknowledge, managed_policy
 
 PROVISIONER_CODE = Path(__file__).resolve().parents[2] / "lambda" / "grafana_provisioner"
-FOLDER_UID = "eks-observability"
-FOLDER_TITLE = "EKS observability"
 # The handler's own tests and local caches stay out of the deployed code.
 CODE_EXCLUDES = ["tests", "**/__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".ruff_cache"]
 # Control-plane calls the handler makes; each takes the Grafana `workspace` resource (Service Authorization
@@ -44,11 +45,22 @@ GRAFANA_ACTIONS = (
 TIMEOUT = Duration.minutes(15)
 
 
-def dashboards_file(dashboards: list[dict[str, Any]]) -> Path:
-    """`{"dashboards": [...]}` with sorted keys in a new temporary directory (never in the source tree)."""
+def dashboards_file(folders: Sequence[Folder]) -> Path:
+    """`{"folders": [...]}` with sorted keys in a new temporary directory (never in the source tree)."""
+    document = {
+        "folders": [
+            {"uid": folder.uid, "title": folder.title, "dashboards": list(folder.dashboards)}
+            for folder in folders
+        ]
+    }
     path = Path(tempfile.mkdtemp(prefix="grafana-dashboards-")) / "dashboards.json"
-    path.write_text(json.dumps({"dashboards": dashboards}, sort_keys=True, indent=1) + "\n")
+    path.write_text(json.dumps(document, sort_keys=True, indent=1) + "\n")
     return path
+
+
+def owned(folders: Sequence[Folder]) -> dict[str, list[str]]:
+    """Folder uid -> its dashboards' uids: the `Folders` property."""
+    return {folder.uid: [str(d["uid"]) for d in folder.dashboards] for folder in folders}
 
 
 class GrafanaProvisioning(Construct):
@@ -62,7 +74,7 @@ class GrafanaProvisioning(Construct):
         grafana_endpoint: str,
         grafana_version: str,
         prometheus_workspace: aps.CfnWorkspace,
-        dashboards: list[dict[str, Any]],
+        dashboards: Sequence[Folder],
         log_retention: logs.RetentionDays,
         code_directory: Path = PROVISIONER_CODE,
     ) -> None:
@@ -83,7 +95,7 @@ class GrafanaProvisioning(Construct):
         self.function = lambda_.Function(
             self,
             "Function",
-            description="Provisions Grafana data sources, folder and dashboards (custom resource)",
+            description="Provisions Grafana data sources, folders and dashboards (custom resource)",
             runtime=lambda_.Runtime.PYTHON_3_12,
             handler="handler.on_event",
             code=lambda_.Code.from_asset(str(code_directory), exclude=CODE_EXCLUDES),
@@ -129,8 +141,7 @@ class GrafanaProvisioning(Construct):
                 "PrometheusEndpoint": prometheus_workspace.attr_prometheus_endpoint,
                 "DashboardsBucket": self.dashboards.s3_bucket_name,
                 "DashboardsKey": self.dashboards.s3_object_key,
-                "FolderUid": FOLDER_UID,
-                "FolderTitle": FOLDER_TITLE,
+                "Folders": owned(dashboards),
             },
         )
         acknowledge(

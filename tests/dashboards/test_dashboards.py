@@ -1,5 +1,6 @@
-"""The generated dashboards: queries parse and read only what the agent keeps or the rules record, the JSON
-decodes back into the SDK's model, uids are stable, every panel reads the `amp` data source."""
+"""The generated dashboards, the platform's and one per service: queries parse and read only what the agent
+keeps or the rules record, the JSON decodes back into the SDK's model, uids are stable, every panel reads
+the `amp` data source."""
 
 from __future__ import annotations
 
@@ -13,14 +14,17 @@ from grafana_foundation_sdk.models import prometheus
 from grafana_foundation_sdk.models.dashboard import Dashboard, Panel, RowPanel
 
 from observability import catalog
-from observability.dashboards import all_dashboards, datasource_type
+from observability.dashboards import all_dashboards, datasource_type, folders
 from observability.jobs import all_jobs
 from observability.model.load import load_default
 from observability.model.promql import selectors
 from observability.render.rules import rule_files
 from tests.dashboards.queries import panel_queries
 
-MODELS = all_dashboards()
+SERVICES = load_default()
+PLATFORM = all_dashboards()
+SERVICE_MODELS = [model for folder in folders(SERVICES)[1:] for model in folder.dashboards]
+MODELS = PLATFORM + SERVICE_MODELS
 BY_UID = {model["uid"]: model for model in MODELS}
 JOBS = all_jobs(load_default())  # the platform's, then one per service
 KEPT = {series for row in JOBS for series in row.series}
@@ -39,6 +43,7 @@ EXPECTED_UIDS = [
     "eks-obs-webapp",
     "eks-obs-postgres",
     "eks-obs-agent",
+    "svc-orders-api",
 ]
 
 
@@ -51,36 +56,50 @@ def test_uids_are_stable_unique_and_short():
     assert all(len(uid) <= 40 for uid in EXPECTED_UIDS)  # Grafana's limit
 
 
+def _kept_by_job(job: str, series: str) -> bool:
+    """What the scrape job `job` keeps: a platform job's row, or a service's own job (named after it)."""
+    rows = {row.name: row for row in JOBS}
+    if job in rows:
+        return series in rows[job].series or series in catalog.SYNTHETIC_SERIES
+    service = next((s for s in SERVICES.services if s.name == job), None)
+    return service is not None and (service.keeps(series) or series in catalog.SYNTHETIC_SERIES)
+
+
 def test_every_panel_query_reads_only_kept_or_recorded_series():
     unknown = {
         (uid, title, selector.name)
         for uid, title, expr in panel_queries(MODELS)
         for selector in selectors(expr)
-        if selector.name not in READABLE
+        if selector.name not in READABLE and not _kept_by_job(selector.equals.get("job", ""), selector.name)
     }
     assert unknown == set()
 
 
 def test_a_selector_naming_a_job_reads_what_that_job_keeps():
-    by_job = {row.name: set(row.series) | set(catalog.SYNTHETIC_SERIES) for row in JOBS}
     wrong = [
         (uid, title, selector.name)
         for uid, title, expr in panel_queries(MODELS)
         for selector in selectors(expr)
-        if "job" in selector.equals and selector.name not in by_job.get(selector.equals["job"], set())
+        if "job" in selector.equals and not _kept_by_job(selector.equals["job"], selector.name)
     ]
     assert wrong == []
 
 
-def test_every_dashboard_reads_the_slo_alerts_and_budget_it_shows():
-    webapp = [expr for uid, _, expr in panel_queries(MODELS) if uid == "eks-obs-webapp"]
-    assert any("slo:period_error_budget_remaining:ratio" in expr for expr in webapp)
-    assert any("ALERTS{" in expr and 'alertname="OrdersApiAvailabilityBudgetBurn"' in expr for expr in webapp)
+def test_a_service_dashboard_reads_only_its_own_slos_and_job():
+    """Every selector of the orders API's dashboard names its `sloth_id`s, or its job: nothing else's."""
+    ids = {"orders-api-availability", "orders-api-latency"}
+    for uid, title, expr in panel_queries(SERVICE_MODELS):
+        assert uid == "svc-orders-api"
+        for selector in selectors(expr):
+            if selector.name in RECORDED or selector.name == "ALERTS":
+                assert selector.equals.get("sloth_id") in ids, (title, expr)
+            else:
+                assert selector.equals.get("job") == "orders-api", (title, expr)
 
 
 @pytest.mark.parametrize("version", ["10.4", "13.0"])
 def test_every_panel_has_a_title_and_reads_amp(version):
-    for model in all_dashboards(version):
+    for model in [m for folder in folders(SERVICES, version) for m in folder.dashboards]:
         for panel in _panels(model):
             assert panel["title"].strip()
             assert panel["datasource"] == {"type": datasource_type(version), "uid": "amp"}

@@ -52,5 +52,6 @@ def aws(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[Aws]:
     stubbed = Aws()
     monkeypatch.setattr(handler, "aws_clients", lambda region: (stubbed.grafana, stubbed.s3))
     monkeypatch.setattr(health, "grafana_client", lambda region: stubbed.grafana)
+    monkeypatch.setattr(health, "s3_client", lambda region: stubbed.s3)
     with stubbed.grafana_stub, stubbed.s3_stub:
         yield stubbed

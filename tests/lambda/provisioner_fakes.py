@@ -8,6 +8,7 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3  # type: ignore[import-untyped]
 from botocore.response import StreamingBody  # type: ignore[import-untyped]
@@ -25,10 +26,33 @@ AMP_ENDPOINT = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-123
 BUCKET = "cdk-assets"
 KEY = "abc123.json"
 FOLDER_UID = "eks-observability"
+SERVICE_FOLDER_UID = "svc-orders-api-folder"
 DASHBOARDS = [
     {"uid": "eks-cluster", "title": "EKS / Cluster", "id": 12, "schemaVersion": 39, "panels": []},
     {"uid": "eks-nodes", "title": "EKS / Nodes", "schemaVersion": 39, "panels": [{"type": "timeseries"}]},
 ]
+SERVICE_DASHBOARD: dict[str, Any] = {
+    "uid": "svc-orders-api",
+    "title": "orders / orders-api",
+    "schemaVersion": 39,
+    "panels": [],
+}
+# The asset's folders: the platform's and one service's.
+FOLDERS: list[dict[str, Any]] = [
+    {"uid": FOLDER_UID, "title": "EKS observability", "dashboards": DASHBOARDS},
+    {"uid": SERVICE_FOLDER_UID, "title": "Service: orders-api", "dashboards": [SERVICE_DASHBOARD]},
+]
+
+
+def service_folder(name: str, team: str = "payments") -> dict[str, Any]:
+    """Another service's folder and dashboard, as the asset carries them."""
+    dashboard = {"uid": f"svc-{name}", "title": f"{team} / {name}", "schemaVersion": 39, "panels": []}
+    return {"uid": f"svc-{name}-folder", "title": f"Service: {name}", "dashboards": [dashboard]}
+
+
+def owned(folders: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The resource's `Folders` property for these folders."""
+    return {folder["uid"]: [d["uid"] for d in folder["dashboards"]] for folder in folders}
 
 
 class FakeGrafana:
@@ -112,6 +136,8 @@ class FakeGrafana:
                 return 409, {"message": "a folder with the same uid already exists"}
             self.folders[body["uid"]] = {**body, "id": self._id(), "version": 1}
             return 200, self.folders[body["uid"]]
+        if path.startswith("/api/search?") and method == "GET":
+            return self._search(parse_qs(urlsplit(path).query))
         if m := re.fullmatch(r"/api/dashboards/uid/([\w-]+)", path):
             return self._dashboard(method, m.group(1))
         if (method, path) == ("POST", "/api/dashboards/db"):
@@ -142,6 +168,16 @@ class FakeGrafana:
         # As in Grafana: deleting a folder deletes the dashboards in it.
         self.dashboards = {k: v for k, v in self.dashboards.items() if v["meta"]["folderUid"] != uid}
         return 200, {"message": "Folder deleted"}
+
+    def _search(self, query: dict[str, list[str]]) -> tuple[int, Any]:
+        """Dashboards in the folders of `folderUIDs` (the only filter the provisioner uses)."""
+        within = set(query.get("folderUIDs", []))
+        hits = [
+            {"uid": uid, "type": "dash-db", "folderUid": d["meta"]["folderUid"]}
+            for uid, d in sorted(self.dashboards.items())
+            if d["meta"]["folderUid"] in within
+        ]
+        return 200, hits[: int(query.get("limit", ["1000"])[0])]
 
     def _dashboard(self, method: str, uid: str) -> tuple[int, Any]:
         if uid not in self.dashboards:
@@ -304,17 +340,17 @@ class Aws:
         self.token_deleted()
         self.account_deleted()
 
-    def dashboards(self, dashboards: list[dict[str, Any]] | None = None) -> None:
-        data = json.dumps({"dashboards": DASHBOARDS if dashboards is None else dashboards}).encode()
+    def dashboards(self, folders: list[dict[str, Any]] | None = None) -> None:
+        data = json.dumps({"folders": FOLDERS if folders is None else folders}).encode()
         self.s3_stub.add_response(
             "get_object",
             {"Body": StreamingBody(io.BytesIO(data), len(data))},
             {"Bucket": BUCKET, "Key": KEY},
         )
 
-    def run(self, *, dashboards: list[dict[str, Any]] | None = None) -> None:
+    def run(self, *, folders: list[dict[str, Any]] | None = None) -> None:
         """Expect one Create/Update: the dashboards asset, the workspace ACTIVE, a run's account and token."""
-        self.dashboards(dashboards)
+        self.dashboards(folders)
         self.workspace("ACTIVE")
         self.session()
 
@@ -324,7 +360,16 @@ class Aws:
         self.s3_stub.assert_no_pending_responses()
 
 
-def event(fake: FakeGrafana, request_type: str = "Create", **overrides: str) -> dict[str, Any]:
+def event(
+    fake: FakeGrafana,
+    request_type: str = "Create",
+    *,
+    folders: list[dict[str, Any]] | None = None,
+    old_folders: list[dict[str, Any]] | None = None,
+    **overrides: str,
+) -> dict[str, Any]:
+    """A custom resource event; an Update's old properties own `old_folders` (default: `folders`)."""
+    folders = FOLDERS if folders is None else folders
     props = {
         "ServiceToken": "arn:aws:lambda:eu-west-1:111111111111:function:provider",
         "GrafanaWorkspaceId": WORKSPACE_ID,
@@ -335,11 +380,13 @@ def event(fake: FakeGrafana, request_type: str = "Create", **overrides: str) -> 
         "PrometheusEndpoint": AMP_ENDPOINT,
         "DashboardsBucket": BUCKET,
         "DashboardsKey": KEY,
-        "FolderUid": FOLDER_UID,
-        "FolderTitle": "EKS observability",
+        "Folders": owned(folders),
         **overrides,
     }
     result: dict[str, Any] = {"RequestType": request_type, "ResourceProperties": props}
     if request_type != "Create":
         result["PhysicalResourceId"] = f"grafana-provisioning-{WORKSPACE_ID}"
+    if request_type == "Update":
+        old = folders if old_folders is None else old_folders
+        result["OldResourceProperties"] = {**props, "Folders": owned(old)}
     return result

@@ -10,8 +10,9 @@ from typing import Any
 import health
 import pytest
 from provisioner_fakes import (
-    DASHBOARDS,
-    FOLDER_UID,
+    BUCKET,
+    FOLDERS,
+    KEY,
     VIEWER_TOKEN,
     WORKSPACE_ID,
     Aws,
@@ -28,22 +29,24 @@ def provisioned(fake: FakeGrafana) -> None:
     """The state a successful provisioner run leaves (data sources, folder, dashboards in it)."""
     for uid in UIDS:
         fake.datasources[uid] = {"uid": uid, "id": 1, "version": 1}
-    fake.folders[FOLDER_UID] = {"uid": FOLDER_UID, "title": "EKS observability"}
-    for dashboard in DASHBOARDS:
-        fake.dashboards[str(dashboard["uid"])] = {"dashboard": dashboard, "meta": {"folderUid": FOLDER_UID}}
+    for folder in FOLDERS:
+        fake.folders[folder["uid"]] = {"uid": folder["uid"], "title": folder["title"]}
+        for dashboard in folder["dashboards"]:
+            fake.dashboards[dashboard["uid"]] = {"dashboard": dashboard, "meta": {"folderUid": folder["uid"]}}
 
 
 def env(fake: FakeGrafana) -> dict[str, str]:
     return {
         "GRAFANA_WORKSPACE_ID": WORKSPACE_ID,
         "GRAFANA_ENDPOINT": fake.endpoint,
-        "FOLDER_UID": FOLDER_UID,
-        "DASHBOARD_UIDS": "eks-cluster,eks-nodes",
+        "DASHBOARDS_BUCKET": BUCKET,
+        "DASHBOARDS_KEY": KEY,
         "AWS_REGION": "eu-west-1",
     }
 
 
 def viewer_session(aws: Aws) -> None:
+    aws.dashboards()
     aws.workspace("ACTIVE")
     aws.session(role="VIEWER", key=VIEWER_TOKEN, seconds=120)
 
@@ -64,7 +67,7 @@ def test_healthy(
     assert answer == {
         "workspace": "ACTIVE",
         "datasources": {"amp": "OK", "amp-alertmanager": "OK", "cloudwatch": "OK"},
-        "dashboards": {"eks-cluster": "present", "eks-nodes": "present"},
+        "dashboards": {"eks-cluster": "present", "eks-nodes": "present", "svc-orders-api": "present"},
     }
     aws.assert_done()  # a VIEWER account and a 120 s token, both deleted
     assert fake_grafana.mutations() == []  # it only reads
@@ -90,6 +93,7 @@ def test_problems_are_reported_not_raised(fake_grafana: FakeGrafana, aws: Aws, c
     assert answer["dashboards"] == {
         "eks-cluster": "in folder 'general', not 'eks-observability'",
         "eks-nodes": "missing",
+        "svc-orders-api": "present",
     }
     aws.assert_done()
 
@@ -97,6 +101,7 @@ def test_problems_are_reported_not_raised(fake_grafana: FakeGrafana, aws: Aws, c
 def test_workspace_not_active_creates_no_account(
     fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock
 ) -> None:
+    aws.dashboards()
     aws.workspace("UPDATING")
 
     assert check(fake_grafana, clock) == {"workspace": "UPDATING"}
@@ -119,6 +124,7 @@ def test_grafana_failing_still_deletes_account_and_token(
 
 
 def test_control_plane_error_is_an_answer(fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock) -> None:
+    aws.dashboards()
     aws.grafana_stub.add_client_error(
         "describe_workspace", service_error_code="AccessDeniedException", http_status_code=403
     )
@@ -152,3 +158,33 @@ def test_a_viewer_token_cannot_write(fake_grafana: FakeGrafana) -> None:
         "DELETE", "/api/folders/eks-observability", None, f"Bearer {VIEWER_TOKEN}"
     )
     assert status == 403
+
+
+def test_a_service_dashboard_in_the_wrong_folder_is_reported(
+    fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock
+) -> None:
+    """Every folder's dashboards are checked against their own folder, the services' too."""
+    provisioned(fake_grafana)
+    fake_grafana.dashboards["svc-orders-api"]["meta"]["folderUid"] = "eks-observability"
+    viewer_session(aws)
+
+    answer = check(fake_grafana, clock)
+
+    assert answer["dashboards"] == {
+        "eks-cluster": "present",
+        "eks-nodes": "present",
+        "svc-orders-api": "in folder 'eks-observability', not 'svc-orders-api-folder'",
+    }
+    aws.assert_done()
+
+
+def test_an_unreadable_asset_is_an_answer_and_creates_no_account(
+    fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock
+) -> None:
+    aws.s3_stub.add_client_error("get_object", service_error_code="AccessDenied", http_status_code=403)
+
+    answer = check(fake_grafana, clock)
+
+    assert answer["error"].startswith("dashboards asset: An error occurred (AccessDenied)")
+    aws.assert_done()  # no Grafana call at all
+    assert fake_grafana.requests == []

@@ -18,8 +18,11 @@ from provisioner_fakes import (
     AMP_ENDPOINT,
     DASHBOARDS,
     FOLDER_UID,
+    FOLDERS,
     NOW,
     REGION,
+    SERVICE_DASHBOARD,
+    SERVICE_FOLDER_UID,
     TOKEN,
     WORKSPACE_ID,
     Aws,
@@ -27,6 +30,7 @@ from provisioner_fakes import (
     FakeContext,
     FakeGrafana,
     event,
+    service_folder,
 )
 
 from observability.dashboards.common import datasource_type as dashboards_type
@@ -42,7 +46,7 @@ def test_create_upserts_datasources_folder_and_dashboards(fake_grafana: FakeGraf
     aws.assert_done()  # includes deleting the token and the service account
     assert result == {
         "PhysicalResourceId": f"grafana-provisioning-{WORKSPACE_ID}",
-        "Data": {"AmpDataSourceType": "prometheus", "DashboardCount": "2"},
+        "Data": {"AmpDataSourceType": "prometheus", "FolderCount": "2", "DashboardCount": "3"},
     }
     created = {body["uid"]: body for body in fake_grafana.bodies("POST", "/api/datasources")}
     assert created["amp"] == {
@@ -63,14 +67,24 @@ def test_create_upserts_datasources_folder_and_dashboards(fake_grafana: FakeGraf
     }
     assert created["cloudwatch"]["type"] == "cloudwatch"
     assert created["cloudwatch"]["jsonData"] == {"authType": "ec2_iam_role", "defaultRegion": REGION}
-    assert fake_grafana.bodies("POST", "/api/folders") == [{"uid": FOLDER_UID, "title": "EKS observability"}]
+    assert fake_grafana.bodies("POST", "/api/folders") == [
+        {"uid": FOLDER_UID, "title": "EKS observability"},
+        {"uid": SERVICE_FOLDER_UID, "title": "Service: orders-api"},
+    ]
     uploads = fake_grafana.bodies("POST", "/api/dashboards/db")
-    assert [u["dashboard"]["uid"] for u in uploads] == ["eks-cluster", "eks-nodes"]
-    for upload, source in zip(uploads, DASHBOARDS, strict=True):
-        assert upload["folderUid"] == FOLDER_UID
+    assert [(u["dashboard"]["uid"], u["folderUid"]) for u in uploads] == [
+        ("eks-cluster", FOLDER_UID),
+        ("eks-nodes", FOLDER_UID),
+        ("svc-orders-api", SERVICE_FOLDER_UID),
+    ]
+    for upload, source in zip(uploads, [*DASHBOARDS, SERVICE_DASHBOARD], strict=True):
         assert upload["overwrite"] is True
         assert upload["dashboard"] == {**source, "id": None}
-    assert set(fake_grafana.dashboards) == {"eks-cluster", "eks-nodes"}
+    assert {uid: d["meta"]["folderUid"] for uid, d in fake_grafana.dashboards.items()} == {
+        "eks-cluster": FOLDER_UID,
+        "eks-nodes": FOLDER_UID,
+        "svc-orders-api": SERVICE_FOLDER_UID,
+    }
 
 
 @pytest.mark.parametrize(
@@ -110,10 +124,17 @@ def test_update_rewrites_only_what_changed(fake_grafana: FakeGrafana, aws: Aws) 
     aws.run()
     handler.on_event(event(fake_grafana), None)
     fake_grafana.requests.clear()
-    changed = [DASHBOARDS[0], {**DASHBOARDS[1], "title": "EKS / Nodes (USE)"}]
-    aws.run(dashboards=changed)
+    changed = [
+        {
+            "uid": FOLDER_UID,
+            "title": "EKS",
+            "dashboards": [DASHBOARDS[0], {**DASHBOARDS[1], "title": "EKS / Nodes (USE)"}],
+        },
+        FOLDERS[1],
+    ]
+    aws.run(folders=changed)
 
-    handler.on_event(event(fake_grafana, "Update", FolderTitle="EKS"), None)
+    handler.on_event(event(fake_grafana, "Update", folders=changed, old_folders=FOLDERS), None)
 
     assert [(m, p) for m, p, _ in fake_grafana.mutations()] == [
         ("PUT", f"/api/folders/{FOLDER_UID}"),
@@ -135,7 +156,7 @@ def test_throttling_and_5xx_are_retried_until_success(fake_grafana: FakeGrafana,
     handler.on_event(event(fake_grafana), None)
 
     assert fake_grafana.attempts("GET", "/api/datasources/uid/amp") == 3
-    assert fake_grafana.attempts("POST", "/api/folders") == 2
+    assert fake_grafana.attempts("POST", "/api/folders") == 3  # the 429, then each of the two folders
     assert time.monotonic() - started >= 1  # the Retry-After of the 429 was honoured
     assert FOLDER_UID in fake_grafana.folders
     aws.assert_done()
@@ -175,8 +196,7 @@ def test_delete_removes_what_create_made(fake_grafana: FakeGrafana, aws: Aws) ->
     aws.run()
     handler.on_event(event(fake_grafana), None)
     aws.workspace("ACTIVE")
-    aws.session()
-    aws.dashboards()
+    aws.session()  # no asset read: the resource's properties say what it owns
 
     result = handler.on_event(event(fake_grafana, "Delete"), None)
 
@@ -188,7 +208,6 @@ def test_delete_removes_what_create_made(fake_grafana: FakeGrafana, aws: Aws) ->
 def test_delete_tolerates_objects_already_gone(fake_grafana: FakeGrafana, aws: Aws) -> None:
     aws.workspace("ACTIVE")
     aws.session()
-    aws.dashboards()
 
     handler.on_event(event(fake_grafana, "Delete"), None)
 
@@ -196,11 +215,113 @@ def test_delete_tolerates_objects_already_gone(fake_grafana: FakeGrafana, aws: A
     assert deletes == [
         "/api/dashboards/uid/eks-cluster",
         "/api/dashboards/uid/eks-nodes",
+        "/api/dashboards/uid/svc-orders-api",
         f"/api/folders/{FOLDER_UID}",
+        f"/api/folders/{SERVICE_FOLDER_UID}",
         "/api/datasources/uid/amp",
         "/api/datasources/uid/amp-alertmanager",
         "/api/datasources/uid/cloudwatch",
     ]
+    aws.assert_done()
+
+
+def test_a_new_service_gets_its_folder_and_dashboard(fake_grafana: FakeGrafana, aws: Aws) -> None:
+    aws.run()
+    handler.on_event(event(fake_grafana), None)
+    fake_grafana.requests.clear()
+    grown = [*FOLDERS, service_folder("payments")]
+    aws.run(folders=grown)
+
+    handler.on_event(event(fake_grafana, "Update", folders=grown, old_folders=FOLDERS), None)
+
+    assert [(m, p) for m, p, _ in fake_grafana.mutations()] == [
+        ("POST", "/api/folders"),
+        ("POST", "/api/dashboards/db"),
+    ]
+    assert fake_grafana.folders["svc-payments-folder"]["title"] == "Service: payments"
+    assert fake_grafana.dashboards["svc-payments"]["meta"]["folderUid"] == "svc-payments-folder"
+    aws.assert_done()
+
+
+def test_a_removed_service_loses_its_dashboard_and_empty_folder(fake_grafana: FakeGrafana, aws: Aws) -> None:
+    before = [*FOLDERS, service_folder("payments")]
+    aws.run(folders=before)
+    handler.on_event(event(fake_grafana, folders=before), None)
+    fake_grafana.requests.clear()
+    aws.run(folders=FOLDERS)
+
+    handler.on_event(event(fake_grafana, "Update", folders=FOLDERS, old_folders=before), None)
+
+    assert [(m, p) for m, p, _ in fake_grafana.mutations()] == [
+        ("DELETE", "/api/dashboards/uid/svc-payments"),
+        ("DELETE", "/api/folders/svc-payments-folder"),
+    ]
+    assert set(fake_grafana.folders) == {FOLDER_UID, SERVICE_FOLDER_UID}
+    assert set(fake_grafana.dashboards) == {"eks-cluster", "eks-nodes", "svc-orders-api"}
+    aws.assert_done()
+
+
+def test_a_removed_services_folder_holding_someone_elses_dashboard_is_kept(
+    fake_grafana: FakeGrafana, aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = [*FOLDERS, service_folder("payments")]
+    aws.run(folders=before)
+    handler.on_event(event(fake_grafana, folders=before), None)
+    mine = {"uid": "payments-mine", "title": "Saved by a user", "version": 1}
+    fake_grafana.dashboards["payments-mine"] = {
+        "dashboard": mine,
+        "meta": {"folderUid": "svc-payments-folder"},
+    }
+    fake_grafana.requests.clear()
+    aws.run(folders=FOLDERS)
+
+    handler.on_event(event(fake_grafana, "Update", folders=FOLDERS, old_folders=before), None)
+
+    assert [(m, p) for m, p, _ in fake_grafana.mutations()] == [
+        ("DELETE", "/api/dashboards/uid/svc-payments")
+    ]
+    assert "svc-payments-folder" in fake_grafana.folders
+    assert "payments-mine" in fake_grafana.dashboards
+    assert "folder svc-payments-folder still holds dashboards or folders not provisioned here" in caplog.text
+    aws.assert_done()
+
+
+def test_a_dashboard_moving_folders_leaves_the_old_folder_empty_and_deleted(
+    fake_grafana: FakeGrafana, aws: Aws
+) -> None:
+    """A folder renamed (its uid changed): the dashboard is uploaded into the new one, the old one goes."""
+    moved = [FOLDERS[0], {**FOLDERS[1], "uid": "svc-orders-api-f2"}]
+    aws.run()
+    handler.on_event(event(fake_grafana), None)
+    fake_grafana.requests.clear()
+    aws.run(folders=moved)
+
+    handler.on_event(event(fake_grafana, "Update", folders=moved, old_folders=FOLDERS), None)
+
+    assert fake_grafana.dashboards["svc-orders-api"]["meta"]["folderUid"] == "svc-orders-api-f2"
+    assert set(fake_grafana.folders) == {FOLDER_UID, "svc-orders-api-f2"}
+    assert ("DELETE", "/api/dashboards/uid/svc-orders-api") not in [
+        (m, p) for m, p, _ in fake_grafana.requests
+    ]
+    aws.assert_done()
+
+
+def test_an_update_from_properties_without_folders_removes_nothing(
+    fake_grafana: FakeGrafana, aws: Aws
+) -> None:
+    """Old properties from before folders were tracked (FolderUid/FolderTitle): nothing is known to own."""
+    aws.run()
+    handler.on_event(event(fake_grafana), None)
+    fake_grafana.requests.clear()
+    aws.run()
+    update = event(fake_grafana, "Update")
+    update["OldResourceProperties"] = {
+        k: v for k, v in update["OldResourceProperties"].items() if k != "Folders"
+    } | {"FolderUid": FOLDER_UID, "FolderTitle": "EKS observability"}
+
+    handler.on_event(update, None)
+
+    assert fake_grafana.mutations() == []
     aws.assert_done()
 
 
@@ -370,7 +491,7 @@ def test_fresh_workspace_is_waited_for_with_backoff(
     # 2, 4, 8 s for the control plane; then 2, 4 s for the HTTP API (each wait starts over at 2 s).
     assert clock.sleeps == [2.0, 4.0, 8.0, 2.0, 4.0]
     assert fake_grafana.attempts("GET", "/api/health") == 3
-    assert set(fake_grafana.dashboards) == {"eks-cluster", "eks-nodes"}
+    assert set(fake_grafana.dashboards) == {"eks-cluster", "eks-nodes", "svc-orders-api"}
     aws.assert_done()
 
 

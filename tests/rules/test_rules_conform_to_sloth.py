@@ -78,8 +78,8 @@ def ours(spec_path: Path, period: str) -> tuple[dict[str, Any], bool]:
         events |= any(isinstance(slo.sli, EventsSLI) for slo in slos)
         service = Service(
             name=name, team="example", description="", namespace="example", selector={"app": name},
-            metrics_port="http", metrics_port_number=8080, metrics_path="/metrics", keep=(".*",), series_budget=1000,
-            slo_period=period, slos=tuple(slos),
+            metrics_port="http", metrics_port_number=8080, metrics_path="/metrics", keep=(".*",),
+            series_budget=1000, slo_period=period, slos=tuple(slos),
         )  # fmt: skip
         rendered += groups(service, windows, runbook_base_url="https://example.invalid/runbooks")
     return {"groups": rendered}, events

@@ -24,7 +24,7 @@ def test_rendered_artifacts_equal_the_golden_files(tmp_path):
     rendered = {path.relative_to(tmp_path) for path in tmp_path.rglob("*") if path.is_file()}
     golden = {path.relative_to(GOLDEN) for path in GOLDEN.rglob("*") if path.is_file()}
     assert rendered == golden, "run `make golden-update` to add or remove golden files"
-    diffs = []
+    diffs: list[str] = []
     for relative in sorted(rendered):
         ours, theirs = (tmp_path / relative).read_text(), (GOLDEN / relative).read_text()
         if ours != theirs:

@@ -219,6 +219,79 @@ def test_service_file_rules(services, change, expected):
     assert problems(services) == [expected]
 
 
+@pytest.mark.parametrize(
+    ("dashboards", "expected"),
+    [
+        (
+            {"red": {"requests": "payments_total", "errors": 'code=~"5.."', "duration": "payments_seconds"}},
+            [
+                "services/payments/service.yaml: dashboards.red.duration: "
+                "reads payments_seconds_bucket, which metrics.keep does not keep"
+            ],
+        ),
+        (
+            {"red": {"requests": "http_requests_total", "errors": 'code=~"5.."'}},
+            [
+                "services/payments/service.yaml: dashboards.red.requests: "
+                "reads http_requests_total, which metrics.keep does not keep"
+            ],
+        ),
+        (
+            {"red": {"requests": "payments_total", "errors": 'code=~"5.."} or vector(1) or up{'}},
+            [
+                "services/payments/service.yaml: dashboards.red.errors: must be label matchers on "
+                'payments_total, like code=~"5.." (got \'code=~"5.."} or vector(1) or up{\')'
+            ],
+        ),
+        (
+            {"red": {"requests": "payments_total", "errors": "", "duration": "payments_seconds_bucket"}},
+            [
+                "services/payments/service.yaml: dashboards.red.duration: "
+                "must be a histogram's family name, without _bucket (got 'payments_seconds_bucket')",
+                "services/payments/service.yaml: dashboards.red.errors: "
+                "must be label matchers like code=~\"5..\" (got '')",
+            ],
+        ),
+        (
+            {"red": {"requests": "payments_total{code='5'}", "errors": "code='5'", "latency": "x"}, "use": 1},
+            [
+                "services/payments/service.yaml: dashboards.red.latency: "
+                "is not a RED field (known: requests, errors, duration)",
+                "services/payments/service.yaml: dashboards.red.requests: "
+                "must be the name of a request counter (got \"payments_total{code='5'}\")",
+                "services/payments/service.yaml: dashboards.use: is not a dashboards field (known: red)",
+            ],
+        ),
+        (
+            ["red"],
+            ["services/payments/service.yaml: dashboards: must be a mapping like {red: {...}} (got ['red'])"],
+        ),
+    ],
+)
+def test_dashboards_section_rules(services, dashboards, expected):
+    second_service(services)
+    edit(services / "payments/service.yaml", lambda d: d.update(dashboards=dashboards))
+    assert problems(services) == expected
+
+
+def test_red_panels_declared_with_kept_series_load(services):
+    second_service(services)
+    red = {"requests": "payments_total", "errors": 'code=~"5.."', "duration": "payments_seconds"}
+
+    def declare(document: dict) -> None:
+        document["metrics"]["keep"].append("payments_seconds_bucket")
+        document["dashboards"] = {"red": red}
+
+    edit(services / "payments/service.yaml", declare)
+    loaded = load(services).service("payments").dashboards.red
+    assert loaded is not None
+    assert (loaded.requests, loaded.errors, loaded.duration) == (
+        "payments_total",
+        'code=~"5.."',
+        "payments_seconds",
+    )
+
+
 def test_a_selector_matching_another_services_pods(services):
     second_service(services, name="orders-worker", namespace="orders", app="orders-api")
     edit(services / "orders-worker/service.yaml", lambda d: d["metrics"].update(keep=["payments_total"]))

@@ -19,6 +19,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from config.grafana import GrafanaAuthentication, GrafanaConfig
+from observability.dashboards import Folder
 from stacks.constructs import grafana_provisioning
 from stacks.constructs.grafana_provisioning import CODE_EXCLUDES, GRAFANA_ACTIONS, dashboards_file
 from stacks.constructs.managed_grafana import (
@@ -34,6 +35,11 @@ ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 DASHBOARDS: list[dict[str, Any]] = [
     {"uid": "eks-test", "title": "Test", "panels": [{"type": "stat", "targets": [{"expr": "up"}]}]},
 ]
+SERVICE_DASHBOARD: dict[str, Any] = {"uid": "svc-test", "title": "team / test", "panels": []}
+FOLDERS = (
+    Folder("eks-observability", "EKS observability", tuple(DASHBOARDS)),
+    Folder("svc-test-folder", "Service: test", (SERVICE_DASHBOARD,)),
+)
 SAML_URL = "https://idp.example.com/app/metadata.xml"
 
 
@@ -47,7 +53,7 @@ def stub_handler(directory: Path) -> Path:
 
 
 def build(
-    outdir: Path, grafana: GrafanaConfig | None = None, dashboards: list[dict[str, Any]] = DASHBOARDS
+    outdir: Path, grafana: GrafanaConfig | None = None, dashboards: tuple[Folder, ...] = FOLDERS
 ) -> tuple[cdk.Stack, GrafanaStack]:
     app = cdk.App(outdir=str(outdir), context=CDK_CONTEXT)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
@@ -328,8 +334,7 @@ def test_custom_resource_carries_the_contract_properties(synthesized):
         "PrometheusEndpoint",
         "DashboardsBucket",
         "DashboardsKey",
-        "FolderUid",
-        "FolderTitle",
+        "Folders",
     }
     assert properties["GrafanaWorkspaceId"] == {"Fn::GetAtt": [workspace_id, "Id"]}
     assert properties["GrafanaEndpoint"] == {"Fn::GetAtt": [workspace_id, "Endpoint"]}
@@ -339,9 +344,9 @@ def test_custom_resource_carries_the_contract_properties(synthesized):
     assert "WorkspacePrometheusEndpoint" in import_of(properties["PrometheusEndpoint"])
     assert properties["DashboardsBucket"] == "cdk-hnb659fds-assets-123456789012-eu-west-1"
     assert properties["DashboardsKey"].endswith(".json")
-    assert properties["FolderUid"] == "eks-observability"
-    assert properties["FolderTitle"] == "EKS observability"
-    assert all(isinstance(v, (str, dict)) for v in properties.values())  # strings or tokens
+    # What it owns: on the next update, a dashboard or folder that left this list is deleted.
+    assert properties["Folders"] == {"eks-observability": ["eks-test"], "svc-test-folder": ["svc-test"]}
+    assert all(isinstance(v, (str, dict)) for v in properties.values())  # strings, tokens or the folders
 
 
 def asset_files(outdir: Path) -> dict[str, Path]:
@@ -359,16 +364,21 @@ def test_dashboards_asset_holds_the_models_and_its_key_follows_the_content(synth
     key = resource["Properties"]["DashboardsKey"]
     staged = [p for name, p in asset_files(outdir).items() if name.endswith(".json") and key[:-5] in name]
     (path,) = staged
-    assert json.loads(path.read_text()) == {"dashboards": DASHBOARDS}
+    assert json.loads(path.read_text()) == {
+        "folders": [
+            {"uid": "eks-observability", "title": "EKS observability", "dashboards": DASHBOARDS},
+            {"uid": "svc-test-folder", "title": "Service: test", "dashboards": [SERVICE_DASHBOARD]},
+        ]
+    }
 
-    changed = [{**DASHBOARDS[0], "title": "Changed"}]
+    changed = (FOLDERS[0], Folder("svc-test-folder", "Service: test", ({**SERVICE_DASHBOARD, "title": "x"},)))
     _, other = build(tmp_path / "cdk.out", dashboards=changed)
     (changed_resource,) = Template.from_stack(other).find_resources("Custom::GrafanaProvisioning").values()
     assert changed_resource["Properties"]["DashboardsKey"] != key
 
 
 def test_dashboards_file_is_written_outside_the_source_tree_with_sorted_keys():
-    path = dashboards_file([{"uid": "b", "title": "x", "a": 1}])
+    path = dashboards_file([Folder("f", "F", ({"uid": "b", "title": "x", "a": 1},))])
     repository = Path(__file__).resolve().parents[2]
     assert repository not in path.parents
     assert path.name == "dashboards.json"
@@ -443,6 +453,11 @@ def test_cfn_lint_finds_no_errors(synthesized):
 # --- health check (what the deployment verifier invokes instead of holding Grafana rights) ----------------
 
 
+def dashboards_key(synthesized) -> str:
+    (resource,) = resources(synthesized[1], "Custom::GrafanaProvisioning").values()
+    return str(resource["Properties"]["DashboardsKey"])
+
+
 def health_check(synthesized) -> tuple[str, dict[str, Any]]:
     functions = resources(synthesized[1], "AWS::Lambda::Function")
     (item,) = [(k, v) for k, v in functions.items() if v["Properties"].get("Handler") == "health.check"]
@@ -458,8 +473,10 @@ def test_health_check_is_fixed_at_deploy_and_bounded(synthesized):
         "Variables": {
             "GRAFANA_WORKSPACE_ID": {"Fn::GetAtt": [workspace_id, "Id"]},
             "GRAFANA_ENDPOINT": {"Fn::GetAtt": [workspace_id, "Endpoint"]},
-            "FOLDER_UID": "eks-observability",
-            "DASHBOARD_UIDS": "eks-test",
+            # Which dashboard belongs in which folder: the provisioner's asset (uids of a hundred services
+            # would not fit Lambda's 4 KB of environment variables).
+            "DASHBOARDS_BUCKET": "cdk-hnb659fds-assets-123456789012-eu-west-1",
+            "DASHBOARDS_KEY": dashboards_key(synthesized),
         }
     }
     assert properties["Timeout"] == 60  # below the verifier's 70 s read timeout on a synchronous invoke
@@ -489,7 +506,12 @@ def test_health_check_role_has_only_its_viewer_account_life_cycle_on_our_workspa
             ["arn:aws:grafana:eu-west-1:123456789012:/workspaces/", {"Fn::GetAtt": [workspace_id, "Id"]}],
         ]
     }
-    # What remains is writing its own log group: no S3, no other service.
+    # Reading the one dashboards object, not the bucket.
+    read = statements.pop("ReadDashboards")
+    assert read["Action"] == "s3:GetObject"
+    bucket = "cdk-hnb659fds-assets-123456789012-eu-west-1"
+    assert read["Resource"] == f"arn:aws:s3:::{bucket}/{dashboards_key(synthesized)}"
+    # What remains is writing its own log group: no other service.
     (logs_statement,) = statements.values()
     assert sorted(logs_statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
 
