@@ -4,7 +4,8 @@ Allowed, and nothing else:
   any pod        → cluster DNS             UDP/TCP 53 (CoreDNS pods; in Auto Mode the node's DNS service)
   load balancer  → web app                 TCP 8080 (from the load balancer subnets)
   web app        → Postgres                TCP 5432
-  metrics agent  → web app                 TCP 8080 (/metrics is served on the app port)
+  metrics agent  → each service here       its metrics port (services/<name>/service.yaml; the web
+                                           app: TCP 8080, /metrics is served on the app port)
   metrics agent  → Postgres exporter       TCP 9187
 """
 
@@ -27,6 +28,7 @@ from k8s.network_policy_rules import (
     pods_in,
     port,
 )
+from observability.model.service import Service
 
 __all__ = ["NAMESPACE_NAME_LABEL", "NetworkPoliciesChart"]
 
@@ -39,7 +41,10 @@ class NetworkPoliciesChart(cdk8s.Chart):
         *,
         load_balancer_cidrs: Sequence[str],
         capacity_mode: CapacityMode,
+        services: Sequence[Service] = (),
     ) -> None:
+        """`services`: the services whose pods run in this namespace (their service files): each admits the
+        agent on its metrics port."""
         super().__init__(scope, id_, namespace=names.APP_NAMESPACE, disable_resource_name_hashes=True)
         self.policies: dict[str, k8s.KubeNetworkPolicy] = {}
         self._policy("default-deny-all", selected=k8s.LabelSelector(), ingress=[], egress=[])
@@ -75,13 +80,16 @@ class NetworkPoliciesChart(cdk8s.Chart):
                 )
             ],
         )
-        for workload, metrics_port in (
-            (names.WEBAPP, names.WEBAPP_PORT),
-            (names.POSTGRES, names.POSTGRES_EXPORTER_PORT),
+        scraped = [
+            (service.name, dict(service.selector), service.metrics_port_number) for service in services
+        ]
+        for workload, labels, metrics_port in (
+            *scraped,
+            (names.POSTGRES, dict(names.selector(names.POSTGRES)), names.POSTGRES_EXPORTER_PORT),
         ):
             self._policy(
                 f"{workload}-metrics-from-monitoring",
-                selected=pods(workload),
+                selected=k8s.LabelSelector(match_labels=labels),
                 ingress=[
                     k8s.NetworkPolicyIngressRule(
                         # The agent's pods only: not every pod that lands in `monitoring`.

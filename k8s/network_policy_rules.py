@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cdk8s_plus_35 import k8s
 from constructs import Construct
 
@@ -29,6 +31,12 @@ def namespace(name: str) -> k8s.LabelSelector:
 def pods_in(namespace_name: str, name: str) -> k8s.NetworkPolicyPeer:
     """The pods named `name` in `namespace_name` (both selectors in one peer: AND, not OR)."""
     return k8s.NetworkPolicyPeer(namespace_selector=namespace(namespace_name), pod_selector=pods(name))
+
+
+def labelled_pods_in(namespace_name: str, labels: Mapping[str, str]) -> k8s.NetworkPolicyPeer:
+    """The pods with `labels` in `namespace_name` (a service's selector, from its service file)."""
+    pod_selector = k8s.LabelSelector(match_labels=dict(labels))
+    return k8s.NetworkPolicyPeer(namespace_selector=namespace(namespace_name), pod_selector=pod_selector)
 
 
 def ip_block(cidr: str) -> k8s.NetworkPolicyPeer:

@@ -13,6 +13,7 @@ list of problems when a service file breaks a rule.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ import yaml  # noqa: E402
 
 from config.alerting import AlertingConfig  # noqa: E402
 from k8s.monitoring import scrape_config  # noqa: E402
+from k8s.service_network_policy import PLATFORM_NAMESPACES, agent_ingress_policy  # noqa: E402
 from observability import alertmanager  # noqa: E402
 from observability.model.load import Services, load  # noqa: E402
 from observability.model.problems import SpecError  # noqa: E402
@@ -67,12 +69,28 @@ def documents(services: Services) -> dict[str, str]:
     for folder in artifacts.dashboards:
         for model in folder.dashboards:
             texts[f"dashboards/{model['uid']}.json"] = json.dumps(model, indent=2, sort_keys=True) + "\n"
-    definition = alertmanager.definition(alerting=alerting, region=REGION, topics=TOPICS)
+    team_topics = {
+        team: alertmanager.TeamTopics(
+            page=f"arn:aws:sns:{REGION}:{ACCOUNT}:{team}-page",
+            ticket=f"arn:aws:sns:{REGION}:{ACCOUNT}:{team}-ticket",
+        )
+        for team in artifacts.teams
+    }
+    topics = dataclasses.replace(TOPICS, teams=team_topics)
+    definition = alertmanager.definition(alerting=alerting, region=REGION, topics=topics)
     texts["alertmanager.yaml"] = alertmanager.render(definition)
     agent = scrape_config.agent_config(
-        cluster_name="example-cluster", environment="dev", region=REGION, remote_write_url=WORKSPACE_URL
+        cluster_name="example-cluster",
+        environment="dev",
+        region=REGION,
+        remote_write_url=WORKSPACE_URL,
+        jobs=artifacts.scrape_jobs,
     )
     texts["agent/prometheus.yaml"] = scrape_config.render(agent)
+    # For each service in a namespace the platform does not own: the policy its team applies there.
+    for service in services.services:
+        if service.namespace not in PLATFORM_NAMESPACES:
+            texts[f"services/{service.name}/network-policy.yaml"] = dump(agent_ingress_policy(service))
     return texts
 
 

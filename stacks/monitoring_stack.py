@@ -87,6 +87,7 @@ class MonitoringStack(Stack):
             remote_write_url=self.prometheus.remote_write_url,
             scrape_interval_seconds=monitoring.scrape_interval_seconds,
             extra_metrics=monitoring.extra_metrics,
+            jobs=artifacts.scrape_jobs,
         )
 
         self.agent_config_yaml = scrape_config.render(self.agent_config)
@@ -109,6 +110,7 @@ class MonitoringStack(Stack):
                 "monitoring-network-policies",
                 vpc_cidr=config.vpc_cidr,
                 capacity_mode=config.capacity_mode,
+                services=artifacts.services,
             ),
         )
         self.node_exporter = apply_chart(

@@ -60,6 +60,7 @@ class PlatformStage(Stage):
             config=config,
             network=self.network.network,
             cluster_stack=self.cluster,
+            services=artifacts.services,
             description="Orders API and Postgres: charts, credentials, identity and backups",
         )
         self.monitoring = MonitoringStack(

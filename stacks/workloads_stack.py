@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from k8s.postgres_chart import PostgresChart
 from k8s.secrets import DB_SECRET_PROVIDER_CLASS
 from k8s.storage_chart import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
 from k8s.webapp_chart import WebappChart
+from observability.model.service import Service
 from stacks.cluster_stack import ClusterStack
 from stacks.constructs.database_credentials import DatabaseCredentials
 from stacks.constructs.platform_vpc import PlatformVpc
@@ -41,8 +43,10 @@ class WorkloadsStack(Stack):
         config: PlatformConfig,
         network: PlatformVpc,
         cluster_stack: ClusterStack,
+        services: Sequence[Service] = (),
         **kwargs: Any,
     ) -> None:
+        """`services`: every service; those in the app namespace get the agent admitted to their pods."""
         super().__init__(scope, id_, **kwargs)
         cluster = cluster_stack.platform_cluster.cluster
         workloads = config.workloads
@@ -143,6 +147,7 @@ class WorkloadsStack(Stack):
                 "network-policies",
                 load_balancer_cidrs=[subnet.ipv4_cidr_block for subnet in load_balancer_subnets],
                 capacity_mode=config.capacity_mode,
+                services=[service for service in services if service.namespace == names.APP_NAMESPACE],
             ),
         )
         for manifest in (self.postgres, self.webapp, self.network_policies):

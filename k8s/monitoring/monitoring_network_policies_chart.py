@@ -6,7 +6,7 @@ Allowed, and nothing else:
   agent               → VPC CIDR                         TCP 10250 (kubelet, cAdvisor)
   agent               → VPC CIDR                         TCP 9100  (node-exporter, on the host network)
   agent               → Pod Identity agent (link-local)  TCP 80
-  agent               → web app (orders)                 TCP 8080
+  agent               → each service's pods              its metrics port (services/<name>/service.yaml)
   agent               → Postgres exporter (orders)       TCP 9187
   agent               → kube-state-metrics               TCP 8080
   agent               → agent                            TCP 9090 (it scrapes itself)
@@ -17,6 +17,8 @@ govern (Kubernetes leaves hostNetwork pods to the plugin; the VPC CNI does not e
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import cdk8s
 from cdk8s_plus_35 import k8s
@@ -29,11 +31,13 @@ from k8s.network_policy_rules import (
     HTTPS,
     dns_egress,
     ip_block,
+    labelled_pods_in,
     network_policy,
     pods,
     pods_in,
     port,
 )
+from observability.model.service import Service
 
 
 def _https_anywhere() -> k8s.NetworkPolicyEgressRule:
@@ -44,7 +48,15 @@ def _https_anywhere() -> k8s.NetworkPolicyEgressRule:
 
 
 class MonitoringNetworkPoliciesChart(cdk8s.Chart):
-    def __init__(self, scope: Construct, id_: str, *, vpc_cidr: str, capacity_mode: CapacityMode) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        vpc_cidr: str,
+        capacity_mode: CapacityMode,
+        services: Sequence[Service] = (),
+    ) -> None:
         super().__init__(scope, id_, namespace=names.MONITORING_NAMESPACE, disable_resource_name_hashes=True)
         agent, ksm = pods(names.PROMETHEUS_AGENT), pods(names.KUBE_STATE_METRICS)
         self.policies = {
@@ -52,7 +64,7 @@ class MonitoringNetworkPoliciesChart(cdk8s.Chart):
             for name, selected, ingress, egress in (
                 ("default-deny-all", k8s.LabelSelector(), [], []),
                 ("allow-dns", k8s.LabelSelector(), None, [dns_egress(capacity_mode)]),
-                ("prometheus-agent-egress", agent, None, self._agent_egress(vpc_cidr)),
+                ("prometheus-agent-egress", agent, None, self._agent_egress(vpc_cidr, services)),
                 (
                     "prometheus-agent-from-itself",
                     agent,
@@ -80,7 +92,7 @@ class MonitoringNetworkPoliciesChart(cdk8s.Chart):
         }
 
     @staticmethod
-    def _agent_egress(vpc_cidr: str) -> list[k8s.NetworkPolicyEgressRule]:
+    def _agent_egress(vpc_cidr: str, services: Sequence[Service]) -> list[k8s.NetworkPolicyEgressRule]:
         def to(peers: list[k8s.NetworkPolicyPeer], *ports: int) -> k8s.NetworkPolicyEgressRule:
             return k8s.NetworkPolicyEgressRule(to=peers, ports=[port(p) for p in ports])
 
@@ -91,7 +103,11 @@ class MonitoringNetworkPoliciesChart(cdk8s.Chart):
             to([ip_block(vpc_cidr)], names.KUBELET_PORT, names.NODE_EXPORTER_PORT),
             # AWS credentials for remote write (SigV4) come from the node's Pod Identity agent.
             to([ip_block(names.POD_IDENTITY_AGENT_CIDR)], names.POD_IDENTITY_AGENT_PORT),
-            to([pods_in(names.APP_NAMESPACE, names.WEBAPP)], names.WEBAPP_PORT),
+            # Each service's pods, on exactly its metrics port (by number: see the service model).
+            *(
+                to([labelled_pods_in(service.namespace, service.selector)], service.metrics_port_number)
+                for service in services
+            ),
             to([pods_in(names.APP_NAMESPACE, names.POSTGRES)], names.POSTGRES_EXPORTER_PORT),
             to(
                 [k8s.NetworkPolicyPeer(pod_selector=pods(names.KUBE_STATE_METRICS))],

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from observability.dashboards import Folder, folders
+from observability.jobs import ScrapeJob, all_jobs
 from observability.model.load import Services
+from observability.model.service import Service
 from observability.render.rules import rule_files
 
 
@@ -23,6 +25,10 @@ class Artifacts:
     teams: tuple[str, ...]
     # Grafana folders and their dashboards: the platform's, then one per service (observability/dashboards).
     dashboards: tuple[Folder, ...]
+    # The agent's scrape jobs: the platform's, then one per service (observability.jobs).
+    scrape_jobs: tuple[ScrapeJob, ...]
+    # The services themselves: the charts admit the agent to each one's pods on its metrics port.
+    services: tuple[Service, ...]
 
 
 def render(*, services: Services, runbook_base_url: str, grafana_version: str = "10.4") -> Artifacts:
@@ -30,4 +36,6 @@ def render(*, services: Services, runbook_base_url: str, grafana_version: str = 
         rule_files=rule_files(services, runbook_base_url=runbook_base_url),
         teams=tuple(team.name for team in services.teams),
         dashboards=folders(services, grafana_version),
+        scrape_jobs=all_jobs(services),
+        services=services.services,
     )

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -388,3 +389,46 @@ def test_the_template_folder_passes_once_filled_in(services):
     loaded = load(services)
     assert [service.name for service in loaded.services] == ["my-service", "orders-api"]
     assert [slo.id for slo in loaded.service("my-service").slos] == ["my-service-availability"]
+
+
+def test_a_service_in_a_namespace_the_platform_does_not_own_gets_its_policy_in_dist(services, tmp_path):
+    """`make render` writes the NetworkPolicy the team applies: its pods admit the agent's pods from the
+    monitoring namespace on the metrics port number, and nothing else; valid for Kubernetes 1.35."""
+    second_service(services)
+    out = tmp_path / "dist"
+    result = subprocess.run(
+        [sys.executable, str(REPOSITORY / "scripts/render.py"), "--out", str(out), "--services", str(services)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not (out / "services/orders-api").exists()  # the platform applies the orders namespace's own
+    policy = yaml.safe_load((out / "services/payments/network-policy.yaml").read_text())
+    kubernetes_validate.validate(policy, "1.35.0", strict=True)
+    assert policy["metadata"] == {"name": "payments-metrics-from-monitoring", "namespace": "payments"}
+    assert policy["spec"] == {
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "payments"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [
+            {
+                "from": [
+                    {
+                        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus-agent"}},
+                    }
+                ],
+                "ports": [{"port": 8080, "protocol": "TCP"}],
+            }
+        ],
+    }
+    # The agent's side: its scrape job and its egress to those pods, in the rendered agent config.
+    agent = yaml.safe_load((out / "agent/prometheus.yaml").read_text())
+    (job,) = [job for job in agent["scrape_configs"] if job["job_name"] == "payments"]
+    assert job["sample_limit"] == 100
+    assert job["kubernetes_sd_configs"] == [{"role": "pod", "namespaces": {"names": ["payments"]}}]
+    assert job["metric_relabel_configs"][0] == {
+        "action": "keep",
+        "source_labels": ["__name__"],
+        "regex": "payments_total",
+    }
