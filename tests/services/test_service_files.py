@@ -397,7 +397,14 @@ def test_a_service_in_a_namespace_the_platform_does_not_own_gets_its_policy_in_d
     second_service(services)
     out = tmp_path / "dist"
     result = subprocess.run(
-        [sys.executable, str(REPOSITORY / "scripts/render.py"), "--out", str(out), "--services", str(services)],
+        [
+            sys.executable,
+            str(REPOSITORY / "scripts/render.py"),
+            "--out",
+            str(out),
+            "--services",
+            str(services),
+        ],
         capture_output=True,
         text=True,
         check=False,
