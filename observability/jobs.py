@@ -82,18 +82,18 @@ class Targets:
             raise ValueError(
                 f"targets: pods of {self.app or self.pod_labels!r} need role pod, a namespace, a port"
             )
-
-    def selected_pod_labels(self) -> Mapping[str, str]:
-        """The pod labels a dedicated pod job selects on (empty for other jobs)."""
-        if self.app is not None:
-            return {APP_LABEL: self.app}
-        return dict(self.pod_labels or {})
         if self.service is not None and (
             self.role is not Role.ENDPOINTSLICE or not (self.namespace and self.port)
         ):
             raise ValueError(
                 f"targets: service {self.service!r} needs role endpointslice, a namespace, a port"
             )
+
+    def selected_pod_labels(self) -> Mapping[str, str]:
+        """The pod labels a dedicated pod job selects on (empty for other jobs)."""
+        if self.app is not None:
+            return {APP_LABEL: self.app}
+        return dict(self.pod_labels or {})
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,12 @@ def test_a_service_without_red_or_alerts_gets_only_its_slo_panels(services: Path
                 "name": "payments",
                 "team": "orders",
                 "workload": {"namespace": "payments", "selector": {"app.kubernetes.io/name": "payments"}},
-                "metrics": {"port": "http", "keep": ["payments_total"], "series_budget": 100},
+                "metrics": {
+                    "port": "http",
+                    "port_number": 8080,
+                    "keep": ["payments_total"],
+                    "series_budget": 100,
+                },
                 "slo_period": "7d",
             }
         )
@@ -205,7 +210,12 @@ def test_a_shortened_uid_meeting_another_services_uid_is_refused(services: Path)
                     "name": name,
                     "team": "orders",
                     "workload": {"namespace": f"ns{index}", "selector": {"app": name}},
-                    "metrics": {"port": "http", "keep": ["x_total"], "series_budget": 100},
+                    "metrics": {
+                        "port": "http",
+                        "port_number": 8080,
+                        "keep": ["x_total"],
+                        "series_budget": 100,
+                    },
                 }
             )
         )

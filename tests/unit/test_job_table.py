@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from observability import jobs
-from observability.jobs import BY_NAME, JOB_TABLE, JOBS, Role, Targets, Unit
+from observability.jobs import BY_NAME, JOB_TABLE, JOBS, Role, Targets, Unit, all_jobs
+from observability.model.load import load_default
+
+# The platform's jobs, then one per service (services/: the orders API).
+ALL = all_jobs(load_default())
+ALL_BY_NAME = {row.name: row for row in ALL}
 
 
 def scrape_jobs(synthesized: Any) -> dict[str, dict[str, Any]]:
@@ -35,8 +40,8 @@ def test_every_job_has_exactly_one_row_in_order():
 def test_the_agent_config_has_one_job_per_row_with_its_limits(dev, prod):
     for synthesized in (dev, prod):
         configs = scrape_jobs(synthesized)
-        assert list(configs) == list(JOBS)
-        for row in JOB_TABLE:
+        assert list(configs) == [*JOBS, "orders-api"]
+        for row in ALL:
             job = configs[row.name]
             assert {field: job[field] for field in dataclasses.asdict(row.limits)} == dataclasses.asdict(
                 row.limits
@@ -46,7 +51,7 @@ def test_the_agent_config_has_one_job_per_row_with_its_limits(dev, prod):
 def test_each_keep_rule_keeps_exactly_the_rows_series(dev):
     extra = set(dev.config.monitoring.extra_metrics)
     for name, job in scrape_jobs(dev).items():
-        row = BY_NAME[name]
+        row = ALL_BY_NAME[name]
         keep, *bucket_rules = job["metric_relabel_configs"]
         assert keep["action"] == "keep"
         assert keep["source_labels"] == ["__name__"]
@@ -71,12 +76,12 @@ def test_trimmed_histograms_keep_exactly_the_rows_buckets(dev):
 
 def test_discovery_follows_the_rows_target_selection(dev):
     for name, job in scrape_jobs(dev).items():
-        targets = BY_NAME[name].targets
+        targets = ALL_BY_NAME[name].targets
         (sd,) = job["kubernetes_sd_configs"]
         assert sd["role"] == targets.role
         assert sd.get("namespaces") == ({"names": [targets.namespace]} if targets.namespace else None), name
         assert job.get("metrics_path") == targets.path, name
-        assert job.get("honor_labels", False) is BY_NAME[name].honor_labels, name
+        assert job.get("honor_labels", False) is ALL_BY_NAME[name].honor_labels, name
 
 
 def test_dedicated_apps_are_selected_by_their_row_and_skipped_by_the_generic_jobs(dev):
@@ -132,3 +137,35 @@ def test_a_trimmed_histogram_must_be_kept_whole():
     family = next(iter(row.buckets))
     with pytest.raises(ValueError, match="not kept whole"):
         dataclasses.replace(row, series=tuple(s for s in row.series if s != f"{family}_count"))
+
+
+def test_a_service_gets_its_own_job_from_its_file_and_the_generic_jobs_skip_its_pods(dev):
+    """services/orders-api/service.yaml: namespace orders, pods labelled app.kubernetes.io/name=orders-api,
+    container port `http`, path /metrics, 14 kept series, 2,000 series per pod."""
+    job = scrape_jobs(dev)["orders-api"]
+    assert job["kubernetes_sd_configs"] == [{"role": "pod", "namespaces": {"names": ["orders"]}}]
+    assert job["relabel_configs"][0] == {
+        "action": "keep",
+        "source_labels": [
+            "__meta_kubernetes_namespace",
+            "__meta_kubernetes_pod_label_app_kubernetes_io_name",
+            "__meta_kubernetes_pod_container_port_name",
+        ],
+        "regex": "orders;orders-api;http",
+    }
+    assert job["metrics_path"] == "/metrics"
+    assert job["sample_limit"] == 2000
+    keep = anchored(job["metric_relabel_configs"][0]["regex"])
+    assert keep.match("http_requests_total") and keep.match("orders_api_build_info")
+    assert not keep.match("python_gc_objects_collected_total")  # exposed by client libraries, not kept
+    for generic in (jobs.PODS, jobs.SERVICE_ENDPOINTS):
+        drops = [
+            (rule["source_labels"], anchored(rule["regex"]))
+            for rule in scrape_jobs(dev)[generic]["relabel_configs"]
+            if rule["action"] == "drop"
+        ]
+        assert any(
+            labels == ["__meta_kubernetes_namespace", "__meta_kubernetes_pod_label_app_kubernetes_io_name"]
+            and regex.match("orders;orders-api")
+            for labels, regex in drops
+        ), generic

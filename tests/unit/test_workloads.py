@@ -85,10 +85,15 @@ def test_webapp_spreads_across_zones_and_is_scraped(dev):
     deployment = dev.kubernetes_object("Deployment", names.WEBAPP)
     spread = deployment["spec"]["template"]["spec"]["topologySpreadConstraints"]
     assert "topology.kubernetes.io/zone" in [c["topologyKey"] for c in spread]
-    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
-    assert annotations["prometheus.io/scrape"] == "true"
-    assert annotations["prometheus.io/port"] == str(slo_contract.APP_PORT)
-    assert annotations["prometheus.io/path"] == slo_contract.METRICS_PATH
+    # Scraped by its own job (services/orders-api/service.yaml), not by the annotation opt-in job: the pod
+    # has the selected label and the named port the job keeps, and no prometheus.io annotations.
+    template = deployment["spec"]["template"]
+    assert "prometheus.io/scrape" not in template["metadata"].get("annotations", {})
+    assert template["metadata"]["labels"]["app.kubernetes.io/name"] == "orders-api"
+    app = next(c for c in template["spec"]["containers"] if c["name"] == names.WEBAPP)
+    assert {"name": "http", "containerPort": slo_contract.APP_PORT} in [
+        {k: p[k] for k in ("name", "containerPort")} for p in app["ports"]
+    ]
 
 
 def test_webapp_image_is_the_staged_asset(dev):
