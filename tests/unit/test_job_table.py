@@ -156,7 +156,8 @@ def test_a_service_gets_its_own_job_from_its_file_and_the_generic_jobs_skip_its_
     assert job["metrics_path"] == "/metrics"
     assert job["sample_limit"] == 2000
     keep = anchored(job["metric_relabel_configs"][0]["regex"])
-    assert keep.match("http_requests_total") and keep.match("orders_api_build_info")
+    assert keep.match("http_requests_total")
+    assert keep.match("orders_api_build_info")
     assert not keep.match("python_gc_objects_collected_total")  # exposed by client libraries, not kept
     for generic in (jobs.PODS, jobs.SERVICE_ENDPOINTS):
         drops = [
