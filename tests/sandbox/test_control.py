@@ -47,9 +47,10 @@ def run(module: str, *args: str, state_dir: Path, timeout: float = 60) -> subpro
 
 def test_a_second_lock_is_refused_and_says_where_the_first_runs(tmp_path):
     with SandboxLock(tmp_path) as first:
-        first.write_state({"pid": 4242, "control": "http://127.0.0.1:1234"})
+        first.write_state({"pid": os.getpid(), "control": "http://127.0.0.1:1234"})
         with pytest.raises(
-            AlreadyRunningError, match=r"already running \(pid 4242, control http://127.0.0.1:1234\)"
+            AlreadyRunningError,
+            match=rf"already running \(pid {os.getpid()}, control http://127.0.0.1:1234\)",
         ):
             SandboxLock(tmp_path).acquire()
     assert read_state(tmp_path / "state.json") is None  # released: the state goes with it
@@ -59,7 +60,7 @@ def test_a_second_lock_is_refused_and_says_where_the_first_runs(tmp_path):
 
 def test_make_local_while_one_runs_says_so_and_starts_nothing(tmp_path):
     with SandboxLock(tmp_path) as first:
-        first.write_state({"pid": 4242, "control": "http://127.0.0.1:1234"})
+        first.write_state({"pid": os.getpid(), "control": "http://127.0.0.1:1234"})
         start = time.monotonic()
         result = run("sandbox", "--no-view", state_dir=tmp_path)
     assert result.returncode == 1
