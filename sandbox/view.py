@@ -130,14 +130,14 @@ def window_seconds(window: str) -> int:
 
 
 def duration(seconds: float) -> str:
-    """How long, as a person says it: 45 s, 12 min, 3.5 h, 2.0 d."""
+    """How long, as a person says it: 45 s, 12 min, 3.5 h, 30 d."""
     if seconds < 120:
         return f"{int(seconds)} s"
     if seconds < 2 * 3600:
         return f"{int(seconds // 60)} min"
     if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 86400:.3g} d"
 
 
 def _pct(value: float | None, digits: int = 2) -> str:
