@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from observability import conventions as c
-from observability.slos import SLOS, WEBAPP_SELECTOR, SLOSpec
+from observability.slos import ALERT_WINDOWS, SLOS, WEBAPP_SELECTOR, SLOSpec
 from webapp.orders_api import slo_contract as contract
 
 Query = Callable[[str], list[dict[str, Any]]]
@@ -159,7 +159,7 @@ def _young(snapshot: Snapshot, seconds: float) -> bool:
 
 def _budget(snapshot: Snapshot, slo: SLOStatus) -> str:
     period = PERIOD_SECONDS.get(slo.name)
-    if period is not None and _young(snapshot, period) and snapshot.history_seconds is not None:
+    if period is not None and _young(snapshot, period):
         return f"n/a until {duration(period)} of history"
     return _pct(slo.budget_remaining, 1)
 
@@ -192,11 +192,12 @@ def history_note(snapshot: Snapshot) -> str | None:
     if snapshot.history_seconds is None or not _young(snapshot, max(PERIOD_SECONDS.values(), default=0)):
         return None
     held = duration(snapshot.history_seconds)
+    longer = [w for w in ALERT_WINDOWS if _young(snapshot, window_seconds(w))]
+    windows = f" and the {', '.join(longer)} alert windows" if longer else ""
     return (
-        f"The AMP stand-in holds {held} of history, not an SLO period: every window longer than {held} "
-        f"(the 30d budget, the 6h, 1d and 3d alert windows) is computed over those {held}, so a short "
-        "outage spends the whole budget and fires every window pair at once. A cluster with its full "
-        "history fires only the pairs the burn has reached."
+        f"The AMP stand-in holds {held} of history, not an SLO period: the 30d budget{windows} are "
+        f"computed over those {held}, so a short outage spends the whole budget and can fire every window "
+        "pair at once. A cluster with its full history fires only the pairs the burn has reached."
     )
 
 

@@ -121,7 +121,9 @@ def test_a_young_sandbox_explains_its_budget_and_long_windows():
     assert "history 93 s" in shown
     assert "3d/6h (the 3d window holds 93 s)" in shown
     assert "holds 93 s of history" in shown
-    assert "fires every window pair at once" in shown
+    assert "the 30d budget and the 5m, 30m, 1h, 2h, 6h, 1d, 3d alert windows are computed over" in shown
+    assert "can fire every window pair at once" in shown
+    assert "the 30d budget and the 2h, 6h, 1d, 3d alert windows" in text(young(3600))
 
 
 def test_with_a_full_period_of_history_the_budget_is_shown_plainly():
