@@ -9,6 +9,7 @@ client, used by `python -m sandbox.fault`.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -36,26 +37,48 @@ class AlreadyRunningError(RuntimeError):
 
 
 class SandboxLock:
+    """The lock file holds an exclusive `flock` while the sandbox runs and is removed when it stops.
+    A lock whose recorded PID no longer exists (a sandbox killed while something it started kept the
+    file open) is stale: it is taken over, not obeyed."""
+
     def __init__(self, state_dir: Path | None = None) -> None:
         self.state_dir = state_dir or default_state_dir()
         self.lock_path = self.state_dir / "sandbox.lock"
         self.state_path = self.state_dir / "state.json"
         self._file: IO[str] | None = None
+        self._made_state_dir = False
 
     def acquire(self) -> None:
+        self._made_state_dir = not self.state_dir.exists()
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        file = self.lock_path.open("a+")
-        try:
-            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        for _ in range(3):  # a lock removed by its holder between our open and flock: open it again
+            file = self.lock_path.open("a+")
+            try:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                file.close()
+                state = read_state(self.state_path)
+                if state and "pid" in state and not _alive(int(state["pid"])):
+                    self.lock_path.unlink(missing_ok=True)  # stale: the next file is ours to lock
+                    self.state_path.unlink(missing_ok=True)
+                    continue
+                raise AlreadyRunningError(self._running_message(state)) from None
+            if _same_file(file, self.lock_path):
+                self._file = file
+                # Our PID at once: a later sandbox can tell a stale lock from one still starting.
+                self.write_state({"pid": os.getpid()})
+                return
             file.close()
-            raise AlreadyRunningError(self._running_message()) from None
-        self._file = file
-        self.state_path.unlink(missing_ok=True)  # left by a sandbox that was killed
+        raise AlreadyRunningError(f"could not take the lock {self.lock_path}: it keeps being replaced")
 
-    def _running_message(self) -> str:
-        state = read_state(self.state_path)
-        where = f" (pid {state['pid']}, control {state['control']})" if state else " (still starting)"
+    @staticmethod
+    def _running_message(state: dict[str, Any] | None) -> str:
+        if state and "control" in state:
+            where = f" (pid {state['pid']}, control {state['control']})"
+        elif state and "pid" in state:
+            where = f" (pid {state['pid']}, still starting)"
+        else:
+            where = " (still starting)"
         return (
             f"a sandbox is already running{where}: use `make fault FAULT=...` against it, or stop it "
             "with Ctrl-C in its terminal first"
@@ -67,11 +90,17 @@ class SandboxLock:
         temporary.replace(self.state_path)
 
     def release(self) -> None:
+        """Removes the state and the lock file (while still holding it), then the state directory if it
+        made it and nothing else is in it."""
         if self._file is not None:
             self.state_path.unlink(missing_ok=True)
+            self.lock_path.unlink(missing_ok=True)
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+            if self._made_state_dir:
+                with contextlib.suppress(OSError):  # another sandbox's files, or already gone
+                    self.state_dir.rmdir()
 
     def __enter__(self) -> SandboxLock:
         self.acquire()
@@ -79,6 +108,23 @@ class SandboxLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def _same_file(file: IO[str], path: Path) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(file.fileno()).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def read_state(path: Path) -> dict[str, Any] | None:

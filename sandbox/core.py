@@ -24,12 +24,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import httpx
+
 from config.alerting import AlertingConfig
 from config.monitoring import MonitoringConfig
 from harness import alerting
 from harness.load import Load
 from harness.manifests import Manifests
-from harness.stack import Prometheus, Stack, cluster_objects, generated_config, wait_until
+from harness.stack import Prometheus, Stack, cluster_objects, generated_config, http_ok, wait_until
 from observability.model.load import load_default
 from observability.render.rules import rule_files
 from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS, FaultError
@@ -73,6 +75,7 @@ class Sandbox:
         self.events: list[tuple[float, str]] = []  # every fault applied, in order
         self._lock = threading.Lock()
         self.started_at = 0.0
+        self._ui: dict[str, str] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -125,10 +128,15 @@ class Sandbox:
 
     def urls(self) -> dict[str, str]:
         assert self.agent is not None
+        if not self._ui:  # asked once: the pages do not move while the processes run
+            self._ui = {
+                "agent": ui_page(self.agent.url, "targets"),
+                "receiver": ui_page(self.receiver.url, "alerts"),
+            }
         return {
             "web app": f"{self.stack.app_url}/orders",
-            "agent (targets)": f"{self.agent.url}/targets",
-            "AMP stand-in (rules, alerts, graph)": f"{self.receiver.url}/alerts",
+            "agent (targets)": self._ui["agent"],
+            "AMP stand-in (rules, alerts, graph)": self._ui["receiver"],
             "Alertmanager (API; Debian ships no UI)": f"{self.alertmanager.url}/api/v2/alerts",
             "notification sink": self.sink.url,
         }
@@ -223,6 +231,22 @@ class Sandbox:
             attempts=attempts,
             interval=5,
         )
+
+
+def ui_page(base_url: str, page: str) -> str:
+    """The URL of a Prometheus web UI page (`targets`, `alerts`) that answers on this build. Upstream
+    Prometheus serves its UI at the root (`/targets`); Debian's build (2.42 in bookworm) ships no React UI
+    and serves the classic one under `/classic/` only. The server says where its UI lives: `/` redirects
+    to its home page (`/graph`, `/classic/graph`, `/classic/agent`, `/query` in Prometheus 3)."""
+    home = httpx.get(f"{base_url}/", timeout=5, follow_redirects=True).url.path
+    prefix = home.rsplit("/", 1)[0]
+    candidates = dict.fromkeys(
+        [f"{base_url}{prefix}/{page}", f"{base_url}/{page}", f"{base_url}/classic/{page}"]
+    )
+    for url in candidates:
+        if http_ok(url):
+            return url
+    return f"{base_url}{home}"  # at least the UI's home page
 
 
 def _has(receiver: Prometheus, promql: str) -> bool:

@@ -1,5 +1,6 @@
-"""Break the running sandbox on purpose: `python -m sandbox.fault <fault> [--ms N]` (`make fault
-FAULT=...`), or `status`. Talks to the control endpoint the running `make local` recorded."""
+"""Break the running sandbox on purpose: `make fault FAULT=<name> [MS=<ms>]` (which runs
+`python -m sandbox.fault <name> [--ms N]`), or `FAULT=status`. Talks to the control endpoint the running
+`make local` recorded. Its help and errors speak the `make` form, the one a user types."""
 
 from __future__ import annotations
 
@@ -9,16 +10,29 @@ import sys
 from collections.abc import Sequence
 
 from sandbox.control import NotRunningError, read_status, send_fault
-from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS
+from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS, STATUS
+
+USAGE = "make fault FAULT=<name> [MS=<ms>]"
 
 
 def parser() -> argparse.ArgumentParser:
-    epilog = "faults:\n" + "\n".join(f"  {f.name:<15} {f.help}" for f in FAULTS)
-    result = argparse.ArgumentParser(
-        prog="make fault FAULT=", epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    choices = (*FAULTS, STATUS)
+    description = (
+        "Break the sandbox `make local` runs (in another terminal). <name> is one of:\n"
+        + "\n".join(f"  {f.name:<15} {f.help}" for f in choices)
+        + f"\nMS: add-latency's delay per query message in ms (default {DEFAULT_LATENCY_MS})."
+        + "\ne.g. make fault FAULT=stop-postgres, make fault FAULT=add-latency MS=250"
     )
-    result.add_argument("fault", choices=[*(f.name for f in FAULTS), "status"], metavar="fault")
-    result.add_argument("--ms", type=int, default=DEFAULT_LATENCY_MS, help="add-latency: delay per query")
+    result = argparse.ArgumentParser(
+        prog="make fault",
+        usage=USAGE,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,  # `make fault` alone shows this help; -h/--ms are not what a user types
+    )
+    result.add_argument("fault", choices=[f.name for f in choices], metavar="FAULT", help=argparse.SUPPRESS)
+    result.add_argument("--ms", type=int, default=DEFAULT_LATENCY_MS, help=argparse.SUPPRESS)
+    result.add_argument("--help", action="help", help=argparse.SUPPRESS)
     return result
 
 

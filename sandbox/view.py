@@ -1,8 +1,14 @@
 """The live view of `make local`: what the AMP stand-in and the sink hold now, as a `rich` renderable.
 
 `collect` asks a query function (PromQL -> Prometheus result list), so the tests feed it canned
-results; `render` draws a `Snapshot`. The SLO series are the recorded ones (observability/conventions.py
+results; `render` draws a `Snapshot` (in a terminal), `summary_line` and `notification_line` write it as
+plain lines (output piped to a file). The SLO series are the recorded ones (observability/conventions.py
 names, one per SLO of the services' files): nothing here re-derives an SLO.
+
+A sandbox holds minutes of history, not the 30 days of an SLO period: every window longer than that
+history is computed over the same few minutes. The view says so instead of showing a budget that means
+nothing yet ("budget remaining -2474 %" after a 93 s outage) and marks the window pairs that cannot hold
+their full length.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from observability import conventions as c
 from observability.dashboards.webapp import SERVICE, WEBAPP_SELECTOR
 from observability.model.load import load_default
 from observability.model.slo import SLO
+from observability.model.windows import seconds
 from webapp.orders_api import slo_contract as contract
 
 Query = Callable[[str], list[dict[str, Any]]]
@@ -67,6 +74,7 @@ class Snapshot:
     notifications: tuple[Mapping[str, Any], ...] = ()  # as the sink recorded them
     faults: Mapping[str, tuple[str, float]] = field(default_factory=dict)
     unreachable: str | None = None  # why the AMP stand-in could not answer
+    history_seconds: float | None = None  # how long the AMP stand-in has been receiving samples
 
 
 def _value(query: Query, promql: str) -> float | None:
@@ -84,10 +92,16 @@ def collect(
     faults: Mapping[str, tuple[str, float]],
     *,
     now: float | None = None,
+    history_seconds: float | None = None,
 ) -> Snapshot:
     """One snapshot. A failing query (the AMP stand-in stopped) gives an empty snapshot that says so."""
     at = time.time() if now is None else now
-    base: dict[str, Any] = {"at": at, "notifications": tuple(notifications[-6:]), "faults": dict(faults)}
+    base: dict[str, Any] = {
+        "at": at,
+        "notifications": tuple(notifications[-6:]),
+        "faults": dict(faults),
+        "history_seconds": history_seconds,
+    }
     try:
         slos = tuple(
             SLOStatus(
@@ -109,6 +123,27 @@ def collect(
         return Snapshot(unreachable=f"AMP stand-in: {type(exc).__name__}", **base)
 
 
+_WINDOWS = load_default().windows_of(load_default().service(SERVICE))
+ALERT_WINDOWS = _WINDOWS.windows
+PERIOD_SECONDS = {slo.id: seconds(_WINDOWS.period) for slo in load_default().service(SERVICE).slos}
+
+
+def window_seconds(window: str) -> int:
+    """A Prometheus duration of one unit ("5m", "3d") in seconds."""
+    return seconds(window)
+
+
+def duration(seconds: float) -> str:
+    """How long, as a person says it: 45 s, 12 min, 3.5 h, 30 d."""
+    if seconds < 120:
+        return f"{int(seconds)} s"
+    if seconds < 2 * 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 86400:.3g} d"
+
+
 def _pct(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f} %"
 
@@ -121,9 +156,64 @@ def _ago(at: float, since: float) -> str:
     return f"{max(0, int(at - since))} s ago"
 
 
+def _young(snapshot: Snapshot, seconds: float) -> bool:
+    """The AMP stand-in holds less history than a window of `seconds`."""
+    return snapshot.history_seconds is not None and snapshot.history_seconds < seconds
+
+
+def _budget(snapshot: Snapshot, slo: SLOStatus) -> str:
+    """The recorded budget remaining; while the history is shorter than the period, it is the share spent
+    at the traffic seen so far (the rules scale it by the history: observability/render/slo_rules.py)."""
+    period = PERIOD_SECONDS.get(slo.name)
+    if period is not None and _young(snapshot, period) and slo.budget_remaining is not None:
+        return f"{_pct(slo.budget_remaining, 1)} (projected)"
+    return _pct(slo.budget_remaining, 1)
+
+
+def _windows(snapshot: Snapshot, labels: Mapping[str, str]) -> str:
+    if c.LONG_WINDOW_LABEL not in labels:
+        return labels.get("instance", labels.get("job", ""))
+    long = labels[c.LONG_WINDOW_LABEL]
+    windows = f"{long}/{labels.get(c.SHORT_WINDOW_LABEL, '?')}"
+    if _young(snapshot, window_seconds(long)) and snapshot.history_seconds is not None:
+        windows += f" (the {long} window holds {duration(snapshot.history_seconds)})"
+    return windows
+
+
+def _alert_names(payload: Mapping[str, Any]) -> str:
+    """Each alert of a notification as `Name[status] long-window` (plain text: never rich markup)."""
+    return ", ".join(
+        sorted(
+            {
+                f"{a['labels'].get('alertname', '?')}[{a.get('status', '?')}]"
+                + (f" {a['labels'][c.LONG_WINDOW_LABEL]}" if c.LONG_WINDOW_LABEL in a["labels"] else "")
+                for a in payload.get("alerts", [])
+            }
+        )
+    )
+
+
+def history_note(snapshot: Snapshot) -> str | None:
+    """Why a young sandbox's budgets and long windows read as they do; None once they mean something."""
+    if snapshot.history_seconds is None or not _young(snapshot, max(PERIOD_SECONDS.values(), default=0)):
+        return None
+    held = duration(snapshot.history_seconds)
+    longer = [w for w in ALERT_WINDOWS if _young(snapshot, window_seconds(w))]
+    windows = f" and the {', '.join(longer)} alert windows" if longer else ""
+    return (
+        f"The AMP stand-in holds {held} of history, not an SLO period: the budget remaining is projected "
+        f"(what was spent over those {held}, at their traffic, of a whole period's budget), and"
+        f"{windows.removeprefix(' and') or ' no alert window'} are computed over those {held}, so a short "
+        "outage can fire every window pair at once. A cluster with its full history fires only the pairs "
+        "the burn has reached."
+    )
+
+
 def render(snapshot: Snapshot) -> Group:
     parts: list[Any] = []
     header = Text(time.strftime("%H:%M:%S", time.localtime(snapshot.at)), style="bold")
+    if snapshot.history_seconds is not None:
+        header.append(f"   history {duration(snapshot.history_seconds)}")
     if snapshot.unreachable:
         header.append(f"   {snapshot.unreachable} (no data until it is back)", style="bold red")
     parts.append(header)
@@ -142,46 +232,40 @@ def render(snapshot: Snapshot) -> Group:
     for slo in snapshot.slos:
         burning = slo.burn_rate is not None and slo.burn_rate > 1
         slos.add_row(
-            slo.name,
+            Text(slo.name),
             _pct(slo.objective, 1),
             _pct(slo.error_ratio_5m),
             Text(_num(slo.burn_rate, "x"), style="bold red" if burning else ""),
-            _pct(slo.budget_remaining, 1),
+            Text(_budget(snapshot, slo)),
         )
     parts.append(slos)
+    note = history_note(snapshot)
+    if note:
+        parts.append(Text(note, style="dim"))
 
     alerts = Table(title="firing alerts (AMP stand-in)", title_justify="left")
     for column in ("alert", "severity", "windows / target"):
         alerts.add_column(column)
     for labels in snapshot.firing:
-        windows = (
-            f"{labels[c.LONG_WINDOW_LABEL]}/{labels[c.SHORT_WINDOW_LABEL]}"
-            if c.LONG_WINDOW_LABEL in labels
-            else labels.get("instance", labels.get("job", ""))
-        )
         style = "bold red" if labels.get(c.SEVERITY_LABEL) == c.PAGE else ""
         alerts.add_row(
-            Text(labels.get("alertname", "?"), style=style), labels.get(c.SEVERITY_LABEL, ""), windows
+            Text(labels.get("alertname", "?"), style=style),
+            Text(labels.get(c.SEVERITY_LABEL, "")),
+            Text(_windows(snapshot, labels)),
         )
     parts.append(alerts)
 
     sent = Table(title="last notifications (sink)", title_justify="left")
     for column in ("received", "receiver", "status", "alerts"):
         sent.add_column(column)
-    for note in reversed(snapshot.notifications):
-        payload = note.get("payload", {})
-        names = sorted(
-            {
-                f"{a['labels'].get('alertname', '?')}[{a.get('status', '?')}]"
-                + (f" {a['labels'][c.LONG_WINDOW_LABEL]}" if c.LONG_WINDOW_LABEL in a["labels"] else "")
-                for a in payload.get("alerts", [])
-            }
-        )
+    for note_ in reversed(snapshot.notifications):
+        payload = note_.get("payload", {})
+        status = str(payload.get("status", "?"))
         sent.add_row(
-            _ago(snapshot.at, note["received_at"]),
-            note["receiver"],
-            payload.get("status", "?"),
-            ", ".join(names),
+            _ago(snapshot.at, note_["received_at"]),
+            Text(str(note_["receiver"])),
+            Text(status, style="green" if status == "resolved" else ""),
+            Text(_alert_names(payload)),
         )
     parts.append(sent)
 
@@ -192,3 +276,37 @@ def render(snapshot: Snapshot) -> Group:
         faults.append(f"[{what}, {_ago(snapshot.at, since)}] ", style="bold yellow")
     parts.append(faults)
     return Group(*parts)
+
+
+def summary_line(snapshot: Snapshot) -> str:
+    """The snapshot as one plain line, for output that is not a terminal (`make local | tee log`)."""
+    parts = [time.strftime("%H:%M:%S", time.localtime(snapshot.at))]
+    if snapshot.history_seconds is not None:
+        parts.append(f"history {duration(snapshot.history_seconds)}")
+    if snapshot.unreachable:
+        parts.append(f"{snapshot.unreachable} (no data until it is back)")
+    else:
+        parts.append(
+            f"requests {_num(snapshot.request_rate, '/s')}, errors {_pct(snapshot.error_ratio)}, "
+            f"p99 {_num(snapshot.p99_seconds, ' s', 3)}"
+        )
+        parts += [
+            f"{slo.name}: burn {_num(slo.burn_rate, 'x')}, budget {_budget(snapshot, slo)}"
+            for slo in snapshot.slos
+        ]
+        firing = [
+            f"{labels.get('alertname', '?')} "
+            f"({labels.get(c.SEVERITY_LABEL, '')} {_windows(snapshot, labels)})"
+            for labels in snapshot.firing
+        ]
+        parts.append("firing: " + (", ".join(firing) if firing else "none"))
+    faults = [f"{what} {_ago(snapshot.at, since)}" for what, since in snapshot.faults.values()]
+    parts.append("faults: " + (", ".join(faults) if faults else "none"))
+    return " | ".join(parts)
+
+
+def notification_line(note: Mapping[str, Any]) -> str:
+    """One notification the sink received, as a plain line."""
+    payload = note.get("payload", {})
+    at = time.strftime("%H:%M:%S", time.localtime(note["received_at"]))
+    return f"{at} notification to {note['receiver']}: {payload.get('status', '?')}: {_alert_names(payload)}"

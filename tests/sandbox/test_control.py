@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -47,9 +48,10 @@ def run(module: str, *args: str, state_dir: Path, timeout: float = 60) -> subpro
 
 def test_a_second_lock_is_refused_and_says_where_the_first_runs(tmp_path):
     with SandboxLock(tmp_path) as first:
-        first.write_state({"pid": 4242, "control": "http://127.0.0.1:1234"})
+        first.write_state({"pid": os.getpid(), "control": "http://127.0.0.1:1234"})
         with pytest.raises(
-            AlreadyRunningError, match=r"already running \(pid 4242, control http://127.0.0.1:1234\)"
+            AlreadyRunningError,
+            match=rf"already running \(pid {os.getpid()}, control http://127.0.0.1:1234\)",
         ):
             SandboxLock(tmp_path).acquire()
     assert read_state(tmp_path / "state.json") is None  # released: the state goes with it
@@ -57,9 +59,58 @@ def test_a_second_lock_is_refused_and_says_where_the_first_runs(tmp_path):
         pass
 
 
+def dead_pid() -> int:
+    """The PID of a process that has exited (and been reaped)."""
+    process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    return int(process.stdout)
+
+
+def test_a_stale_lock_whose_pid_is_gone_is_taken_over(tmp_path):
+    # The lock still held (by something the dead sandbox started that kept the file open) ...
+    held = (tmp_path / "sandbox.lock").open("a+")
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    (tmp_path / "state.json").write_text(json.dumps({"pid": dead_pid(), "control": "http://127.0.0.1:1"}))
+    try:
+        with SandboxLock(tmp_path) as lock:  # ... but its sandbox's PID is gone: taken over
+            assert read_state(lock.state_path) == {"pid": os.getpid()}
+            with pytest.raises(AlreadyRunningError, match=rf"\(pid {os.getpid()}, still starting\)"):
+                SandboxLock(tmp_path).acquire()  # and the new lock is obeyed
+    finally:
+        held.close()
+
+
+def test_the_lock_of_a_killed_sandbox_is_taken_over(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from sandbox.control import SandboxLock; "
+         "lock = SandboxLock(); lock.acquire(); print('locked', flush=True); time.sleep(600)"],
+        env=os.environ | {"SANDBOX_STATE_DIR": str(tmp_path), "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None
+    assert holder.stdout.readline() == "locked\n"
+    with pytest.raises(AlreadyRunningError):
+        SandboxLock(tmp_path).acquire()
+    holder.kill()
+    holder.wait()
+    assert (tmp_path / "sandbox.lock").exists()  # left behind by the kill
+    with SandboxLock(tmp_path):
+        pass
+
+
+def test_release_leaves_no_lock_file_and_no_state_directory_it_made(tmp_path):
+    state_dir = tmp_path / "state"
+    with SandboxLock(state_dir) as lock:
+        assert lock.lock_path.exists()
+    assert not state_dir.exists()
+    with SandboxLock(tmp_path):
+        (tmp_path / "other").write_text("not the lock's")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other"]  # a directory it did not make stays
+
+
 def test_make_local_while_one_runs_says_so_and_starts_nothing(tmp_path):
     with SandboxLock(tmp_path) as first:
-        first.write_state({"pid": 4242, "control": "http://127.0.0.1:1234"})
+        first.write_state({"pid": os.getpid(), "control": "http://127.0.0.1:1234"})
         start = time.monotonic()
         result = run("sandbox", "--no-view", state_dir=tmp_path)
     assert result.returncode == 1
@@ -108,3 +159,36 @@ def test_without_a_running_sandbox_the_fault_command_says_so(tmp_path):
     result = run("sandbox.fault", "stop-postgres", state_dir=tmp_path)
     assert result.returncode == 1
     assert "no sandbox is running" in result.stderr
+
+
+def make_fault(*assignments: str) -> subprocess.CompletedProcess[str]:
+    """`make fault ...` as a user types it, in the repository."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "fault", *assignments],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+
+
+def test_make_fault_alone_shows_the_usage_a_user_types_and_every_fault():
+    result = make_fault()
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "usage: make fault FAULT=<name> [MS=<ms>]"
+    listed = [line.split()[0] for line in lines if line.startswith("  ")]
+    assert listed == [
+        "stop-postgres", "start-postgres", "add-latency", "remove-latency", "stop-amp", "start-amp",
+        "restart-agent", "status",
+    ]  # fmt: skip
+    assert "MS: add-latency's delay per query message in ms (default 150)." in lines
+    for internal in ("--ms", "-h", "FAULT= [", "positional arguments"):
+        assert internal not in result.stdout, internal
+
+
+def test_make_fault_with_an_unknown_name_shows_the_same_usage():
+    result = make_fault("FAULT=unplug-the-cable")
+    assert result.returncode != 0
+    assert result.stderr.startswith("usage: make fault FAULT=<name> [MS=<ms>]\n")
+    assert "invalid choice: 'unplug-the-cable'" in result.stderr

@@ -86,3 +86,71 @@ def test_an_unreachable_amp_stand_in_is_shown_not_raised():
 
 def test_no_fault_says_how_to_break_something():
     assert "make fault FAULT=" in text(view.collect(canned({}), list, [], {}, now=NOW))
+
+
+def resolved_page(at: float) -> dict[str, Any]:
+    labels = {"alertname": "OrdersApiAvailabilityBudgetBurn", "severity": "page", "long_window": "1h",
+              "short_window": "5m", "slo": SLOS[0].name}  # fmt: skip
+    return {
+        "receiver": "page",
+        "received_at": at,
+        "payload": {"status": "resolved", "alerts": [{"status": "resolved", "labels": labels}]},
+    }
+
+
+def test_a_resolved_alert_says_resolved():
+    snapshot = view.collect(canned({}), list, [resolved_page(NOW - 12)], {}, now=NOW)
+    shown = text(snapshot)
+    assert "OrdersApiAvailabilityBudgetBurn[resolved] 1h" in shown
+    row = next(line for line in shown.splitlines() if "12 s ago" in line)
+    assert row.count("resolved") == 2  # the notification's status and the alert's
+    assert "OrdersApiAvailabilityBudgetBurn" not in shown.split("firing alerts")[1].split("last notif")[0]
+
+
+def young(history_seconds: float, budget_remaining: float = 0.9917) -> view.Snapshot:
+    """As the rules record it: 93 s of a 30-day period at 250x burn spent 250 x 93 / 2,592,000 = 0.9 %
+    of the budget (the budget remaining is scaled by the history seen)."""
+    first = view.slo_queries(SLOS[0])
+    values = {first["burn_rate"]: 250.0, first["budget_remaining"]: budget_remaining}
+    alerts = [
+        {"state": "firing", "labels": {"alertname": "OrdersApiAvailabilityBudgetBurn", "severity": "ticket",
+                                       "long_window": "3d", "short_window": "6h"}},
+    ]  # fmt: skip
+    return view.collect(canned(values), lambda: alerts, [], {}, now=NOW, history_seconds=history_seconds)
+
+
+def test_a_young_sandbox_explains_its_budget_and_long_windows():
+    shown = text(young(93))
+    assert "99.2 % (projected)" in shown  # what 93 s at 250x spent of a 30-day budget
+    assert "history 93 s" in shown
+    assert "3d/6h (the 3d window holds 93 s)" in shown
+    assert "holds 93 s of history" in shown
+    assert "the budget remaining is projected" in shown
+    flowing = " ".join(shown.split())  # the note wraps at the console's width
+    assert "and the 5m, 30m, 1h, 2h, 6h, 1d, 3d alert windows are computed over those 93 s" in flowing
+    assert "can fire every window pair at once" in shown
+    assert "and the 2h, 6h, 1d, 3d alert windows" in " ".join(text(young(3600)).split())
+
+
+def test_with_a_full_period_of_history_the_budget_is_shown_plainly():
+    shown = text(young(31 * 86400, budget_remaining=-23.743))
+    assert "-2374.3 %" in shown
+    assert "projected" not in shown
+    assert "(the 3d window holds" not in shown
+    assert "window pair at once" not in shown
+
+
+def test_durations_read_as_a_person_says_them():
+    seconds = (93, 720, 3.5 * 3600, 30 * 86400)
+    assert [view.duration(s) for s in seconds] == ["93 s", "12 min", "3.5 h", "30 d"]
+    assert [view.window_seconds(w) for w in ("5m", "1h", "3d", "30d")] == [300, 3600, 259200, 2592000]
+
+
+def test_plain_lines_for_output_that_is_not_a_terminal():
+    line = view.summary_line(young(93))
+    assert "history 93 s" in line
+    assert f"{SLOS[0].id}: burn 250.00x, budget 99.2 % (projected)" in line
+    assert "firing: OrdersApiAvailabilityBudgetBurn (ticket 3d/6h (the 3d window holds 93 s))" in line
+    assert line.endswith("faults: none")
+    note = view.notification_line(resolved_page(NOW))
+    assert note.endswith("notification to page: resolved: OrdersApiAvailabilityBudgetBurn[resolved] 1h")

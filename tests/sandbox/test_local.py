@@ -1,0 +1,231 @@
+"""`make local` as a user meets it: the links it prints answer, its output in a terminal and in a pipe,
+and Ctrl-C (SIGINT to the terminal's foreground process group) stops it quietly leaving nothing behind."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import IO, Any, cast
+
+import httpx
+import pytest
+from rich.console import Console
+
+from harness.manifests import Manifests
+from harness.stack import Prometheus
+from sandbox import __main__ as local
+from sandbox import view
+from sandbox.core import Sandbox, ui_page
+from tests.local_http import serving
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = 1_800_000_000.0
+
+
+def snapshots() -> Iterator[view.Snapshot]:
+    """A sandbox that pages, then resolves."""
+
+    def note(at: float, status: str) -> dict[str, Any]:
+        labels = {"alertname": "OrdersApiAvailabilityBudgetBurn", "long_window": "1h"}
+        alerts = [{"status": status, "labels": labels}]
+        return {"receiver": "page", "received_at": at, "payload": {"status": status, "alerts": alerts}}
+
+    firing, resolved = note(NOW + 5, "firing"), note(NOW + 10, "resolved")
+    yield view.Snapshot(at=NOW, request_rate=10.0, history_seconds=60)
+    yield view.Snapshot(at=NOW + 5, request_rate=10.0, notifications=(firing,), history_seconds=65)
+    yield view.Snapshot(at=NOW + 10, request_rate=10.0, notifications=(firing, resolved), history_seconds=70)
+
+
+def watch(console: Console) -> None:
+    taken = snapshots()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        local.watch(console, lambda: next(taken), sleep=sleep)
+
+
+def test_in_a_terminal_the_view_is_the_live_tables():
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=160, record=True)
+    watch(console)
+    shown = console.export_text()
+    assert "SLOs (recorded series)" in shown
+    assert "OrdersApiAvailabilityBudgetBurn[resolved] 1h" in shown
+
+
+def test_piped_output_gets_plain_lines():
+    out = io.StringIO()
+    watch(Console(file=out, force_terminal=False, width=80))
+    lines = out.getvalue().splitlines()
+    assert "\x1b" not in out.getvalue()  # no terminal control sequences
+    assert lines[0].endswith("history 60 s | requests 10.00/s, errors —, p99 — | firing: none | faults: none")
+    assert [line.split(" ", 1)[1] for line in lines[1:]] == [
+        "notification to page: firing: OrdersApiAvailabilityBudgetBurn[firing] 1h",
+        "notification to page: resolved: OrdersApiAvailabilityBudgetBurn[resolved] 1h",
+    ]  # each once, as it arrives; the next summary line is due after PLAIN_EVERY refreshes
+
+
+@pytest.fixture
+def ui_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    """Every process whose UI `make local` links to: web app (Postgres), agent, AMP stand-in,
+    Alertmanager, sink (the agent with an empty scrape configuration: its pages are what is checked)."""
+    sandbox = Sandbox(tmp_path, cast(Manifests, None))
+    try:
+        sandbox.sink.start()
+        sandbox.alertmanager.start_ready()
+        sandbox.stack.start()
+        config = f"remote_write:\n  - url: {sandbox.receiver.remote_write_url}\nscrape_configs: []\n"
+        sandbox.agent = Prometheus.agent(tmp_path / "agent", config)
+        sandbox.stack.agents["agent"] = sandbox.agent  # stopped with the stack
+        sandbox.agent.start_ready()
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+def test_every_printed_link_answers(ui_sandbox):
+    urls = ui_sandbox.urls()
+    assert set(urls) == {
+        "web app", "agent (targets)", "AMP stand-in (rules, alerts, graph)",
+        "Alertmanager (API; Debian ships no UI)", "notification sink",
+    }  # fmt: skip
+    for name, url in urls.items():
+        assert httpx.get(url, timeout=10).status_code == 200, (name, url)
+    assert urls["agent (targets)"].endswith("/targets")
+    assert urls["AMP stand-in (rules, alerts, graph)"].endswith("/alerts")
+    # The pages themselves, not a home page they fell back to.
+    assert "Targets" in httpx.get(urls["agent (targets)"], timeout=10).text
+    assert "Alerts" in httpx.get(urls["AMP stand-in (rules, alerts, graph)"], timeout=10).text
+
+
+def test_a_ui_page_at_the_root_is_found_there():
+    """As upstream Prometheus 2 (not Debian's build) serves it: `/` redirects to `/graph`, the pages are
+    at the root and `/classic/...` does not exist."""
+    pages = {"/": (302, "/graph"), "/graph": (200, None), "/targets": (200, None)}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, location = pages.get(self.path, (404, None))
+            self.send_response(status)
+            if location:
+                self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as port:
+        assert ui_page(f"http://127.0.0.1:{port}", "targets") == f"http://127.0.0.1:{port}/targets"
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------------------------
+def start_local() -> tuple[subprocess.Popen[str], Path]:
+    """`python -m sandbox` as `make local` runs it, its output piped, in a process group of its own as a
+    terminal's foreground job is, with TMPDIR (where jsii, Postgres, the sandbox and its lock keep their
+    files) a fresh directory."""
+    # Under the system temp dir, open to others: as root, Postgres runs as `postgres` (harness/postgres.py).
+    temp = Path(tempfile.mkdtemp(prefix="local-ctrl-c-"))
+    temp.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("SANDBOX_STATE_DIR", local.CHILD)}
+    env |= {"TMPDIR": str(temp), "PYTHONPATH": f"{REPO}:{REPO / 'webapp'}"}
+    env.setdefault("JSII_NODE", str(Path(sys.executable).with_name("node")))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    return process, temp
+
+
+def read_until(process: subprocess.Popen[str], pattern: str, lines: list[str], timeout: float) -> bool:
+    stdout = cast(IO[str], process.stdout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = stdout.readline()
+        if not line:
+            return False
+        lines.append(line)
+        if re.search(pattern, line):
+            return True
+    return False
+
+
+def interrupt(process: subprocess.Popen[str], lines: list[str]) -> str:
+    """Ctrl-C: SIGINT to the whole foreground process group. Returns the whole output."""
+    os.killpg(process.pid, signal.SIGINT)
+    rest, _ = process.communicate(timeout=180)
+    return "".join(lines) + rest
+
+
+def leftovers(temp: Path) -> list[Any]:
+    running = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if str(temp).encode() in cmdline.read_bytes():
+                running.append(cmdline.parent.name)
+        except OSError:
+            continue
+    return sorted(p.name for p in temp.iterdir()) + running
+
+
+def test_ctrl_c_stops_the_running_sandbox_quietly_and_leaves_nothing():
+    process, temp = start_local()
+    lines: list[str] = []
+    try:
+        started = read_until(process, r"control endpoint", lines, timeout=240)
+        # Piped: plain lines follow the URLs (the first at once).
+        summary = started and read_until(process, r"requests .*\| faults: none", lines, timeout=60)
+        output = interrupt(process, lines)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    left = leftovers(temp)
+    shutil.rmtree(temp, ignore_errors=True)
+    assert started, output
+    assert summary, output
+    assert process.returncode == 0, output
+    for noise in ("Traceback", "KeyboardInterrupt", "BrokenPipeError", "b'"):
+        assert noise not in output, output
+    assert output.rstrip().endswith("stopped; temporary data removed."), output
+    assert left == []  # no jsii-kernel-*, no lock, no data directory, no process
+
+
+def test_ctrl_c_while_the_charts_synthesize_stops_quietly_and_leaves_nothing():
+    process, temp = start_local()
+    lines: list[str] = []
+    try:
+        # At once: the line is printed just before the jsii calls, which take seconds (the jsii kernel
+        # starts and loads cdk8s); a later interrupt could find them done on a fast, idle machine.
+        started = read_until(process, r"synthesizing the charts", lines, timeout=60)
+        output = interrupt(process, lines)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    left = leftovers(temp)
+    shutil.rmtree(temp, ignore_errors=True)
+    assert started, output
+    assert process.returncode == 0, output
+    for noise in ("Traceback", "KeyboardInterrupt", "BrokenPipeError", "b'"):
+        assert noise not in output, output
+    assert "starting Postgres" not in output
+    assert left == []
