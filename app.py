@@ -66,14 +66,12 @@ def main() -> None:
     try:
         if pipeline_path:
             pipeline, relative_path = select_pipeline(str(pipeline_path))
+            build_pipeline(app, pipeline, config_path=relative_path)
         else:
-            config = select_config(app)
+            build(app, select_config(app))
     except ConfigError as error:
+        # A user's mistake: the list of problems, no traceback (only the chosen environment is built).
         sys.exit(str(error))
-    if pipeline_path:
-        build_pipeline(app, pipeline, config_path=relative_path)
-    else:
-        build(app, config)
     app.synth()
 
 
