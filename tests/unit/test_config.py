@@ -221,7 +221,10 @@ def test_app_refuses_bad_input_without_synthesizing_anything(tmp_path, context, 
 
 def _broken_dev() -> PlatformConfig:
     return PlatformConfig(
-        name="dev", region="us-east-1", availability_zones=("us-east-1a", "us-east-1b"), vpc_cidr="10.40.0.0/33"
+        name="dev",
+        region="us-east-1",
+        availability_zones=("us-east-1a", "us-east-1b"),
+        vpc_cidr="10.40.0.0/33",
     )
 
 
@@ -231,7 +234,9 @@ def test_a_broken_environment_does_not_stop_another_from_building(monkeypatch):
     assert select_config(cdk.App(context={"env": "prod"})).name == "prod"
     with pytest.raises(ConfigError) as error:
         select_config(cdk.App(context={"env": "dev"}))
-    assert error.value.problems == ["vpc_cidr: must be an IPv4 network like '10.0.0.0/16' (got '10.40.0.0/33')"]
+    assert error.value.problems == [
+        "vpc_cidr: must be an IPv4 network like '10.0.0.0/16' (got '10.40.0.0/33')"
+    ]
 
 
 def test_each_environment_is_built_under_its_own_name():
@@ -252,7 +257,9 @@ def broken_dev_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(
         REPOSITORY,
         copy,
-        ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "cdk.out*", "dist", "tests", "__pycache__"),
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "node_modules", "cdk.out*", "dist", "tests", "__pycache__"
+        ),
     )
     source = copy / "config" / "environments.py"
     text = source.read_text()
