@@ -40,11 +40,13 @@ def test_a_scraper_hanging_up_mid_response_prints_nothing(
 
 def test_pages_are_still_served_whole() -> None:
     page = b"up 1\n"
-    with CannedExporter(pages={"/metrics": page}) as canned:
-        with socket.create_connection((HOST, canned.port), timeout=10) as client:
-            client.sendall(b"GET /metrics HTTP/1.1\r\nHost: exporter\r\nConnection: close\r\n\r\n")
-            answer = b""
-            while chunk := client.recv(65536):
-                answer += chunk
+    with (
+        CannedExporter(pages={"/metrics": page}) as canned,
+        socket.create_connection((HOST, canned.port)) as client,
+    ):
+        client.sendall(b"GET /metrics HTTP/1.1\r\nHost: exporter\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
     assert answer.startswith(b"HTTP/1.0 200")
     assert answer.endswith(b"\r\n\r\nup 1\n")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
-
-import shutil
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -252,7 +251,7 @@ BAD_DEV_VALUES = {
 
 @pytest.fixture(scope="module")
 def broken_dev_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the app whose config/environments.py holds two bad dev values (the repository stays as is)."""
+    """A copy of the app whose config/environments.py holds two bad dev values (the repository is untouched)."""
     copy = tmp_path_factory.mktemp("checkout") / "app"
     shutil.copytree(
         REPOSITORY,
