@@ -251,7 +251,7 @@ BAD_DEV_VALUES = {
 
 @pytest.fixture(scope="module")
 def broken_dev_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the app whose config/environments.py holds two bad dev values (the repository is untouched)."""
+    """A copy of the app with two bad dev values in config/environments.py (the repository is untouched)."""
     copy = tmp_path_factory.mktemp("checkout") / "app"
     shutil.copytree(
         REPOSITORY,
