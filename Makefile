@@ -28,7 +28,7 @@ PYTHON_SOURCES := app.py config observability stacks k8s scripts lambda harness 
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt $(wildcard webapp/requirements*.txt)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -46,18 +46,23 @@ deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install 
 system-deps: ## Install the system packages the tests run (apt-get, when missing)
 	@scripts/system-packages.sh
 
+# Where `make synth` writes the cloud assembly.
+OUTDIR ?= cdk.out
+
+# Quiet synth names the stacks it selected and where it wrote them: select the stage's stacks (none are
+# top-level), which also runs the CLI's checks on them.
 .PHONY: synth
 synth: deps ## Synthesize the cloud assembly of ENV (dev by default) into cdk.out
-	$(CDK) synth --no-notices --quiet $(CDK_CONTEXT)
+	$(CDK) synth --no-notices --quiet $(CDK_CONTEXT) --output $(OUTDIR) $(STACKS)
 
 # The delivery pipeline's settings: copy the example, set your own values, pass PIPELINE_CONFIG=<your copy>.
 PIPELINE_CONFIG ?= config/pipeline.example.yaml
 # Its own output directory: `make synth` owns cdk.out (stacks/constructs/delivery_pipeline.py reads it here).
-PIPELINE_OUTDIR := cdk.out.pipeline
+PIPELINE_OUTDIR ?= cdk.out.pipeline
 
 .PHONY: synth-pipeline
 synth-pipeline: deps ## Synthesize the toolchain stack (CDK Pipelines) of PIPELINE_CONFIG into cdk.out.pipeline
-	$(CDK) synth --no-notices --quiet -c pipeline=$(PIPELINE_CONFIG) --output $(PIPELINE_OUTDIR)
+	$(CDK) synth --no-notices --quiet -c pipeline=$(PIPELINE_CONFIG) --output $(PIPELINE_OUTDIR) '**'
 
 .PHONY: ls
 ls: deps ## List the stacks of ENV that deploy and destroy select
@@ -126,8 +131,12 @@ cost: deps system-deps ## Active series per target kind and monthly AMP ingestio
 	$(PY) scripts/cost.py
 
 .PHONY: dashboards
-dashboards: deps ## Write the Grafana dashboards' JSON to dist/dashboards (to import into your own Grafana)
+dashboards: deps ## Write the dashboards: dist/dashboards/import (any Grafana), dist/dashboards/provisioned
 	$(PY) scripts/dashboards.py --out dist/dashboards
+
+.PHONY: amtool
+amtool: deps system-deps ## Run Alertmanager's amtool: make amtool ARGS='check-config alertmanager.yml'
+	$(VENV)/bin/amtool $(ARGS)
 
 .PHONY: clean
 clean: ## Remove build output (cdk.out, caches); `make distclean` also removes the venv and node_modules
@@ -135,5 +144,5 @@ clean: ## Remove build output (cdk.out, caches); `make distclean` also removes t
 	find . -name __pycache__ -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 .PHONY: distclean
-distclean: clean
+distclean: clean ## `make clean`, and remove the venv (with the unpacked amtool) and node_modules
 	rm -rf $(VENV) node_modules
