@@ -80,7 +80,8 @@ def test_no_panel_query_or_variable_names_the_amp_uid(version):
             assert [target["datasource"] for target in panel["targets"]] == [DS_REF] * len(panel["targets"])
         for variable in model["templating"]["list"]:
             assert variable["datasource"] == DS_REF
-            assert variable["current"] == {} and variable["options"] == []
+            assert variable["current"] == {}
+            assert variable["options"] == []
         # As Grafana's import evaluates `${...}`: every placeholder is a declared input.
         placeholders = {m for s in _strings(model) for m in re.findall(r"\$\{.+?\}", s)}
         assert placeholders == {"${DS_AMP}"}
@@ -103,12 +104,14 @@ def test_the_http_api_body_binds_the_input_and_changes_nothing_else(written):
             cwd=REPOSITORY, capture_output=True, text=True, check=True,
         )  # fmt: skip
         body = json.loads(result.stdout)
-        assert body["overwrite"] is True and body["folderUid"] == "observability"
+        assert body["overwrite"] is True
+        assert body["folderUid"] == "observability"
         dashboard = body["dashboard"]
         assert dashboard.pop("id") is None
         for panel in dashboard["panels"]:
             for target in panel.get("targets", []):
                 assert target.pop("datasource") == {"type": "prometheus", "uid": "amp"}
         for variable in dashboard["templating"]["list"]:
-            assert variable.pop("current") == {} and variable.pop("options") == []
+            assert variable.pop("current") == {}
+            assert variable.pop("options") == []
         assert dashboard == provisioned
