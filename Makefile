@@ -28,7 +28,7 @@ PYTHON_SOURCES := app.py config observability stacks k8s scripts lambda harness 
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt $(wildcard webapp/requirements*.txt)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -55,19 +55,25 @@ deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install 
 system-deps: ## Install the system packages the tests run (apt-get, when missing)
 	@scripts/system-packages.sh
 
+# Where `make synth` writes the cloud assembly.
+OUTDIR ?= cdk.out
+
+# Quiet synth names the stacks it selected and where it wrote them: select the stage's stacks (none are
+# top-level), which also runs the CLI's checks on them.
 .PHONY: synth
 synth: deps ## Synthesize the cloud assembly of ENV (dev by default) into cdk.out
-	# The stage's stacks selected: the CLI prints the warnings of selected stacks only (e.g. pages reach no one).
-	$(CDK) synth --no-notices --quiet $(CDK_CONTEXT) $(STACKS)
+	# The stage's stacks selected: the CLI prints what it synthesized and the warnings of selected stacks only
+	# (e.g. pages reach no one).
+	$(CDK) synth --no-notices --quiet $(CDK_CONTEXT) --output $(OUTDIR) $(STACKS)
 
 # The delivery pipeline's settings: copy the example, set your own values, pass PIPELINE_CONFIG=<your copy>.
 PIPELINE_CONFIG ?= config/pipeline.example.yaml
 # Its own output directory: `make synth` owns cdk.out (stacks/constructs/delivery_pipeline.py reads it here).
-PIPELINE_OUTDIR := cdk.out.pipeline
+PIPELINE_OUTDIR ?= cdk.out.pipeline
 
 .PHONY: synth-pipeline
 synth-pipeline: deps ## Synthesize the toolchain stack (CDK Pipelines) of PIPELINE_CONFIG into cdk.out.pipeline
-	$(CDK) synth --no-notices --quiet -c pipeline=$(PIPELINE_CONFIG) --output $(PIPELINE_OUTDIR)
+	$(CDK) synth --no-notices --quiet -c pipeline=$(PIPELINE_CONFIG) --output $(PIPELINE_OUTDIR) '**'
 
 .PHONY: ls
 ls: deps ## List the stacks of ENV that deploy and destroy select
@@ -120,7 +126,7 @@ bench: deps system-deps ## Benchmarks: synth wall time, scale at 1/10/100 servic
 	$(PY) webapp/bench/load.py
 
 .PHONY: e2e
-e2e: deps system-deps ## End-to-end: the sandbox broken on purpose until the notifications arrive (~11 min)
+e2e: deps system-deps ## End-to-end: the sandbox broken on purpose until the notifications arrive (~15 min)
 	$(PY) -m pytest tests/e2e
 
 .PHONY: local
@@ -128,7 +134,7 @@ local: deps system-deps ## The whole metrics, SLO and alerting path on 127.0.0.1
 	$(PY) -m sandbox
 
 .PHONY: fault
-fault: ## Break the running `make local`: make fault FAULT=stop-postgres (MS=800 for add-latency; no FAULT: list)
+fault: ## Break the running `make local`: make fault FAULT=<name> [MS=<ms> for add-latency] (no FAULT: list)
 	@$(PY) -m sandbox.fault $(or $(FAULT),--help) $(if $(MS),--ms $(MS))
 
 .PHONY: cost
@@ -136,7 +142,7 @@ cost: deps system-deps ## Active series per target kind and monthly AMP ingestio
 	$(PY) scripts/cost.py
 
 .PHONY: dashboards
-dashboards: deps ## Write the Grafana dashboards' JSON to dist/dashboards (to import into your own Grafana)
+dashboards: deps ## Write the dashboards: dist/dashboards/import (any Grafana), dist/dashboards/provisioned
 	$(PY) scripts/dashboards.py --out dist/dashboards
 
 .PHONY: check-services
@@ -151,11 +157,15 @@ render: $(VENV)/.installed ## Write every rendered artifact as plain files to di
 golden-update: $(VENV)/.installed ## Rewrite tests/golden (the rendered artifacts) after an intended change
 	rm -rf tests/golden && $(PY) scripts/render.py --out tests/golden
 
+.PHONY: amtool
+amtool: deps system-deps ## Run Alertmanager's amtool: make amtool ARGS='check-config alertmanager.yml'
+	$(VENV)/bin/amtool $(ARGS)
+
 .PHONY: clean
 clean: ## Remove build output (cdk.out, caches); `make distclean` also removes the venv and node_modules
 	rm -rf cdk.out $(PIPELINE_OUTDIR) .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 .PHONY: distclean
-distclean: clean
+distclean: clean ## `make clean`, and remove the venv (with the unpacked amtool) and node_modules
 	rm -rf $(VENV) node_modules

@@ -86,6 +86,7 @@ def main() -> None:
         else:
             build(app, config, services=services)
     except ConfigError as error:
+        # A user's mistake: the list of problems, no traceback (only the chosen environment is built).
         sys.exit(str(error))
     except SpecError as error:
         sys.exit(f"The service files break {len(error.problems)} rule(s):\n{error}")

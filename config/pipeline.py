@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from config.environments import ENVIRONMENTS
+from config.environments import ENVIRONMENTS, environment_config
 from config.platform import _ACCOUNT, _REGION, ConfigError, PlatformConfig
 
 # CodeConnections ARNs; connections created before the 2024 rename keep the `codestar-connections` prefix
@@ -103,7 +103,7 @@ class PipelineStageTarget:
 
     def platform_config(self) -> PlatformConfig:
         """The environment's configuration, deployed into this target's account."""
-        return dataclasses.replace(ENVIRONMENTS[self.environment], account=self.account)
+        return dataclasses.replace(environment_config(self.environment), account=self.account)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -333,6 +333,18 @@ class Prometheus(Process):
         return total
 
 
+class _ScrapedServer(ThreadingHTTPServer):
+    """Closing waits for the answers in flight (non-daemon request threads, joined by `server_close`), and
+    a scraper hanging up mid-answer is not an error: an agent stopped during a scrape closes its
+    connections (BrokenPipeError or ConnectionResetError here), and that is a normal shutdown."""
+
+    daemon_threads = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class CannedExporter:
     """Serves fixed expositions on 127.0.0.1: `pages` by path, `default` for any other path (else 404).
     Stands in for exporters that cannot run here, or for many targets at the price of one."""
@@ -341,6 +353,8 @@ class CannedExporter:
         known = dict(pages or {})
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = 10  # seconds a connection may stay silent: closing never waits on an idle one
+
             def do_GET(self) -> None:
                 body = known.get(self.path, default)
                 self.send_response(404 if body is None else 200)
@@ -354,7 +368,7 @@ class CannedExporter:
 
         self.port = free_port()
         self.address = f"{HOST}:{self.port}"
-        self.server = ThreadingHTTPServer((HOST, self.port), Handler)
+        self.server = _ScrapedServer((HOST, self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> CannedExporter:

@@ -4,6 +4,7 @@
 #   prometheus, prometheus-node-exporter, prometheus-postgres-exporter
 #               - the metrics tests run the generated agent config in a real Prometheus (agent and
 #                 remote-write receiver) against real exporters; promtool comes with prometheus
+#   jq          - README's Grafana HTTP API upload (scripts/dashboard-api-body.jq), run by the dashboard tests
 #   prometheus-alertmanager (amtool, and the binary the sandbox runs)
 #               - unpacked into $AMTOOL_ROOT, never installed: its postinst would enable and start an
 #                 Alertmanager service. The rules tests run $AMTOOL_ROOT/usr/bin/amtool (AMTOOL_BIN overrides);
@@ -11,9 +12,10 @@
 #                 Debian's build reads its default notification templates from a fixed path,
 #                 $ALERTMANAGER_TEMPLATES, which only the installed package would fill: they are copied there
 #                 from the unpacked package (two plain files; no service, no user, nothing enabled).
+#                 amtool is linked into the venv's bin: on PATH in `make` recipes and an activated venv.
 set -euo pipefail
 
-packages=(postgresql prometheus prometheus-node-exporter prometheus-postgres-exporter)
+packages=(postgresql prometheus prometheus-node-exporter prometheus-postgres-exporter jq)
 repository="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Inside the venv: `make distclean` removes it, and unpacking needs no root.
 AMTOOL_ROOT="${AMTOOL_ROOT:-$repository/.venv/opt/prometheus-alertmanager}"
@@ -30,7 +32,14 @@ need_amtool=true
 if [ -x "$amtool" ] && "$amtool" --version >/dev/null 2>&1; then need_amtool=false; fi
 need_templates=true
 if [ -f "$ALERTMANAGER_TEMPLATES/default.tmpl" ]; then need_templates=false; fi
-[ ${#missing[@]} -eq 0 ] && [ "$need_amtool" = false ] && [ "$need_templates" = false ] && exit 0
+# `.venv/bin/amtool`, once the venv and the unpacked amtool exist (`make deps` creates the venv).
+link_amtool() {
+  if [ -d "$repository/.venv/bin" ] && [ -x "$amtool" ]; then ln -sfn "$amtool" "$repository/.venv/bin/amtool"; fi
+}
+if [ ${#missing[@]} -eq 0 ] && [ "$need_amtool" = false ] && [ "$need_templates" = false ]; then
+  link_amtool
+  exit 0
+fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
   [ "$need_amtool" = true ] && missing+=("prometheus-alertmanager (its amtool, unpacked into $AMTOOL_ROOT)")
@@ -68,3 +77,5 @@ if [ ! -f "$ALERTMANAGER_TEMPLATES/default.tmpl" ]; then
   $sudo mkdir -p "$ALERTMANAGER_TEMPLATES"
   $sudo cp "$AMTOOL_ROOT"/usr/share/prometheus/alertmanager/*.tmpl "$ALERTMANAGER_TEMPLATES/"
 fi
+
+link_amtool

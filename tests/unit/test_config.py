@@ -5,23 +5,29 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 
+from app import select_config
 from config import (
     ENVIRONMENTS,
     KUBERNETES_VERSION,
     CapacityMode,
     ConfigError,
     EndpointAccessMode,
+    PlatformConfig,
     environment_config,
+    environments,
 )
 from config.monitoring import MonitoringConfig
 from config.platform import node_vcpus
 from config.workloads import IngressScheme, Resources, WorkloadsConfig
-from tests.unit.conftest import REPOSITORY, TLS_CERTIFICATE_ARN
+from tests.unit.conftest import REPOSITORY, STACK_ROLES, TLS_CERTIFICATE_ARN
 
 DEV = environment_config("dev")
 
@@ -214,6 +220,89 @@ def test_app_refuses_bad_input_without_synthesizing_anything(tmp_path, context, 
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not (outdir / "manifest.json").exists()
+
+
+def _broken_dev() -> PlatformConfig:
+    return PlatformConfig(
+        name="dev",
+        region="us-east-1",
+        availability_zones=("us-east-1a", "us-east-1b"),
+        vpc_cidr="10.40.0.0/33",
+    )
+
+
+def test_a_broken_environment_does_not_stop_another_from_building(monkeypatch):
+    monkeypatch.setitem(environments.ENVIRONMENTS, "dev", _broken_dev)
+    assert environment_config("prod").name == "prod"
+    assert select_config(cdk.App(context={"env": "prod"})).name == "prod"
+    with pytest.raises(ConfigError) as error:
+        select_config(cdk.App(context={"env": "dev"}))
+    assert error.value.problems == [
+        "vpc_cidr: must be an IPv4 network like '10.0.0.0/16' (got '10.40.0.0/33')"
+    ]
+
+
+def test_each_environment_is_built_under_its_own_name():
+    assert {name: environment_config(name).name for name in ENVIRONMENTS} == {"dev": "dev", "prod": "prod"}
+
+
+# Edits a user could make by mistake in config/environments.py, to dev only.
+BAD_DEV_VALUES = {
+    'vpc_cidr="10.40.0.0/16",': 'vpc_cidr="10.40.0.0/33",',
+    "node_min_size=2,": "node_min_size=0,",
+}
+
+
+@pytest.fixture(scope="module")
+def broken_dev_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the app with two bad dev values in config/environments.py (the repository is untouched)."""
+    copy = tmp_path_factory.mktemp("checkout") / "app"
+    shutil.copytree(
+        REPOSITORY,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "node_modules", "cdk.out*", "dist", "tests", "__pycache__"
+        ),
+    )
+    source = copy / "config" / "environments.py"
+    text = source.read_text()
+    for good, bad in BAD_DEV_VALUES.items():
+        assert text.count(good) == 1, good  # dev's value, and only dev's
+        text = text.replace(good, bad)
+    source.write_text(text)
+    return copy
+
+
+def _run_app(checkout: Path, outdir: Path, env_name: str) -> subprocess.CompletedProcess[str]:
+    """`python3 app.py` as the CDK CLI runs it for `cdk synth -c env=<env_name>`."""
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({"env": env_name}), "CDK_OUTDIR": str(outdir)}
+    return subprocess.run(
+        [sys.executable, "app.py"], cwd=checkout, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_a_bad_value_prints_only_the_list_of_problems(broken_dev_checkout, tmp_path):
+    result = _run_app(broken_dev_checkout, tmp_path / "cdk.out", "dev")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "invalid configuration for environment 'dev':\n"
+        "  - vpc_cidr: must be an IPv4 network like '10.0.0.0/16' (got '10.40.0.0/33')\n"
+        "  - node_min_size: must be at least 1 (got 0)\n"
+    )
+    assert result.stdout == ""
+
+
+def test_prod_synthesizes_while_dev_is_broken(broken_dev_checkout, tmp_path):
+    outdir = tmp_path / "cdk.out"
+    result = _run_app(broken_dev_checkout, outdir, "prod")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((outdir / "assembly-Prod" / "manifest.json").read_text())
+    stacks = sorted(
+        artifact["displayName"]
+        for artifact in manifest["artifacts"].values()
+        if artifact["type"] == "aws:cloudformation:stack"
+    )
+    assert stacks == sorted(f"Prod/{role}" for role in STACK_ROLES)
 
 
 @pytest.mark.parametrize(
