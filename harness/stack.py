@@ -508,8 +508,8 @@ class Stack:
         (`ports`: manifest port -> local port, by default `port_map()`)."""
         sd_dir.mkdir(parents=True, exist_ok=True)
         ports = self.port_map() if ports is None else ports
-        for job in scrape_config.JOBS:
-            sd.write_file_sd(sd_dir / f"{job}.json", sd.localize(discovered.get(job, []), ports))
+        for job, targets in discovered.items():  # every job of the config: the platform's and the services'
+            sd.write_file_sd(sd_dir / f"{job}.json", sd.localize(targets, ports))
 
     def start_agent(
         self,
@@ -549,13 +549,14 @@ class Stack:
             raise errors[0]
 
 
-OPTED_OUT_POD = "orders-api-opted-out-7q2xk"
+OPTED_OUT_POD = "postgres-opted-out-7q2xk"
 
 
 def cluster_objects(m: manifests.Manifests, *, opted_out_pod: bool = True) -> list[manifests.Manifest]:
     """Our pods on one node, one per workload (the agent's own included), and our Services, as the
-    cluster would hold them; no kube-state-metrics pod (no local stand-in), plus a copy of the web app
-    pod that opts out."""
+    cluster would hold them; no kube-state-metrics pod (no local stand-in), plus a copy of the Postgres
+    pod that opts out of the annotation job (a service's pods, like the web app's, have their own job
+    and no annotations to opt out with)."""
     pods = manifests.cluster_pods(m)
     objects = [
         pods[names.WEBAPP],
@@ -564,7 +565,7 @@ def cluster_objects(m: manifests.Manifests, *, opted_out_pod: bool = True) -> li
         pods[names.PROMETHEUS_AGENT],
     ]
     if opted_out_pod:
-        objects.append(manifests.opted_out(pods[names.WEBAPP], OPTED_OUT_POD))
+        objects.append(manifests.opted_out(pods[names.POSTGRES], OPTED_OUT_POD))
     objects += [m.get("Service", names.WEBAPP), m.get("Service", names.POSTGRES)]
     return objects
 

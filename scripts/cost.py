@@ -54,6 +54,7 @@ from k8s import names  # noqa: E402
 from observability import jobs  # noqa: E402
 from observability.catalog import SYNTHETIC_SERIES  # noqa: E402
 from observability.jobs import ScrapeJob, Unit  # noqa: E402
+from observability.model.load import Services, load_default  # noqa: E402
 
 # --- the reference cluster ---------------------------------------------------------------------------------
 NODES = 3
@@ -206,7 +207,7 @@ def measure(workdir: Path) -> Measurement:
 
         kinds = [
             kind("node-exporter", node_exporter, targets(jobs.BY_NAME[jobs.NODE_EXPORTER]), "per node"),
-            kind("orders API", webapp, WEBAPP_REPLICAS, "per replica"),
+            kind("orders API (service)", webapp, WEBAPP_REPLICAS, "per replica"),
             kind("postgres-exporter", postgres, 1, "Postgres pod"),
             kind("Prometheus agent", agent_key, targets(jobs.BY_NAME[jobs.PROMETHEUS_AGENT]), "itself"),
             *estimates(),
@@ -287,6 +288,36 @@ def table(m: Measurement, interval: int) -> str:
     return "\n".join(lines)
 
 
+def per_service(m: Measurement, services: Services, interval: int) -> str:
+    """Series and AMP dollars per service, from its job's row: measured here (the orders API), else its
+    ceiling (the series budget, its `sample_limit`, per pod: a pod sending more is not scraped at all)."""
+    per_month = SECONDS_PER_MONTH / interval
+    measured = {k.job: k for k in m.kinds if k.measured}
+    lines = [
+        "",
+        "Per service (its own scrape job; synthetic series included where measured):",
+        "",
+        "| service | team | job | pods | source | series per pod | series | AMP ingestion / month |",
+        "|---|---|---|---:|---|---:|---:|---:|",
+    ]
+    for service in services.services:
+        if service.name in measured:
+            k = measured[service.name]
+            pods, per_pod, source = k.targets, k.kept, "measured"
+        else:
+            pods, per_pod, source = 1, float(service.series_budget), "**ceiling** (series budget)"
+        series = per_pod * pods
+        lines.append(
+            f"| {service.name} | {service.team} | {service.name} | {pods} | {source} | {per_pod:,.0f} "
+            f"| {series:,.0f} | ${cost(series * per_month):,.2f} |"
+        )
+    lines.append(
+        "\nDollars per service as if it were alone in the workspace (the tiers apply to the total): a lower "
+        "bound of its share."
+    )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -300,6 +331,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="metrics-cost-") as tmp:
         measurement = measure(Path(tmp))
     print(table(measurement, args.interval))
+    print(per_service(measurement, load_default(), args.interval))
     print(f"\n(measured in {time.monotonic() - started:.0f} s)")
 
 

@@ -31,6 +31,10 @@ UNDECLARED_PORT = 9999
 def edge_cases(m: Manifests) -> list[dict[str, Any]]:
     pods = mf.cluster_pods(m)
     web, pg = pods[names.WEBAPP], pods[names.POSTGRES]
+    app = mf.with_annotations(
+        web, names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH)
+    )
+    app["metadata"]["labels"][names.NAME_LABEL] = "legacy-app"
     scrape_me = {mf.SCRAPE: "true", "prometheus.io/port": str(names.NODE_EXPORTER_PORT)}
     node_exporter_b = mf.pod(m.get("DaemonSet", names.NODE_EXPORTER), node=mf.NODE_B, ip="10.40.2.20")
     ksm_telemetry = {mf.SCRAPE: "true", "prometheus.io/port": str(names.KUBE_STATE_METRICS_TELEMETRY_PORT)}
@@ -45,12 +49,20 @@ def edge_cases(m: Manifests) -> list[dict[str, Any]]:
         mf.with_annotations(
             mf.renamed(pods[names.KUBE_STATE_METRICS], "ksm-annotated", ip="10.40.2.33"), ksm_telemetry
         ),
-        mf.opted_out(web, "orders-api-opted-out"),
-        mf.renamed(mf.without_ports(web), "orders-api-no-ports"),
-        mf.renamed(mf.with_sidecar(mf.without_ports(web)), "orders-api-no-ports-2"),
-        mf.renamed(mf.with_init_container(web), "orders-api-init"),
+        # An app without a service file opts in by annotations (the `pods` job), with its edge cases.
+        mf.renamed(app, "legacy-app"),
+        mf.opted_out(app, "legacy-app-opted-out"),
+        mf.renamed(mf.without_ports(app), "legacy-app-no-ports"),
+        mf.renamed(mf.with_sidecar(mf.without_ports(app)), "legacy-app-no-ports-2"),
+        mf.renamed(mf.with_init_container(app), "legacy-app-init"),
         mf.with_annotations(
-            mf.renamed(web, "orders-api-undeclared"), {"prometheus.io/port": str(UNDECLARED_PORT)}
+            mf.renamed(app, "legacy-app-undeclared"), {"prometheus.io/port": str(UNDECLARED_PORT)}
+        ),
+        mf.with_phase(mf.renamed(app, "legacy-app-finished"), "Succeeded"),
+        # The orders API by its own job: annotated anyway (still only its job), finished (not scraped).
+        mf.with_annotations(
+            mf.renamed(web, "orders-api-annotated"),
+            names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH),
         ),
         mf.with_phase(mf.renamed(web, "orders-api-finished"), "Succeeded"),
         not_ready_pg,
@@ -92,7 +104,7 @@ def discovered(manifests: Manifests) -> dict[str, list[sd.Target]]:
 
 
 def sd_all(objects: list[dict[str, Any]]) -> dict[str, list[sd.Target]]:
-    return {name: sd.discover(JOBS[name], objects) for name in sc.JOBS}
+    return {name: sd.discover(job, objects) for name, job in JOBS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +135,7 @@ def expected(discovered: dict[str, list[sd.Target]]) -> dict[str, set[ScrapeTarg
 
 
 def active(agent: Prometheus) -> dict[str, set[ScrapeTarget]]:
-    result: dict[str, set[ScrapeTarget]] = {job: set() for job in sc.JOBS}
+    result: dict[str, set[ScrapeTarget]] = {job: set() for job in JOBS}
     for t in agent.targets()["activeTargets"]:
         result[t["scrapePool"]].add(ScrapeTarget(t["scrapeUrl"], tuple(sorted(t["labels"].items()))))
     return result
@@ -145,16 +157,17 @@ def test_the_agent_selects_exactly_the_predicted_targets(agent, discovered):
         "node-exporter": 2,  # one per node, the annotated one included
         "kube-state-metrics": 2,  # http-metrics of both pods, never telemetry
         "prometheus-agent": 1,  # itself, on its API port
-        # web app, Postgres exporter, no-ports (1), no-ports with a sidecar (1, de-duplicated), init
+        # Postgres exporter, the legacy app, no-ports (1), no-ports with a sidecar (1, de-duplicated), init
         "pods": 5,
         "service-endpoints": 1,  # the opted-out, not-ready Postgres pod behind the annotated Service
+        "orders-api": 2,  # its pod and the annotated one, not the finished one
     }
 
 
 def test_dropped_targets_are_the_rest(agent, discovered):
     want = expected(discovered)
     assert wait_until(lambda: active(agent) == want, attempts=300)
-    dropped: dict[str, list[dict[str, str]]] = {job: [] for job in sc.JOBS}
+    dropped: dict[str, list[dict[str, str]]] = {job: [] for job in JOBS}
     for t in agent.targets()["droppedTargets"]:
         # The job from the target file's name: Prometheus 2.42 shows dropped targets' labels as the
         # relabeling left them (here without `job`), not as discovered.
@@ -165,9 +178,12 @@ def test_dropped_targets_are_the_rest(agent, discovered):
         rejected = [t for t in targets if relabel(defaults | t, JOBS[job]["relabel_configs"]) is None]
         assert len(dropped[job]) == len(rejected), job
     dropped_pods = {t.get("__meta_kubernetes_pod_name") for t in dropped["pods"]}
-    assert {"orders-api-opted-out", "orders-api-undeclared", "orders-api-finished"} <= dropped_pods
+    never = {"legacy-app-opted-out", "legacy-app-undeclared", "legacy-app-finished", "orders-api-finished"}
+    assert never - {"orders-api-finished"} | {"orders-api-annotated"} <= dropped_pods
+    assert "orders-api-finished" in {t.get("__meta_kubernetes_pod_name") for t in dropped["orders-api"]}
     active_pods = {dict(t.labels).get("pod") for ts in active(agent).values() for t in ts}
-    assert not {"orders-api-opted-out", "orders-api-undeclared", "orders-api-finished"} & active_pods
+    assert not never & active_pods
+    assert "orders-api-annotated" in active_pods  # by its own job only
 
 
 def test_agent_logs_no_config_or_discovery_errors(agent):

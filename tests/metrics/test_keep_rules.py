@@ -20,7 +20,8 @@ import pytest
 from harness.stack import CannedExporter, Prometheus, for_local_receiver, generated_config, wait_until
 from k8s.monitoring import scrape_config as sc
 from observability import catalog
-from observability.jobs import BY_NAME
+from observability.jobs import all_jobs
+from observability.model.load import load_default
 from tests.metrics.test_metrics_catalog import APISERVER_SLI_BOUNDARIES
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
@@ -29,6 +30,8 @@ INTERVAL = 5
 # What real endpoints also serve and no job keeps: runtime series, a near miss of a kept name, the API
 # server's older latency histogram.
 NOISE = ["go_goroutines", "process_cpu_seconds_total", "promhttp_metric_handler_requests_total"]
+# The platform's jobs and one per service (the orders API).
+BY_NAME = {row.name: row for row in all_jobs(load_default())}
 NOT_KEPT_BY_APISERVER = ["apiserver_request_duration_seconds_bucket", "apiserver_request_total_extra"]
 
 
@@ -69,7 +72,7 @@ def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
     workdir: Path = tmp_path_factory.mktemp("keep-rules")
     config = generated_config(cluster_name="keep-rules", scrape_interval_seconds=INTERVAL)
     receiver = Prometheus.receiver(workdir / "receiver")
-    pages = {f"/{job}": exposition(job).encode() for job in sc.JOBS}
+    pages = {f"/{job}": exposition(job).encode() for job in BY_NAME}
     with CannedExporter(pages) as endpoints:
         local = static_variant(config, endpoints.address, receiver.remote_write_url)
         agent = Prometheus.agent(workdir / "agent", sc.render(local))
@@ -83,7 +86,7 @@ def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
                 counts = receiver.query("count_over_time(up[5m])")
                 healthy = {r["value"][1] for r in receiver.query("up")} == {"1"}
                 return healthy and {r["metric"]["job"] for r in counts if int(r["value"][1]) >= 3} == set(
-                    sc.JOBS
+                    BY_NAME
                 )
 
             if not wait_until(three_scrapes_arrived, attempts=120, interval=0.5):
@@ -98,7 +101,7 @@ def received(receiver: Prometheus, job: str) -> list[dict[str, str]]:
     return [s for s in receiver.series(f'{{job="{job}"}}') if s["__name__"] not in catalog.SYNTHETIC_SERIES]
 
 
-@pytest.mark.parametrize("job", sc.JOBS)
+@pytest.mark.parametrize("job", [*sc.JOBS, "orders-api"])
 def test_the_receiver_gets_exactly_the_catalog_names(receiver, job):
     names = {series["__name__"] for series in received(receiver, job)}
     assert names == set(BY_NAME[job].series)

@@ -30,7 +30,8 @@ from harness.stack import (
 )
 from k8s import names
 from observability import catalog
-from observability.jobs import BY_NAME
+from observability.jobs import all_jobs
+from observability.model.load import load_default
 from tests.metrics.relabel import targets_of
 from webapp.orders_api import slo_contract
 
@@ -45,6 +46,7 @@ CLUSTER, ENVIRONMENT = "orders-local", "test"
 # fixed ticker, so consecutive samples are one interval apart; the margin absorbs scheduling jitter.
 MAX_STEP = 1.5 * INTERVAL
 CONFIG = generated_config(cluster_name=CLUSTER, environment=ENVIRONMENT, scrape_interval_seconds=INTERVAL)
+BY_NAME = {row.name: row for row in all_jobs(load_default())}  # the platform's jobs and the services'
 
 
 class Pipeline:
@@ -106,7 +108,7 @@ def test_exactly_the_expected_targets_are_up(pipeline):
     # Which targets that is, spelled out: our four scrape targets on node A, nothing else.
     assert [(m["job"], m.get("container"), m["namespace"]) for m in expected] == [
         ("node-exporter", names.NODE_EXPORTER, names.NODE_EXPORTER_NAMESPACE),
-        ("pods", names.WEBAPP, names.APP_NAMESPACE),
+        ("orders-api", names.WEBAPP, names.APP_NAMESPACE),  # its own job (services/orders-api)
         ("pods", "postgres-exporter", names.APP_NAMESPACE),
         ("prometheus-agent", names.PROMETHEUS_CONTAINER, names.MONITORING_NAMESPACE),
     ]
@@ -168,7 +170,8 @@ def test_kept_metrics_arrive_with_the_workload_labels(pipeline):
 
 def test_only_catalog_metrics_reach_the_receiver(pipeline):
     received = set(pipeline.receiver.metric_names())
-    allowed = {name for job in ("pods", "node-exporter", "prometheus-agent") for name in BY_NAME[job].series}
+    jobs = ("orders-api", "pods", "node-exporter", "prometheus-agent")
+    allowed = {name for job in jobs for name in BY_NAME[job].series}
     allowed |= set(catalog.SYNTHETIC_SERIES)
     assert received <= allowed, received - allowed
     # Series the exporters really expose right now, and that do not arrive.
@@ -182,7 +185,7 @@ def test_only_catalog_metrics_reach_the_receiver(pipeline):
     assert dropped <= exposed["node-exporter"]
     assert "go_goroutines" in exposed["postgres-exporter"]
     assert not (dropped | {"go_goroutines"}) & received
-    for job in ("node-exporter", "pods"):
+    for job in ("node-exporter", "pods", "orders-api"):
         assert pipeline.receiver.series(f'{{__name__=~"go_.*|process_.*",job="{job}"}}') == []
     # The agent's own accounting agrees: it scraped more than it kept.
     for container in ("node-exporter", "postgres-exporter"):

@@ -14,18 +14,33 @@ from harness import sd
 from harness.manifests import Manifests
 from k8s import names
 from k8s.monitoring import scrape_config as sc
-from observability.jobs import BY_NAME
+from observability.jobs import all_jobs
+from observability.model.load import load_default
 from tests.metrics.relabel import ScrapeTarget, kept_names, relabel, targets_of
 
 CONFIG = sc.agent_config(
     cluster_name="c", environment="dev", region="us-east-1", remote_write_url="https://x"
 )
 JOBS = {j["job_name"]: j for j in CONFIG["scrape_configs"]}
+BY_NAME = {row.name: row for row in all_jobs(load_default())}  # the platform's jobs and the services'
 
 
 def scraped(objects: list[dict[str, Any]]) -> dict[str, list[ScrapeTarget]]:
     """Per job, the de-duplicated targets it scrapes among `objects`."""
-    return {name: targets_of(JOBS[name], sd.discover(JOBS[name], objects)) for name in sc.JOBS}
+    return {name: targets_of(job, sd.discover(job, objects)) for name, job in JOBS.items()}
+
+
+# An app without a service file: the web app's pod under another name, opted in by its annotations, as
+# any team's pod would be. The annotation job (`pods`) scrapes it; the orders API itself has its own job.
+LEGACY_APP = "legacy-app"
+
+
+def legacy(pod: dict[str, Any]) -> dict[str, Any]:
+    result = mf.with_annotations(
+        pod, names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH)
+    )
+    result["metadata"]["labels"][names.NAME_LABEL] = LEGACY_APP
+    return result
 
 
 def all_targets(result: dict[str, list[ScrapeTarget]]) -> list[tuple[str, ScrapeTarget]]:
@@ -77,15 +92,21 @@ def test_our_workloads_each_scraped_exactly_once(cluster, pods):
     result = scraped(cluster)
     web, pg, ne = (pods[n]["metadata"]["name"] for n in (names.WEBAPP, names.POSTGRES, names.NODE_EXPORTER))
     ksm = pods[names.KUBE_STATE_METRICS]["metadata"]["name"]
+    # The orders API by its own job (services/orders-api/service.yaml), the exporter by annotations.
+    assert [(t.url, t.label_dict) for t in result["orders-api"]] == [
+        (
+            "http://10.40.1.31:8080/metrics",
+            {
+                "job": "orders-api",
+                "namespace": "orders",
+                "pod": web,
+                "container": "orders-api",
+                "node": mf.NODE_A,
+                "instance": "10.40.1.31:8080",
+            },
+        )
+    ]
     assert [t.label_dict for t in result["pods"]] == [
-        {
-            "job": "pods",
-            "namespace": names.APP_NAMESPACE,
-            "pod": web,
-            "container": names.WEBAPP,
-            "node": mf.NODE_A,
-            "instance": f"10.40.1.31:{names.WEBAPP_PORT}",
-        },
         {
             "job": "pods",
             "namespace": names.APP_NAMESPACE,
@@ -96,7 +117,6 @@ def test_our_workloads_each_scraped_exactly_once(cluster, pods):
         },
     ]
     assert [t.url for t in result["pods"]] == [
-        f"http://10.40.1.31:{names.WEBAPP_PORT}{names.WEBAPP_METRICS_PATH}",
         f"http://10.40.1.32:{names.POSTGRES_EXPORTER_PORT}{names.POSTGRES_EXPORTER_METRICS_PATH}",
     ]
     assert [t.label_dict for t in result["node-exporter"]] == [
@@ -161,7 +181,9 @@ def test_the_kube_state_metrics_telemetry_port_is_never_scraped(cluster):
 
 def test_an_opted_out_pod_is_not_scraped(pods):
     for value in ("false", None):
-        pod = mf.with_annotations(mf.renamed(pods[names.WEBAPP], "orders-api-out"), {mf.SCRAPE: value})
+        pod = mf.with_annotations(
+            mf.renamed(legacy(pods[names.WEBAPP]), "legacy-app-out"), {mf.SCRAPE: value}
+        )
         assert all_targets(scraped([pod])) == [], value
 
 
@@ -206,7 +228,7 @@ def test_a_pod_with_several_ports_gets_one_target_on_the_annotated_one(pods):
 
 
 def test_a_pod_declaring_no_ports_is_scraped_once_on_the_annotated_port(pods):
-    bare = mf.without_ports(pods[names.WEBAPP])
+    bare = mf.without_ports(legacy(pods[names.WEBAPP]))
     (target,) = scraped([bare])["pods"]
     assert target.url == f"http://10.40.1.31:{names.WEBAPP_PORT}/metrics"
     assert "container" not in target.label_dict  # no declared port says which container serves it
@@ -217,23 +239,23 @@ def test_a_pod_declaring_no_ports_is_scraped_once_on_the_annotated_port(pods):
 
 
 def test_init_containers_without_ports_are_ignored(pods):
-    pod = mf.with_init_container(pods[names.WEBAPP])
+    pod = mf.with_init_container(legacy(pods[names.WEBAPP]))
     assert len(sd.pod_targets(pod)) == 2
     assert len(scraped([pod])["pods"]) == 1
 
 
 def test_a_port_annotation_is_required_and_must_be_declared_when_ports_are(pods):
-    no_port = mf.with_annotations(pods[names.WEBAPP], {"prometheus.io/port": None})
+    no_port = mf.with_annotations(legacy(pods[names.WEBAPP]), {"prometheus.io/port": None})
     assert scraped([no_port])["pods"] == []
-    undeclared = mf.with_annotations(pods[names.WEBAPP], {"prometheus.io/port": "9999"})
+    undeclared = mf.with_annotations(legacy(pods[names.WEBAPP]), {"prometheus.io/port": "9999"})
     assert scraped([undeclared])["pods"] == []
 
 
 def test_known_limit_port_less_sidecar_next_to_the_declared_port(pods):
     # Documented in scrape_config: one more target (same address, no container label). Our charts
     # declare ports on every container that listens, so none of our pods has this shape.
-    (with_port,) = scraped([pods[names.WEBAPP]])["pods"]
-    result = scraped([mf.with_sidecar(pods[names.WEBAPP])])["pods"]
+    (with_port,) = scraped([legacy(pods[names.WEBAPP])])["pods"]
+    result = scraped([mf.with_sidecar(legacy(pods[names.WEBAPP]))])["pods"]
     assert len(result) == 2
     assert {t.url for t in result} == {with_port.url}
     for pod in pods.values():
@@ -243,28 +265,30 @@ def test_known_limit_port_less_sidecar_next_to_the_declared_port(pods):
 
 @pytest.mark.parametrize("phase", ["Succeeded", "Failed"])
 def test_finished_pods_are_not_scraped(pods, phase):
-    assert scraped([mf.with_phase(pods[names.WEBAPP], phase)])["pods"] == []
+    assert scraped([mf.with_phase(legacy(pods[names.WEBAPP]), phase)])["pods"] == []
 
 
 def test_scheme_and_path_annotations(pods):
     pod = mf.with_annotations(
-        pods[names.WEBAPP], {"prometheus.io/scheme": "https", "prometheus.io/path": "/x/m"}
+        legacy(pods[names.WEBAPP]), {"prometheus.io/scheme": "https", "prometheus.io/path": "/x/m"}
     )
     (target,) = scraped([pod])["pods"]
     assert target.url == f"https://10.40.1.31:{names.WEBAPP_PORT}/x/m"
     defaults = mf.with_annotations(
-        pods[names.WEBAPP], {"prometheus.io/scheme": None, "prometheus.io/path": None}
+        legacy(pods[names.WEBAPP]), {"prometheus.io/scheme": None, "prometheus.io/path": None}
     )
     (target,) = scraped([defaults])["pods"]
     assert target.url == f"http://10.40.1.31:{names.WEBAPP_PORT}/metrics"
 
 
 def test_ipv6_pods(pods):
-    pod = mf.without_ports(pods[names.WEBAPP])
+    pod = mf.without_ports(legacy(pods[names.WEBAPP]))
     pod["status"]["podIP"] = "fd00:ec2::31"
     (target,) = scraped([pod])["pods"]
     assert target.url == f"http://[fd00:ec2::31]:{names.WEBAPP_PORT}/metrics"
-    pod = pods[names.WEBAPP] | {"status": pods[names.WEBAPP]["status"] | {"podIP": "fd00:ec2::31"}}
+    pod = legacy(pods[names.WEBAPP]) | {
+        "status": legacy(pods[names.WEBAPP])["status"] | {"podIP": "fd00:ec2::31"}
+    }
     (target,) = scraped([pod])["pods"]
     assert target.url == f"http://[fd00:ec2::31]:{names.WEBAPP_PORT}/metrics"
 
@@ -348,9 +372,29 @@ def test_endpointslice_labels_the_rules_read_are_discovered(cluster, manifests, 
 
 def test_a_service_whose_pods_opt_in_is_not_scraped_again(manifests, pods):
     service = mf.annotated_service(manifests.get("Service", names.WEBAPP), names.WEBAPP_PORT)
-    result = scraped([pods[names.WEBAPP], service])
+    service["spec"]["selector"] = {names.NAME_LABEL: LEGACY_APP}
+    result = scraped([legacy(pods[names.WEBAPP]), service])
     assert len(result["pods"]) == 1
     assert result["service-endpoints"] == []
+
+
+def test_a_services_pods_are_scraped_by_its_job_only_even_if_annotated(manifests, pods):
+    """The orders API's pods, annotated and behind an annotated Service: only its own job scrapes them."""
+    annotated = mf.with_annotations(
+        pods[names.WEBAPP], names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH)
+    )
+    service = mf.annotated_service(manifests.get("Service", names.WEBAPP), names.WEBAPP_PORT)
+    result = scraped([annotated, service])
+    assert [t.url for t in result["orders-api"]] == ["http://10.40.1.31:8080/metrics"]
+    assert result["pods"] == result["service-endpoints"] == []
+
+
+def test_a_service_job_needs_every_selector_label_and_its_port_name(pods):
+    other_app = mf.renamed(pods[names.WEBAPP], "other")
+    other_app["metadata"]["labels"][names.NAME_LABEL] = "orders-api-v2"
+    other_namespace = mf.renamed(pods[names.WEBAPP], "elsewhere")
+    other_namespace["metadata"]["namespace"] = "payments"
+    assert scraped([other_app, other_namespace])["orders-api"] == []
 
 
 def test_services_without_annotations_are_not_scraped(manifests, pods):
@@ -359,7 +403,7 @@ def test_services_without_annotations_are_not_scraped(manifests, pods):
 
 
 # --- keep rules --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("job", sc.JOBS)
+@pytest.mark.parametrize("job", [*sc.JOBS, "orders-api"])
 def test_keep_rule_keeps_exactly_the_catalog(job):
     noise = ["go_gc_duration_seconds", "process_cpu_seconds_total", "node_scrape_collector_success"]
     candidates = [*BY_NAME[job].series, *noise, *(n + "_extra" for n in BY_NAME[job].series)]

@@ -68,7 +68,8 @@ ALLOWED_QUEUE = {
 
 def test_jobs_by_name():
     config = make()
-    assert [j["job_name"] for j in config["scrape_configs"]] == list(sc.JOBS)
+    # The platform's jobs, then one per service (services/: the orders API).
+    assert [j["job_name"] for j in config["scrape_configs"]] == [*sc.JOBS, "orders-api"]
     assert sc.JOBS == (
         "apiserver",
         "kubelet",
@@ -112,6 +113,7 @@ def test_only_fields_both_prometheus_2_42_and_3_accept():
         ("kube-state-metrics", "pod", [names.MONITORING_NAMESPACE]),
         ("pods", "pod", None),
         ("service-endpoints", "endpointslice", None),
+        ("orders-api", "pod", ["orders"]),
     ],
 )
 def test_discovery_per_job(name, role, namespaces):
@@ -136,7 +138,7 @@ def test_in_cluster_auth_for_the_control_plane_and_kubelets():
         assert kubelet["metrics_path"] == path
         assert kubelet["authorization"] == bearer
         assert kubelet["tls_config"] == {"insecure_skip_verify": True}  # see the comment in scrape_config
-    for name in ("node-exporter", "kube-state-metrics", "pods", "service-endpoints"):
+    for name in ("node-exporter", "kube-state-metrics", "pods", "service-endpoints", "orders-api"):
         assert "authorization" not in job(config, name)
         assert "tls_config" not in job(config, name)
 
@@ -158,6 +160,7 @@ def test_target_labels_per_job():
     workload = {"namespace", "pod", "container", "node"}
     assert targets_of("node-exporter") == workload
     assert targets_of("pods") == workload
+    assert targets_of("orders-api") == workload
     assert targets_of("service-endpoints") == workload | {"service"}
     assert targets_of("apiserver") == {"namespace", "service"}
     assert targets_of("kubelet") == targets_of("cadvisor") == {"node"}
