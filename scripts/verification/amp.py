@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 from urllib3.util import Retry, Timeout
 
-from observability.jobs import JOB_TABLE, OptIn
+from observability.jobs import OptIn, all_jobs
 from observability.model.load import load_default
 from observability.render.rules import rule_files
 from scripts.verification.report import Deadline, Result
@@ -25,10 +25,10 @@ TRANSITIONAL = frozenset({"CREATING", "UPDATING"})
 
 
 def expected_jobs() -> list[str]:
-    """Every job of the agent's table that has targets here: the dedicated jobs, and `pods` (the web app
-    and Postgres pods opt in). No Service of ours carries the opt-in annotation: `service-endpoints` has
-    no target."""
-    return [job.name for job in JOB_TABLE if job.targets.opt_in is not OptIn.SERVICE]
+    """Every job of the agent that has targets here: the dedicated jobs, one per service (the orders API),
+    and `pods` (the Postgres pod opts in). No Service of ours carries the opt-in annotation:
+    `service-endpoints` has no target."""
+    return [job.name for job in all_jobs(load_default()) if job.targets.opt_in is not OptIn.SERVICE]
 
 
 def rule_namespaces() -> list[str]:
