@@ -43,7 +43,7 @@ class TeamAlertTopics(Construct):
         if not channels.page_emails and self.chat_topic is None:
             Annotations.of(self).add_warning_v2(
                 NO_TEAM_PAGE_SUBSCRIBER_WARNING_ID,
-                f"Team {team!r}'s pages reach no one: set alerting.team_channels[{team!r}] (page_emails, "
+                f"The {team} team's pages reach no one: set alerting.team_channels[{team!r}] (page_emails, "
                 f"slack or teams) in this environment's config, or subscribe its on-call tool to its page "
                 f"topic after deploy.",
             )

@@ -518,7 +518,7 @@ def test_each_team_gets_its_own_topics_subscriptions_and_routes(tmp_path):
     assert {names["Alerts: orders page"], names["Alerts: payments ticket"]} <= covered
     # A team without a page subscriber is a warning that names the team.
     Annotations.from_stack(stack).has_warning(
-        "/Alerting/Alerts/TeamPayments", Match.string_like_regexp("Team 'payments'.s pages reach no one")
+        "/Alerting/Alerts/TeamPayments", Match.string_like_regexp("The payments team's pages reach no one")
     )
     config = yaml.safe_load(
         alertmanager.definition(alerting=alerting, region="eu-west-1", topics=alerts.topics)[
