@@ -37,6 +37,8 @@ from typing import Any
 import promql_parser
 import yaml
 
+from observability.model.promql import CHILDREN  # node type -> child attributes, one table
+
 WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 COMPARISONS = frozenset({"<", "<=", ">", ">="})
@@ -66,14 +68,6 @@ INSTANCES = ("i1", "i2")
 GROUP_VALUE = "g1"
 # Per instance: the error ratio above which its gauges are on the bad side of their thresholds.
 GAUGE_LEVELS = (0.02, 0.2)
-_CHILDREN = {
-    "BinaryExpr": ("lhs", "rhs"),
-    "AggregateExpr": ("expr", "param"),
-    "ParenExpr": ("expr",),
-    "UnaryExpr": ("expr",),
-    "SubqueryExpr": ("expr",),
-    "MatrixSelector": ("vector_selector",),
-}
 
 
 class SpecError(ValueError):
@@ -190,7 +184,7 @@ def _walk(node: Any, query: Query, *, counter: bool, thresholds: tuple[tuple[str
             if type(node.lhs).__name__ == "NumberLiteral":
                 _walk(node.rhs, query, counter=counter, thresholds=(*thresholds, (flipped[op], node.lhs.val)))
                 return
-    for attribute in _CHILDREN.get(kind, ()):
+    for attribute in CHILDREN.get(kind, ()):
         child = getattr(node, attribute)
         if child is not None:
             _walk(child, query, counter=counter, thresholds=thresholds)

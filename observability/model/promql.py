@@ -8,7 +8,7 @@ from typing import Any
 import promql_parser
 
 # Child expressions, by node type (promql-parser's Python classes).
-_CHILDREN = {
+CHILDREN = {
     "BinaryExpr": ("lhs", "rhs"),
     "AggregateExpr": ("expr", "param"),
     "ParenExpr": ("expr",),
@@ -62,7 +62,7 @@ def _walk(node: Any, found: list[Selector], expr: str) -> None:
         for argument in node.args:
             _walk(argument, found, expr)
     else:
-        for attribute in _CHILDREN.get(kind, ()):
+        for attribute in CHILDREN.get(kind, ()):
             child = getattr(node, attribute)
             if child is not None:
                 _walk(child, found, expr)
