@@ -18,7 +18,6 @@ from cdk8s_plus_35 import k8s
 from constructs import Construct
 
 from config.platform import CapacityMode
-from k8s import names
 from k8s.network_policy_rules import (
     NAMESPACE_NAME_LABEL,
     dns_egress,
@@ -28,7 +27,9 @@ from k8s.network_policy_rules import (
     pods_in,
     port,
 )
+from observability import names
 from observability.model.service import Service
+from webapp.orders_api import slo_contract
 
 __all__ = ["NAMESPACE_NAME_LABEL", "NetworkPoliciesChart"]
 
@@ -56,7 +57,7 @@ class NetworkPoliciesChart(cdk8s.Chart):
                 k8s.NetworkPolicyIngressRule(
                     # ALB targets are pod IPs (target type `ip`); traffic comes from the ALB's subnets.
                     from_=[ip_block(cidr) for cidr in load_balancer_cidrs],
-                    ports=[port(names.WEBAPP_PORT)],
+                    ports=[port(slo_contract.APP_PORT)],
                 )
             ],
         )

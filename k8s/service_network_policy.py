@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from k8s import names
 from k8s.network_policy_rules import NAMESPACE_NAME_LABEL
+from observability import names
 from observability.model.service import Service
 
 # Namespaces whose policies the platform itself applies.

@@ -9,16 +9,14 @@ from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
 from config.platform import PlatformConfig
-from k8s import names
 from k8s.images import image_reference
-from k8s.monitoring import scrape_config
 from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
 from k8s.monitoring.monitoring_namespace_chart import MonitoringNamespaceChart
 from k8s.monitoring.monitoring_network_policies_chart import MonitoringNetworkPoliciesChart
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
-from observability import alertmanager
-from observability.render import Artifacts
+from observability import alertmanager, names
+from observability.render import Artifacts, scrape_config
 from stacks import verification_outputs
 from stacks.cluster_stack import ClusterStack
 from stacks.constructs.alert_notifications import AlertNotifications

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from observability.model.load import load
-from observability.model.problems import SpecError
+from observability.spec.problems import SpecError
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 Edit = Callable[[Path], None]

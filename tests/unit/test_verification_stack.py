@@ -17,13 +17,14 @@ from aws_cdk.assertions import Match, Template
 
 from app import artifacts
 from config import environment_config
-from k8s import names
 from k8s.verifier_access_chart import READYZ_POLICY, VERIFIER, VERIFIER_GROUP
+from observability import names
 from stacks import verification_outputs
 from stacks.constructs.platform_vpc import INTERNAL_LB_SUBNETS, NODE_SUBNETS
 from stacks.naming import VERIFIER_ROLE_TAG_KEY, VERIFIER_ROLE_TAG_VALUE
 from stacks.platform_stage import PlatformStage
 from tests.unit.conftest import Synthesized, run_cfn_lint
+from webapp.orders_api import slo_contract
 
 ROLE = "Verification"
 TOOLCHAIN_ACCOUNT = "111122223333"
@@ -239,8 +240,8 @@ def test_probe_runs_in_the_internal_load_balancer_subnets_with_its_own_security_
         "READYZ_PATH",
     }
     assert (environment["APP_PORT"], environment["READYZ_PATH"]) == (
-        str(names.WEBAPP_PORT),
-        names.WEBAPP_READYZ_PATH,
+        str(slo_contract.APP_PORT),
+        slo_contract.READYZ_PATH,
     )
 
 
@@ -255,12 +256,12 @@ def test_probe_security_group_reaches_only_the_cluster_on_https_and_the_app_port
     # Separate egress resources: CloudFormation drops the group's default allow-all rule.
     assert sorted((e["FromPort"], e["ToPort"], e["IpProtocol"]) for e in egress) == [
         (443, 443, "tcp"),
-        (names.WEBAPP_PORT, names.WEBAPP_PORT, "tcp"),
+        (slo_contract.APP_PORT, slo_contract.APP_PORT, "tcp"),
     ]
     for rule in egress:
         assert rule["GroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
         assert imported(rule["DestinationSecurityGroupId"], "Cluster", cluster_group)
-    assert sorted(i["FromPort"] for i in ingress) == [443, names.WEBAPP_PORT]
+    assert sorted(i["FromPort"] for i in ingress) == [443, slo_contract.APP_PORT]
     for rule in ingress:
         assert imported(rule["GroupId"], "Cluster", cluster_group)
         assert rule["SourceSecurityGroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
@@ -312,7 +313,7 @@ def test_network_policy_admits_the_probe_subnets_to_the_web_app_port_only(synthe
     assert policy["spec"]["podSelector"] == {"matchLabels": names.selector(names.WEBAPP)}
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     (rule,) = policy["spec"]["ingress"]
-    assert rule["ports"] == [{"port": names.WEBAPP_PORT, "protocol": "TCP"}]
+    assert rule["ports"] == [{"port": slo_contract.APP_PORT, "protocol": "TCP"}]
     probe_cidrs = subnet_cidrs(synth, INTERNAL_LB_SUBNETS)
     assert [peer["ipBlock"]["cidr"] for peer in rule["from"]] == probe_cidrs
     pod_networks = [ipaddress.ip_network(c) for c in subnet_cidrs(synth, NODE_SUBNETS)]
