@@ -63,11 +63,12 @@ class MonitoringStack(Stack):
             alert_manager_definition=alertmanager.render(alertmanager_definition),
         )
         self.alerts.allow_publish_from(self.prometheus.workspace.attr_arn)
-        # The SLO recording rules and alerts and the platform alerts, one rule groups namespace per file.
+        # The SLO recording rules and alerts and the platform alerts, one rule groups namespace per file (each
+        # in its own nested stack: the parent's template stays small at any number of services).
         self.rules = PrometheusRules(
             self,
             "Rules",
-            workspace_arn=self.prometheus.workspace.attr_arn,
+            workspace=self.prometheus.workspace,
             files=artifacts.rule_files,
         )
         self.agent_identity = WorkloadIdentity(
