@@ -23,11 +23,11 @@ from constructs import Construct
 from k8s.verifier_access_chart import VERIFIER_GROUP, VerifierAccessChart
 from observability import names
 from stacks.kubernetes import apply_chart
+from stacks.lambda_code import CODE_EXCLUDES
 from stacks.nag import acknowledge, managed_policy
 from webapp.orders_api import slo_contract
 
 PROBE_CODE = Path(__file__).resolve().parents[2] / "lambda" / "cluster_probe"
-CODE_EXCLUDES = ["tests", "**/__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".ruff_cache"]
 
 
 class ClusterProbe(Construct):
