@@ -39,14 +39,16 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# sloth, the SLO rule generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py),
-# built from the Go module proxy into the venv (the pinned version is in the script).
-$(VENV)/bin/sloth: scripts/go-tools.sh
+# Built from the Go module proxy into the venv by one script (the pinned versions are in it and in
+# scripts/kube-parts/go.mod): sloth, the SLO rule generator the SLO rules are checked against
+# (tests/rules/test_sloth_conformance.py), and the simulated cluster's parts (harness/cluster.py).
+GO_TOOLS := $(addprefix $(VENV)/bin/,sloth kwok kube-apiserver etcd)
+$(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum $(wildcard scripts/kube-parts/cmd/*/main.go)
 	scripts/go-tools.sh
-	touch $@
+	touch $(GO_TOOLS)
 
 .PHONY: go-tools
-go-tools: $(VENV)/bin/sloth ## Build the Go tools the tests run (sloth) into the venv, from the Go module proxy
+go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth; kube-apiserver, etcd, kwok) into the venv
 
 .PHONY: deps
 deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install Python and npm dependencies
