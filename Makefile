@@ -95,7 +95,7 @@ destroy: deps ## Delete ENV's stacks (kept: AMP workspace, backups, database sec
 
 .PHONY: test
 test: deps system-deps go-tools ## Run every test tier
-	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/services tests/rules tests/dashboards tests/lambda tests/verification tests/cluster_probe tests/sandbox
+	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/services tests/rules tests/dashboards tests/lambda tests/verification tests/cluster_probe tests/sandbox tests/cluster
 	# On its own: the pipeline tests measure gaps between scrapes, which a busy CPU (synth) would widen.
 	$(PY) -m pytest tests/metrics
 
@@ -112,7 +112,7 @@ lint: deps ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
 	$(VENV)/bin/lint-imports --no-cache  # the layers: spec -> model -> render -> charts, stacks, harness
-	$(VENV)/bin/mypy app.py config observability stacks k8s scripts harness sandbox tests/__init__.py tests/unit tests/metrics tests/services tests/rules tests/dashboards tests/verification tests/sandbox tests/e2e
+	$(VENV)/bin/mypy app.py config observability stacks k8s scripts harness sandbox tests/__init__.py tests/unit tests/metrics tests/services tests/rules tests/dashboards tests/verification tests/sandbox tests/e2e tests/cluster
 	$(VENV)/bin/mypy webapp tests/webapp  # the app's own import root: `orders_api`, not `webapp.orders_api`
 	MYPYPATH=lambda/grafana_provisioner:tests/lambda $(VENV)/bin/mypy lambda/grafana_provisioner tests/lambda  # the Lambda's own import root
 	MYPYPATH=lambda/cluster_probe:tests/cluster_probe $(VENV)/bin/mypy lambda/cluster_probe tests/cluster_probe
