@@ -40,15 +40,17 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	touch $@
 
 # Built from the Go module proxy into the venv by one script (the pinned versions are in it and in
-# scripts/kube-parts/go.mod): sloth, the SLO rule generator the SLO rules are checked against
-# (tests/rules/test_sloth_conformance.py), and the simulated cluster's parts (harness/cluster.py).
-GO_TOOLS := $(addprefix $(VENV)/bin/,sloth kwok kube-apiserver etcd)
-$(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum $(wildcard scripts/kube-parts/cmd/*/main.go)
+# scripts/kube-parts/go.mod; Prometheus's is k8s/images.py's): sloth, the SLO rule generator the SLO rules
+# are checked against (tests/rules/test_sloth_conformance.py), the simulated cluster's parts and Prometheus
+# at the cluster's release for the agent's Kubernetes discovery (harness/cluster.py, tests/cluster).
+GO_TOOLS := $(addprefix $(VENV)/bin/,sloth kwok kube-apiserver etcd prometheus)
+$(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum \
+		$(wildcard scripts/kube-parts/cmd/*/main.go) scripts/prometheus/plugins.go k8s/images.py
 	scripts/go-tools.sh
 	touch $(GO_TOOLS)
 
 .PHONY: go-tools
-go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth; kube-apiserver, etcd, kwok) into the venv
+go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth; kube-apiserver, etcd, kwok, prometheus) into the venv
 
 .PHONY: deps
 deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install Python and npm dependencies

@@ -30,7 +30,7 @@ import ssl
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -39,12 +39,15 @@ import httpx
 import yaml
 
 from harness.postgres import free_port
+from observability.render import scrape_config
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO / ".venv" / "bin"
 KUBE_APISERVER = Path(os.environ.get("KUBE_APISERVER_BIN", str(VENV_BIN / "kube-apiserver")))
 ETCD = Path(os.environ.get("ETCD_BIN", str(VENV_BIN / "etcd")))
 KWOK = Path(os.environ.get("KWOK_BIN", str(VENV_BIN / "kwok")))
+# Prometheus at the cluster's release (k8s/images.py), for the agent's real Kubernetes discovery.
+PROMETHEUS = Path(os.environ.get("PROMETHEUS_3_BIN", str(VENV_BIN / "prometheus")))
 # scripts/go-tools.sh: GOMODCACHE, and the kwok release it builds (kwok's stages are read from that module).
 GO_MODULE_CACHE = REPO / ".venv" / "go" / "mod"
 KWOK_MODULE = "sigs.k8s.io/kwok"
@@ -58,12 +61,28 @@ KWOK_STAGES = (
     "kustomize/stage/pod/fast/pod-delete.yaml",
 )
 HOST = "127.0.0.1"
+# The address the API server publishes in `default/kubernetes`'s Endpoints and EndpointSlice: those refuse
+# loopback addresses (validation: "may not be in the loopback range"), so it is one of TEST-NET-1, which
+# nothing here listens on. Discovery finds it; nothing can scrape it.
+ADVERTISE_ADDRESS = "192.0.2.1"
 # The issuer EKS's API server uses differs per cluster; the audience a pod's projected token carries is
 # this one unless the pod asks for another.
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 SERVICE_CLUSTER_IP_RANGE = "10.100.0.0/16"  # EKS's default when the VPC is in 10.0.0.0/8
 FIELD_MANAGER = "observability-platform"
+# The names the API server's certificate carries for in-cluster clients (the agent's `apiserver` job
+# verifies `server_name: kubernetes`).
+KUBERNETES_SERVICE_NAMES = ",".join(
+    f"DNS:{name}"
+    for name in (
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+    )
+)
 ADMIN_USER = "sim-cluster-admin"
+KUBELET_PORT = 10250  # the kubelet's default --port, which EKS nodes keep
 START_TIMEOUT_SECONDS = 120.0
 STOP_TIMEOUT_SECONDS = 20.0
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
@@ -262,7 +281,7 @@ class SimulatedCluster:
             "-keyout", str(d / "apiserver.key"), "-out", str(d / "apiserver.crt"),
             "-subj", "/CN=kube-apiserver",
             "-CA", str(self.ca_file), "-CAkey", str(d / "ca.key"),
-            "-addext", f"subjectAltName=IP:{HOST},DNS:localhost",
+            "-addext", f"subjectAltName=IP:{HOST},DNS:localhost,{KUBERNETES_SERVICE_NAMES}",
             "-addext", "basicConstraints=critical,CA:FALSE",
             "-addext", "extendedKeyUsage=serverAuth",
         )  # fmt: skip
@@ -312,7 +331,8 @@ class SimulatedCluster:
             [
                 str(KUBE_APISERVER),
                 "--etcd-servers", etcd_url,
-                "--bind-address", HOST, "--advertise-address", HOST, "--secure-port", str(self.port),
+                "--bind-address", HOST, "--secure-port", str(self.port),
+                "--advertise-address", ADVERTISE_ADDRESS,
                 "--tls-cert-file", str(d / "apiserver.crt"),
                 "--tls-private-key-file", str(d / "apiserver.key"),
                 "--cert-dir", str(d / "certs"),
@@ -356,7 +376,8 @@ class SimulatedCluster:
             return False
 
     def _register(self, node: SimulatedNode) -> None:
-        """A Node as a kubelet registers it; kwok then takes it over (conditions, heartbeat)."""
+        """A Node as a kubelet registers it (addresses, its port); kwok then takes it over (conditions,
+        heartbeat). Nothing listens on the kubelet port: there is no kubelet."""
         self.create(
             {
                 "apiVersion": "v1",
@@ -382,7 +403,8 @@ class SimulatedCluster:
                     "addresses": [
                         {"type": "InternalIP", "address": node.ip},
                         {"type": "Hostname", "address": node.name},
-                    ]
+                    ],
+                    "daemonEndpoints": {"kubeletEndpoint": {"Port": KUBELET_PORT}},
                 }
             },
         )
@@ -606,3 +628,24 @@ class SimulatedCluster:
             phases = {name: pods.get(name, {}).get("status", {}).get("phase") for name in names}
             raise ClusterError(f"pods not Running in {timeout}s: {phases}: {self._log_tail('kwok')}")
         return [pods[name] for name in names]
+
+
+def against(config: Mapping[str, Any], *, cluster: SimulatedCluster, token_file: Path) -> dict[str, Any]:
+    """The agent's configuration as it runs against the simulated cluster instead of from inside a real
+    one: every Kubernetes discovery gets the API server's address, its CA and the service account's token
+    (in the cluster: the in-cluster defaults), and the jobs that read the mounted service-account token and
+    CA bundle read `token_file` and the simulated cluster's CA. Nothing else changes."""
+    credentials = {
+        "authorization": {"credentials_file": str(token_file)},
+        "tls_config": {"ca_file": str(cluster.ca_file)},
+    }
+    paths = {scrape_config.TOKEN_FILE: str(token_file), scrape_config.CA_FILE: str(cluster.ca_file)}
+    result = copy.deepcopy(dict(config))
+    for job in result["scrape_configs"]:
+        for discovery in job.get("kubernetes_sd_configs", []):
+            discovery |= {"api_server": cluster.server, **copy.deepcopy(credentials)}
+        if "credentials_file" in job.get("authorization", {}):
+            job["authorization"]["credentials_file"] = paths[job["authorization"]["credentials_file"]]
+        if "ca_file" in job.get("tls_config", {}):
+            job["tls_config"]["ca_file"] = paths[job["tls_config"]["ca_file"]]
+    return result

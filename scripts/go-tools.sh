@@ -54,6 +54,35 @@ for package in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   version_flags+=" -X $package.gitTreeState=clean"
 done
 echo "building kube-apiserver $kubernetes_version and etcd $etcd_version"
-(cd "$kube_parts" && "$go" install -mod=readonly -trimpath -ldflags "-s -w$version_flags" ./cmd/kube-apiserver ./cmd/etcd)
+(cd "$kube_parts" && "$go" install -mod=readonly -buildvcs=false -trimpath -ldflags "-s -w$version_flags" ./cmd/kube-apiserver ./cmd/etcd)
 echo "$GOBIN/kube-apiserver: $("$GOBIN/kube-apiserver" --version 2>/dev/null)"
 echo "$GOBIN/etcd: $("$GOBIN/etcd" --version 2>/dev/null | head -1)"
+
+# Prometheus at the release the cluster runs: k8s/images.py's PROMETHEUS_IMAGE tag (the one pin), as its Go
+# module version (tag v3.X.Y = module v0.3XX.Y). Its go.mod has a replace directive (to a published
+# module), so `go install` refuses it: it is built from a copy of the downloaded module (under .venv/go/src;
+# the module cache is read-only to builds), with plugins/plugins.go replaced by scripts/prometheus/plugins.go
+# (only the Kubernetes discovery among the optional plugins: that file says why), and the version stamped as
+# upstream's .promu.yml does. The web UI's assets are not built (the API is all the tests use).
+PROMETHEUS_MODULE=github.com/prometheus/prometheus
+prometheus_release="$(sed -n 's|^PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v\([0-9.]*\)".*|\1|p' \
+  "$repository/k8s/images.py")"
+if [ -z "$prometheus_release" ]; then
+  echo "error: k8s/images.py: PROMETHEUS_IMAGE is not quay.io/prometheus/prometheus:vX.Y.Z" >&2
+  exit 1
+fi
+IFS=. read -r major minor patch <<< "$prometheus_release"
+prometheus_module_version="v0.$((major * 100 + minor)).$patch"
+echo "building prometheus $prometheus_release ($PROMETHEUS_MODULE $prometheus_module_version)"
+module_dir="$("$go" mod download -json "$PROMETHEUS_MODULE@$prometheus_module_version" \
+  | sed -n 's|^\t"Dir": "\(.*\)",$|\1|p')"
+source_dir="$venv/go/src/prometheus@$prometheus_module_version"
+rm -rf "$source_dir"
+mkdir -p "$(dirname "$source_dir")"
+cp -R "$module_dir" "$source_dir"
+chmod -R u+w "$source_dir"
+cp "$repository/scripts/prometheus/plugins.go" "$source_dir/plugins/plugins.go"
+(cd "$source_dir" && "$go" build -mod=readonly -buildvcs=false -trimpath -o "$GOBIN/prometheus" \
+  -ldflags "-s -w -X github.com/prometheus/common/version.Version=$prometheus_release \
+    -X github.com/prometheus/common/version.Branch=HEAD" ./cmd/prometheus)
+echo "$GOBIN/prometheus: $("$GOBIN/prometheus" --version 2>/dev/null | head -1)"

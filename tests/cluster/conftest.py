@@ -124,6 +124,18 @@ def applied(cluster: SimulatedCluster, dev: Synthesized) -> Applied:
     return Applied(objects=tuple(objects), answers=tuple(answers), skipped=tuple(skipped))
 
 
+@pytest.fixture(scope="session")
+def running_pods(cluster: SimulatedCluster, applied: Applied) -> list[Manifest]:
+    """The pods the workloads' controllers would create from the applied templates, admitted and made
+    Running by kwok (ClusterError if admission refuses one or kwok does not run it)."""
+    running = []
+    for workload in applied.workloads():
+        pods = [cluster.create_pod(pod) for pod in cluster.pods_for(workload)]
+        namespace = workload["metadata"]["namespace"]
+        running += cluster.wait_running(namespace=namespace, names=[p["metadata"]["name"] for p in pods])
+    return running
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Under xdist, one worker runs every test here: one cluster, one synth per session.
     for item in items:

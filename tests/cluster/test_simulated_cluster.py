@@ -99,31 +99,30 @@ def test_the_same_pod_is_admitted_where_privileged_is_enforced(
         )
 
 
-def test_kwok_runs_every_workloads_pods_on_loopback_addresses(
-    cluster: SimulatedCluster, applied: Applied
-) -> None:
+def test_kwok_runs_every_workloads_pods_on_loopback_addresses(running_pods: list[Manifest]) -> None:
     """The pods the controllers would create from the applied templates pass admission (Pod Security
     `restricted` in orders and monitoring) and turn Running on a simulated node, with an IP of that
     node's loopback pod CIDR (host-network pods: the node's own loopback IP)."""
     nodes = {node.name: node for node in DEFAULT_NODES}
-    for workload in applied.workloads():
-        pods = [cluster.create_pod(pod) for pod in cluster.pods_for(workload)]
-        namespace = workload["metadata"]["namespace"]
-        running = cluster.wait_running(namespace=namespace, names=[p["metadata"]["name"] for p in pods])
-        for pod in running:
-            node = nodes[pod["spec"]["nodeName"]]
-            ip = ipaddress.ip_address(pod["status"]["podIP"])
-            assert ip in ipaddress.ip_network("127.0.0.0/8")
-            if pod["spec"].get("hostNetwork"):
-                assert str(ip) == node.ip
-            else:
-                assert ip in ipaddress.ip_network(node.pod_cidr)
-    daemon_set_pods = [
-        p
-        for p in cluster.list_objects("v1", "Pod", namespace="node-exporter")
-        if p["metadata"]["name"] != "broken"
-    ]
-    assert sorted(p["status"]["podIP"] for p in daemon_set_pods) == ["127.1.0.1", "127.1.0.2"]
+    for pod in running_pods:
+        node = nodes[pod["spec"]["nodeName"]]
+        ip = ipaddress.ip_address(pod["status"]["podIP"])
+        assert ip in ipaddress.ip_network("127.0.0.0/8")
+        if pod["spec"].get("hostNetwork"):
+            assert str(ip) == node.ip
+        else:
+            assert ip in ipaddress.ip_network(node.pod_cidr)
+    by_namespace: dict[str, list[str]] = {}
+    for pod in running_pods:
+        by_namespace.setdefault(pod["metadata"]["namespace"], []).append(pod["metadata"]["name"])
+    # One pod per replica (1 each in dev) and one node-exporter per node.
+    assert {namespace: len(pods) for namespace, pods in by_namespace.items()} == {
+        "orders": 2,
+        "monitoring": 2,
+        "node-exporter": 2,
+    }
+    node_exporters = [p for p in running_pods if p["metadata"]["namespace"] == "node-exporter"]
+    assert sorted(p["status"]["podIP"] for p in node_exporters) == ["127.1.0.1", "127.1.0.2"]
 
 
 # --- RBAC ----------------------------------------------------------------------------------------------

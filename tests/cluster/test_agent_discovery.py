@@ -1,0 +1,204 @@
+"""The agent's real Kubernetes discovery: Prometheus at the cluster's release runs the generated configuration
+against the simulated cluster (only the API server's address and the credentials differ) and finds the
+pods, nodes and EndpointSlices there, relabeled as in the cluster."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from harness.cluster import ADVERTISE_ADDRESS, PROMETHEUS, SimulatedCluster, against, wait_until
+from harness.postgres import free_port
+from harness.stack import (
+    HOST,
+    NODE_EXPORTER,
+    Process,
+    Prometheus,
+    for_local_receiver,
+    generated_config,
+    http_ok,
+)
+from k8s.images import PROMETHEUS_IMAGE
+from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
+from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
+
+Manifest = dict[str, Any]
+NAME_LABEL = "app.kubernetes.io/name"
+SCRAPE_INTERVAL_SECONDS = 5
+
+
+@pytest.fixture(scope="module")
+def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
+    """Prometheus at the cluster's release accepting the agent's remote writes (AMP's stand-in)."""
+    workdir = Path(tmp_path_factory.mktemp("receiver"))
+    (workdir / "receiver.yml").write_text("{}\n")
+    port = free_port()
+    argv = [
+        str(PROMETHEUS),
+        f"--config.file={workdir / 'receiver.yml'}",
+        f"--storage.tsdb.path={workdir / 'tsdb'}",
+        f"--web.listen-address={HOST}:{port}",
+        "--web.enable-remote-write-receiver",
+    ]
+    process = Prometheus("receiver", argv, workdir / "receiver.log", port)
+    process.start_ready()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def node_exporter_on_its_pod(
+    running_pods: list[Manifest], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The real node-exporter listening on the first node-exporter pod's IP and container port (host
+    network: the node's loopback IP), as the chart runs it (its filters; this machine's /proc and /sys)."""
+    pod = next(p for p in running_pods if p["metadata"]["namespace"] == "node-exporter")
+    (container,) = pod["spec"]["containers"]
+    (port,) = [p["containerPort"] for p in container["ports"]]
+    address = f"{pod['status']['podIP']}:{port}"
+    filters = [a for a in NODE_EXPORTER_CHART_ARGS if not a.startswith(("--path.", "--web."))]
+    workdir = Path(tmp_path_factory.mktemp("node-exporter"))
+    process = Process(
+        "node-exporter", [NODE_EXPORTER, f"--web.listen-address={address}", *filters], workdir / "log"
+    )
+    process.start()
+    try:
+        process.wait_ready(lambda: http_ok(f"http://{address}/metrics"))
+        yield address
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def agent(
+    cluster: SimulatedCluster,
+    running_pods: list[Manifest],
+    receiver: Prometheus,
+    node_exporter_on_its_pod: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Prometheus]:
+    """The agent with the generated configuration against the simulated cluster (`against`), as its own
+    service account (a TokenRequest token), writing to the receiver."""
+    workdir = Path(tmp_path_factory.mktemp("agent"))
+    token = workdir / "token"
+    token.write_text(cluster.service_account_token(namespace="monitoring", name="prometheus-agent"))
+    config = against(
+        generated_config(cluster_name="sim", scrape_interval_seconds=SCRAPE_INTERVAL_SECONDS),
+        cluster=cluster,
+        token_file=token,
+    )
+    (workdir / "agent.yml").write_text(yaml.safe_dump(for_local_receiver(config, receiver.remote_write_url)))
+    port = free_port()
+    # The chart's arguments (k8s/monitoring/prometheus_agent_chart.py), with local paths and address.
+    argv = [
+        str(PROMETHEUS),
+        "--agent",
+        f"--config.file={workdir / 'agent.yml'}",
+        f"--storage.agent.path={workdir / 'wal'}",
+        f"--web.listen-address={HOST}:{port}",
+        f"--storage.remote.flush-deadline={SHUTDOWN_FLUSH_SECONDS}s",
+    ]
+    process = Prometheus("agent", argv, workdir / "agent.log", port)
+    process.start_ready()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def _active_targets(agent: Prometheus) -> list[dict[str, Any]]:
+    answer = httpx.get(f"{agent.url}/api/v1/targets", timeout=10).json()
+    targets: list[dict[str, Any]] = answer["data"]["activeTargets"]
+    return targets
+
+
+def _pod_ip(running_pods: list[Manifest], workload: str) -> str:
+    """The IP kwok gave the (one) pod of `workload` (pods carry `app.kubernetes.io/name`)."""
+    (ip,) = [
+        p["status"]["podIP"] for p in running_pods if p["metadata"]["labels"].get(NAME_LABEL) == workload
+    ]
+    return str(ip)
+
+
+def test_the_agent_is_the_clusters_prometheus_release() -> None:
+    version = subprocess.run(
+        [str(PROMETHEUS), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert version.startswith(f"prometheus, version {PROMETHEUS_IMAGE.rsplit(':v', 1)[1]} ")
+
+
+def test_discovery_finds_the_simulated_pods_nodes_and_api_server(
+    cluster: SimulatedCluster, running_pods: list[Manifest], agent: Prometheus
+) -> None:
+    """Every job's targets, from the API server's pods, nodes and EndpointSlices, at the ports the
+    charts declare (the scrape config's table)."""
+    expected = {
+        ("apiserver", f"https://{ADVERTISE_ADDRESS}:{cluster.port}/metrics"),
+        ("kubelet", "https://127.1.0.1:10250/metrics"),
+        ("kubelet", "https://127.1.0.2:10250/metrics"),
+        ("cadvisor", "https://127.1.0.1:10250/metrics/cadvisor"),
+        ("cadvisor", "https://127.1.0.2:10250/metrics/cadvisor"),
+        ("node-exporter", "http://127.1.0.1:9100/metrics"),
+        ("node-exporter", "http://127.1.0.2:9100/metrics"),
+        ("kube-state-metrics", f"http://{_pod_ip(running_pods, 'kube-state-metrics')}:8080/metrics"),
+        ("prometheus-agent", f"http://{_pod_ip(running_pods, 'prometheus-agent')}:9090/metrics"),
+        ("orders-api", f"http://{_pod_ip(running_pods, 'orders-api')}:8080/metrics"),
+        # Postgres's pod opts in with the annotations: its exporter's port.
+        ("pods", f"http://{_pod_ip(running_pods, 'postgres')}:9187/metrics"),
+    }
+    found: set[tuple[str, str]] = set()
+
+    def discovered() -> bool:
+        found.clear()
+        found.update((t["labels"]["job"], t["scrapeUrl"]) for t in _active_targets(agent))
+        return found == expected
+
+    assert wait_until(discovered, timeout=60), f"expected {sorted(expected)}, found {sorted(found)}"
+
+
+def test_target_labels_name_the_pod_and_node(running_pods: list[Manifest], agent: Prometheus) -> None:
+    (orders,) = [t for t in _active_targets(agent) if t["labels"]["job"] == "orders-api"]
+    (pod,) = [p for p in running_pods if p["metadata"]["labels"].get(NAME_LABEL) == "orders-api"]
+    assert {k: v for k, v in orders["labels"].items() if k != "instance"} == {
+        "job": "orders-api",
+        "namespace": "orders",
+        "pod": pod["metadata"]["name"],
+        "container": "orders-api",
+        "node": pod["spec"]["nodeName"],
+    }
+    kubelets = {
+        t["labels"]["instance"]: t["labels"].get("node")
+        for t in _active_targets(agent)
+        if t["labels"]["job"] == "kubelet"
+    }
+    assert kubelets == {"kwok-node-a": "kwok-node-a", "kwok-node-b": "kwok-node-b"}
+
+
+def test_the_node_exporter_on_its_pods_ip_is_scraped_and_written(
+    agent: Prometheus, receiver: Prometheus, node_exporter_on_its_pod: str
+) -> None:
+    """The real process on the pod's loopback IP is up (the other node's is not: nothing listens there),
+    and its series reach the receiver through remote write."""
+
+    def health() -> dict[str, str]:
+        return {
+            t["labels"]["instance"]: t["health"]
+            for t in _active_targets(agent)
+            if t["labels"]["job"] == "node-exporter"
+        }
+
+    assert wait_until(lambda: health() == {"127.1.0.1:9100": "up", "127.1.0.2:9100": "down"}, timeout=60), (
+        health()
+    )
+    assert wait_until(
+        lambda: bool(receiver.query('node_uname_info{job="node-exporter", instance="127.1.0.1:9100"}')),
+        timeout=60,
+    )
