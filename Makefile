@@ -24,7 +24,7 @@ STAGE := $(shell echo '$(ENV)' | sed -E 's/(^|-)([a-z])/\U\2/g')
 STACKS := '$(STAGE)/*'
 CDK_CONTEXT := -c env=$(ENV) $(if $(ACCOUNT),-c account=$(ACCOUNT)) -c adopt-backup-vault=$(ADOPT_BACKUP_VAULT)
 
-PYTHON_SOURCES := app.py config observability stacks k8s scripts lambda harness sandbox tests $(wildcard webapp)
+PYTHON_SOURCES := app.py config observability stacks k8s scripts lambda harness sandbox tests examples $(wildcard webapp)
 
 .PHONY: help
 help: ## List the targets
@@ -110,6 +110,7 @@ lint: deps ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
 	$(VENV)/bin/mypy app.py config observability stacks k8s scripts harness sandbox tests/__init__.py tests/unit tests/metrics tests/services tests/rules tests/dashboards tests/verification tests/sandbox tests/e2e
+	$(VENV)/bin/mypy examples/inventory-api/inventory_api.py  # the example service: a script of its own
 	$(VENV)/bin/mypy webapp tests/webapp  # the app's own import root: `orders_api`, not `webapp.orders_api`
 	MYPYPATH=lambda/grafana_provisioner:tests/lambda $(VENV)/bin/mypy lambda/grafana_provisioner tests/lambda  # the Lambda's own import root
 	MYPYPATH=lambda/cluster_probe:tests/cluster_probe $(VENV)/bin/mypy lambda/cluster_probe tests/cluster_probe
@@ -146,7 +147,7 @@ dashboards: deps ## Write the dashboards: dist/dashboards/import (any Grafana), 
 	$(PY) scripts/dashboards.py --out dist/dashboards
 
 .PHONY: check-services
-check-services: $(VENV)/.installed ## Check services/ (service, SLO and team files) alone: every problem, one line each
+check-services: $(VENV)/.installed ## Check services/ and examples/services/ (service, SLO, team files) alone: every problem, one line each
 	$(PY) scripts/check_services.py
 
 .PHONY: render

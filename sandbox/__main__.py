@@ -195,6 +195,7 @@ def snapshot(sandbox: Sandbox) -> Snapshot:
         firing,
         sandbox.sink.notifications(),
         faults,
+        services=sandbox.services,
         now=now,
         history_seconds=now - sandbox.started_at,
     )

@@ -37,6 +37,12 @@ FAULTS = (
     Fault("stop-amp", "stop the AMP stand-in (the agent queues and retries; no rules run)"),
     Fault("start-amp", "start the AMP stand-in again (the agent back-fills what it queued)"),
     Fault("restart-agent", "restart the Prometheus agent (its WAL keeps what it had not sent)"),
+    Fault(
+        "break-inventory",
+        "take the example inventory API's stock file away: it answers 503 (its availability SLO pages the"
+        " warehouse team, not the orders team)",
+    ),
+    Fault("fix-inventory", "put the inventory API's stock file back"),
 )
 # Not a fault: what `make fault FAULT=status` prints.
 STATUS = Fault("status", "print the running sandbox's URLs, active faults, notifications and load counts")
