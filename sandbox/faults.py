@@ -25,7 +25,8 @@ FAULTS = (
     Fault(
         "stop-postgres",
         "stop the Postgres server: each request waits 2 s for a connection, then 503 (the availability"
-        " SLO pages; the latency SLO burns too, since every 503 takes 2 s, and its alerts follow)",
+        " SLO pages the orders team; the latency SLO burns too, since every 503 takes 2 s, and its alerts"
+        " follow)",
     ),
     Fault("start-postgres", "start Postgres again"),
     Fault(

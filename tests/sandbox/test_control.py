@@ -180,7 +180,7 @@ def test_make_fault_alone_shows_the_usage_a_user_types_and_every_fault():
     listed = [line.split()[0] for line in lines if line.startswith("  ")]
     assert listed == [
         "stop-postgres", "start-postgres", "add-latency", "remove-latency", "stop-amp", "start-amp",
-        "restart-agent", "status",
+        "restart-agent", "break-inventory", "fix-inventory", "status",
     ]  # fmt: skip
     assert "MS: add-latency's delay per query message in ms (default 150)." in lines
     for internal in ("--ms", "-h", "FAULT= [", "positional arguments"):
