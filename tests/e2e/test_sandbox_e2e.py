@@ -209,9 +209,7 @@ def test_an_inventory_fault_pages_the_warehouse_team_only(
     finally:
         sandbox.apply("fix-inventory")
     assert note is not None, f"no inventory page within {NOTIFICATION_TIMEOUT} s; {diagnostics(sandbox)}"
-    record(
-        "inventory stock file gone -> warehouse page (1h/5m) at the sink", note["received_at"] - start, capsys
-    )
+    record("inventory 503s -> warehouse page (1h/5m) at the sink", note["received_at"] - start, capsys)
     assert sandbox.inventory_load is not None
     assert sandbox.inventory_load.statuses[503] > 0
     # Every notification so far, of either team's fault, reached that team's receivers and no other's: the
