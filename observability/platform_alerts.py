@@ -20,9 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from k8s import names
 from observability import conventions as c
-from observability import jobs
+from observability import jobs, names
 
 
 @dataclass(frozen=True, kw_only=True)

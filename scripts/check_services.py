@@ -18,8 +18,8 @@ if str(REPO) not in sys.path:
 from config.alerting import AlertingConfig  # noqa: E402
 from observability import spec  # noqa: E402
 from observability.model.load import load  # noqa: E402
-from observability.model.problems import SpecError  # noqa: E402
 from observability.render.rules import rule_files  # noqa: E402
+from observability.spec.problems import SpecError  # noqa: E402
 
 # What a deployment gets, and what the sandbox runs.
 DEFAULT_SETS = ((spec.SERVICES_DIR,), (spec.SERVICES_DIR, spec.EXAMPLE_SERVICES_DIR))

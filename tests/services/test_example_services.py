@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from observability.model.load import load, load_default, load_with_examples
-from observability.model.problems import SpecError
+from observability.spec.problems import SpecError
 from observability.render import render
 
 REPOSITORY = Path(__file__).resolve().parents[2]
