@@ -15,9 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from harness import inventory, sd
 from harness.stack import Prometheus, generated_config, local_variant, wait_until
-from observability.render import scrape_config
 from observability.model.load import load_with_examples
-from observability.render import render
+from observability.render import render, scrape_config
 
 ROUTE = "/stock/{sku}"
 

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from observability.model.load import load, load_default, load_with_examples
-from observability.spec.problems import SpecError
 from observability.render import render
+from observability.spec.problems import SpecError
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 EXAMPLES = REPOSITORY / "examples"
