@@ -188,7 +188,7 @@ KUBELET_SERIES = (
     "kubelet_node_name",
     "kubelet_running_pods",  # KubeletTooManyPods
     "kubelet_running_containers",
-    *histogram("kubelet_pleg_relist_duration_seconds"),  # the Kubelet dashboard's relist latency
+    *histogram("kubelet_pleg_relist_duration_seconds"),  # the Nodes dashboard's relist latency
 )
 
 # --- API server: request rate, errors (by code) and latency -------------------------------------------
