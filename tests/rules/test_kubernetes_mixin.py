@@ -136,7 +136,7 @@ def test_every_shared_alert_runs_the_mixins_cases():
 
 
 def test_every_mixin_alert_we_leave_out_says_why():
-    """docs/platform-alerts.md has a table row `| <alert> | <reason> |` for each mixin alert we do not define."""
+    """docs/platform-alerts.md has a row `| <alert> | <reason> |` for each mixin alert we do not define."""
     rows = dict(re.findall(r"^\| `?([A-Za-z]+)`? \| (.+?) \|$", LEFT_OUT_DOC.read_text(), re.MULTILINE))
     left_out = set(MIXIN["alerts"]) - set(pa.ALERT_NAMES)
     assert left_out - set(rows) == set(), "left out without a reason"

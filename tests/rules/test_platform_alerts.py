@@ -315,8 +315,8 @@ CORE_CASES = (
                     Expected(
                         c.TICKET,
                         labels(POSTGRES_STS),
-                        "StatefulSet orders/postgres has not had the number of ready replicas it wants for 15 "
-                        "minutes, and no rollout is making progress.",
+                        "StatefulSet orders/postgres has not had the number of ready replicas it wants for "
+                        "15 minutes, and no rollout is making progress.",
                     ),
                 ),
                 quiet_at=("14m",),
