@@ -90,7 +90,9 @@ def promtool_test(case: Case, scenario: Scenario, rules: Path) -> dict[str, Any]
         }
         for e in scenario.expected
     ]
-    checks = [{"eval_time": t, "alertname": case.alert, "exp_alerts": []} for t in scenario.quiet_at]
+    checks: list[dict[str, Any]] = [
+        {"eval_time": t, "alertname": case.alert, "exp_alerts": []} for t in scenario.quiet_at
+    ]
     checks.append({"eval_time": scenario.eval_time, "alertname": case.alert, "exp_alerts": exp_alerts})
     return {
         "rule_files": [str(rules)],

@@ -151,7 +151,7 @@ CORE_CASES = (
                 {f"up{{{AGENT}}}": "1x4 _x25", f"up{{{NODE}}}": "1x4 _x25"},
                 "25m",
                 (Expected(c.PAGE, {}, static("PrometheusAgentAbsent")),),
-                quiet_at=("19m",),
+                quiet_at=("18m",),
             ),
         ),
         quiet=(Scenario("delivering", {f"up{{{AGENT}}}": "1x30"}, "25m"),),
@@ -434,7 +434,7 @@ CORE_CASES = (
                         "exporter reports at all.",
                     ),
                 ),
-                quiet_at=("10m",),
+                quiet_at=("9m",),
             ),
         ),
         quiet=(Scenario("up-or-one-failed-scrape", {f"pg_up{{{PG}}}": "1x3 0 1x16"}, "10m"),),
@@ -590,10 +590,13 @@ def test_promtool_check_rules_passes(promtool, rules_path):
     [(case, s) for case in CASES for s in (*case.firing, *case.quiet)],
     ids=[f"{case.alert}-{s.id}" for case in CASES for s in (*case.firing, *case.quiet)],
 )
-def test_promtool_test_rules(promtool, rules_path, tmp_path, case, scenario):
+def test_promtool_test_rules(promtool, promtool3, rules_path, tmp_path, case, scenario):
+    """On Prometheus 2 (Debian's promtool) and 3 alike: their range windows differ at the start (3 leaves it
+    out), and which one AMP's ruler follows is not documented, so no case may depend on it."""
     path = write_yaml(tmp_path / "test.yml", promtool_test(case, scenario, rules_path))
-    result = promtool("test", "rules", path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    for run in (promtool, promtool3):
+        result = run("test", "rules", path)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_alert_has_a_firing_and_a_quiet_case():
