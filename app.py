@@ -28,8 +28,8 @@ from cdk_nag import AwsSolutionsChecks
 from config import ConfigError, PlatformConfig, environment_config
 from config.pipeline import PipelineConfig, PipelineConfigError, load_pipeline_config
 from observability.model.load import Services, load, load_default
-from observability.model.problems import SpecError
 from observability.render import Artifacts, render
+from observability.spec.problems import SpecError
 from stacks.naming import construct_id
 from stacks.pipeline_stack import PipelineStack
 from stacks.platform_stage import PlatformStage

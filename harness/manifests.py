@@ -17,12 +17,12 @@ import cdk8s
 
 from config.monitoring import MonitoringConfig
 from config.workloads import WorkloadsConfig
-from k8s import names
 from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
 from k8s.postgres_chart import PostgresChart
 from k8s.webapp_chart import WebappChart
+from observability import names
 
 Manifest = dict[str, Any]
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")

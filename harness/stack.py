@@ -35,10 +35,11 @@ import yaml
 from harness import manifests, sd
 from harness.postgres import LocalPostgres, free_port
 from harness.proxy import DelayProxy
-from k8s import names
-from k8s.monitoring import scrape_config
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
 from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
+from observability import names
+from observability.render import scrape_config
+from webapp.orders_api import slo_contract
 
 REPO = Path(__file__).resolve().parents[1]
 PROMETHEUS = os.environ.get("PROMETHEUS_BIN", "/usr/bin/prometheus")
@@ -495,7 +496,7 @@ class Stack:
         (the agent pod's, with `agent_port`: the port of the agent that scrapes itself)."""
         agent = {names.PROMETHEUS_PORT: agent_port} if agent_port is not None else {}
         return agent | {
-            names.WEBAPP_PORT: self.ports["app"],
+            slo_contract.APP_PORT: self.ports["app"],
             names.POSTGRES_EXPORTER_PORT: self.ports["postgres-exporter"],
             names.NODE_EXPORTER_PORT: self.ports["node-exporter"],
             names.POSTGRES_PORT: self.pg.port,  # declared by the Postgres container, never scraped

@@ -6,9 +6,9 @@ import cdk8s
 from cdk8s_plus_35 import k8s
 from constructs import Construct
 
-from k8s import names
 from k8s.pod_security import PSS_RESTRICTED
 from k8s.secrets import DatabaseSecretClass
+from observability import names
 
 
 class AppNamespaceChart(cdk8s.Chart):

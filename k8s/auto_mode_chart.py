@@ -9,7 +9,7 @@ from cdk8s_plus_35 import k8s
 from constructs import Construct
 
 from config.workloads import IngressScheme
-from k8s import names
+from observability import names
 
 WORKLOAD_NODE_POOL = "workloads"
 

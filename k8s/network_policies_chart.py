@@ -18,17 +18,11 @@ from cdk8s_plus_35 import k8s
 from constructs import Construct
 
 from config.platform import CapacityMode
-from k8s import names
-from k8s.network_policy_rules import (
-    NAMESPACE_NAME_LABEL,
-    dns_egress,
-    ip_block,
-    network_policy,
-    pods,
-    pods_in,
-    port,
-)
+from k8s.network_policy_rules import NAMESPACE_NAME_LABEL, dns_egress, ip_block, network_policy, pods, port
+from k8s.service_network_policy import agent_ingress
+from observability import names
 from observability.model.service import Service
+from webapp.orders_api import slo_contract
 
 __all__ = ["NAMESPACE_NAME_LABEL", "NetworkPoliciesChart"]
 
@@ -56,7 +50,7 @@ class NetworkPoliciesChart(cdk8s.Chart):
                 k8s.NetworkPolicyIngressRule(
                     # ALB targets are pod IPs (target type `ip`); traffic comes from the ALB's subnets.
                     from_=[ip_block(cidr) for cidr in load_balancer_cidrs],
-                    ports=[port(names.WEBAPP_PORT)],
+                    ports=[port(slo_contract.APP_PORT)],
                 )
             ],
         )
@@ -80,24 +74,12 @@ class NetworkPoliciesChart(cdk8s.Chart):
                 )
             ],
         )
-        scraped = [
-            (service.name, dict(service.selector), service.metrics_port_number) for service in services
-        ]
-        for workload, labels, metrics_port in (
-            *scraped,
-            (names.POSTGRES, dict(names.selector(names.POSTGRES)), names.POSTGRES_EXPORTER_PORT),
+        for workload, selector, metrics_port in (
+            *((s.name, s.selector, s.metrics_port_number) for s in services),
+            (names.POSTGRES, names.selector(names.POSTGRES), names.POSTGRES_EXPORTER_PORT),
         ):
-            self._policy(
-                f"{workload}-metrics-from-monitoring",
-                selected=k8s.LabelSelector(match_labels=labels),
-                ingress=[
-                    k8s.NetworkPolicyIngressRule(
-                        # The agent's pods only: not every pod that lands in `monitoring`.
-                        from_=[pods_in(names.MONITORING_NAMESPACE, names.PROMETHEUS_AGENT)],
-                        ports=[port(metrics_port)],
-                    )
-                ],
-            )
+            policy = agent_ingress(self, workload=workload, selector=selector, metrics_port=metrics_port)
+            self.policies[policy.name] = policy
 
     def _policy(
         self,

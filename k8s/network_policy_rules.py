@@ -8,7 +8,7 @@ from cdk8s_plus_35 import k8s
 from constructs import Construct
 
 from config.platform import CapacityMode
-from k8s import names
+from observability import names
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set on every namespace by the API server
 KUBE_DNS_LABELS = {"k8s-app": "kube-dns"}  # the CoreDNS pods of the EKS `coredns` add-on

@@ -7,11 +7,11 @@ from cdk8s_plus_35 import k8s
 from constructs import Construct
 
 from config.workloads import Resources
-from k8s import names
 from k8s.images import POSTGRES_EXPORTER_IMAGE, POSTGRES_IMAGE
 from k8s.pod_security import container_resources, quantity, restricted_container, restricted_pod
 from k8s.secrets import secrets_volume, secrets_volume_mount
 from k8s.storage_chart import BACKED_UP_STORAGE_CLASS
+from observability import names
 
 POSTGRES_UID = 999  # the `postgres` user of the official Debian-based image
 DATA_MOUNT = "/var/lib/postgresql/data"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from cdk8s_plus_35 import k8s
 from constructs import Construct
 
-from k8s import names
+from observability import names
 
 
 class ClusterReader(Construct):

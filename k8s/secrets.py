@@ -13,7 +13,7 @@ import cdk8s
 from cdk8s_plus_35 import k8s
 from constructs import Construct
 
-from k8s import names
+from observability import names
 
 DB_SECRET_PROVIDER_CLASS = "orders-db"  # noqa: S105 - an object name
 CSI_DRIVER = "secrets-store.csi.k8s.io"

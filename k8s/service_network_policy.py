@@ -1,40 +1,50 @@
-"""The NetworkPolicy a team applies in its own namespace so the agent can scrape its service: ingress to
-the service's pods (its selector) on its metrics port, from the agent's pods in the monitoring namespace
-only. Where the platform owns the namespace (the app namespace) it applies the same flow itself
-(k8s/network_policies_chart.py); `make render` writes this one to dist/services/<name>/ for the others."""
+"""The NetworkPolicy that admits the agent to a service's pods: ingress to the pods of its selector on its
+metrics port, from the agent's pods in the monitoring namespace only.
+
+One definition for both places it is applied: where the platform owns the namespace (the app namespace)
+`k8s/network_policies_chart.py` adds it to its chart; for other namespaces `make render` writes it to
+dist/services/<name>/network-policy.yaml for the service's team to apply."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from k8s import names
-from k8s.network_policy_rules import NAMESPACE_NAME_LABEL
+import cdk8s
+from cdk8s_plus_35 import k8s
+from constructs import Construct
+
+from k8s.network_policy_rules import network_policy, pods_in, port
+from observability import names
 from observability.model.service import Service
 
 # Namespaces whose policies the platform itself applies.
 PLATFORM_NAMESPACES = (names.APP_NAMESPACE,)
 
 
+def agent_ingress(
+    scope: Construct, *, workload: str, selector: Mapping[str, str], metrics_port: int
+) -> k8s.KubeNetworkPolicy:
+    """`<workload>-metrics-from-monitoring` in `scope`'s namespace."""
+    return network_policy(
+        scope,
+        f"{workload}-metrics-from-monitoring",
+        selected=k8s.LabelSelector(match_labels=dict(selector)),
+        ingress=[
+            k8s.NetworkPolicyIngressRule(
+                # The agent's pods only: not every pod that lands in `monitoring`.
+                from_=[pods_in(names.MONITORING_NAMESPACE, names.PROMETHEUS_AGENT)],
+                ports=[port(metrics_port)],
+            )
+        ],
+    )
+
+
 def agent_ingress_policy(service: Service) -> dict[str, Any]:
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": f"{service.name}-metrics-from-monitoring", "namespace": service.namespace},
-        "spec": {
-            "podSelector": {"matchLabels": dict(service.selector)},
-            "policyTypes": ["Ingress"],
-            "ingress": [
-                {
-                    "from": [
-                        {
-                            "namespaceSelector": {
-                                "matchLabels": {NAMESPACE_NAME_LABEL: names.MONITORING_NAMESPACE}
-                            },
-                            "podSelector": {"matchLabels": dict(names.selector(names.PROMETHEUS_AGENT))},
-                        }
-                    ],
-                    "ports": [{"port": service.metrics_port_number, "protocol": "TCP"}],
-                }
-            ],
-        },
-    }
+    """The policy for `service`'s own namespace, as the manifest its team applies."""
+    chart = cdk8s.Chart(cdk8s.App(), "Policy", namespace=service.namespace, disable_resource_name_hashes=True)
+    agent_ingress(
+        chart, workload=service.name, selector=service.selector, metrics_port=service.metrics_port_number
+    )
+    (document,) = chart.to_json()
+    return dict(document)

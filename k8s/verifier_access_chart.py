@@ -16,8 +16,9 @@ import cdk8s
 from cdk8s_plus_35 import k8s
 from constructs import Construct
 
-from k8s import names
 from k8s.network_policy_rules import ip_block, network_policy, pods, port
+from observability import names
+from webapp.orders_api import slo_contract
 
 # The group the probe's access entry names (a name of our own: Kubernetes reserves the `system:` prefix).
 VERIFIER_GROUP = "platform:deployment-verifier"
@@ -58,7 +59,7 @@ class VerifierAccessChart(cdk8s.Chart):
             selected=pods(names.WEBAPP),
             ingress=[
                 k8s.NetworkPolicyIngressRule(
-                    from_=[ip_block(cidr) for cidr in probe_cidrs], ports=[port(names.WEBAPP_PORT)]
+                    from_=[ip_block(cidr) for cidr in probe_cidrs], ports=[port(slo_contract.APP_PORT)]
                 )
             ],
         )

@@ -10,9 +10,10 @@ from cdk8s_plus_35 import k8s
 from constructs import Construct
 
 from config.workloads import IngressScheme, WorkloadsConfig
-from k8s import names
 from k8s.pod_security import container_resources, restricted_container, restricted_pod
 from k8s.secrets import secrets_volume, secrets_volume_mount
+from observability import names
+from webapp.orders_api import slo_contract
 
 WEBAPP_UID = 10001  # the non-root user baked into webapp/Dockerfile
 # Endpoints and kube-proxy/iptables rules take a few seconds to drop a terminating pod: keep serving
@@ -60,7 +61,7 @@ def metrics_not_found_rule() -> k8s.IngressRule:
             name=METRICS_NOT_FOUND_ACTION, port=k8s.ServiceBackendPort(name="use-annotation")
         )
     )
-    path = k8s.HttpIngressPath(path=names.WEBAPP_METRICS_PATH, path_type="Prefix", backend=backend)
+    path = k8s.HttpIngressPath(path=slo_contract.METRICS_PATH, path_type="Prefix", backend=backend)
     return k8s.IngressRule(http=k8s.HttpIngressRuleValue(paths=[path]))
 
 
@@ -173,7 +174,7 @@ class WebappChart(cdk8s.Chart):
                     # Pinned subnets: the network policy admits the load balancer by their CIDRs.
                     "alb.ingress.kubernetes.io/subnets": ",".join(load_balancer_subnet_ids),
                     "alb.ingress.kubernetes.io/target-type": "ip",
-                    "alb.ingress.kubernetes.io/healthcheck-path": names.WEBAPP_READYZ_PATH,
+                    "alb.ingress.kubernetes.io/healthcheck-path": slo_contract.READYZ_PATH,
                     **listener_annotations(workloads.tls_certificate_arn),
                     **access_annotations(inbound_cidrs),
                 },
@@ -231,12 +232,14 @@ class WebappChart(cdk8s.Chart):
                 k8s.Container(
                     name=names.WEBAPP,
                     image=image,
-                    ports=[k8s.ContainerPort(name="http", container_port=names.WEBAPP_PORT, protocol="TCP")],
+                    ports=[
+                        k8s.ContainerPort(name="http", container_port=slo_contract.APP_PORT, protocol="TCP")
+                    ],
                     env=[k8s.EnvVar(name=key, value=value) for key, value in env.items()],
                     resources=container_resources(workloads.web_resources),
-                    startup_probe=probe(names.WEBAPP_HEALTHZ_PATH, period=2, failures=30),
-                    liveness_probe=probe(names.WEBAPP_HEALTHZ_PATH, period=10, failures=3),
-                    readiness_probe=probe(names.WEBAPP_READYZ_PATH, period=5, failures=2),
+                    startup_probe=probe(slo_contract.HEALTHZ_PATH, period=2, failures=30),
+                    liveness_probe=probe(slo_contract.HEALTHZ_PATH, period=10, failures=3),
+                    readiness_probe=probe(slo_contract.READYZ_PATH, period=5, failures=2),
                     lifecycle=k8s.Lifecycle(
                         pre_stop=k8s.LifecycleHandler(sleep=k8s.SleepAction(seconds=PRE_STOP_SLEEP_SECONDS))
                     ),

@@ -2,7 +2,7 @@
 
 These lists are the kept series of the scrape jobs' rows in `observability.jobs.JOB_TABLE`: the agent
 keeps exactly these names (a `metric_relabel_configs` keep rule per job, built in
-k8s/monitoring/keep_rules.py) and drops everything else before it reaches the write-ahead log, so Amazon
+observability/render/keep_rules.py) and drops everything else before it reaches the write-ahead log, so Amazon
 Managed Prometheus only bills for what something reads. Add a name here when a rule or dashboard starts
 using it; one-off additions come from configuration (`monitoring.extra_metrics`).
 

@@ -1,9 +1,9 @@
 """The scrape jobs of the Prometheus agent: one row per job in `JOB_TABLE`, the one place that says what a
 job scrapes (target selection), what it keeps (series and histogram buckets), its limits, and what its
-targets cost when the local pipeline cannot measure them. The scrape config (k8s/monitoring), the rules,
+targets cost when the local pipeline cannot measure them. The scrape config (observability/render), the rules,
 the dashboards and `make cost` all read it. The job names are what alerts (`up{job=...}`) refer to.
 
-Pure data: no Prometheus YAML here. How a selector becomes relabel rules is k8s/monitoring/selectors.py.
+Pure data: no Prometheus YAML here. How a selector becomes relabel rules is observability/render/selectors.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from k8s import names
-from observability import catalog
+from observability import catalog, names
 from observability.model.load import Services
 from observability.model.service import Service
 

@@ -13,8 +13,8 @@ if str(REPO) not in sys.path:
 
 from config.alerting import AlertingConfig  # noqa: E402
 from observability.model.load import load  # noqa: E402
-from observability.model.problems import SpecError  # noqa: E402
 from observability.render.rules import rule_files  # noqa: E402
+from observability.spec.problems import SpecError  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

@@ -50,8 +50,7 @@ from harness.stack import (  # noqa: E402
     with_cluster_label,
     without_keep_lists,
 )
-from k8s import names  # noqa: E402
-from observability import jobs  # noqa: E402
+from observability import jobs, names  # noqa: E402
 from observability.catalog import SYNTHETIC_SERIES  # noqa: E402
 from observability.jobs import ScrapeJob, Unit  # noqa: E402
 from observability.model.load import Services, load_default  # noqa: E402

@@ -25,15 +25,14 @@ if str(REPO) not in sys.path:
 import yaml  # noqa: E402
 
 from config.alerting import AlertingConfig  # noqa: E402
-from k8s.monitoring import scrape_config  # noqa: E402
 from k8s.service_network_policy import PLATFORM_NAMESPACES, agent_ingress_policy  # noqa: E402
 from observability import alertmanager  # noqa: E402
 from observability.model.load import Services, load  # noqa: E402
-from observability.model.problems import SpecError  # noqa: E402
 from observability.model.quotas import load_quotas  # noqa: E402
-from observability.render import render  # noqa: E402
+from observability.render import render, scrape_config  # noqa: E402
 from observability.render.rules import dump as rules_yaml  # noqa: E402
 from observability.render.rules import rule_count  # noqa: E402
+from observability.spec.problems import SpecError  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # documentation placeholder, not an account

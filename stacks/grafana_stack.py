@@ -16,8 +16,9 @@ from constructs import Construct
 from config.grafana import GrafanaConfig
 from observability.dashboards import Folder
 from stacks import verification_outputs
+from stacks.constructs.grafana_api_function import PROVISIONER_CODE
 from stacks.constructs.grafana_health_check import GrafanaHealthCheck
-from stacks.constructs.grafana_provisioning import PROVISIONER_CODE, GrafanaProvisioning
+from stacks.constructs.grafana_provisioning import GrafanaProvisioning
 from stacks.constructs.managed_grafana import ManagedGrafana
 
 

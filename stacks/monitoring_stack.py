@@ -9,16 +9,14 @@ from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
 from config.platform import PlatformConfig
-from k8s import names
 from k8s.images import image_reference
-from k8s.monitoring import scrape_config
 from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
 from k8s.monitoring.monitoring_namespace_chart import MonitoringNamespaceChart
 from k8s.monitoring.monitoring_network_policies_chart import MonitoringNetworkPoliciesChart
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
-from observability import alertmanager
-from observability.render import Artifacts
+from observability import alertmanager, names
+from observability.render import Artifacts, scrape_config
 from stacks import verification_outputs
 from stacks.cluster_stack import ClusterStack
 from stacks.constructs.alert_notifications import AlertNotifications
@@ -65,11 +63,12 @@ class MonitoringStack(Stack):
             alert_manager_definition=alertmanager.render(alertmanager_definition),
         )
         self.alerts.allow_publish_from(self.prometheus.workspace.attr_arn)
-        # The SLO recording rules and alerts and the platform alerts, one rule groups namespace per file.
+        # The SLO recording rules and alerts and the platform alerts, one rule groups namespace per file (each
+        # in its own nested stack: the parent's template stays small at any number of services).
         self.rules = PrometheusRules(
             self,
             "Rules",
-            workspace_arn=self.prometheus.workspace.attr_arn,
+            workspace=self.prometheus.workspace,
             files=artifacts.rule_files,
         )
         self.agent_identity = WorkloadIdentity(

@@ -61,7 +61,7 @@ class VerificationStack(Stack):
             trusted_principal_arns=[*self.deploy_role_arns(), *verifier_principal_arns],
             pipeline_account=pipeline_account,
             prometheus_workspace_arn=monitoring.prometheus.workspace.attr_arn,
-            rule_groups_namespace_arns=[ns.attr_arn for ns in monitoring.rules.namespaces.values()],
+            rule_groups_namespaces_read_policy=monitoring.rules.read_policy,
             grafana_health_check=grafana.health_check.function,
             probe=self.probe.function,
             prometheus_log_group_arn=monitoring.prometheus.log_group.log_group_arn,

@@ -13,7 +13,6 @@ from constructs import Construct
 
 from config.platform import PlatformConfig
 from config.workloads import IngressScheme
-from k8s import names
 from k8s.app_namespace_chart import AppNamespaceChart
 from k8s.images import image_reference
 from k8s.network_policies_chart import NetworkPoliciesChart
@@ -21,6 +20,7 @@ from k8s.postgres_chart import PostgresChart
 from k8s.secrets import DB_SECRET_PROVIDER_CLASS
 from k8s.storage_chart import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
 from k8s.webapp_chart import WebappChart
+from observability import names
 from observability.model.service import Service
 from stacks.cluster_stack import ClusterStack
 from stacks.constructs.database_credentials import DatabaseCredentials

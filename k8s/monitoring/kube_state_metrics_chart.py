@@ -7,10 +7,10 @@ from cdk8s_plus_35 import k8s
 from constructs import Construct
 
 from config.workloads import Resources
-from k8s import names
 from k8s.images import KUBE_STATE_METRICS_IMAGE
 from k8s.pod_security import NOBODY, container_resources, restricted_container, restricted_pod
 from k8s.rbac import ClusterReader
+from observability import names
 
 RESOURCES = Resources(cpu_request="50m", memory_request="96Mi", memory_limit="192Mi")
 # Object labels become series labels only when listed: the workload name, nothing that explodes cardinality.

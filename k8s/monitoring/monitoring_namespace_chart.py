@@ -8,8 +8,8 @@ import cdk8s
 from cdk8s_plus_35 import k8s
 from constructs import Construct
 
-from k8s import names
 from k8s.pod_security import PSS_RESTRICTED
+from observability import names
 
 # node-exporter needs the host's network, process namespace and filesystems, which only the `privileged`
 # standard admits: it gets a namespace of its own, so `monitoring` can enforce `restricted`. Audit and

@@ -25,7 +25,6 @@ from cdk8s_plus_35 import k8s
 from constructs import Construct
 
 from config.platform import CapacityMode
-from k8s import names
 from k8s.network_policy_rules import (
     ANY_IPV4,
     HTTPS,
@@ -37,6 +36,7 @@ from k8s.network_policy_rules import (
     pods_in,
     port,
 )
+from observability import names
 from observability.model.service import Service
 
 

@@ -7,9 +7,9 @@ from cdk8s_plus_35 import k8s
 from constructs import Construct
 
 from config.workloads import Resources
-from k8s import names
 from k8s.images import NODE_EXPORTER_IMAGE
 from k8s.pod_security import NOBODY, container_resources, restricted_container
+from observability import names
 
 # The Kubernetes community's defaults (prometheus-community chart, kube-prometheus): skip pseudo and
 # container filesystems and per-pod virtual network devices, which only add series.

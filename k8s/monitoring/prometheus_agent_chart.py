@@ -14,11 +14,11 @@ from cdk8s_plus_35 import k8s
 from constructs import Construct
 
 from config.workloads import Resources
-from k8s import names
 from k8s.images import PROMETHEUS_IMAGE
 from k8s.pod_security import NOBODY, container_resources, quantity, restricted_container, restricted_pod
 from k8s.rbac import ClusterReader
 from k8s.storage_chart import DISPOSABLE_STORAGE_CLASS
+from observability import names
 
 CONFIG_FILE = "prometheus.yml"
 # How long the agent tries to send what it has scraped on SIGTERM (Prometheus's default, made explicit);

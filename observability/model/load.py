@@ -15,11 +15,11 @@ from pathlib import Path
 
 from observability import spec
 from observability.model import promql
-from observability.model.problems import Problem, SpecError
 from observability.model.service import Service, parse_service
 from observability.model.slo import SLO, parse_slos, window_query
 from observability.model.teams import Team, parse_teams
 from observability.model.windows import AlertWindows, load_windows
+from observability.spec.problems import Problem, SpecError
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from observability import spec
-from observability.model.problems import Collector, Problem, SpecError
+from observability.spec.problems import Collector, Problem, SpecError
 
 VERSION = "quotas/v1"
 

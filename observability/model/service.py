@@ -32,8 +32,8 @@ from types import MappingProxyType
 from typing import Any
 
 from observability.model import promql
-from observability.model.problems import Collector
 from observability.model.slo import SLO
+from observability.spec.problems import Collector
 
 VERSION = "services/v1"
 # The pods job's per-target limit: one target of any service may send at most this many series.

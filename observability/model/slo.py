@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from observability.model import promql
-from observability.model.problems import Collector
+from observability.spec.problems import Collector
 
 FILE_VERSION = "prometheus/v1"
 K8S_API_VERSION = "sloth.slok.dev/v1"

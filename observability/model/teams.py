@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from observability.model.problems import Collector
 from observability.model.service import SERVICE_NAME
+from observability.spec.problems import Collector
 
 VERSION = "teams/v1"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from observability import spec
-from observability.model.problems import Collector, Problem, SpecError
+from observability.spec.problems import Collector, Problem, SpecError
 
 PAGE = "page"
 TICKET = "ticket"

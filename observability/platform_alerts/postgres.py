@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from k8s import names
 from observability import conventions as c
+from observability import names
 from observability.platform_alerts.alert import POD, Alert, by
 
 _PG = by("namespace", "pod")

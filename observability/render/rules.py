@@ -21,10 +21,10 @@ import yaml
 
 from observability import platform_alerts, spec
 from observability.model.load import Services
-from observability.model.problems import Problem, SpecError
 from observability.model.quotas import Quotas, load_quotas
 from observability.model.service import Service
 from observability.render import slo_rules
+from observability.spec.problems import Problem, SpecError
 
 SLO_NAMESPACE_PREFIX = "slos-"
 PLATFORM_NAMESPACE = "platform-alerts"

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from observability.model.problems import Problem
+from observability.spec.problems import Problem
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SERVICES_DIR = REPOSITORY / "services"

@@ -20,13 +20,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from k8s import names
 from k8s.verifier_access_chart import VERIFIER_GROUP, VerifierAccessChart
+from observability import names
 from stacks.kubernetes import apply_chart
+from stacks.lambda_code import CODE_EXCLUDES
 from stacks.nag import acknowledge, managed_policy
+from webapp.orders_api import slo_contract
 
 PROBE_CODE = Path(__file__).resolve().parents[2] / "lambda" / "cluster_probe"
-CODE_EXCLUDES = ["tests", "**/__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".ruff_cache"]
 
 
 class ClusterProbe(Construct):
@@ -51,7 +52,7 @@ class ClusterProbe(Construct):
         )
         for flow, description in (
             (ec2.Port.HTTPS, "Kubernetes API (private endpoint)"),
-            (ec2.Port.tcp(names.WEBAPP_PORT), "Web app readiness endpoint on pod IPs"),
+            (ec2.Port.tcp(slo_contract.APP_PORT), "Web app readiness endpoint on pod IPs"),
         ):
             self.security_group.connections.allow_to(cluster.cluster_security_group, flow, description)
 
@@ -90,8 +91,8 @@ class ClusterProbe(Construct):
                 "APP_NAMESPACE": names.APP_NAMESPACE,
                 "APP_NAME": names.WEBAPP,
                 "APP_NAME_LABEL": names.NAME_LABEL,
-                "APP_PORT": str(names.WEBAPP_PORT),
-                "READYZ_PATH": names.WEBAPP_READYZ_PATH,
+                "APP_PORT": str(slo_contract.APP_PORT),
+                "READYZ_PATH": slo_contract.READYZ_PATH,
             },
         )
         # Kubernetes identity: the group bound to the namespaced Role of the chart below; no access policy.

@@ -94,6 +94,10 @@ class DeliveryPipeline(Construct):
             cross_account_keys=True,
             enable_key_rotation=True,
             cli_version=CDK_CLI_VERSION,
+            # One publishing project per asset type, not one per asset: each rule groups namespace is a
+            # nested stack, whose template is an asset, so per-asset projects would grow with the services
+            # (about 200 CodeBuild projects at 100 services, toward CloudFormation's 500 resources).
+            publish_assets_in_parallel=False,
             # No docker_enabled_for_*: synth only stages the web app image (never builds it), and CDK
             # Pipelines makes the asset publishing project privileged whenever it publishes a Docker image.
         )

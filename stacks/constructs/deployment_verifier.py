@@ -28,7 +28,6 @@ from stacks.naming import VERIFIER_ROLE_TAG_KEY, VERIFIER_ROLE_TAG_VALUE, VERIFY
 # `workspace` resource, DescribeRuleGroupsNamespace the `rulegroupsnamespace` resource
 # (arn:...:rulegroupsnamespace/<workspace id>/<name>, the namespace's Arn attribute).
 AMP_WORKSPACE_ACTIONS = ("aps:QueryMetrics", "aps:DescribeAlertManagerDefinition")
-AMP_NAMESPACE_ACTIONS = ("aps:DescribeRuleGroupsNamespace",)
 # Alert delivery: SNS's metrics through GetMetricData, which takes no resource type (Service Authorization
 # Reference for CloudWatch: "*" only), and the AMP workspace's log group through FilterLogEvents (resource
 # type `log-group`).
@@ -50,7 +49,7 @@ class DeploymentVerifier(Construct):
         trusted_principal_arns: Sequence[str],
         pipeline_account: str | None,
         prometheus_workspace_arn: str,
-        rule_groups_namespace_arns: Sequence[str],
+        rule_groups_namespaces_read_policy: iam.IManagedPolicy,
         grafana_health_check: lambda_.IFunction,
         probe: lambda_.IFunction,
         prometheus_log_group_arn: str,
@@ -79,13 +78,8 @@ class DeploymentVerifier(Construct):
                 resources=[prometheus_workspace_arn],
             )
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadRuleGroupsNamespaces",
-                actions=list(AMP_NAMESPACE_ACTIONS),
-                resources=list(rule_groups_namespace_arns),
-            )
-        )
+        # DescribeRuleGroupsNamespace on every namespace of the workspace (the rules construct's policy).
+        self.role.add_managed_policy(rule_groups_namespaces_read_policy)
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="InvokeGrafanaHealthCheck",

@@ -17,29 +17,15 @@ from pathlib import Path
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_aps as aps
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from observability.dashboards import Folder
+from stacks.constructs.grafana_api_function import PROVISIONER_CODE, grafana_api_function
 from stacks.nag import acknowledge, managed_policy
 
-PROVISIONER_CODE = Path(__file__).resolve().parents[2] / "lambda" / "grafana_provisioner"
-# The handler's own tests and local caches stay out of the deployed code.
-CODE_EXCLUDES = ["tests", "**/__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".ruff_cache"]
-# Control-plane calls the handler makes; each takes the Grafana `workspace` resource (Service Authorization
-# Reference for Amazon Managed Grafana), so they are scoped to our workspace's ARN.
-GRAFANA_ACTIONS = (
-    "grafana:DescribeWorkspace",
-    "grafana:CreateWorkspaceServiceAccount",
-    "grafana:ListWorkspaceServiceAccounts",
-    "grafana:DeleteWorkspaceServiceAccount",
-    "grafana:CreateWorkspaceServiceAccountToken",
-    "grafana:DeleteWorkspaceServiceAccountToken",
-)
 # Lambda's maximum: a fresh or updating workspace is waited for within it (AWS's own AMG getting-started
 # script waits up to 15 minutes for ACTIVE); the provider framework's onEvent function waits as long.
 TIMEOUT = Duration.minutes(15)
@@ -81,43 +67,20 @@ class GrafanaProvisioning(Construct):
         super().__init__(scope, id_)
         self.dashboards = s3_assets.Asset(self, "Dashboards", path=str(dashboards_file(dashboards)))
 
-        self.log_group = logs.LogGroup(
-            self, "LogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
-        )
-        # Our own role: logs to its log group, nothing else until the grants below.
-        self.role = iam.Role(
+        api = grafana_api_function(
             self,
-            "Role",
-            description="Grafana provisioner: a service account for one run, then the Grafana HTTP API",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-        )
-        self.log_group.grant_write(self.role)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            description="Provisions Grafana data sources, folders and dashboards (custom resource)",
-            runtime=lambda_.Runtime.PYTHON_3_12,
             handler="handler.on_event",
-            code=lambda_.Code.from_asset(str(code_directory), exclude=CODE_EXCLUDES),
+            description="Provisions Grafana data sources, folders and dashboards (custom resource)",
+            role_description="Grafana provisioner: a service account for one run, then the Grafana HTTP API",
+            service_account_sid="ServiceAccountForOneRun",
             timeout=TIMEOUT,
             memory_size=256,
-            role=self.role,
-            log_group=self.log_group,
+            grafana_workspace_arn=grafana_workspace_arn,
+            dashboards=self.dashboards,
+            log_retention=log_retention,
+            code_directory=code_directory,
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ServiceAccountForOneRun",
-                actions=list(GRAFANA_ACTIONS),
-                resources=[grafana_workspace_arn],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadDashboards",
-                actions=["s3:GetObject"],
-                resources=[self.dashboards.bucket.arn_for_objects(self.dashboards.s3_object_key)],
-            )
-        )
+        self.log_group, self.role, self.function = api.log_group, api.role, api.function
 
         self.provider = cr.Provider(
             self,

@@ -1,24 +1,31 @@
-"""Prometheus rules files loaded into an AMP workspace: one `AWS::APS::RuleGroupsNamespace` per file.
+"""Prometheus rules files loaded into an AMP workspace: one `AWS::APS::RuleGroupsNamespace` per file, each
+in a nested stack of its own.
 
-AMP's limits are checked at synth, so a bad file fails `cdk synth`, not the deployment. Two limits of
-the whole set are warnings, not errors: the workspace's rules (an adjustable AMP quota) and the rules
-inlined in this stack's template (CloudFormation takes 1 MB; at about 35 services of two SLOs the
-template is over it: README "Scale").
+A namespace's rules file is inlined in a template (`Data` is a string; CloudFormation has no S3 form for
+it), and CloudFormation refuses templates over 1 MB: inlined in one stack, the rules of about 35 services
+would not deploy. In a nested stack each template holds one namespace (at most `rule_namespace_bytes`,
+256 KiB), so the parent grows by one `AWS::CloudFormation::Stack` per namespace, not by its rules. The
+nested stack's construct id comes from the namespace's name: a namespace never moves between stacks (a
+move would create the same create-only `Name` in the new stack before deleting it from the old one).
+
+AMP's limits are checked at synth, so a bad file fails `cdk synth`, not the deployment. The workspace's
+rules (an adjustable AMP quota) are a warning, not an error.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Annotations
+from aws_cdk import Annotations, NestedStack, Stack, Token
 from aws_cdk import aws_aps as aps
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from observability.model.quotas import load_quotas
 from observability.render.rules import dump, rule_count
+from stacks.nag import acknowledge
 
 # CloudFormation schema (cfn-lint 1.58.0): Name 1-64 characters; the namespace ARN's pattern allows these.
 NAME = re.compile(r"^[0-9A-Za-z][-.0-9A-Z_a-z]{0,63}$")
@@ -27,10 +34,16 @@ MAX_NAMESPACE_AND_GROUP_BYTES = int(load_quotas().namespace_and_group_name_bytes
 MAX_DATA_BYTES = int(load_quotas().rule_namespace_bytes.value)
 RULES_PER_WORKSPACE = int(load_quotas().rules_per_workspace.value)
 TEMPLATE_BYTES = int(load_quotas().template_bytes.value)
-# The rest of the monitoring stack's template (workspace, Alertmanager, agent, roles) stays under this.
-TEMPLATE_RESERVE_BYTES = 200_000
+# What a nested stack's template holds besides the rules file: the resource, the workspace parameter.
+NESTED_TEMPLATE_RESERVE_BYTES = 10_000
+# In the template the rules file is a JSON string: escaping at most doubles it (quotes, backslashes and
+# newlines; PyYAML already writes other control characters as escapes), so any file AMP takes fits.
+if 2 * MAX_DATA_BYTES + NESTED_TEMPLATE_RESERVE_BYTES > TEMPLATE_BYTES:
+    raise ValueError(
+        "observability/spec/amp-quotas.yaml: rule_namespace_bytes: a rules file this big may not fit its "
+        f"nested stack's template (at most {(TEMPLATE_BYTES - NESTED_TEMPLATE_RESERVE_BYTES) // 2:,} bytes)"
+    )
 RULES_QUOTA_WARNING = "platform:rules-per-workspace"
-TEMPLATE_SIZE_WARNING = "platform:rules-template-size"
 
 
 class RuleFileError(ValueError):
@@ -68,17 +81,27 @@ def rules_data(namespace: str, document: Mapping[str, Any]) -> str:
 
 class PrometheusRules(Construct):
     def __init__(
-        self, scope: Construct, id_: str, *, workspace_arn: str, files: Mapping[str, Mapping[str, Any]]
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        workspace: aps.CfnWorkspace,
+        files: Mapping[str, Mapping[str, Any]],
     ) -> None:
         super().__init__(scope, id_)
         data = {namespace: rules_data(namespace, document) for namespace, document in sorted(files.items())}
-        # Name and Workspace are create-only: renaming a file replaces its namespace.
-        self.namespaces = {
-            namespace: aps.CfnRuleGroupsNamespace(
-                self, _construct_id(namespace), workspace=workspace_arn, name=namespace, data=text
+        # One nested stack per namespace, its id from the name. Name and Workspace are create-only:
+        # renaming a file replaces its namespace (and its nested stack).
+        self.stacks: dict[str, NestedStack] = {}
+        self.namespaces: dict[str, aps.CfnRuleGroupsNamespace] = {}
+        for namespace, text in data.items():
+            nested = NestedStack(
+                self, _construct_id(namespace), description=f"AMP rule groups namespace {namespace}"
             )
-            for namespace, text in data.items()
-        }
+            self.stacks[namespace] = nested
+            self.namespaces[namespace] = aps.CfnRuleGroupsNamespace(
+                nested, "Namespace", workspace=workspace.attr_arn, name=namespace, data=text
+            )
         rules = sum(rule_count(document) for document in files.values())
         if rules > RULES_PER_WORKSPACE:
             Annotations.of(self).add_warning_v2(
@@ -86,14 +109,44 @@ class PrometheusRules(Construct):
                 f"{rules:,} rules, over the {RULES_PER_WORKSPACE:,} rules per workspace planned in "
                 "observability/spec/amp-quotas.yaml: raise the AMP quota L-3D15CDB4 before deploying",
             )
-        # As the template holds them: JSON strings, newlines and quotes escaped.
-        inlined = sum(len(json.dumps(text)) for text in data.values())
-        if inlined > TEMPLATE_BYTES - TEMPLATE_RESERVE_BYTES:
-            Annotations.of(self).add_warning_v2(
-                TEMPLATE_SIZE_WARNING,
-                f"the rules files take {inlined:,} bytes of this stack's template; CloudFormation refuses "
-                f"templates over {TEMPLATE_BYTES:,} bytes: the deployment will fail (README: Scale)",
+        # Reading them (the verifier): every namespace of this workspace, whatever its name
+        # (arn:...:rulegroupsnamespace/<workspace id>/<name>). One ARN per namespace would pass IAM's
+        # policy size limit at about 100 namespaces and put one cross-stack reference per namespace.
+        stack = Stack.of(self)
+        self.read_policy = iam.ManagedPolicy(
+            self,
+            "ReadPolicy",
+            description="Describe this workspace's rule groups namespaces (post-deploy verification)",
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadRuleGroupsNamespaces",
+                    actions=["aps:DescribeRuleGroupsNamespace"],
+                    resources=[
+                        stack.format_arn(
+                            service="aps",
+                            resource="rulegroupsnamespace",
+                            resource_name=f"{workspace.attr_workspace_id}/*",
+                        )
+                    ],
+                )
+            ],
+        )
+        # The ARN as cdk-nag prints it: pseudo parameters and attributes in <>, known values as they are.
+        partition, region, account = (
+            f"<{pseudo}>" if Token.is_unresolved(value) else value
+            for pseudo, value in (
+                ("AWS::Partition", stack.partition),
+                ("AWS::Region", stack.region),
+                ("AWS::AccountId", stack.account),
             )
+        )
+        workspace_id = f"<{stack.get_logical_id(workspace)}.WorkspaceId>"
+        acknowledge(
+            self.read_policy,
+            f"IAM5[Resource::arn:{partition}:aps:{region}:{account}:rulegroupsnamespace/{workspace_id}/*]",
+            "Describe only, on this workspace's rule groups namespaces (one or more per team: their number "
+            "grows with the services)",
+        )
 
 
 def _construct_id(namespace: str) -> str:

@@ -19,9 +19,10 @@ from harness import sd
 from harness.manifests import Manifests
 from harness.postgres import free_port
 from harness.stack import Prometheus, generated_config, local_variant, wait_until
-from k8s import names
-from k8s.monitoring import scrape_config as sc
+from observability import names
+from observability.render import scrape_config as sc
 from tests.metrics.relabel import ScrapeTarget, relabel, targets_of
+from webapp.orders_api import slo_contract
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
 
@@ -32,7 +33,7 @@ def edge_cases(m: Manifests) -> list[dict[str, Any]]:
     pods = mf.cluster_pods(m)
     web, pg = pods[names.WEBAPP], pods[names.POSTGRES]
     app = mf.with_annotations(
-        web, names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH)
+        web, names.scrape_annotations(port=slo_contract.APP_PORT, path=slo_contract.METRICS_PATH)
     )
     app["metadata"]["labels"][names.NAME_LABEL] = "legacy-app"
     scrape_me = {mf.SCRAPE: "true", "prometheus.io/port": str(names.NODE_EXPORTER_PORT)}
@@ -62,7 +63,7 @@ def edge_cases(m: Manifests) -> list[dict[str, Any]]:
         # The orders API by its own job: annotated anyway (still only its job), finished (not scraped).
         mf.with_annotations(
             mf.renamed(web, "orders-api-annotated"),
-            names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH),
+            names.scrape_annotations(port=slo_contract.APP_PORT, path=slo_contract.METRICS_PATH),
         ),
         mf.with_phase(mf.renamed(web, "orders-api-finished"), "Succeeded"),
         not_ready_pg,
@@ -84,7 +85,7 @@ JOBS = {j["job_name"]: j for j in CONFIG["scrape_configs"]}
 def discovered(manifests: Manifests) -> dict[str, list[sd.Target]]:
     objects = edge_cases(manifests)
     ports = [
-        names.WEBAPP_PORT,
+        slo_contract.APP_PORT,
         names.POSTGRES_PORT,
         names.POSTGRES_EXPORTER_PORT,
         names.NODE_EXPORTER_PORT,

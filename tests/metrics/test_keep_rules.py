@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from harness.stack import CannedExporter, Prometheus, for_local_receiver, generated_config, wait_until
-from k8s.monitoring import scrape_config as sc
 from observability import catalog
 from observability.jobs import all_jobs
 from observability.model.load import load_default
+from observability.render import scrape_config as sc
 from tests.metrics.test_metrics_catalog import APISERVER_SLI_BOUNDARIES
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from k8s.monitoring import keep_rules
 from observability import catalog, jobs
 from observability.jobs import BY_NAME, JOB_TABLE
 from observability.model.load import load_default
+from observability.render import keep_rules
 from webapp.orders_api import slo_contract
 
 ORDERS_API = jobs.service_job(load_default().service("orders-api"))

@@ -28,8 +28,7 @@ from harness.stack import (
     generated_config,
     wait_until,
 )
-from k8s import names
-from observability import catalog
+from observability import catalog, names
 from observability.jobs import all_jobs
 from observability.model.load import load_default
 from tests.metrics.relabel import targets_of

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from harness.stack import PROMTOOL, for_local_receiver, without_keep_lists
-from k8s.monitoring import scrape_config as sc
+from observability.render import scrape_config as sc
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
 NO_KUBERNETES_SD = "field kubernetes_sd_configs not found"

@@ -12,11 +12,12 @@ import pytest
 from harness import manifests as mf
 from harness import sd
 from harness.manifests import Manifests
-from k8s import names
-from k8s.monitoring import scrape_config as sc
+from observability import names
 from observability.jobs import all_jobs
 from observability.model.load import load_default
+from observability.render import scrape_config as sc
 from tests.metrics.relabel import ScrapeTarget, kept_names, relabel, targets_of
+from webapp.orders_api import slo_contract
 
 CONFIG = sc.agent_config(
     cluster_name="c", environment="dev", region="us-east-1", remote_write_url="https://x"
@@ -37,7 +38,7 @@ LEGACY_APP = "legacy-app"
 
 def legacy(pod: dict[str, Any]) -> dict[str, Any]:
     result = mf.with_annotations(
-        pod, names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH)
+        pod, names.scrape_annotations(port=slo_contract.APP_PORT, path=slo_contract.METRICS_PATH)
     )
     result["metadata"]["labels"][names.NAME_LABEL] = LEGACY_APP
     return result
@@ -230,7 +231,7 @@ def test_a_pod_with_several_ports_gets_one_target_on_the_annotated_one(pods):
 def test_a_pod_declaring_no_ports_is_scraped_once_on_the_annotated_port(pods):
     bare = mf.without_ports(legacy(pods[names.WEBAPP]))
     (target,) = scraped([bare])["pods"]
-    assert target.url == f"http://10.40.1.31:{names.WEBAPP_PORT}/metrics"
+    assert target.url == f"http://10.40.1.31:{slo_contract.APP_PORT}/metrics"
     assert "container" not in target.label_dict  # no declared port says which container serves it
     # Several containers without ports: their targets are identical and Prometheus keeps one.
     two = mf.with_sidecar(bare)
@@ -273,24 +274,24 @@ def test_scheme_and_path_annotations(pods):
         legacy(pods[names.WEBAPP]), {"prometheus.io/scheme": "https", "prometheus.io/path": "/x/m"}
     )
     (target,) = scraped([pod])["pods"]
-    assert target.url == f"https://10.40.1.31:{names.WEBAPP_PORT}/x/m"
+    assert target.url == f"https://10.40.1.31:{slo_contract.APP_PORT}/x/m"
     defaults = mf.with_annotations(
         legacy(pods[names.WEBAPP]), {"prometheus.io/scheme": None, "prometheus.io/path": None}
     )
     (target,) = scraped([defaults])["pods"]
-    assert target.url == f"http://10.40.1.31:{names.WEBAPP_PORT}/metrics"
+    assert target.url == f"http://10.40.1.31:{slo_contract.APP_PORT}/metrics"
 
 
 def test_ipv6_pods(pods):
     pod = mf.without_ports(legacy(pods[names.WEBAPP]))
     pod["status"]["podIP"] = "fd00:ec2::31"
     (target,) = scraped([pod])["pods"]
-    assert target.url == f"http://[fd00:ec2::31]:{names.WEBAPP_PORT}/metrics"
+    assert target.url == f"http://[fd00:ec2::31]:{slo_contract.APP_PORT}/metrics"
     pod = legacy(pods[names.WEBAPP]) | {
         "status": legacy(pods[names.WEBAPP])["status"] | {"podIP": "fd00:ec2::31"}
     }
     (target,) = scraped([pod])["pods"]
-    assert target.url == f"http://[fd00:ec2::31]:{names.WEBAPP_PORT}/metrics"
+    assert target.url == f"http://[fd00:ec2::31]:{slo_contract.APP_PORT}/metrics"
 
 
 # --- service-endpoints -------------------------------------------------------------------------------------
@@ -371,7 +372,7 @@ def test_endpointslice_labels_the_rules_read_are_discovered(cluster, manifests, 
 
 
 def test_a_service_whose_pods_opt_in_is_not_scraped_again(manifests, pods):
-    service = mf.annotated_service(manifests.get("Service", names.WEBAPP), names.WEBAPP_PORT)
+    service = mf.annotated_service(manifests.get("Service", names.WEBAPP), slo_contract.APP_PORT)
     service["spec"]["selector"] = {names.NAME_LABEL: LEGACY_APP}
     result = scraped([legacy(pods[names.WEBAPP]), service])
     assert len(result["pods"]) == 1
@@ -381,9 +382,10 @@ def test_a_service_whose_pods_opt_in_is_not_scraped_again(manifests, pods):
 def test_a_services_pods_are_scraped_by_its_job_only_even_if_annotated(manifests, pods):
     """The orders API's pods, annotated and behind an annotated Service: only its own job scrapes them."""
     annotated = mf.with_annotations(
-        pods[names.WEBAPP], names.scrape_annotations(port=names.WEBAPP_PORT, path=names.WEBAPP_METRICS_PATH)
+        pods[names.WEBAPP],
+        names.scrape_annotations(port=slo_contract.APP_PORT, path=slo_contract.METRICS_PATH),
     )
-    service = mf.annotated_service(manifests.get("Service", names.WEBAPP), names.WEBAPP_PORT)
+    service = mf.annotated_service(manifests.get("Service", names.WEBAPP), slo_contract.APP_PORT)
     result = scraped([annotated, service])
     assert [t.url for t in result["orders-api"]] == ["http://10.40.1.31:8080/metrics"]
     assert result["pods"] == result["service-endpoints"] == []

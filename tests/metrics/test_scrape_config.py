@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from k8s import names
-from k8s.monitoring import keep_rules
-from k8s.monitoring import scrape_config as sc
+from observability import names
 from observability.jobs import BY_NAME
+from observability.render import keep_rules
+from observability.render import scrape_config as sc
 
 TOKEN = "${Token[TOKEN.123]}"
 URL = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write"

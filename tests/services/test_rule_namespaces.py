@@ -18,8 +18,8 @@ import yaml
 
 from harness.services import generate
 from observability.model.load import load
-from observability.model.problems import SpecError
 from observability.render.rules import rule_files
+from observability.spec.problems import SpecError
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 QUOTAS = yaml.safe_load((REPOSITORY / "observability/spec/amp-quotas.yaml").read_text())["quotas"]

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from observability.model.load import load
-from observability.model.problems import SpecError
+from observability.spec.problems import SpecError
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 Edit = Callable[[Path], None]
@@ -413,7 +413,12 @@ def test_a_service_in_a_namespace_the_platform_does_not_own_gets_its_policy_in_d
     assert not (out / "services/orders-api").exists()  # the platform applies the orders namespace's own
     policy = yaml.safe_load((out / "services/payments/network-policy.yaml").read_text())
     kubernetes_validate.validate(policy, "1.35.0", strict=True)
-    assert policy["metadata"] == {"name": "payments-metrics-from-monitoring", "namespace": "payments"}
+    assert policy["metadata"] == {
+        "name": "payments-metrics-from-monitoring",
+        "namespace": "payments",
+        # The same policy the platform applies in its own namespace (k8s/service_network_policy.py).
+        "labels": {"app.kubernetes.io/part-of": "eks-observability-platform"},
+    }
     assert policy["spec"] == {
         "podSelector": {"matchLabels": {"app.kubernetes.io/name": "payments"}},
         "policyTypes": ["Ingress"],

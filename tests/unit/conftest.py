@@ -65,6 +65,8 @@ class Synthesized:
     stage: PlatformStage
     outdir: Path
     templates: dict[str, dict[str, Any]]
+    # The monitoring stack's nested stacks: one per AMP rule groups namespace, by namespace.
+    rule_templates: dict[str, dict[str, Any]]
 
     def template(self, role: str) -> Template:
         return Template.from_json(self.templates[role])
@@ -131,7 +133,13 @@ def synthesize(config: PlatformConfig, outdir: Path) -> Synthesized:
         "Verification": stage.verification,
     }
     templates = {role: assembly.get_stack_artifact(s.artifact_id).template for role, s in stacks.items()}
-    return Synthesized(config=config, stage=stage, outdir=outdir, templates=templates)
+    rule_templates = {
+        namespace: json.loads((Path(assembly.directory) / nested.template_file).read_text())
+        for namespace, nested in stage.monitoring.rules.stacks.items()
+    }
+    return Synthesized(
+        config=config, stage=stage, outdir=outdir, templates=templates, rule_templates=rule_templates
+    )
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ stack: assertions, cdk-nag (AwsSolutions, nothing unacknowledged) and cfn-lint."
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import aws_cdk as cdk
 import pytest
 import yaml
 from aws_cdk import Validations
+from aws_cdk import aws_aps as aps
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
@@ -82,7 +84,7 @@ def build(
         alert_manager_definition=alertmanager.render(definition),
     )
     alerts.allow_publish_from(workspace.workspace.attr_arn)
-    PrometheusRules(stack, "Rules", workspace_arn=workspace.workspace.attr_arn, files=RULES)
+    PrometheusRules(stack, "Rules", workspace=workspace.workspace, files=RULES)
     return stack, alerts
 
 
@@ -394,16 +396,46 @@ def test_alertmanager_definition_is_a_join_of_yaml_and_topic_refs(synthesized):
     assert lint_text(text) == []
 
 
-def test_one_rule_groups_namespace_per_file_with_the_rules_as_yaml(synthesized):
+def test_one_rule_groups_namespace_per_file_each_in_its_own_nested_stack(synthesized):
+    """The rules are not in the parent's template: one nested stack per namespace, named after it, holds
+    that namespace alone, with the workspace's ARN passed in from the parent."""
+    assert resources(synthesized[1], "AWS::APS::RuleGroupsNamespace") == {}
     workspace_id = next(iter(resources(synthesized[1], "AWS::APS::Workspace")))
-    namespaces = {
-        v["Properties"]["Name"]: v["Properties"]
-        for v in resources(synthesized[1], "AWS::APS::RuleGroupsNamespace").values()
+    nested = resources(synthesized[1], "AWS::CloudFormation::Stack")
+    assert sorted(nested) == [
+        m for m in sorted(nested) if re.fullmatch(r"Rules(PlatformAlerts|Slos)NestedStack\w+", m)
+    ]
+    assert len(nested) == len(RULES)
+    for stack in nested.values():
+        (parameter,) = stack["Properties"]["Parameters"].values()
+        assert parameter == {"Fn::GetAtt": [workspace_id, "Arn"]}
+    namespaces = {}
+    for path in sorted(synthesized[0].glob("*.nested.template.json")):
+        template = json.loads(path.read_text())
+        (namespace,) = resources(template, "AWS::APS::RuleGroupsNamespace").values()
+        assert len(template["Resources"]) == 1
+        (parameter,) = template["Parameters"]
+        assert namespace["Properties"]["Workspace"] == {"Ref": parameter}
+        namespaces[namespace["Properties"]["Name"]] = yaml.safe_load(namespace["Properties"]["Data"])
+    assert namespaces == RULES
+
+
+def test_the_rules_read_policy_covers_every_namespace_of_this_workspace_only(synthesized):
+    """The verifier's read access: one ARN pattern under this workspace's id, whatever the namespaces."""
+    workspace_id = next(iter(resources(synthesized[1], "AWS::APS::Workspace")))
+    (policy,) = [p for k, p in resources(synthesized[1], "AWS::IAM::ManagedPolicy").items() if "Rules" in k]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "aps:DescribeRuleGroupsNamespace"
+    assert statement["Resource"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:aws:aps:eu-west-1:123456789012:rulegroupsnamespace/",
+                {"Fn::GetAtt": [workspace_id, "WorkspaceId"]},
+                "/*",
+            ],
+        ]
     }
-    assert set(namespaces) == set(RULES)
-    for name, properties in namespaces.items():
-        assert properties["Workspace"] == {"Fn::GetAtt": [workspace_id, "Arn"]}
-        assert yaml.safe_load(properties["Data"]) == RULES[name]
 
 
 @pytest.mark.parametrize(
@@ -442,7 +474,7 @@ def test_a_bad_rules_file_stops_the_construct(tmp_path):
         PrometheusRules(
             stack,
             "Rules",
-            workspace_arn="arn:aws:aps:eu-west-1:123456789012:workspace/ws-1",
+            workspace=aps.CfnWorkspace(stack, "Workspace"),
             files={"bad name": RULES["slos"]},
         )
 
@@ -452,12 +484,16 @@ def nag_reports(outdir: Path) -> list[dict[str, Any]]:
     return [p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
 
 
-def test_cdk_nag_finds_nothing(synthesized):
-    # A clean run with no acknowledgement leaves no AwsSolutions report at all.
+def test_cdk_nag_finds_nothing_but_the_acknowledged_namespace_wildcard(synthesized):
     for nag in nag_reports(synthesized[0]):
         assert nag["conclusion"] == "success"
         assert nag["violations"] == []
-        assert nag.get("suppressedViolations", []) == []
+        (suppressed,) = nag.get("suppressedViolations", [])
+        assert suppressed["ruleName"].startswith(
+            "AwsSolutions-IAM5[Resource::arn:aws:aps:eu-west-1:123456789012:rulegroupsnamespace/"
+            "<PrometheusWorkspace"
+        )
+        assert suppressed["ruleName"].endswith(".WorkspaceId>/*]")
 
 
 def test_cdk_nag_runs_on_this_test_app(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from k8s import names
+from observability import names
 
 # (stack, logical id, type) of everything a stack deletion keeps, by variant. Prod adds the customer
 # managed keys of the kept workspace and secret: their data cannot be read without them.

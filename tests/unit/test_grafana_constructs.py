@@ -20,8 +20,8 @@ from cdk_nag import AwsSolutionsChecks
 
 from config.grafana import GrafanaAuthentication, GrafanaConfig
 from observability.dashboards import Folder
-from stacks.constructs import grafana_provisioning
-from stacks.constructs.grafana_provisioning import CODE_EXCLUDES, GRAFANA_ACTIONS, dashboards_file
+from stacks.constructs.grafana_api_function import GRAFANA_ACTIONS, PROVISIONER_CODE
+from stacks.constructs.grafana_provisioning import dashboards_file
 from stacks.constructs.managed_grafana import (
     AMP_ALERT_READ_ACTIONS,
     AMP_QUERY_ACTIONS,
@@ -29,6 +29,7 @@ from stacks.constructs.managed_grafana import (
     LOGS_READ_ACTIONS,
 )
 from stacks.grafana_stack import GrafanaStack
+from stacks.lambda_code import CODE_EXCLUDES
 from tests.unit.conftest import CDK_CONTEXT, run_cfn_lint
 
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")
@@ -392,7 +393,7 @@ def test_handler_code_comes_from_the_folder_without_its_tests(synthesized):
     assert (directory / "handler.py").exists()
     assert not (directory / "tests").exists()
     assert "tests" in CODE_EXCLUDES
-    assert grafana_provisioning.PROVISIONER_CODE.parts[-2:] == ("lambda", "grafana_provisioner")
+    assert PROVISIONER_CODE.parts[-2:] == ("lambda", "grafana_provisioner")
 
 
 def test_stack_outputs_the_workspace_url_and_id(template):

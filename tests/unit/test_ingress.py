@@ -11,8 +11,8 @@ import pytest
 
 from config import ConfigError, environment_config
 from config.workloads import IngressScheme, WorkloadsConfig
-from k8s import names
 from k8s.webapp_chart import METRICS_NOT_FOUND_ACTION, WebappChart
+from observability import names
 from tests.unit.conftest import TLS_CERTIFICATE_ARN, Synthesized
 from webapp.orders_api import slo_contract
 

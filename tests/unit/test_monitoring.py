@@ -10,11 +10,10 @@ import yaml
 from aws_cdk.assertions import Annotations, Match
 
 from config.alerting import AlertingConfig
-from k8s import names
-from k8s.monitoring import scrape_config
 from k8s.monitoring.kube_state_metrics_chart import RESOURCES_BY_GROUP
 from k8s.monitoring.prometheus_agent_chart import CONFIG_CHECKSUM_ANNOTATION
-from observability import alertmanager
+from observability import alertmanager, names
+from observability.render import scrape_config
 from tests.unit.conftest import render_tokens
 
 

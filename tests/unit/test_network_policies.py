@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from k8s import names
 from k8s.network_policy_rules import NAMESPACE_NAME_LABEL
+from observability import names
+from webapp.orders_api import slo_contract
 
 POLICY_NAMESPACES = (names.APP_NAMESPACE, names.MONITORING_NAMESPACE)
 
@@ -29,7 +30,7 @@ PORTS = [
     (names.POD_IDENTITY_AGENT_PORT, "TCP"),
     (443, "TCP"),
     (names.POSTGRES_PORT, "TCP"),
-    (names.WEBAPP_PORT, "TCP"),
+    (slo_contract.APP_PORT, "TCP"),
     (names.KUBE_STATE_METRICS_PORT, "TCP"),
     (names.KUBE_STATE_METRICS_TELEMETRY_PORT, "TCP"),
     (names.PROMETHEUS_PORT, "TCP"),
@@ -77,10 +78,10 @@ UNISOLATED = ("coredns", "pod-elsewhere", "node", "api-server", "aws-endpoint", 
 IN_VPC = ("coredns", "pod-elsewhere", "node", "load-balancer")
 
 COMMON = {
-    ("load-balancer", "webapp", names.WEBAPP_PORT, "TCP"),
+    ("load-balancer", "webapp", slo_contract.APP_PORT, "TCP"),
     ("webapp", "postgres", names.POSTGRES_PORT, "TCP"),
     # Only the agent scrapes, and only the exporters' ports.
-    ("agent", "webapp", names.WEBAPP_PORT, "TCP"),
+    ("agent", "webapp", slo_contract.APP_PORT, "TCP"),
     ("agent", "postgres", names.POSTGRES_EXPORTER_PORT, "TCP"),
     ("agent", "kube-state-metrics", names.KUBE_STATE_METRICS_PORT, "TCP"),
     ("agent", "agent", names.PROMETHEUS_PORT, "TCP"),

@@ -14,6 +14,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+import yaml
 from aws_cdk.assertions import Match, Template
 from syrupy.extensions.json import JSONSnapshotExtension
 
@@ -236,8 +237,30 @@ def test_the_web_app_image_is_published_by_a_privileged_project(toolchain):
     assert privileged
     assert all(lid.startswith("DeliveryPipelineAssetsDockerAsset") for lid in privileged)
     (docker,) = [projects[lid] for lid in privileged]
-    commands = build_spec(docker)["phases"]["build"]["commands"]
+    # One project per asset type publishes every asset of its type: its build spec is a file in the
+    # assembly (it lists every asset, so it is not inlined in the template).
+    spec = yaml.safe_load((toolchain.outdir / docker["Properties"]["Source"]["BuildSpec"]).read_text())
+    commands = spec["phases"]["build"]["commands"]
     assert any("cdk-assets" in c and "Workloads" in c for c in commands)
+
+
+def test_one_project_per_asset_type_publishes_every_asset(toolchain):
+    """Not one project per asset: every rule groups namespace is a nested stack whose template is an
+    asset, and per-asset projects would grow with the services."""
+    projects = toolchain.template.find_resources("AWS::CodeBuild::Project")
+    assets = sorted(lid.removeprefix("DeliveryPipelineAssets")[:9] for lid in projects if "Assets" in lid)
+    assert assets == ["DockerAss", "FileAsset"]
+    (files,) = [p for lid, p in projects.items() if lid.startswith("DeliveryPipelineAssetsFileAsset")]
+    spec = yaml.safe_load((toolchain.outdir / files["Properties"]["Source"]["BuildSpec"]).read_text())
+    published = " ".join(spec["phases"]["build"]["commands"])
+    # The monitoring stacks' asset manifests, which list their nested stacks' templates, are published.
+    manifests = sorted(toolchain.outdir.glob("assembly-Toolchain-*/*Monitoring*.assets.json"))
+    assert len(manifests) == 2  # dev and prod
+    for manifest in manifests:
+        assert f"{manifest.parent.name}/{manifest.name}" in published
+        sources = [f["source"].get("path", "") for f in json.loads(manifest.read_text())["files"].values()]
+        for namespace in ("SlosOrders", "PlatformAlerts"):
+            assert any(f"Rules{namespace}" in s and s.endswith(".nested.template.json") for s in sources)
 
 
 def test_self_mutation_uses_the_pinned_cli():

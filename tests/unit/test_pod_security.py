@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from k8s import names
+from observability import names
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
 # `restricted` admits only these volume types.

@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from k8s import names
 from k8s.secrets import DB_SECRET_PROVIDER_CLASS
+from observability import names
 
 SNAPSHOTS = Path(__file__).parent / "__snapshots__"
 # Keys that would carry a credential's value if someone inlined one.

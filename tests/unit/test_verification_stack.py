@@ -17,13 +17,14 @@ from aws_cdk.assertions import Match, Template
 
 from app import artifacts
 from config import environment_config
-from k8s import names
 from k8s.verifier_access_chart import READYZ_POLICY, VERIFIER, VERIFIER_GROUP
+from observability import names
 from stacks import verification_outputs
 from stacks.constructs.platform_vpc import INTERNAL_LB_SUBNETS, NODE_SUBNETS
 from stacks.naming import VERIFIER_ROLE_TAG_KEY, VERIFIER_ROLE_TAG_VALUE
 from stacks.platform_stage import PlatformStage
 from tests.unit.conftest import Synthesized, run_cfn_lint
+from webapp.orders_api import slo_contract
 
 ROLE = "Verification"
 TOOLCHAIN_ACCOUNT = "111122223333"
@@ -134,10 +135,10 @@ def test_verifier_role_trusts_configured_principals_and_the_pipelines_verify_ste
 
 def test_verifier_role_has_exactly_the_permissions_the_script_uses_on_exact_arns(dev):
     _, policy = one(dev, "AWS::IAM::Policy", "VerifierRole")
+    _, role = one(dev, "AWS::IAM::Role", "VerifierRole")
     statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
     assert set(statements) == {
         "QueryAndReadAlertManager",
-        "ReadRuleGroupsNamespaces",
         "InvokeGrafanaHealthCheck",
         "InvokeClusterProbe",
         "ReadSnsMetrics",
@@ -149,13 +150,10 @@ def test_verifier_role_has_exactly_the_permissions_the_script_uses_on_exact_arns
     assert sorted(amp["Action"]) == ["aps:DescribeAlertManagerDefinition", "aps:QueryMetrics"]
     assert imported(amp["Resource"], "Monitoring", r"FnGetAttPrometheusWorkspace\w+Arn\w+")
 
-    rules = statements["ReadRuleGroupsNamespaces"]
-    assert rules["Action"] == "aps:DescribeRuleGroupsNamespace"
-    assert len(rules["Resource"]) == 2
-    for namespace in ("PlatformAlerts", "Slos"):
-        assert any(
-            imported(r, "Monitoring", rf"FnGetAttRules{namespace}\w+Arn\w+") for r in rules["Resource"]
-        )
+    # Every rule groups namespace of the workspace, through the rules construct's managed policy (one
+    # pattern, not one ARN per namespace: see test_alerting_constructs).
+    (attached,) = role["Properties"]["ManagedPolicyArns"]
+    assert imported(attached, "Monitoring", r"RefRulesReadPolicy\w+")
 
     # No Grafana right at all (no service account, no token: IAM cannot limit those to VIEWER); only the
     # health check function that answers statuses.
@@ -239,8 +237,8 @@ def test_probe_runs_in_the_internal_load_balancer_subnets_with_its_own_security_
         "READYZ_PATH",
     }
     assert (environment["APP_PORT"], environment["READYZ_PATH"]) == (
-        str(names.WEBAPP_PORT),
-        names.WEBAPP_READYZ_PATH,
+        str(slo_contract.APP_PORT),
+        slo_contract.READYZ_PATH,
     )
 
 
@@ -255,12 +253,12 @@ def test_probe_security_group_reaches_only_the_cluster_on_https_and_the_app_port
     # Separate egress resources: CloudFormation drops the group's default allow-all rule.
     assert sorted((e["FromPort"], e["ToPort"], e["IpProtocol"]) for e in egress) == [
         (443, 443, "tcp"),
-        (names.WEBAPP_PORT, names.WEBAPP_PORT, "tcp"),
+        (slo_contract.APP_PORT, slo_contract.APP_PORT, "tcp"),
     ]
     for rule in egress:
         assert rule["GroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
         assert imported(rule["DestinationSecurityGroupId"], "Cluster", cluster_group)
-    assert sorted(i["FromPort"] for i in ingress) == [443, names.WEBAPP_PORT]
+    assert sorted(i["FromPort"] for i in ingress) == [443, slo_contract.APP_PORT]
     for rule in ingress:
         assert imported(rule["GroupId"], "Cluster", cluster_group)
         assert rule["SourceSecurityGroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
@@ -312,7 +310,7 @@ def test_network_policy_admits_the_probe_subnets_to_the_web_app_port_only(synthe
     assert policy["spec"]["podSelector"] == {"matchLabels": names.selector(names.WEBAPP)}
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     (rule,) = policy["spec"]["ingress"]
-    assert rule["ports"] == [{"port": names.WEBAPP_PORT, "protocol": "TCP"}]
+    assert rule["ports"] == [{"port": slo_contract.APP_PORT, "protocol": "TCP"}]
     probe_cidrs = subnet_cidrs(synth, INTERNAL_LB_SUBNETS)
     assert [peer["ipBlock"]["cidr"] for peer in rule["from"]] == probe_cidrs
     pod_networks = [ipaddress.ip_network(c) for c in subnet_cidrs(synth, NODE_SUBNETS)]

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from k8s import names
 from k8s.images import POSTGRES_EXPORTER_IMAGE, POSTGRES_IMAGE
 from k8s.storage_chart import BACKED_UP_STORAGE_CLASS, BACKUP_TAG_KEY, BACKUP_TAG_VALUE
+from observability import names
 from tests.unit.conftest import TLS_CERTIFICATE_ARN, Synthesized
 from webapp.orders_api import slo_contract
 

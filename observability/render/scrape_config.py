@@ -3,8 +3,8 @@
 One source of truth: every job is a row of `observability.jobs.JOB_TABLE` (target selection, kept
 series and buckets, limits); `scrape_jobs` turns the rows into `scrape_configs` (with `selectors`,
 `keep_rules` and `relabel`), and this module adds the global settings and remote write. Names and ports
-come from `k8s.names`. The chart embeds `render(...)` in its ConfigMap, and the monitoring stack puts its
-checksum in a pod annotation (a change rolls the agent).
+come from `observability.names`. The agent chart embeds `render(...)` in its ConfigMap, and the monitoring
+stack puts its checksum in a pod annotation (a change rolls the agent).
 
 Every target is scraped exactly once:
 
@@ -56,10 +56,10 @@ from typing import Any
 
 import yaml
 
-from k8s.monitoring.scrape_jobs import CA_FILE, TOKEN_FILE, scrape_jobs
 from observability import catalog
 from observability.jobs import JOBS, ScrapeJob, all_jobs
 from observability.model.load import load_default
+from observability.render.scrape_jobs import CA_FILE, TOKEN_FILE, scrape_jobs
 
 __all__ = ["CA_FILE", "JOBS", "TOKEN_FILE", "agent_config", "render", "with_file_sd"]
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from k8s import names
+from observability import names
 
 Rule = dict[str, Any]
 

@@ -1,12 +1,12 @@
-"""Names, labels and ports the charts, network policies and (later) scrape config share.
+"""The bottom layer: names, labels and ports that the model, the render layer, the charts, the stacks and
+the harness share. It imports nothing of the project, so every layer may read it.
 
-The web app's own facts (port, metrics path, probes) come from its SLO contract, the one place the app
-and the platform both read.
+The orders API's own facts (its port, metrics and probe paths) are not here: they are the app's
+(`webapp/orders_api/slo_contract.py`), declared to the platform by its service file
+(`services/orders-api/service.yaml`), and a test checks the two agree.
 """
 
 from __future__ import annotations
-
-from webapp.orders_api import slo_contract
 
 APP_NAMESPACE = "orders"
 MONITORING_NAMESPACE = "monitoring"
@@ -15,10 +15,6 @@ MONITORING_NAMESPACE = "monitoring"
 NODE_EXPORTER_NAMESPACE = "node-exporter"
 
 WEBAPP = "orders-api"
-WEBAPP_PORT = slo_contract.APP_PORT
-WEBAPP_METRICS_PATH = slo_contract.METRICS_PATH
-WEBAPP_HEALTHZ_PATH = slo_contract.HEALTHZ_PATH
-WEBAPP_READYZ_PATH = slo_contract.READYZ_PATH
 
 # Both capacity modes expose the ALB through an IngressClass of this name (the AWS Load Balancer
 # Controller's chart creates it in node-group mode; the Auto Mode chart creates it there).

@@ -7,8 +7,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from k8s import names
-from k8s.monitoring.relabel import (
+from observability import names
+from observability.jobs import JOB_TABLE, OptIn, Role, ScrapeJob, Targets
+from observability.render.relabel import (
     CONTAINER_INIT,
     CONTAINER_NAME,
     ENDPOINTSLICE_PORT,
@@ -33,7 +34,6 @@ from k8s.monitoring.relabel import (
     replace,
     select,
 )
-from observability.jobs import JOB_TABLE, OptIn, Role, ScrapeJob, Targets
 
 SCRAPE_ANNOTATIONS = (
     names.SCRAPE_ANNOTATION,

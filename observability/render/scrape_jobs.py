@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from k8s.monitoring.keep_rules import keep_rules
-from k8s.monitoring.selectors import kubernetes_sd, relabel_configs
 from observability.jobs import APISERVER, CADVISOR, JOB_TABLE, KUBELET, ScrapeJob
+from observability.render.keep_rules import keep_rules
+from observability.render.selectors import kubernetes_sd, relabel_configs
 
 # The in-cluster service account the agent runs as (token projected by the kubelet).
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from k8s.monitoring.relabel import Rule, select
 from observability import catalog
 from observability.jobs import BY_NAME, ScrapeJob, all_jobs
 from observability.model.load import load_default
+from observability.render.relabel import Rule, select
 
 
 def _row(job: str | ScrapeJob) -> ScrapeJob:
