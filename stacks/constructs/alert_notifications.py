@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, NestedStack, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -81,6 +81,12 @@ class AlertNotifications(Construct):
         def topic(scope: Construct, id_: str, display_name: str) -> sns.Topic:
             return sns.Topic(scope, id_, display_name=display_name, master_key=self.key, enforce_ssl=True)
 
+        # A team's topics get their whole policy (TLS only and AMP's publish) from `allow_publish_from`, in
+        # a nested stack after the workspace: the topics' own stack must not depend on the workspace, whose
+        # Alertmanager definition names them.
+        def team_topic(scope: Construct, id_: str, display_name: str) -> sns.Topic:
+            return sns.Topic(scope, id_, display_name=display_name, master_key=self.key)
+
         self.page_topic = topic(self, "PageTopic", "Alerts: page")
         self.ticket_topic = topic(self, "TicketTopic", "Alerts: ticket")
         # Watchdog's heartbeat: no subscription; the alarm below (and any external switch) watches it.
@@ -106,7 +112,7 @@ class AlertNotifications(Construct):
                 f"Team{construct_id(team)}",
                 team=team,
                 channels=alerting.team_channels.get(team, TeamChannels()),
-                topic=topic,
+                topic=team_topic,
             )
             for team in teams
         }
@@ -123,10 +129,13 @@ class AlertNotifications(Construct):
         )
 
     @property
-    def all_topics(self) -> list[sns.Topic]:
+    def platform_topics(self) -> list[sns.Topic]:
         topics = [self.page_topic, self.ticket_topic, self.watchdog_topic]
-        topics += [self.chat_topic] if self.chat_topic else []
-        return topics + [topic for team in self.teams.values() for topic in team.all_topics]
+        return topics + ([self.chat_topic] if self.chat_topic else [])
+
+    @property
+    def all_topics(self) -> list[sns.Topic]:
+        return self.platform_topics + [topic for team in self.teams.values() for topic in team.all_topics]
 
     @property
     def topics(self) -> Topics:
@@ -141,16 +150,31 @@ class AlertNotifications(Construct):
 
     def allow_publish_from(self, workspace_arn: str) -> None:
         """Let this workspace's Alertmanager, and only it, publish to every topic (confused-deputy guard)."""
-        for topic in self.all_topics:
-            topic.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowAmpAlertmanager",
-                    principals=[iam.ServicePrincipal(APS)],
-                    actions=["sns:Publish", "sns:GetTopicAttributes"],
-                    resources=[topic.topic_arn],
-                    conditions={
-                        "ArnEquals": {"aws:SourceArn": workspace_arn},
-                        "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
-                    },
-                )
+
+        def amp_may_publish(topic: sns.ITopic) -> iam.PolicyStatement:
+            return iam.PolicyStatement(
+                sid="AllowAmpAlertmanager",
+                principals=[iam.ServicePrincipal(APS)],
+                actions=["sns:Publish", "sns:GetTopicAttributes"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "ArnEquals": {"aws:SourceArn": workspace_arn},
+                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+                },
             )
+
+        for topic in self.platform_topics:
+            topic.add_to_resource_policy(amp_may_publish(topic))
+        # Each team's topic policies: a nested stack per team, created after the workspace.
+        for team, topics in self.teams.items():
+            policies = NestedStack(
+                self, f"{topics.node.id}Policies", description=f"Alert topic policies of the {team} team"
+            )
+            for topic in topics.all_topics:
+                sns.TopicPolicy(
+                    policies,
+                    topic.node.id,
+                    topics=[topic],
+                    enforce_ssl=True,
+                    policy_document=iam.PolicyDocument(statements=[amp_may_publish(topic)]),
+                )

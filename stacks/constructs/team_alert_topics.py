@@ -1,11 +1,15 @@
 """One team's alert topics: pages and tickets of its services' SLOs go here, not to the platform's
-topics. Subscriptions come from the environment's `alerting.team_channels[<team>]`."""
+topics. Subscriptions come from the environment's `alerting.team_channels[<team>]`.
+
+A nested stack of its own (its id from the team's name, so a team's topics never move): a team costs its
+parent one resource instead of four to seven (topics, topic policies, subscriptions, chat channels), and
+the monitoring stack stays under CloudFormation's 500 resources with a hundred teams and more."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import Annotations
+from aws_cdk import Annotations, NestedStack
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -17,7 +21,7 @@ from stacks.constructs.chat_channels import add_chat_channels
 NO_TEAM_PAGE_SUBSCRIBER_WARNING_ID = "platform:teamPagesReachNoOne"
 
 
-class TeamAlertTopics(Construct):
+class TeamAlertTopics(NestedStack):
     """`topic(scope, id, display name)` makes a topic like the platform's own (same key and policies)."""
 
     def __init__(
@@ -29,7 +33,7 @@ class TeamAlertTopics(Construct):
         channels: TeamChannels,
         topic: Callable[[Construct, str, str], sns.Topic],
     ) -> None:
-        super().__init__(scope, id_)
+        super().__init__(scope, id_, description=f"Alert topics of the {team} team")
         self.page_topic = topic(self, "PageTopic", f"Alerts: {team} page")
         self.ticket_topic = topic(self, "TicketTopic", f"Alerts: {team} ticket")
         for email in channels.page_emails:

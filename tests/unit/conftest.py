@@ -65,8 +65,9 @@ class Synthesized:
     stage: PlatformStage
     outdir: Path
     templates: dict[str, dict[str, Any]]
-    # The monitoring stack's nested stacks: one per AMP rule groups namespace, by namespace.
-    rule_templates: dict[str, dict[str, Any]]
+    # The nested stacks' templates, by construct path (the monitoring stack's: one per AMP rule groups
+    # namespace, two per team).
+    nested_templates: dict[str, dict[str, Any]]
 
     def template(self, role: str) -> Template:
         return Template.from_json(self.templates[role])
@@ -133,12 +134,13 @@ def synthesize(config: PlatformConfig, outdir: Path) -> Synthesized:
         "Verification": stage.verification,
     }
     templates = {role: assembly.get_stack_artifact(s.artifact_id).template for role, s in stacks.items()}
-    rule_templates = {
-        namespace: json.loads((Path(assembly.directory) / nested.template_file).read_text())
-        for namespace, nested in stage.monitoring.rules.stacks.items()
+    nested_templates = {
+        nested.node.path: json.loads((Path(assembly.directory) / nested.template_file).read_text())
+        for nested in stage.node.find_all()
+        if isinstance(nested, cdk.NestedStack)
     }
     return Synthesized(
-        config=config, stage=stage, outdir=outdir, templates=templates, rule_templates=rule_templates
+        config=config, stage=stage, outdir=outdir, templates=templates, nested_templates=nested_templates
     )
 
 

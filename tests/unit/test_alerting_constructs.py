@@ -520,19 +520,31 @@ def test_each_team_gets_its_own_topics_subscriptions_and_routes(tmp_path):
         team_channels={"orders": TeamChannels(page_emails=("orders-oncall@example.com",))},
     )
     stack, alerts = build(tmp_path, alerting, teams=("orders", "payments"))
-    template = Template.from_stack(stack)
+    # Each team's topics in a nested stack of their own (the parent grows by one resource per team), and
+    # their policies in a second one, created after the workspace whose Alertmanager names the topics.
+    parent = Template.from_stack(stack)
+    assert sorted(parent.find_resources("AWS::CloudFormation::Stack")) == [
+        lid
+        for lid in sorted(parent.find_resources("AWS::CloudFormation::Stack"))
+        if re.match(r"(AlertsTeam(Orders|Payments)(Policies)?NestedStack|Rules)", lid)
+    ]
+    assert len(parent.find_resources("AWS::SNS::Topic")) == 3  # the platform's page, ticket, watchdog
+    topics = {team: Template.from_stack(alerts.teams[team]) for team in ("orders", "payments")}
+    for team, template in topics.items():
+        assert sorted(
+            t["Properties"]["DisplayName"] for t in template.find_resources("AWS::SNS::Topic").values()
+        ) == [
+            f"Alerts: {team} page",
+            f"Alerts: {team} ticket",
+        ]
+        # Their whole policy lives in the policies stack: no second TopicPolicy would overwrite it.
+        template.resource_count_is("AWS::SNS::TopicPolicy", 0)
     names = {
         topic["Properties"]["DisplayName"]: logical_id
-        for logical_id, topic in template.find_resources("AWS::SNS::Topic").items()
+        for logical_id, topic in topics["orders"].find_resources("AWS::SNS::Topic").items()
     }
-    assert {
-        "Alerts: orders page",
-        "Alerts: orders ticket",
-        "Alerts: payments page",
-        "Alerts: payments ticket",
-    } <= set(names)
     # The team's own subscription, on its own page topic only.
-    template.has_resource_properties(
+    topics["orders"].has_resource_properties(
         "AWS::SNS::Subscription",
         {
             "Protocol": "email",
@@ -540,18 +552,25 @@ def test_each_team_gets_its_own_topics_subscriptions_and_routes(tmp_path):
             "TopicArn": {"Ref": names["Alerts: orders page"]},
         },
     )
-    assert (
-        len(
-            template.find_resources(
-                "AWS::SNS::Subscription", {"Properties": {"Endpoint": "orders-oncall@example.com"}}
-            )
-        )
-        == 1
+    topics["orders"].resource_count_is("AWS::SNS::Subscription", 1)
+    topics["payments"].resource_count_is("AWS::SNS::Subscription", 0)
+    # Only this workspace may publish to a team's topics, over TLS, as to the platform's.
+    policies_stack = next(
+        c
+        for c in alerts.node.children
+        if isinstance(c, cdk.NestedStack) and c.node.id == "TeamOrdersPolicies"
     )
-    # Only this workspace may publish to a team's topics, as to the platform's.
-    policies = template.find_resources("AWS::SNS::TopicPolicy")
-    covered = {topic["Ref"] for policy in policies.values() for topic in policy["Properties"]["Topics"]}
-    assert {names["Alerts: orders page"], names["Alerts: payments ticket"]} <= covered
+    policies = Template.from_stack(policies_stack).find_resources("AWS::SNS::TopicPolicy")
+    assert len(policies) == 2
+    for policy in policies.values():
+        statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+        assert set(statements) == {"AllowAmpAlertmanager", "AllowPublishThroughSSLOnly"}
+        amp = statements["AllowAmpAlertmanager"]
+        assert amp["Principal"] == {"Service": "aps.amazonaws.com"}
+        assert set(amp["Condition"]) == {"ArnEquals", "StringEquals"}
+        assert statements["AllowPublishThroughSSLOnly"]["Condition"] == {
+            "Bool": {"aws:SecureTransport": "false"}
+        }
     # A team without a page subscriber is a warning that names the team.
     Annotations.from_stack(stack).has_warning(
         "/Alerting/Alerts/TeamPayments", Match.string_like_regexp("The payments team's pages reach no one")
