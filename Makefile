@@ -39,14 +39,15 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# sloth, the SLO rule generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py),
-# built from the Go module proxy into the venv (the pinned version is in the script).
-$(VENV)/bin/sloth: scripts/go-tools.sh
+# sloth, the SLO rule generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py), and
+# Prometheus 3's promtool for kubernetes-mixin's cases (tests/rules/test_kubernetes_mixin.py), built from the
+# Go module proxy into the venv (the pinned versions are in the script).
+$(VENV)/bin/sloth $(VENV)/bin/promtool3 &: scripts/go-tools.sh
 	scripts/go-tools.sh
-	touch $@
+	touch $(VENV)/bin/sloth $(VENV)/bin/promtool3
 
 .PHONY: go-tools
-go-tools: $(VENV)/bin/sloth ## Build the Go tools the tests run (sloth) into the venv, from the Go module proxy
+go-tools: $(VENV)/bin/sloth $(VENV)/bin/promtool3 ## Build the Go tools the tests run (sloth, Prometheus 3's promtool) into the venv, from the Go module proxy
 
 .PHONY: deps
 deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install Python and npm dependencies
