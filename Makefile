@@ -39,15 +39,17 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# sloth, the SLO rule generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py), and
-# Prometheus 3's promtool for kubernetes-mixin's cases (tests/rules/test_kubernetes_mixin.py), built from the
-# Go module proxy into the venv (the pinned versions are in the script).
-$(VENV)/bin/sloth $(VENV)/bin/promtool3 &: scripts/go-tools.sh
+# Built from the Go module proxy into the venv by one script (the pinned versions are in it and in
+# scripts/kube-parts/go.mod): sloth, the SLO rule generator the SLO rules are checked against
+# (tests/rules/test_sloth_conformance.py), Prometheus 3's promtool (every platform alert's cases run on it
+# too), and the simulated cluster's parts (harness/cluster.py).
+GO_TOOLS := $(addprefix $(VENV)/bin/,sloth promtool3 kwok kube-apiserver etcd)
+$(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum $(wildcard scripts/kube-parts/cmd/*/main.go)
 	scripts/go-tools.sh
-	touch $(VENV)/bin/sloth $(VENV)/bin/promtool3
+	touch $(GO_TOOLS)
 
 .PHONY: go-tools
-go-tools: $(VENV)/bin/sloth $(VENV)/bin/promtool3 ## Build the Go tools the tests run (sloth, Prometheus 3's promtool) into the venv, from the Go module proxy
+go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth, promtool 3; kube-apiserver, etcd, kwok) into the venv
 
 .PHONY: deps
 deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install Python and npm dependencies
@@ -94,7 +96,7 @@ destroy: deps ## Delete ENV's stacks (kept: AMP workspace, backups, database sec
 
 .PHONY: test
 test: deps system-deps go-tools ## Run every test tier
-	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/services tests/rules tests/dashboards tests/lambda tests/verification tests/cluster_probe tests/sandbox
+	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/services tests/rules tests/dashboards tests/lambda tests/verification tests/cluster_probe tests/sandbox tests/cluster
 	# On its own: the pipeline tests measure gaps between scrapes, which a busy CPU (synth) would widen.
 	$(PY) -m pytest tests/metrics
 
@@ -111,7 +113,7 @@ lint: deps ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
 	$(VENV)/bin/lint-imports --no-cache  # the layers: spec -> model -> render -> charts, stacks, harness
-	$(VENV)/bin/mypy app.py config observability stacks k8s scripts harness sandbox tests/__init__.py tests/unit tests/metrics tests/services tests/rules tests/dashboards tests/verification tests/sandbox tests/e2e
+	$(VENV)/bin/mypy app.py config observability stacks k8s scripts harness sandbox tests/__init__.py tests/unit tests/metrics tests/services tests/rules tests/dashboards tests/verification tests/sandbox tests/e2e tests/cluster
 	$(VENV)/bin/mypy examples/inventory-api/inventory_api.py  # the example service: a script of its own
 	$(VENV)/bin/mypy webapp tests/webapp  # the app's own import root: `orders_api`, not `webapp.orders_api`
 	MYPYPATH=lambda/grafana_provisioner:tests/lambda $(VENV)/bin/mypy lambda/grafana_provisioner tests/lambda  # the Lambda's own import root

@@ -2,19 +2,25 @@
 # Builds the Go tools the tests run, from the Go module proxy, into the venv:
 #   sloth (github.com/slok/sloth) - the SLO rule generator the platform's SLO rules are checked against
 #               (harness/conformance.py); its example specs are read from the same module in the module cache.
-#   promtool3 (github.com/prometheus/prometheus, cmd/promtool) - Prometheus 3's promtool, which runs
-#               kubernetes-mixin's own test cases against our alerts (tests/rules/test_kubernetes_mixin.py):
-#               the mixin writes them for Prometheus 3, whose range windows exclude their start (Debian's
-#               promtool 2.42 includes it, which shifts `changes`, `max_over_time` and `for` by one sample).
-# Everything lives under .venv (binary, module cache, build cache): `make distclean` removes it, and a second
+#   promtool3 (github.com/prometheus/prometheus, cmd/promtool) - Prometheus 3's promtool: every platform
+#               alert's cases run on it besides Debian's promtool 2.42 (3's range windows exclude their start,
+#               which shifts `changes`, `max_over_time` and `for` by one sample).
+#   kube-apiserver, etcd (scripts/kube-parts: k8s.io/kubernetes and the etcd server it requires) and the kwok
+#               controller (sigs.k8s.io/kwok) - the simulated cluster of harness/cluster.py; kwok's stage
+#               definitions are read from its module in the module cache.
+# Everything lives under .venv (binaries, module cache, build cache): `make distclean` removes it, and a second
 # run finds the module and the build cache and only relinks. GOTOOLCHAIN=local: never download a toolchain.
+# Stripped (-s -w) and -trimpath, as the upstream release builds: smaller binaries, faster links.
 set -euo pipefail
 
-# The pins (harness/sloth.py reads sloth's version back from the binary's build information).
+# The pins. sloth's and kwok's are here (harness/sloth.py and harness/cluster.py read the versions back from
+# the binaries); kube-apiserver's and etcd's are scripts/kube-parts/go.mod's requirements (and go.sum).
 SLOTH_MODULE=github.com/slok/sloth
 SLOTH_VERSION=v0.16.0
-# Prometheus 3.13.2: the version kubernetes-mixin's own tests run (its scripts/go.mod, at the commit in
-# tests/rules/kubernetes_mixin/mixin.yaml). Module versions are v0.3XX.Y for Prometheus 3.XX.Y.
+KWOK_MODULE=sigs.k8s.io/kwok
+KWOK_VERSION=v0.8.0
+# Prometheus 3.13.2's promtool (the version kubernetes-mixin's own tests run, its scripts/go.mod at the commit
+# in tests/rules/kubernetes_mixin/mixin.yaml). Module versions are v0.3XX.Y for Prometheus 3.XX.Y.
 PROMETHEUS_MODULE=github.com/prometheus/prometheus
 PROMETHEUS_VERSION=v0.313.2
 
@@ -46,3 +52,25 @@ echo "building promtool $PROMETHEUS_VERSION (Prometheus 3) from $prometheus_dir"
 (cd "$prometheus_dir" && GOWORK=off "$go" build -tags remove_all_sd -trimpath -ldflags "-s -w" \
   -o "$GOBIN/promtool3" ./cmd/promtool)
 echo "$GOBIN/promtool3: built"
+
+# kwok has no replace directives: `go install` works (its release is in its source, pkg/consts.Version).
+echo "building kwok $KWOK_VERSION"
+"$go" install -trimpath -ldflags "-s -w" "$KWOK_MODULE/cmd/kwok@$KWOK_VERSION"
+echo "$GOBIN/kwok: $("$GOBIN/kwok" --version 2>/dev/null | head -1)"
+
+# kube-apiserver and etcd from the wrapper module (scripts/kube-parts/go.mod says why), one `go install` so
+# the packages they share compile once. The version is stamped in as upstream's hack/lib/version.sh does, so
+# /version answers v1.35.x as a real cluster does.
+kube_parts="$repository/scripts/kube-parts"
+kubernetes_version="$(cd "$kube_parts" && "$go" list -m -f '{{.Version}}' k8s.io/kubernetes)"
+etcd_version="$(cd "$kube_parts" && "$go" list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
+minor="$(echo "$kubernetes_version" | cut -d. -f2)"
+version_flags=""
+for package in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  version_flags+=" -X $package.gitVersion=$kubernetes_version -X $package.gitMajor=1 -X $package.gitMinor=$minor"
+  version_flags+=" -X $package.gitTreeState=clean"
+done
+echo "building kube-apiserver $kubernetes_version and etcd $etcd_version"
+(cd "$kube_parts" && "$go" install -mod=readonly -trimpath -ldflags "-s -w$version_flags" ./cmd/kube-apiserver ./cmd/etcd)
+echo "$GOBIN/kube-apiserver: $("$GOBIN/kube-apiserver" --version 2>/dev/null)"
+echo "$GOBIN/etcd: $("$GOBIN/etcd" --version 2>/dev/null | head -1)"

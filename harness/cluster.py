@@ -1,0 +1,608 @@
+"""A simulated Kubernetes cluster made of real parts, on 127.0.0.1, for the tests.
+
+    etcd ◀── kube-apiserver (the cluster's release: Pod Security admission, RBAC) ◀── kwok controller
+                  ▲                                                    (simulated nodes: their pods turn
+                  └── the tests: server-side apply, SubjectAccessReview   Running with loopback IPs)
+
+`make go-tools` (scripts/go-tools.sh) builds the three from the Go module proxy into the venv; kwok's stage
+definitions (what a simulated node and pod do, as `kwokctl` configures them by default) are read from its
+module in the venv's module cache. Certificates, tokens and etcd's data live in a temporary directory; every
+process listens on 127.0.0.1 on a free port, is started here, stopped here by its own PID, and the directory
+is deleted.
+
+The API server runs with its default admission plugins (they include PodSecurity, enforcing each namespace's
+`pod-security.kubernetes.io/*` labels) and RBAC authorization. There is no kube-controller-manager and no
+kube-scheduler: `pods_for` makes the pods a workload's controller would create, bound to a node as the
+scheduler would, and `add_default_service_account` does what the service-account controller does. Pods
+are created through the API, so Pod Security admission judges them as it would the controller's.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import os
+import secrets
+import shutil
+import signal
+import ssl
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import yaml
+
+from harness.postgres import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = REPO / ".venv" / "bin"
+KUBE_APISERVER = Path(os.environ.get("KUBE_APISERVER_BIN", str(VENV_BIN / "kube-apiserver")))
+ETCD = Path(os.environ.get("ETCD_BIN", str(VENV_BIN / "etcd")))
+KWOK = Path(os.environ.get("KWOK_BIN", str(VENV_BIN / "kwok")))
+# scripts/go-tools.sh: GOMODCACHE, and the kwok release it builds (kwok's stages are read from that module).
+GO_MODULE_CACHE = REPO / ".venv" / "go" / "mod"
+KWOK_MODULE = "sigs.k8s.io/kwok"
+# kwokctl's default stages (pkg/kwokctl/runtime/cluster.go: getDefaultNodeStages without a lease,
+# getDefaultPodStages), as files of kwok's module.
+KWOK_STAGES = (
+    "kustomize/stage/node/fast/node-initialize.yaml",
+    "kustomize/stage/node/heartbeat/node-heartbeat.yaml",
+    "kustomize/stage/pod/fast/pod-ready.yaml",
+    "kustomize/stage/pod/fast/pod-complete.yaml",
+    "kustomize/stage/pod/fast/pod-delete.yaml",
+)
+HOST = "127.0.0.1"
+# The issuer EKS's API server uses differs per cluster; the audience a pod's projected token carries is
+# this one unless the pod asks for another.
+SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
+SERVICE_CLUSTER_IP_RANGE = "10.100.0.0/16"  # EKS's default when the VPC is in 10.0.0.0/8
+FIELD_MANAGER = "observability-platform"
+ADMIN_USER = "sim-cluster-admin"
+START_TIMEOUT_SECONDS = 120.0
+STOP_TIMEOUT_SECONDS = 20.0
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+Manifest = dict[str, Any]
+
+
+class ClusterError(RuntimeError):
+    """A part is missing or did not start, or the API server answered with an error."""
+
+
+class ApiError(ClusterError):
+    """The API server refused a request: its HTTP status and the Status object's reason and message."""
+
+    def __init__(self, *, method: str, path: str, status_code: int, reason: str, message: str) -> None:
+        super().__init__(f"{method} {path}: {status_code} {reason}: {message}")
+        self.status_code = status_code
+        self.reason = reason
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulatedNode:
+    """A kwok node: `ip` is its InternalIP (host-network pods get it), `pod_cidr` where its pods' IPs come
+    from. Both in 127.0.0.0/8, so a real process started for a pod can listen on exactly the pod's IP."""
+
+    name: str
+    ip: str
+    pod_cidr: str
+
+
+DEFAULT_NODES = (
+    SimulatedNode(name="kwok-node-a", ip="127.1.0.1", pod_cidr="127.2.1.0/24"),
+    SimulatedNode(name="kwok-node-b", ip="127.1.0.2", pod_cidr="127.2.2.0/24"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Resource:
+    """What discovery says about a kind: its URL prefix, plural name and whether it lives in a namespace."""
+
+    prefix: str  # /api/v1 or /apis/<group>/<version>
+    plural: str
+    namespaced: bool
+
+    def path(self, *, namespace: str | None, name: str | None = None) -> str:
+        path = self.prefix
+        if self.namespaced:
+            if namespace is None:
+                raise ClusterError(f"{self.plural} live in a namespace: none given")
+            path += f"/namespaces/{namespace}"
+        path += f"/{self.plural}"
+        return f"{path}/{name}" if name else path
+
+
+def service_account_user(*, namespace: str, name: str) -> tuple[str, list[str]]:
+    """The user name and groups the API server authenticates a service account's token as."""
+    return (
+        f"system:serviceaccount:{namespace}:{name}",
+        ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"],
+    )
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float, interval: float = 0.2) -> bool:
+    """Bounded polling: True as soon as predicate() holds, False once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def kwok_stages_config(*, binary: Path = KWOK) -> str:
+    """kwok's default stages, read from its module at the binary's release, as one YAML stream."""
+    release = kwok_release(binary=binary)
+    module_dir = GO_MODULE_CACHE / f"{KWOK_MODULE}@{release}"
+    if not module_dir.is_dir():
+        raise ClusterError(f"{module_dir} not found: run `make go-tools` (it downloads {KWOK_MODULE})")
+    return "\n---\n".join((module_dir / stage).read_text() for stage in KWOK_STAGES)
+
+
+def kwok_release(*, binary: Path = KWOK) -> str:
+    """The release the binary was built from: `kwok --version` prints `kwok version v0.8.0 go1.26.8 ...`."""
+    _require(binary)
+    result = subprocess.run(
+        [str(binary), "--version"], capture_output=True, text=True, check=False, timeout=60
+    )
+    fields = result.stdout.split()
+    if result.returncode != 0 or fields[:2] != ["kwok", "version"] or len(fields) < 3:
+        raise ClusterError(f"`{binary} --version` did not name a release: {result.stdout}{result.stderr}")
+    return fields[2]
+
+
+def _require(binary: Path) -> None:
+    if not binary.is_file():
+        raise ClusterError(
+            f"{binary} not found: run `make go-tools` (it builds kube-apiserver, etcd and kwok)"
+        )
+
+
+def _openssl(*args: str) -> None:
+    result = subprocess.run(["openssl", *args], capture_output=True, text=True, check=False, timeout=60)
+    if result.returncode != 0:
+        raise ClusterError(f"openssl {args[0]} failed: {result.stderr.strip()}")
+
+
+class SimulatedCluster:
+    """etcd, kube-apiserver and the kwok controller with `nodes` registered and Ready."""
+
+    def __init__(self, *, nodes: Sequence[SimulatedNode] = DEFAULT_NODES) -> None:
+        for binary in (ETCD, KUBE_APISERVER, KWOK):
+            _require(binary)
+        self.nodes = tuple(nodes)
+        self.base_dir = Path(tempfile.mkdtemp(prefix="sim-cluster-"))
+        self.port = free_port()
+        self.server = f"https://{HOST}:{self.port}"
+        self.ca_file = self.base_dir / "ca.crt"
+        self.admin_token = secrets.token_hex(24)
+        self._processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._resources: dict[tuple[str, str], Resource] = {}
+        self._admin: httpx.Client | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    def __enter__(self) -> SimulatedCluster:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._write_credentials()
+        etcd_url = self._start_etcd()
+        self._start_apiserver(etcd_url)
+        if not wait_until(self._ready, timeout=START_TIMEOUT_SECONDS):
+            raise ClusterError(
+                f"kube-apiserver not ready in {START_TIMEOUT_SECONDS}s: {self._log_tail('kube-apiserver')}"
+            )
+        self._start_kwok()
+        for node in self.nodes:
+            self._register(node)
+        if not wait_until(self._nodes_ready, timeout=START_TIMEOUT_SECONDS):
+            raise ClusterError(f"kwok did not make the nodes Ready: {self._log_tail('kwok')}")
+
+    def stop(self) -> None:
+        """Stops what this instance started, by PID (kwok, the API server, etcd), and deletes its data."""
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+        for name in ("kwok", "kube-apiserver", "etcd"):
+            process = self._processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        shutil.rmtree(self.base_dir, ignore_errors=True)
+
+    def pids(self) -> dict[str, int]:
+        return {name: process.pid for name, process in self._processes.items()}
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        log = (self.base_dir / f"{name}.log").open("wb")
+        # Its own session: a Ctrl-C meant for the test run reaches it only through stop().
+        self._processes[name] = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.base_dir, start_new_session=True
+        )
+        log.close()
+
+    def _log_tail(self, name: str, lines: int = 20) -> str:
+        log = self.base_dir / f"{name}.log"
+        text = log.read_text(errors="replace") if log.is_file() else "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _write_credentials(self) -> None:
+        """A throwaway CA, the API server's serving certificate (for 127.0.0.1), the service-account signing
+        key and the admin's static token, all in the temporary directory."""
+        d = self.base_dir
+        ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2")
+        _openssl(
+            "req", "-x509", *ec,
+            "-keyout", str(d / "ca.key"), "-out", str(self.ca_file), "-subj", "/CN=sim-cluster-ca",
+        )  # fmt: skip
+        _openssl(
+            "req", "-x509", *ec,
+            "-keyout", str(d / "apiserver.key"), "-out", str(d / "apiserver.crt"),
+            "-subj", "/CN=kube-apiserver",
+            "-CA", str(self.ca_file), "-CAkey", str(d / "ca.key"),
+            "-addext", f"subjectAltName=IP:{HOST},DNS:localhost",
+            "-addext", "basicConstraints=critical,CA:FALSE",
+            "-addext", "extendedKeyUsage=serverAuth",
+        )  # fmt: skip
+        _openssl(
+            "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(d / "sa.key")
+        )
+        _openssl("pkey", "-in", str(d / "sa.key"), "-pubout", "-out", str(d / "sa.pub"))
+        (d / "tokens.csv").write_text(f'{self.admin_token},{ADMIN_USER},{ADMIN_USER},"system:masters"\n')
+        kubeconfig = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "sim",
+                    "cluster": {"server": self.server, "certificate-authority": str(self.ca_file)},
+                }
+            ],
+            "users": [{"name": "admin", "user": {"token": self.admin_token}}],
+            "contexts": [{"name": "sim", "context": {"cluster": "sim", "user": "admin"}}],
+            "current-context": "sim",
+        }
+        (d / "kubeconfig").write_text(yaml.safe_dump(kubeconfig))
+        for path in d.iterdir():
+            path.chmod(0o600)
+
+    def _start_etcd(self) -> str:
+        client_url, peer_url = f"http://{HOST}:{free_port()}", f"http://{HOST}:{free_port()}"
+        self._spawn(
+            "etcd",
+            [
+                str(ETCD),
+                "--name", "sim",
+                "--data-dir", str(self.base_dir / "etcd"),
+                "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
+                "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+                "--initial-cluster", f"sim={peer_url}",
+                # Test data: nothing to keep across a crash.
+                "--unsafe-no-fsync",
+            ],
+        )  # fmt: skip
+        return client_url
+
+    def _start_apiserver(self, etcd_url: str) -> None:
+        d = self.base_dir
+        self._spawn(
+            "kube-apiserver",
+            [
+                str(KUBE_APISERVER),
+                "--etcd-servers", etcd_url,
+                "--bind-address", HOST, "--advertise-address", HOST, "--secure-port", str(self.port),
+                "--tls-cert-file", str(d / "apiserver.crt"),
+                "--tls-private-key-file", str(d / "apiserver.key"),
+                "--cert-dir", str(d / "certs"),
+                "--token-auth-file", str(d / "tokens.csv"),
+                "--authorization-mode", "RBAC",
+                "--service-account-issuer", SERVICE_ACCOUNT_ISSUER,
+                "--service-account-key-file", str(d / "sa.pub"),
+                "--service-account-signing-key-file", str(d / "sa.key"),
+                "--service-cluster-ip-range", SERVICE_CLUSTER_IP_RANGE,
+                "--profiling=false",
+                # As EKS (and the kubelet's default): privileged containers exist; node-exporter's
+                # namespace admits them, `restricted` ones refuse them.
+                "--allow-privileged=true",
+            ],
+        )  # fmt: skip
+
+    def _start_kwok(self) -> None:
+        (self.base_dir / "kwok.yaml").write_text(kwok_stages_config())
+        self._spawn(
+            "kwok",
+            [
+                str(KWOK),
+                "--kubeconfig", str(self.base_dir / "kubeconfig"),
+                "--config", str(self.base_dir / "kwok.yaml"),
+                "--manage-all-nodes",
+                # Pods of a node without a pod CIDR would get one from here: loopback too.
+                "--cidr", "127.3.0.0/16",
+                "--node-ip", self.nodes[0].ip if self.nodes else HOST,
+                # kwok's own server (logs, exec, metrics): on loopback, on a free port.
+                "--server-address", f"{HOST}:{free_port()}",
+            ],
+        )  # fmt: skip
+
+    def _ready(self) -> bool:
+        for name, process in self._processes.items():
+            if process.poll() is not None:
+                raise ClusterError(f"{name} exited ({process.returncode}): {self._log_tail(name)}")
+        try:
+            return self.admin.get("/readyz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def _register(self, node: SimulatedNode) -> None:
+        """A Node as a kubelet registers it; kwok then takes it over (conditions, heartbeat)."""
+        self.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {
+                    "name": node.name,
+                    "labels": {
+                        "kubernetes.io/hostname": node.name,
+                        "kubernetes.io/os": "linux",
+                        "type": "kwok",
+                    },
+                    "annotations": {"kwok.x-k8s.io/node": "fake"},
+                },
+                "spec": {"podCIDR": node.pod_cidr, "podCIDRs": [node.pod_cidr]},
+            }
+        )
+        self.request(
+            "PATCH",
+            f"/api/v1/nodes/{node.name}/status",
+            headers={"Content-Type": "application/merge-patch+json"},
+            body={
+                "status": {
+                    "addresses": [
+                        {"type": "InternalIP", "address": node.ip},
+                        {"type": "Hostname", "address": node.name},
+                    ]
+                }
+            },
+        )
+
+    def _nodes_ready(self) -> bool:
+        self._ready()
+        ready = {
+            n["metadata"]["name"]
+            for n in self.list_objects("v1", "Node")
+            if any(
+                c["type"] == "Ready" and c["status"] == "True"
+                for c in n.get("status", {}).get("conditions", [])
+            )
+        }
+        return ready >= {node.name for node in self.nodes}
+
+    # -- the API -----------------------------------------------------------------------------------------
+    @property
+    def admin(self) -> httpx.Client:
+        if self._admin is None:
+            self._admin = self.client(self.admin_token)
+        return self._admin
+
+    def client(self, token: str) -> httpx.Client:
+        """An HTTPS client of the API server that authenticates with `token` and trusts only its CA."""
+        return httpx.Client(
+            base_url=self.server,
+            verify=ssl.create_default_context(cafile=self.ca_file),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Manifest:
+        """One request as the admin; the decoded answer, or ApiError with the Status object's message."""
+        content = None if body is None else json.dumps(body).encode()
+        response = self.admin.request(method, path, content=content, params=params, headers=headers)
+        if response.status_code >= 400:
+            try:
+                status = response.json()
+            except ValueError:
+                status = {"reason": "", "message": response.text}
+            raise ApiError(
+                method=method,
+                path=path,
+                status_code=response.status_code,
+                reason=status.get("reason", ""),
+                message=status.get("message", ""),
+            )
+        result: Manifest = response.json()
+        return result
+
+    def resource(self, api_version: str, kind: str) -> Resource:
+        """Where `kind` of `api_version` is served, from the API server's discovery documents."""
+        key = (api_version, kind)
+        if key not in self._resources:
+            prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+            try:
+                listing = self.request("GET", prefix)
+            except ApiError as error:
+                raise ClusterError(
+                    f"{api_version} is not served by the API server ({error.status_code})"
+                ) from error
+            for entry in listing["resources"]:
+                if "/" not in entry["name"]:
+                    self._resources[(api_version, entry["kind"])] = Resource(
+                        prefix=prefix, plural=entry["name"], namespaced=entry["namespaced"]
+                    )
+            if key not in self._resources:
+                raise ClusterError(f"kind {kind} is not served in {api_version}")
+        return self._resources[key]
+
+    def _path_of(self, manifest: Manifest, *, with_name: bool) -> str:
+        resource = self.resource(manifest["apiVersion"], manifest["kind"])
+        metadata = manifest["metadata"]
+        namespace = metadata.get("namespace", "default") if resource.namespaced else None
+        return resource.path(namespace=namespace, name=metadata["name"] if with_name else None)
+
+    def apply(self, manifest: Manifest, *, field_manager: str = FIELD_MANAGER) -> Manifest:
+        """Server-side apply, as `kubectl apply --server-side --force-conflicts`, rejecting unknown or
+        duplicate fields (fieldValidation=Strict) instead of dropping them."""
+        return self.request(
+            "PATCH",
+            self._path_of(manifest, with_name=True),
+            body=manifest,
+            params={"fieldManager": field_manager, "force": "true", "fieldValidation": "Strict"},
+            headers={"Content-Type": "application/apply-patch+yaml"},
+        )
+
+    def create(self, manifest: Manifest) -> Manifest:
+        return self.request(
+            "POST",
+            self._path_of(manifest, with_name=False),
+            body=manifest,
+            params={"fieldValidation": "Strict"},
+        )
+
+    def list_objects(self, api_version: str, kind: str, *, namespace: str | None = None) -> list[Manifest]:
+        """Every object of `kind` in `namespace`, or everywhere without one."""
+        resource = self.resource(api_version, kind)
+        path = resource.path(namespace=namespace) if namespace else f"{resource.prefix}/{resource.plural}"
+        items: list[Manifest] = self.request("GET", path)["items"]
+        return items
+
+    def service_account_token(self, *, namespace: str, name: str) -> str:
+        """A token for the service account (TokenRequest), as the kubelet projects into its pods."""
+        answer = self.request(
+            "POST",
+            f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+            body={
+                "apiVersion": "authentication.k8s.io/v1",
+                "kind": "TokenRequest",
+                "spec": {"expirationSeconds": 3600},
+            },
+        )
+        token: str = answer["status"]["token"]
+        return token
+
+    def allowed(
+        self,
+        *,
+        user: str,
+        groups: Sequence[str],
+        verb: str,
+        resource: str,
+        group: str = "",
+        namespace: str | None = None,
+        subresource: str = "",
+        name: str = "",
+    ) -> bool:
+        """`kubectl auth can-i --as user`: the API server's SubjectAccessReview answer."""
+        attributes: dict[str, str] = {"verb": verb, "resource": resource, "group": group}
+        for key, value in (("namespace", namespace), ("subresource", subresource), ("name", name)):
+            if value:
+                attributes[key] = value
+        review = self.request(
+            "POST",
+            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            body={
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SubjectAccessReview",
+                "spec": {"user": user, "groups": list(groups), "resourceAttributes": attributes},
+            },
+        )
+        return bool(review["status"].get("allowed", False))
+
+    # -- what the controllers would do -------------------------------------------------------------------
+    def add_default_service_account(self, namespace: str) -> None:
+        """The service-account controller's `default` account, which pods without one run as."""
+        self.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": "default", "namespace": namespace},
+            }
+        )
+
+    def pods_for(self, workload: Manifest) -> list[Manifest]:
+        """The pods `workload`'s controller would create from its template, bound to nodes as the scheduler
+        would: one per node for a DaemonSet, `replicas` (default 1) otherwise, spread over the nodes."""
+        kind, name = workload["kind"], workload["metadata"]["name"]
+        if kind not in WORKLOAD_KINDS:
+            raise ClusterError(f"{kind}/{name} is not a workload ({', '.join(WORKLOAD_KINDS)})")
+        template = workload["spec"]["template"]
+        if kind == "DaemonSet":
+            nodes = list(self.nodes)
+        else:
+            replicas = workload["spec"].get("replicas", 1)
+            nodes = [self.nodes[i % len(self.nodes)] for i in range(replicas)]
+        pods = []
+        for ordinal, node in enumerate(nodes):
+            metadata = copy.deepcopy(template.get("metadata", {}))
+            metadata["namespace"] = workload["metadata"].get("namespace", "default")
+            spec = copy.deepcopy(template["spec"]) | {"nodeName": node.name}
+            if kind == "StatefulSet":
+                metadata["name"] = f"{name}-{ordinal}"
+                # The StatefulSet controller's volumes for its claim templates: `<template>-<pod>` claims.
+                spec.setdefault("volumes", []).extend(
+                    {
+                        "name": claim["metadata"]["name"],
+                        "persistentVolumeClaim": {
+                            "claimName": f"{claim['metadata']['name']}-{metadata['name']}"
+                        },
+                    }
+                    for claim in workload["spec"].get("volumeClaimTemplates", [])
+                )
+            else:
+                metadata["generateName"] = f"{name}-"
+            pods.append({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec})
+        return pods
+
+    def create_pod(self, pod: Manifest) -> Manifest:
+        namespace = pod["metadata"]["namespace"]
+        return self.request(
+            "POST", f"/api/v1/namespaces/{namespace}/pods", body=pod, params={"fieldValidation": "Strict"}
+        )
+
+    def wait_running(self, *, namespace: str, names: Sequence[str], timeout: float = 60.0) -> list[Manifest]:
+        """The pods, once kwok has made each Running with an IP; else ClusterError naming their phases."""
+        pods: dict[str, Manifest] = {}
+
+        def running() -> bool:
+            pods.clear()
+            pods.update(
+                {p["metadata"]["name"]: p for p in self.list_objects("v1", "Pod", namespace=namespace)}
+            )
+            return all(
+                pods.get(name, {}).get("status", {}).get("phase") == "Running"
+                and pods[name]["status"].get("podIP")
+                for name in names
+            )
+
+        if not wait_until(running, timeout=timeout):
+            phases = {name: pods.get(name, {}).get("status", {}).get("phase") for name in names}
+            raise ClusterError(f"pods not Running in {timeout}s: {phases}: {self._log_tail('kwok')}")
+        return [pods[name] for name in names]
