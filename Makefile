@@ -24,7 +24,7 @@ STAGE := $(shell echo '$(ENV)' | sed -E 's/(^|-)([a-z])/\U\2/g')
 STACKS := '$(STAGE)/*'
 CDK_CONTEXT := -c env=$(ENV) $(if $(ACCOUNT),-c account=$(ACCOUNT)) -c adopt-backup-vault=$(ADOPT_BACKUP_VAULT)
 
-PYTHON_SOURCES := app.py config observability stacks k8s scripts lambda harness sandbox tests $(wildcard webapp)
+PYTHON_SOURCES := app.py config observability stacks k8s scripts lambda harness sandbox tests examples $(wildcard webapp)
 
 .PHONY: help
 help: ## List the targets
@@ -40,17 +40,18 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	touch $@
 
 # Built from the Go module proxy into the venv by one script (the pinned versions are in it and in
-# scripts/kube-parts/go.mod; Prometheus's is k8s/images.py's): sloth, the SLO rule generator the SLO rules
-# are checked against (tests/rules/test_sloth_conformance.py), the simulated cluster's parts and Prometheus
-# at the cluster's release for the agent's Kubernetes discovery (harness/cluster.py, tests/cluster).
-GO_TOOLS := $(addprefix $(VENV)/bin/,sloth kwok kube-apiserver etcd prometheus)
+# scripts/kube-parts/go.mod; the cluster's Prometheus release is k8s/images.py's): sloth, the SLO rule
+# generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py), Prometheus 3's promtool
+# (every platform alert's cases run on it too), the simulated cluster's parts and Prometheus at the
+# cluster's release for the agent's Kubernetes discovery (harness/cluster.py, tests/cluster).
+GO_TOOLS := $(addprefix $(VENV)/bin/,sloth promtool3 kwok kube-apiserver etcd prometheus)
 $(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum \
 		$(wildcard scripts/kube-parts/cmd/*/main.go) scripts/prometheus/plugins.go k8s/images.py
 	scripts/go-tools.sh
 	touch $(GO_TOOLS)
 
 .PHONY: go-tools
-go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth; kube-apiserver, etcd, kwok, prometheus) into the venv
+go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth, promtool 3; kube-apiserver, etcd, kwok, prometheus) into the venv
 
 .PHONY: deps
 deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install Python and npm dependencies
@@ -115,6 +116,7 @@ lint: deps ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
 	$(VENV)/bin/lint-imports --no-cache  # the layers: spec -> model -> render -> charts, stacks, harness
 	$(VENV)/bin/mypy app.py config observability stacks k8s scripts harness sandbox tests/__init__.py tests/unit tests/metrics tests/services tests/rules tests/dashboards tests/verification tests/sandbox tests/e2e tests/cluster
+	$(VENV)/bin/mypy examples/inventory-api/inventory_api.py  # the example service: a script of its own
 	$(VENV)/bin/mypy webapp tests/webapp  # the app's own import root: `orders_api`, not `webapp.orders_api`
 	MYPYPATH=lambda/grafana_provisioner:tests/lambda $(VENV)/bin/mypy lambda/grafana_provisioner tests/lambda  # the Lambda's own import root
 	MYPYPATH=lambda/cluster_probe:tests/cluster_probe $(VENV)/bin/mypy lambda/cluster_probe tests/cluster_probe
@@ -151,7 +153,7 @@ dashboards: deps ## Write the dashboards: dist/dashboards/import (any Grafana), 
 	$(PY) scripts/dashboards.py --out dist/dashboards
 
 .PHONY: check-services
-check-services: $(VENV)/.installed ## Check services/ (service, SLO and team files) alone: every problem, one line each
+check-services: $(VENV)/.installed ## Check services/ and examples/services/ (service, SLO, team files) alone: every problem, one line each
 	$(PY) scripts/check_services.py
 
 .PHONY: render

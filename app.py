@@ -33,6 +33,7 @@ from observability.spec.problems import SpecError
 from stacks.naming import construct_id
 from stacks.pipeline_stack import PipelineStack
 from stacks.platform_stage import PlatformStage
+from stacks.template_limits import TemplateLimits
 
 REPOSITORY = Path(__file__).resolve().parent
 
@@ -117,8 +118,9 @@ def artifacts(config: PlatformConfig, services: Services | None = None) -> Artif
 
 
 def build(app: cdk.App, config: PlatformConfig, *, services: Services | None = None) -> PlatformStage:
-    """The environment's stage, checked by cdk-nag's AwsSolutions pack: a finding fails the synth."""
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    """The environment's stage, checked by cdk-nag's AwsSolutions pack and CloudFormation's template size:
+    a finding fails the synth."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), TemplateLimits())
     return PlatformStage(app, construct_id(config.name), config=config, artifacts=artifacts(config, services))
 
 
@@ -135,7 +137,7 @@ def build_pipeline(
             f"availability-zones:account={config.account}:region={config.region}",
             list(config.availability_zones),
         )
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), TemplateLimits())
     return PipelineStack(
         app,
         "Toolchain",

@@ -15,11 +15,12 @@ templates from /usr/share/prometheus/alertmanager/, which that script provides.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,23 @@ LOCAL_TOPICS = alertmanager.Topics(
 )
 
 
-def generated_config(alerting: AlertingConfig | None = None) -> dict[str, Any]:
-    """The Alertmanager configuration exactly as AMP would get it (placeholder topics)."""
+def local_topics(teams: Sequence[str]) -> alertmanager.Topics:
+    """Placeholder topics: the platform's, and each team's own page and ticket topics."""
+    arn = f"arn:aws:sns:{LOCAL_REGION}:111111111111"
+    return dataclasses.replace(
+        LOCAL_TOPICS,
+        teams={
+            team: alertmanager.TeamTopics(page=f"{arn}:{team}-page", ticket=f"{arn}:{team}-ticket")
+            for team in teams
+        },
+    )
+
+
+def generated_config(alerting: AlertingConfig | None = None, *, teams: Sequence[str] = ()) -> dict[str, Any]:
+    """The Alertmanager configuration exactly as AMP would get it (placeholder topics), with a route and
+    receivers of their own for each of `teams` (`Artifacts.teams` of `observability.render.render`)."""
     return alertmanager.alertmanager_config(
-        alerting=alerting or AlertingConfig(), region=LOCAL_REGION, topics=LOCAL_TOPICS
+        alerting=alerting or AlertingConfig(), region=LOCAL_REGION, topics=local_topics(teams)
     )
 
 

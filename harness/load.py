@@ -1,5 +1,6 @@
-"""Steady traffic on the orders API at a fixed arrival rate, until stopped: what the pipeline tests, the
-alerting test and the sandbox (`make local`) run while they watch the signals move.
+"""Steady traffic on a service at a fixed arrival rate, until stopped: what the pipeline tests, the alerting
+test and the sandbox (`make local`) run on the orders API, and the sandbox on its example service, while
+they watch the signals move.
 
 Open loop: a request starts every 1/rate seconds whether or not the earlier ones have answered, as real
 users arrive, so a slow or failing app changes the latency and the errors, not the traffic. Requests in
@@ -23,9 +24,9 @@ MAX_CATCH_UP_SECONDS = 1.0
 
 
 class Load:
-    """`per_second` requests a second: `GET /orders?limit=5`, and every `write_every`-th request a
-    `POST /orders` (0: reads only). Counts statuses (0: no answer within `timeout`); keeps the ids of the
-    orders it created (each one a committed row)."""
+    """`per_second` requests a second: `GET <read_path>` (the orders API's list by default), and every
+    `write_every`-th request a `POST /orders` (0: reads only). Counts statuses (0: no answer within
+    `timeout`); keeps the ids of the orders it created (each one a committed row)."""
 
     def __init__(
         self,
@@ -35,8 +36,10 @@ class Load:
         *,
         max_in_flight: int | None = None,
         timeout: float = 5.0,
+        read_path: str = "/orders?limit=5",
     ) -> None:
         self.base_url, self.interval, self.write_every = base_url, 1 / per_second, write_every
+        self.read_path = read_path
         self.max_in_flight = max_in_flight or max(1, math.ceil(per_second * timeout))
         self.stopped = threading.Event()
         self.statuses: Counter[int] = Counter()
@@ -62,7 +65,7 @@ class Load:
             if response.status_code == 201:
                 self.created.append(int(response.json()["id"]))
             return response.status_code
-        return self._client.get("/orders", params={"limit": 5}).status_code
+        return self._client.get(self.read_path).status_code
 
     def _send(self, n: int) -> None:
         status = 0

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -38,6 +38,7 @@ from harness.proxy import DelayProxy
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
 from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
 from observability import names
+from observability.jobs import ScrapeJob
 from observability.render import scrape_config
 from webapp.orders_api import slo_contract
 
@@ -76,15 +77,21 @@ PLACEHOLDER_WORKSPACE_URL = (
 
 
 def generated_config(
-    *, cluster_name: str, scrape_interval_seconds: int, environment: str = "test"
+    *,
+    cluster_name: str,
+    scrape_interval_seconds: int,
+    environment: str = "test",
+    jobs: Sequence[ScrapeJob] | None = None,
 ) -> dict[str, Any]:
-    """The agent configuration exactly as the cluster would get it, for a local run to adapt."""
+    """The agent configuration exactly as the cluster would get it, for a local run to adapt: with `jobs`
+    (rendered by `observability.render.render`), else those of services/."""
     return scrape_config.agent_config(
         cluster_name=cluster_name,
         environment=environment,
         region="us-east-1",
         remote_write_url=PLACEHOLDER_WORKSPACE_URL,
         scrape_interval_seconds=scrape_interval_seconds,
+        jobs=jobs,
     )
 
 
@@ -410,6 +417,8 @@ class Stack:
         self.processes: dict[str, Process] = {}
         self.agents: dict[str, Prometheus] = {}
         self.ports: dict[str, int] = {}
+        # Manifest port -> local port of the services run beside the stack (the sandbox's example service).
+        self.service_ports: dict[int, int] = {}
         self.receiver = Prometheus.receiver(workdir / "receiver")
 
     # -- start ---------------------------------------------------------------------------------------
@@ -493,14 +502,20 @@ class Stack:
 
     def port_map(self, agent_port: int | None = None) -> dict[int, int]:
         """Manifest port -> local port: where each container port of the synthesized pods listens here
-        (the agent pod's, with `agent_port`: the port of the agent that scrapes itself)."""
+        (the agent pod's, with `agent_port`: the port of the agent that scrapes itself), and each port of
+        `service_ports`."""
         agent = {names.PROMETHEUS_PORT: agent_port} if agent_port is not None else {}
-        return agent | {
+        platform = agent | {
             slo_contract.APP_PORT: self.ports["app"],
             names.POSTGRES_EXPORTER_PORT: self.ports["postgres-exporter"],
             names.NODE_EXPORTER_PORT: self.ports["node-exporter"],
             names.POSTGRES_PORT: self.pg.port,  # declared by the Postgres container, never scraped
         }
+        # Ports are mapped by number, whatever the pod: two pods declaring one number would share a process.
+        shared = sorted(set(platform) & set(self.service_ports))
+        if shared:
+            raise ValueError(f"service ports {shared} are also platform pods' ports: give the service others")
+        return platform | self.service_ports
 
     def write_targets(
         self, sd_dir: Path, discovered: Mapping[str, list[sd.Target]], ports: Mapping[int, int] | None = None

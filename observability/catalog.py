@@ -77,7 +77,8 @@ NODE_EXPORTER_SERIES = (
     "node_memory_Buffers_bytes",
     "node_memory_Cached_bytes",
     "node_vmstat_pgmajfault",
-    # filesystems: space and inodes (NodeFilesystemSpaceFillingUp / FilesFillingUp)
+    # filesystems: space and inodes (NodeFilesystemSpaceFillingUp, NodeFilesystemAlmostOutOfSpace,
+    # NodeFilesystemFilesFillingUp, NodeFilesystemAlmostOutOfFiles)
     "node_filesystem_avail_bytes",
     "node_filesystem_size_bytes",
     "node_filesystem_files",
@@ -95,7 +96,8 @@ NODE_EXPORTER_SERIES = (
     "node_network_transmit_errs_total",
     "node_network_receive_drop_total",
     "node_network_transmit_drop_total",
-    # limits and clock (NodeHighNumberConntrackEntriesUsed, NodeFileDescriptorLimit, NodeClockSkewDetected)
+    # limits and clock (NodeHighNumberConntrackEntriesUsed, NodeClockSkewDetected; the descriptors and the
+    # sync status for the Nodes dashboard)
     "node_nf_conntrack_entries",
     "node_nf_conntrack_entries_limit",
     "node_filefd_allocated",
@@ -107,7 +109,8 @@ NODE_EXPORTER_SERIES = (
 
 # --- kube-state-metrics (object state) ---------------------------------------------------------------
 KUBE_STATE_METRICS_SERIES = (
-    # pods and containers: phase, readiness, restarts, crash loops, requests and limits
+    # pods and containers: phase, readiness, restarts, crash loops, requests and limits (KubePodNotReady,
+    # KubePodCrashLooping, KubeContainerWaiting)
     "kube_pod_info",
     "kube_pod_owner",
     "kube_pod_status_phase",
@@ -117,13 +120,15 @@ KUBE_STATE_METRICS_SERIES = (
     "kube_pod_container_resource_requests",
     "kube_pod_container_resource_limits",
     "kube_replicaset_owner",  # pod -> replicaset -> deployment, for per-workload views
-    # deployments (KubeDeploymentReplicasMismatch, KubeDeploymentRolloutStuck)
+    # deployments (KubeDeploymentReplicasMismatch, KubeDeploymentRolloutStuck; generations: dashboards)
     "kube_deployment_spec_replicas",
     "kube_deployment_status_replicas_available",
     "kube_deployment_status_replicas_updated",
+    "kube_deployment_status_condition",  # Progressing=False: past its progress deadline
     "kube_deployment_metadata_generation",
     "kube_deployment_status_observed_generation",
-    # statefulsets (Postgres, the agent)
+    # statefulsets: Postgres, the agent (KubeStatefulSetReplicasMismatch; revisions and generations:
+    # dashboards)
     "kube_statefulset_replicas",
     "kube_statefulset_status_replicas_ready",
     "kube_statefulset_status_replicas_updated",
@@ -131,7 +136,9 @@ KUBE_STATE_METRICS_SERIES = (
     "kube_statefulset_status_update_revision",
     "kube_statefulset_metadata_generation",
     "kube_statefulset_status_observed_generation",
-    # daemonsets (node-exporter)
+    # daemonsets: aws-node, kube-proxy, ebs-csi-node, node-exporter, ... (KubeDaemonSetRolloutStuck,
+    # KubeDaemonSetNotScheduled, KubeDaemonSetMisScheduled)
+    "kube_daemonset_status_current_number_scheduled",
     "kube_daemonset_status_desired_number_scheduled",
     "kube_daemonset_status_number_available",
     "kube_daemonset_status_number_misscheduled",
@@ -141,7 +148,9 @@ KUBE_STATE_METRICS_SERIES = (
     "kube_horizontalpodautoscaler_spec_max_replicas",
     "kube_horizontalpodautoscaler_status_current_replicas",
     "kube_horizontalpodautoscaler_status_desired_replicas",
-    # nodes
+    # nodes (KubeNodeNotReady, KubeNodePressure, KubeNodeReadinessFlapping; the node list the per-node
+    # target alerts KubeletDown, CadvisorDown, NodeExporterDown count against; allocatable pods for
+    # KubeletTooManyPods)
     "kube_node_info",
     "kube_node_status_condition",
     "kube_node_status_allocatable",
@@ -173,13 +182,13 @@ KUBELET_SERIES = (
     "kubelet_volume_stats_capacity_bytes",  # KubePersistentVolumeFillingUp
     "kubelet_volume_stats_available_bytes",
     "kubelet_volume_stats_used_bytes",
-    "kubelet_volume_stats_inodes",
+    "kubelet_volume_stats_inodes",  # KubePersistentVolumeInodesFillingUp
     "kubelet_volume_stats_inodes_free",
     "kubelet_volume_stats_inodes_used",
     "kubelet_node_name",
     "kubelet_running_pods",  # KubeletTooManyPods
     "kubelet_running_containers",
-    *histogram("kubelet_pleg_relist_duration_seconds"),  # KubeletPlegDurationHigh
+    *histogram("kubelet_pleg_relist_duration_seconds"),  # the Nodes dashboard's relist latency
 )
 
 # --- API server: request rate, errors (by code) and latency -------------------------------------------
@@ -192,9 +201,9 @@ APISERVER_SERIES = (
 )
 
 # --- the Prometheus agent itself: is the pipeline delivering? ----------------------------------------
-# What the prometheus-mixin's remote-write and scrape alerts read (PrometheusRemoteWriteBehind,
-# PrometheusRemoteStorageFailures, PrometheusRemoteWriteDesiredShards, PrometheusBadConfig), plus the
-# scrapes our per-job limits fail and the series count AMP bills for.
+# What the prometheus-mixin's remote-write alerts read (PrometheusRemoteWriteBehind,
+# PrometheusRemoteStorageFailures, PrometheusRemoteWriteDesiredShards), plus what the Agent dashboard shows:
+# config reloads, the scrapes our per-job limits fail and the series count AMP bills for.
 PROMETHEUS_AGENT_SERIES = (
     "prometheus_build_info",
     "prometheus_config_last_reload_successful",

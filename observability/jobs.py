@@ -250,9 +250,15 @@ JOB_TABLE: tuple[ScrapeJob, ...] = (
         limits=Limits(sample_limit=50_000, label_value_length_limit=1024),
         honor_labels=True,
         # ~16 per pod (info, owner, 5 phases, 3 ready states, restarts, requests, limits), ~30 per node
-        # (conditions x statuses, capacity, allocatable), workloads, PVCs, ReplicaSets (revision history).
+        # (conditions x statuses, capacity, allocatable), workloads (10 Deployments x 11: 5 counts and
+        # generations, conditions Available and Progressing x 3 statuses; 2 StatefulSets x 7; 5 DaemonSets
+        # x 5; one autoscaler x 4), PVCs, ReplicaSets (revision history).
         estimate=Estimate(
-            kept={Unit.POD: 16, Unit.NODE: 30, Unit.TARGET: 5 * 10 + 7 * 2 + 4 * 5 + 4 + 5 * 2 + 40},
+            kept={
+                Unit.POD: 16,
+                Unit.NODE: 30,
+                Unit.TARGET: (5 + 2 * 3) * 10 + 7 * 2 + 5 * 5 + 4 + 5 * 2 + 40,
+            },
             unfiltered={Unit.TARGET: 4_000},
         ),
     ),

@@ -96,7 +96,7 @@ def run(args: Sequence[str]) -> int:
         from sandbox.core import Sandbox
 
         sandbox = Sandbox(workdir, manifests)
-        console.print("starting Postgres, the web app, exporters, agent, AMP stand-in, Alertmanager ...")
+        console.print("starting Postgres, both services, exporters, agent, AMP stand-in, Alertmanager ...")
         sandbox.start()
         control = ControlServer(sandbox, errors=(FaultError, ValueError))
         control.start()
@@ -195,6 +195,7 @@ def snapshot(sandbox: Sandbox) -> Snapshot:
         firing,
         sandbox.sink.notifications(),
         faults,
+        services=sandbox.services,
         now=now,
         history_seconds=now - sandbox.started_at,
     )

@@ -2,17 +2,23 @@
 
     load ─▶ orders API ─▶ DelayProxy ─▶ Postgres ◀── postgres-exporter
                  │                                       │      node-exporter
+    load ─▶ inventory API (example, stock file)          │
+                 │                                       │
                  └───────────── agent (generated scrape config, file_sd) ◀┘
                                    │ remote write
                                    ▼
                  receiver: AMP stand-in (generated rules, 60 s) ─▶ Alertmanager (generated routing)
                                                                        │ webhooks (SNS swapped)
                                                                        ▼
-                                                                  NotificationSink
+                                                  NotificationSink (one path per team's receiver)
 
-Built from harness/: `Stack` (Postgres, app, exporters, receiver, agents), `alerting` (Alertmanager and
-sink), `load`. The intervals are the cluster's: scrapes every 30 s, rules every 60 s, Alertmanager's
-generated timers, so the times measured here are the real ones.
+Two services of two teams: the orders API (services/, team orders) and the example inventory API
+(examples/services/, team warehouse). Every artifact comes from both folders through the one entry
+point, `observability.render.render`: the rules, the scrape jobs, the teams the Alertmanager routes to.
+
+Built from harness/: `Stack` (Postgres, app, exporters, receiver, agents), `inventory` (the example
+service), `alerting` (Alertmanager and sink), `load`. The intervals are the cluster's: scrapes every 30 s,
+rules every 60 s, Alertmanager's generated timers, so the times measured here are the real ones.
 """
 
 from __future__ import annotations
@@ -28,17 +34,18 @@ import httpx
 
 from config.alerting import AlertingConfig
 from config.monitoring import MonitoringConfig
-from harness import alerting
+from harness import alerting, inventory
 from harness.load import Load
 from harness.manifests import Manifests
 from harness.stack import Prometheus, Stack, cluster_objects, generated_config, http_ok, wait_until
-from observability.model.load import load_default
-from observability.render.rules import rule_files
+from observability.model.load import load_with_examples
+from observability.render import render
 from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS, FaultError
 
 RUNBOOK_BASE_URL = AlertingConfig().runbook_base_url
 SCRAPE_INTERVAL = MonitoringConfig().scrape_interval_seconds
 EVALUATION_INTERVAL = 60  # AMP's default rule group interval
+INVENTORY_LOAD_PER_SECOND = 5  # the example service's traffic: a smaller service than the orders API
 
 
 class Sandbox:
@@ -54,12 +61,18 @@ class Sandbox:
         self.workdir = workdir
         self.manifests = manifests
         self.scrape_interval_seconds = scrape_interval_seconds
-        self.rule_files = rule_files(load_default(), runbook_base_url=RUNBOOK_BASE_URL)
+        # Both services folders, rendered once: rules, scrape jobs and the teams routed to.
+        self.services = load_with_examples()
+        self.artifacts = render(services=self.services, runbook_base_url=RUNBOOK_BASE_URL)
+        self.rule_files = self.artifacts.rule_files
         self.stack = Stack(workdir, db_proxy=True)
+        self.inventory = inventory.InventoryApi(workdir / "inventory-api")
         self.sink = alerting.NotificationSink(workdir / "notifications.jsonl")
         self.alertmanager = alerting.Alertmanager(
             workdir / "alertmanager",
-            alerting.with_webhook_receivers(alerting.generated_config(), self.sink.url),
+            alerting.with_webhook_receivers(
+                alerting.generated_config(teams=self.artifacts.teams), self.sink.url
+            ),
         )
         self.stack.receiver = Prometheus.receiver(
             workdir / "receiver",
@@ -69,6 +82,7 @@ class Sandbox:
         )
         self.load_per_second = load_per_second
         self.load: Load | None = None
+        self.inventory_load: Load | None = None
         self.agent: Prometheus | None = None
         # Fault name -> (what, since when): what the live view shows as active.
         self.active: dict[str, tuple[str, float]] = {}
@@ -83,23 +97,29 @@ class Sandbox:
         self.sink.start()
         self.alertmanager.start_ready()
         self.stack.start()  # Postgres, proxy, app, exporters, receiver
+        self.inventory.start()
+        self.stack.service_ports |= self.inventory.port_map()
         config = generated_config(
-            cluster_name="sandbox", scrape_interval_seconds=self.scrape_interval_seconds
+            cluster_name="sandbox",
+            scrape_interval_seconds=self.scrape_interval_seconds,
+            jobs=self.artifacts.scrape_jobs,
         )
-        objects = cluster_objects(self.manifests, opted_out_pod=False)
+        objects = [*cluster_objects(self.manifests, opted_out_pod=False), inventory.pod()]
         self.agent = self.stack.start_agent("agent", config, objects)
         self.load = Load(self.stack.app_url, per_second=self.load_per_second, write_every=10)
         self.load.start()
+        self.inventory_load = Load(
+            self.inventory.url, per_second=INVENTORY_LOAD_PER_SECOND, read_path=inventory.READ_PATH
+        )
+        self.inventory_load.start()
         self.started_at = time.time()
 
     def stop(self) -> None:
-        """Stops everything it started, by PID: load, agent, receiver, app, exporters, proxy, Postgres
-        (the Stack's order), then Alertmanager and the sink."""
+        """Stops everything it started, by PID: the loads, agent, receiver, app, exporters, proxy,
+        Postgres (the Stack's order), the inventory API, then Alertmanager and the sink."""
         errors: list[BaseException] = []
-        steps: list[Callable[[], None]] = []
-        if self.load is not None:
-            steps.append(self.load.stop)
-        steps += [self.stack.stop, self.alertmanager.stop, self.sink.stop]
+        steps: list[Callable[[], None]] = [load.stop for load in (self.load, self.inventory_load) if load]
+        steps += [self.stack.stop, self.inventory.stop, self.alertmanager.stop, self.sink.stop]
         for step in steps:
             try:
                 step()
@@ -135,6 +155,7 @@ class Sandbox:
             }
         return {
             "web app": f"{self.stack.app_url}/orders",
+            "inventory API (example service)": f"{self.inventory.url}{inventory.READ_PATH}",
             "agent (targets)": self._ui["agent"],
             "AMP stand-in (rules, alerts, graph)": self._ui["receiver"],
             "Alertmanager (API; Debian ships no UI)": f"{self.alertmanager.url}/api/v2/alerts",
@@ -162,6 +183,8 @@ class Sandbox:
             "stop-amp": self._stop_amp,
             "start-amp": self._start_amp,
             "restart-agent": self._restart_agent,
+            "break-inventory": self._break_inventory,
+            "fix-inventory": self._fix_inventory,
         }
 
     def _stop_postgres(self) -> str:
@@ -213,6 +236,20 @@ class Sandbox:
         self.active["agent"] = ("agent restarted", time.time())
         return "agent restarted"
 
+    def _break_inventory(self) -> str:
+        if self.inventory.broken:
+            raise FaultError("the inventory API is already broken")
+        self.inventory.take_stock_file_away()
+        self.active["inventory"] = ("inventory API stock file gone", time.time())
+        return "the inventory API's stock file is gone: it answers 503, its availability SLO pages warehouse"
+
+    def _fix_inventory(self) -> str:
+        if not self.inventory.broken:
+            raise FaultError("the inventory API is not broken")
+        self.inventory.put_stock_file_back()
+        self.active.pop("inventory", None)
+        return "the inventory API's stock file is back"
+
     def status(self) -> dict[str, Any]:
         """What the control endpoint reports: the URLs, active faults and the counts so far."""
         with self._lock:
@@ -222,15 +259,21 @@ class Sandbox:
             "faults": active,
             "notifications": len(self.sink.notifications()),
             "load": dict(self.load.statuses) if self.load else {},
+            "inventory load": dict(self.inventory_load.statuses) if self.inventory_load else {},
         }
 
     def wait_for_traffic(self, attempts: int = 60) -> bool:
-        """True once the receiver holds a request rate of the app (two scrapes after start)."""
-        return wait_until(
-            lambda: _has(self.receiver, 'sum(rate(http_requests_total{status="200"}[5m])) > 0'),
-            attempts=attempts,
-            interval=5,
-        )
+        """True once the receiver holds a request rate of every service's job (two scrapes after start)."""
+        jobs = {service.name for service in self.services.services}  # a service's job is named after it
+
+        def seen() -> bool:
+            try:
+                rates = self.receiver.query("sum by (job) (rate(http_requests_total[5m])) > 0")
+            except Exception:
+                return False
+            return jobs <= {rate["metric"].get("job") for rate in rates}
+
+        return wait_until(seen, attempts=attempts, interval=5)
 
 
 def ui_page(base_url: str, page: str) -> str:
@@ -247,10 +290,3 @@ def ui_page(base_url: str, page: str) -> str:
         if http_ok(url):
             return url
     return f"{base_url}{home}"  # at least the UI's home page
-
-
-def _has(receiver: Prometheus, promql: str) -> bool:
-    try:
-        return bool(receiver.query(promql))
-    except Exception:
-        return False

@@ -19,7 +19,7 @@ def parser() -> argparse.ArgumentParser:
     choices = (*FAULTS, STATUS)
     description = (
         "Break the sandbox `make local` runs (in another terminal). <name> is one of:\n"
-        + "\n".join(f"  {f.name:<15} {f.help}" for f in choices)
+        + "\n".join(f"  {f.name:<16} {f.help}" for f in choices)
         + f"\nMS: add-latency's delay per query message in ms (default {DEFAULT_LATENCY_MS})."
         + "\ne.g. make fault FAULT=stop-postgres, make fault FAULT=add-latency MS=250"
     )

@@ -25,7 +25,8 @@ FAULTS = (
     Fault(
         "stop-postgres",
         "stop the Postgres server: each request waits 2 s for a connection, then 503 (the availability"
-        " SLO pages; the latency SLO burns too, since every 503 takes 2 s, and its alerts follow)",
+        " SLO pages the orders team; the latency SLO burns too, since every 503 takes 2 s, and its alerts"
+        " follow)",
     ),
     Fault("start-postgres", "start Postgres again"),
     Fault(
@@ -37,6 +38,12 @@ FAULTS = (
     Fault("stop-amp", "stop the AMP stand-in (the agent queues and retries; no rules run)"),
     Fault("start-amp", "start the AMP stand-in again (the agent back-fills what it queued)"),
     Fault("restart-agent", "restart the Prometheus agent (its WAL keeps what it had not sent)"),
+    Fault(
+        "break-inventory",
+        "take the example inventory API's stock file away: it answers 503 (its availability SLO pages the"
+        " warehouse team, not the orders team)",
+    ),
+    Fault("fix-inventory", "put the inventory API's stock file back"),
 )
 # Not a fault: what `make fault FAULT=status` prints.
 STATUS = Fault("status", "print the running sandbox's URLs, active faults, notifications and load counts")

@@ -3,7 +3,7 @@
 `collect` asks a query function (PromQL -> Prometheus result list), so the tests feed it canned
 results; `render` draws a `Snapshot` (in a terminal), `summary_line` and `notification_line` write it as
 plain lines (output piped to a file). The SLO series are the recorded ones (observability/conventions.py
-names, one per SLO of the services' files): nothing here re-derives an SLO.
+names, one per SLO of every service the sandbox runs, each with its team): nothing here re-derives an SLO.
 
 A sandbox holds minutes of history, not the 30 days of an SLO period: every window longer than that
 history is computed over the same few minutes. The view says so instead of showing a budget that means
@@ -23,8 +23,8 @@ from rich.table import Table
 from rich.text import Text
 
 from observability import conventions as c
-from observability.dashboards.webapp import SERVICE, WEBAPP_SELECTOR
-from observability.model.load import load_default
+from observability.dashboards.webapp import WEBAPP_SELECTOR
+from observability.model.load import Services
 from observability.model.slo import SLO
 from observability.model.windows import seconds
 from webapp.orders_api import slo_contract as contract
@@ -56,8 +56,10 @@ def slo_queries(slo: SLO) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SLOStatus:
-    name: str
+    name: str  # sloth_id: <service>-<slo>
+    team: str  # who its alerts page
     objective: float
+    period_seconds: int
     error_ratio_5m: float | None
     burn_rate: float | None
     budget_remaining: float | None
@@ -75,6 +77,7 @@ class Snapshot:
     faults: Mapping[str, tuple[str, float]] = field(default_factory=dict)
     unreachable: str | None = None  # why the AMP stand-in could not answer
     history_seconds: float | None = None  # how long the AMP stand-in has been receiving samples
+    alert_windows: tuple[str, ...] = ()  # every alert window of the SLOs' periods, shortest first
 
 
 def _value(query: Query, promql: str) -> float | None:
@@ -85,31 +88,43 @@ def _value(query: Query, promql: str) -> float | None:
     return None if value != value else value  # NaN: no traffic
 
 
+def alert_windows(services: Services) -> tuple[str, ...]:
+    """Every alert window of the services' SLO periods, shortest first."""
+    windows = {w for service in services.services for w in services.windows_of(service).windows}
+    return tuple(sorted(windows, key=seconds))
+
+
 def collect(
     query: Query,
     firing_alerts: Callable[[], list[dict[str, Any]]],
     notifications: Sequence[Mapping[str, Any]],
     faults: Mapping[str, tuple[str, float]],
     *,
+    services: Services,
     now: float | None = None,
     history_seconds: float | None = None,
 ) -> Snapshot:
-    """One snapshot. A failing query (the AMP stand-in stopped) gives an empty snapshot that says so."""
+    """One snapshot, with a row for every SLO of `services`. A failing query (the AMP stand-in stopped)
+    gives an empty snapshot that says so."""
     at = time.time() if now is None else now
     base: dict[str, Any] = {
         "at": at,
         "notifications": tuple(notifications[-6:]),
         "faults": dict(faults),
         "history_seconds": history_seconds,
+        "alert_windows": alert_windows(services),
     }
     try:
         slos = tuple(
             SLOStatus(
                 name=slo.id,
+                team=service.team,
                 objective=slo.objective_ratio,
+                period_seconds=seconds(services.windows_of(service).period),
                 **{key: _value(query, promql) for key, promql in slo_queries(slo).items()},
             )
-            for slo in load_default().service(SERVICE).slos
+            for service in services.services
+            for slo in service.slos
         )
         return Snapshot(
             request_rate=_value(query, REQUEST_RATE),
@@ -121,11 +136,6 @@ def collect(
         )
     except Exception as exc:  # the view keeps running whatever the stand-in does
         return Snapshot(unreachable=f"AMP stand-in: {type(exc).__name__}", **base)
-
-
-_WINDOWS = load_default().windows_of(load_default().service(SERVICE))
-ALERT_WINDOWS = _WINDOWS.windows
-PERIOD_SECONDS = {slo.id: seconds(_WINDOWS.period) for slo in load_default().service(SERVICE).slos}
 
 
 def window_seconds(window: str) -> int:
@@ -164,8 +174,7 @@ def _young(snapshot: Snapshot, seconds: float) -> bool:
 def _budget(snapshot: Snapshot, slo: SLOStatus) -> str:
     """The recorded budget remaining; while the history is shorter than the period, it is the share spent
     at the traffic seen so far (the rules scale it by the history: observability/render/slo_rules.py)."""
-    period = PERIOD_SECONDS.get(slo.name)
-    if period is not None and _young(snapshot, period) and slo.budget_remaining is not None:
+    if _young(snapshot, slo.period_seconds) and slo.budget_remaining is not None:
         return f"{_pct(slo.budget_remaining, 1)} (projected)"
     return _pct(slo.budget_remaining, 1)
 
@@ -195,10 +204,11 @@ def _alert_names(payload: Mapping[str, Any]) -> str:
 
 def history_note(snapshot: Snapshot) -> str | None:
     """Why a young sandbox's budgets and long windows read as they do; None once they mean something."""
-    if snapshot.history_seconds is None or not _young(snapshot, max(PERIOD_SECONDS.values(), default=0)):
+    periods = [slo.period_seconds for slo in snapshot.slos]
+    if snapshot.history_seconds is None or not _young(snapshot, max(periods, default=0)):
         return None
     held = duration(snapshot.history_seconds)
-    longer = [w for w in ALERT_WINDOWS if _young(snapshot, window_seconds(w))]
+    longer = [w for w in snapshot.alert_windows if _young(snapshot, window_seconds(w))]
     windows = f" and the {', '.join(longer)} alert windows" if longer else ""
     return (
         f"The AMP stand-in holds {held} of history, not an SLO period: the budget remaining is projected "
@@ -226,13 +236,14 @@ def render(snapshot: Snapshot) -> Group:
     )
     parts.append(traffic)
 
-    slos = Table(title="SLOs (recorded series)", title_justify="left")
-    for column in ("SLO", "objective", "error ratio 5m", "burn rate", "budget remaining"):
-        slos.add_column(column, justify="left" if column == "SLO" else "right")
+    slos = Table(title="SLOs of every service (recorded series)", title_justify="left")
+    for column in ("SLO", "team", "objective", "error ratio 5m", "burn rate", "budget remaining"):
+        slos.add_column(column, justify="left" if column in ("SLO", "team") else "right")
     for slo in snapshot.slos:
         burning = slo.burn_rate is not None and slo.burn_rate > 1
         slos.add_row(
             Text(slo.name),
+            Text(slo.team),
             _pct(slo.objective, 1),
             _pct(slo.error_ratio_5m),
             Text(_num(slo.burn_rate, "x"), style="bold red" if burning else ""),
@@ -244,13 +255,14 @@ def render(snapshot: Snapshot) -> Group:
         parts.append(Text(note, style="dim"))
 
     alerts = Table(title="firing alerts (AMP stand-in)", title_justify="left")
-    for column in ("alert", "severity", "windows / target"):
+    for column in ("alert", "severity", "team", "windows / target"):
         alerts.add_column(column)
     for labels in snapshot.firing:
         style = "bold red" if labels.get(c.SEVERITY_LABEL) == c.PAGE else ""
         alerts.add_row(
             Text(labels.get("alertname", "?"), style=style),
             Text(labels.get(c.SEVERITY_LABEL, "")),
+            Text(labels.get(c.TEAM_LABEL, "")),  # none: a platform alert
             Text(_windows(snapshot, labels)),
         )
     parts.append(alerts)

@@ -15,8 +15,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
+
+# The policies for other namespaces are cdk8s objects: jsii runs the venv's Node 24 even outside `make`.
+os.environ.setdefault("JSII_NODE", str(Path(sys.executable).with_name("node")))
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:

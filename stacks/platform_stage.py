@@ -70,6 +70,10 @@ class PlatformStage(Stage):
             artifacts=artifacts,
             cluster_stack=self.cluster,
             description="Metrics pipeline: AMP workspace, agent identity, Prometheus agent and exporters",
+            # The stack that grows with the teams and services (README "Scale"): written without
+            # indentation it holds about 13 % more before CloudFormation's 1 MB (`make render` writes the
+            # readable artifacts).
+            suppress_template_indentation=True,
         )
         self.grafana = GrafanaStack(
             self,

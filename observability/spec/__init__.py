@@ -3,6 +3,7 @@
 - `services/<name>/service.yaml` (who owns it, where it runs, what is scraped and kept) and
   `services/<name>/slos.yaml` (its SLOs, in sloth's `prometheus/v1` format, unchanged);
   `services/teams.yaml` (the teams alerts are routed to). Folders starting with `_` are templates.
+  `examples/services/` has the same layout: services the sandbox runs, never deployed.
 - `observability/spec/windows/<period>.yaml`: the burn-rate alert windows of each SLO period, in sloth's
   `AlertWindows` format.
 - `observability/spec/amp-quotas.yaml`: the AMP, Kubernetes and CloudFormation limits the rendered
@@ -22,6 +23,10 @@ from observability.spec.problems import Problem
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SERVICES_DIR = REPOSITORY / "services"
+# Example services, laid out like services/ (their own teams.yaml): the sandbox (`make local`, `make e2e`)
+# runs them beside services/, and `make check-services` checks them; nothing deploys them, so no
+# deployment gets a scrape job, rules, topics or a dashboard for a service its cluster does not run.
+EXAMPLE_SERVICES_DIR = REPOSITORY / "examples" / "services"
 WINDOWS_DIR = Path(__file__).resolve().parent / "windows"
 QUOTAS_FILE = Path(__file__).resolve().parent / "amp-quotas.yaml"
 SERVICE_FILE = "service.yaml"

@@ -1,13 +1,19 @@
 """The sandbox broken on purpose, at the cluster's intervals (scrapes 30 s, rules 60 s, Alertmanager's
-generated timers), until the notifications reach the sink. The tests run in this order on one sandbox
-(each leaves it healthy for the next):
+generated timers), until the notifications reach the sink. It runs two services of two teams: the orders
+API (team orders) and the example inventory API (team warehouse); each team's pages and tickets reach its
+own receivers. The tests run in this order on one sandbox (each leaves it healthy for the next):
 
-1. added latency -> a page of the latency SLO reaches the sink (first: a Postgres outage also makes
-   requests slow, 2 s pool timeout, which would fire the latency SLO by itself);
-2. Postgres stopped -> the availability SLO's fast-burn page (1h/5m) reaches the sink; Postgres started;
+1. added latency -> a page of the latency SLO reaches the orders team (first: a Postgres outage also
+   makes requests slow, 2 s pool timeout, which would fire the latency SLO by itself);
+2. Postgres stopped -> the availability SLO's fast-burn page (1h/5m) reaches the orders team; Postgres
+   started; the warehouse team was notified of nothing;
 3. AMP stand-in down 70 s (while the availability alert resolves) -> no gap in the received series;
-4. the resolved notification of that page reaches the sink (Alertmanager's group_interval, 5 min, paces it);
-5. Postgres restarted -> every order committed before is still there.
+4. the inventory API's stock file gone -> its availability page reaches the warehouse team, and every
+   notification so far went to the team whose service it is about (run while the orders page resolves:
+   it adds no time);
+5. the resolved notification of the orders page reaches the orders team (Alertmanager's group_interval,
+   5 min, paces it);
+6. Postgres restarted -> every order committed before is still there.
 """
 
 from __future__ import annotations
@@ -29,8 +35,13 @@ from tests.e2e.conftest import TIMINGS
 
 pytestmark = pytest.mark.integration
 
-AVAILABILITY = "availability"  # sloth_slo of services/orders-api/slos.yaml
+AVAILABILITY = "availability"  # sloth_slo of services/orders-api/slos.yaml (and of the inventory API's)
 LATENCY = "latency"
+# The teams of services/teams.yaml and examples/services/teams.yaml, their services and page receivers.
+ORDERS, WAREHOUSE = "orders", "warehouse"
+SERVICE_OF = {ORDERS: "orders-api", WAREHOUSE: "inventory-api"}
+ORDERS_PAGE = alertmanager.team_receiver(ORDERS, c.PAGE)  # orders-page
+WAREHOUSE_PAGE = alertmanager.team_receiver(WAREHOUSE, c.PAGE)  # warehouse-page
 FAST = {c.LONG_WINDOW_LABEL: "1h", c.SHORT_WINDOW_LABEL: "5m"}
 # The resolved notification needs the 5m window clear of the outage's 503s (10/s, open-loop load), then
 # Alertmanager's group_interval: about 10 min after recovery (598 s measured).
@@ -54,12 +65,16 @@ def first_notification(
 
 
 def wait_for_notification(
-    sandbox: Sandbox, after: float, status: str, match: Callable[[Mapping[str, Any]], bool]
+    sandbox: Sandbox,
+    after: float,
+    status: str,
+    match: Callable[[Mapping[str, Any]], bool],
+    receiver: str = ORDERS_PAGE,
 ) -> Mapping[str, Any] | None:
     found: list[Mapping[str, Any]] = []
 
     def arrived() -> bool:
-        note = first_notification(sandbox, after, status, alertmanager.PAGE_RECEIVER, match)
+        note = first_notification(sandbox, after, status, receiver, match)
         if note is not None:
             found.append(note)
         return note is not None
@@ -71,6 +86,27 @@ def wait_for_notification(
 def slo_page(slo: str, **labels: str) -> Callable[[Mapping[str, Any]], bool]:
     wanted = {c.SLO_LABEL: slo, c.SEVERITY_LABEL: c.PAGE, **labels}
     return lambda got: wanted.items() <= got.items()
+
+
+def misrouted(sandbox: Sandbox) -> list[tuple[str, str]]:
+    """(receiver, alert) of every SLO alert a notification carried to a receiver not of its own team: a
+    team's receivers are `<team>-page` and `<team>-ticket`; its alerts name their service."""
+    wrong = []
+    for note in sandbox.sink.notifications():
+        for alert in alerts_in(note):
+            labels = alert["labels"]
+            if c.SERVICE_LABEL not in labels:
+                continue  # a platform alert: the platform's own receivers
+            team = labels.get(c.TEAM_LABEL, "")
+            owner = next((t for t, service in SERVICE_OF.items() if service == labels[c.SERVICE_LABEL]), "")
+            if team != owner or not note["receiver"].startswith(f"{owner}-"):
+                wrong.append((note["receiver"], f"{labels.get('alertname')} team={team!r}"))
+    return wrong
+
+
+def received_by(sandbox: Sandbox, team: str) -> list[str]:
+    """The receivers of `team` that got any notification so far."""
+    return [n["receiver"] for n in sandbox.sink.notifications() if n["receiver"].startswith(f"{team}-")]
 
 
 def diagnostics(sandbox: Sandbox) -> str:
@@ -90,7 +126,8 @@ def record(name: str, seconds: float, capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_added_latency_pages_on_the_latency_slo(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
     assert sandbox.wait_for_traffic(), diagnostics(sandbox)
-    assert first_notification(sandbox, 0, "firing", alertmanager.PAGE_RECEIVER, lambda labels: True) is None
+    paged = [n for n in sandbox.sink.notifications() if n["receiver"].endswith(c.PAGE)]
+    assert paged == [], "a page before any fault"
 
     start = time.time()
     sandbox.apply("add-latency")
@@ -117,6 +154,9 @@ def test_postgres_outage_pages_on_the_availability_slo(
     record("Postgres stopped -> availability page (1h/5m) at the sink", note["received_at"] - start, capsys)
     assert sandbox.load is not None
     assert sandbox.load.statuses[503] > 0
+    # Two orders faults so far, both the orders team's: the warehouse team heard of neither.
+    assert received_by(sandbox, WAREHOUSE) == []
+    assert misrouted(sandbox) == []
 
 
 def test_amp_stand_in_down_leaves_no_gap(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,6 +192,29 @@ def test_amp_stand_in_down_leaves_no_gap(sandbox: Sandbox, capsys: pytest.Captur
 
 def _app_ready(sandbox: Sandbox) -> bool:
     return http_ok(f"{sandbox.stack.app_url}/readyz")
+
+
+def test_an_inventory_fault_pages_the_warehouse_team_only(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs while the orders page of the Postgres outage waits to resolve (next test): no added time."""
+    assert received_by(sandbox, WAREHOUSE) == []
+    start = time.time()
+    sandbox.apply("break-inventory")
+    try:
+        page = slo_page(
+            AVAILABILITY, **FAST, **{c.SERVICE_LABEL: SERVICE_OF[WAREHOUSE], c.TEAM_LABEL: WAREHOUSE}
+        )
+        note = wait_for_notification(sandbox, start, "firing", page, receiver=WAREHOUSE_PAGE)
+    finally:
+        sandbox.apply("fix-inventory")
+    assert note is not None, f"no inventory page within {NOTIFICATION_TIMEOUT} s; {diagnostics(sandbox)}"
+    record("inventory 503s -> warehouse page (1h/5m) at the sink", note["received_at"] - start, capsys)
+    assert sandbox.inventory_load is not None
+    assert sandbox.inventory_load.statuses[503] > 0
+    # Every notification so far, of either team's fault, reached that team's receivers and no other's: the
+    # orders team got no inventory alert (only its own, resolving), the warehouse team no orders alert.
+    assert misrouted(sandbox) == []
 
 
 def test_recovery_sends_the_resolved_notification(

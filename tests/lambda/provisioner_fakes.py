@@ -70,7 +70,8 @@ class FakeGrafana:
         # A request that takes long: (method, path) -> seconds the clock moves when it arrives.
         self.slow: dict[tuple[str, str], float] = {}
         self.clock: Any = None
-        self.retry_after = "0"
+        # The Retry-After header a 429 carries (None: none at all, as some proxies answer).
+        self.retry_after: str | None = "0"
         self.endpoint = ""  # host:port, set once the server listens
         self._next_id = 1
         self._lock = threading.Lock()
@@ -211,7 +212,7 @@ def request_handler(fake: FakeGrafana) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
-            if status == 429:
+            if status == 429 and fake.retry_after is not None:
                 self.send_header("Retry-After", fake.retry_after)
             self.end_headers()
             self.wfile.write(data)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 
 import datasources
 import grafana_api
@@ -146,18 +145,46 @@ def test_update_rewrites_only_what_changed(fake_grafana: FakeGrafana, aws: Aws) 
     aws.assert_done()
 
 
-def test_throttling_and_5xx_are_retried_until_success(fake_grafana: FakeGrafana, aws: Aws) -> None:
+def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits urllib3's Retry asks for between attempts, recorded instead of slept."""
+    sleeps: list[float] = []
+    monkeypatch.setattr("urllib3.util.retry.time.sleep", sleeps.append)
+    return sleeps
+
+
+def test_throttling_and_5xx_are_retried_until_success(
+    fake_grafana: FakeGrafana, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_grafana.fail("GET", "/api/datasources/uid/amp", [503, 502])
     fake_grafana.fail("POST", "/api/folders", [429])
-    fake_grafana.retry_after = "1"
+    fake_grafana.retry_after = "7"
+    sleeps = retry_sleeps(monkeypatch)
     aws.run()
 
-    started = time.monotonic()
     handler.on_event(event(fake_grafana), None)
 
     assert fake_grafana.attempts("GET", "/api/datasources/uid/amp") == 3
     assert fake_grafana.attempts("POST", "/api/folders") == 3  # the 429, then each of the two folders
-    assert time.monotonic() - started >= 1  # the Retry-After of the 429 was honoured
+    assert 7.0 in sleeps  # the 429's Retry-After was honoured
+    assert FOLDER_UID in fake_grafana.folders
+    aws.assert_done()
+
+
+def test_a_429_without_retry_after_is_retried_with_backoff(
+    fake_grafana: FakeGrafana, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Throttling is retried for its status alone: not every 429 carries Retry-After."""
+    fake_grafana.fail("POST", "/api/folders", [429, 429])
+    fake_grafana.retry_after = None
+    sleeps = retry_sleeps(monkeypatch)
+    aws.run()
+
+    handler.on_event(event(fake_grafana), None)
+
+    assert fake_grafana.attempts("POST", "/api/folders") == 4  # two 429s, then each of the two folders
+    # urllib3's backoff: none before the first retry, then factor x 2^(retries - 1); the tests' factor is
+    # 0.01 (conftest), so the second retry waits 0.02 s.
+    assert sleeps == [0.02]
     assert FOLDER_UID in fake_grafana.folders
     aws.assert_done()
 

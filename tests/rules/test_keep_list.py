@@ -7,10 +7,11 @@ never a regex."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from observability import catalog
+from observability import catalog, jobs, platform_alerts
 from observability.jobs import JOB_TABLE, all_jobs
 from observability.model.load import load_default
 from observability.model.promql import selectors, series_names
@@ -82,3 +83,14 @@ def test_the_parser_sees_through_functions_and_operators():
     assert series_names(expr) == {"x_total", "y", "z"}
     with pytest.raises(ValueError, match="without an exact metric name"):
         series_names('{job="pods"}')
+
+
+# What an alert name looks like in a comment: the platform's alerts all start like this.
+ALERT_LIKE = re.compile(r"\b(?:Kube|Node|Prometheus|Postgres|CPU|Target|Cadvisor|Kubelet)[A-Z][A-Za-z]+\b")
+
+
+def test_the_catalog_names_only_alerts_the_rules_define():
+    """The catalog's comments say which alert keeps a series: each name must be a defined alert, else the
+    comment claims a reader that does not exist (the keep-list's reason would be false)."""
+    text = Path(catalog.__file__).read_text() + Path(jobs.__file__).read_text()
+    assert set(ALERT_LIKE.findall(text)) - set(platform_alerts.ALERT_NAMES) == set()

@@ -1,7 +1,7 @@
 """Our SLO rules against sloth's, with sloth itself as the oracle (harness/conformance.py): on the same
 synthetic series, every series sloth records is recorded by ours with the same labels and values, and our
 alerts fire when sloth's fire (within one evaluation), for sloth's own example specs and for every
-service's SLO file.
+service's SLO file (services/ and the sandbox's examples/services/).
 
 Where we differ on purpose (declared as `departures`, and tested for what they do in test_slo_rules.py):
 - events SLIs: `slo:sli_error:ratio_rate<period>` counts events (the period sums of bad and all events per
@@ -23,11 +23,12 @@ import yaml
 
 from harness import sloth
 from harness.conformance import check
-from observability.model.load import load_default
+from observability.model.load import load_default, load_with_examples
 from observability.model.service import Service
 from observability.model.slo import EventsSLI, parse_slos
 from observability.model.windows import load_windows
 from observability.render.slo_rules import groups
+from observability.spec import EXAMPLE_SERVICES_DIR, service_dirs
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ALERT_LABELS = ("alertname", "sloth_severity", "sloth_id")
@@ -108,14 +109,19 @@ def test_our_rules_conform_to_sloths_on_its_examples(name, period, tmp_path):
     assert differences == []
 
 
-@pytest.mark.parametrize("service", [service.name for service in load_default().services])
+# Every service: services/ and the example services the sandbox runs (examples/services/).
+SERVICES = load_with_examples()
+SLO_FILES = {
+    folder.name: folder / "slos.yaml" for folder in (*service_dirs(), *service_dirs(EXAMPLE_SERVICES_DIR))
+}
+
+
+@pytest.mark.parametrize("service", [service.name for service in SERVICES.services])
 def test_every_services_slo_file_conforms(service):
-    spec = REPOSITORY / "services" / service / "slos.yaml"
-    loaded = load_default().service(service)
+    spec = SLO_FILES[service]
+    loaded = SERVICES.service(service)
     rules = {
-        "groups": groups(
-            loaded, load_default().windows_of(loaded), runbook_base_url="https://example.invalid"
-        )
+        "groups": groups(loaded, SERVICES.windows_of(loaded), runbook_base_url="https://example.invalid")
     }
     events = any(isinstance(slo.sli, EventsSLI) for slo in loaded.slos)
     differences = check(

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -111,12 +110,10 @@ def test_release_leaves_no_lock_file_and_no_state_directory_it_made(tmp_path):
 def test_make_local_while_one_runs_says_so_and_starts_nothing(tmp_path):
     with SandboxLock(tmp_path) as first:
         first.write_state({"pid": os.getpid(), "control": "http://127.0.0.1:1234"})
-        start = time.monotonic()
         result = run("sandbox", "--no-view", state_dir=tmp_path)
     assert result.returncode == 1
     assert "already running" in result.stdout
-    assert "synthesizing" not in result.stdout
-    assert time.monotonic() - start < 30  # refused before any process or jsii starts
+    assert "synthesizing" not in result.stdout  # refused before any process or jsii starts
 
 
 @pytest.fixture
@@ -180,7 +177,7 @@ def test_make_fault_alone_shows_the_usage_a_user_types_and_every_fault():
     listed = [line.split()[0] for line in lines if line.startswith("  ")]
     assert listed == [
         "stop-postgres", "start-postgres", "add-latency", "remove-latency", "stop-amp", "start-amp",
-        "restart-agent", "status",
+        "restart-agent", "break-inventory", "fix-inventory", "status",
     ]  # fmt: skip
     assert "MS: add-latency's delay per query message in ms (default 150)." in lines
     for internal in ("--ms", "-h", "FAULT= [", "positional arguments"):

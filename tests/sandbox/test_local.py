@@ -64,7 +64,7 @@ def test_in_a_terminal_the_view_is_the_live_tables():
     console = Console(file=out, force_terminal=True, width=160, record=True)
     watch(console)
     shown = console.export_text()
-    assert "SLOs (recorded series)" in shown
+    assert "SLOs of every service (recorded series)" in shown
     assert "OrdersApiAvailabilityBudgetBurn[resolved] 1h" in shown
 
 
@@ -82,13 +82,14 @@ def test_piped_output_gets_plain_lines():
 
 @pytest.fixture
 def ui_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    """Every process whose UI `make local` links to: web app (Postgres), agent, AMP stand-in,
+    """Every process whose UI `make local` links to: web app (Postgres), inventory API, agent, AMP stand-in,
     Alertmanager, sink (the agent with an empty scrape configuration: its pages are what is checked)."""
     sandbox = Sandbox(tmp_path, cast(Manifests, None))
     try:
         sandbox.sink.start()
         sandbox.alertmanager.start_ready()
         sandbox.stack.start()
+        sandbox.inventory.start()
         config = f"remote_write:\n  - url: {sandbox.receiver.remote_write_url}\nscrape_configs: []\n"
         sandbox.agent = Prometheus.agent(tmp_path / "agent", config)
         sandbox.stack.agents["agent"] = sandbox.agent  # stopped with the stack
@@ -101,8 +102,8 @@ def ui_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
 def test_every_printed_link_answers(ui_sandbox):
     urls = ui_sandbox.urls()
     assert set(urls) == {
-        "web app", "agent (targets)", "AMP stand-in (rules, alerts, graph)",
-        "Alertmanager (API; Debian ships no UI)", "notification sink",
+        "web app", "inventory API (example service)", "agent (targets)",
+        "AMP stand-in (rules, alerts, graph)", "Alertmanager (API; Debian ships no UI)", "notification sink",
     }  # fmt: skip
     for name, url in urls.items():
         assert httpx.get(url, timeout=10).status_code == 200, (name, url)

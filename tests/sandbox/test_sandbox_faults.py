@@ -1,19 +1,24 @@
 """The fault switches of `Sandbox`, before anything starts: names, parameters and the wiring of the
-AMP stand-in (generated rules, alerts to the local Alertmanager) and of the Alertmanager (webhooks)."""
+AMP stand-in (the rules of both services, alerts to the local Alertmanager) and of the Alertmanager (each
+team's routes, webhooks to the sink)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
 import yaml
 
+from harness import alerting
 from harness.manifests import Manifests
-from observability.model.load import load_default
-from observability.render.rules import rule_files
 from sandbox.core import EVALUATION_INTERVAL, SCRAPE_INTERVAL, Sandbox
 from sandbox.faults import FAULTS, FaultError
+
+INVENTORY_ALERT = "InventoryApiAvailabilityBudgetBurn"  # examples/services/inventory-api/slos.yaml
+AMTOOL = os.environ.get("AMTOOL_BIN", str(alerting.UNPACKED / "usr/bin/amtool"))
 
 
 @pytest.fixture
@@ -43,13 +48,77 @@ def test_the_cluster_intervals_are_kept():
     assert EVALUATION_INTERVAL == 60
 
 
-def test_the_amp_stand_in_evaluates_the_generated_rules_and_alerts_the_local_alertmanager(sandbox, tmp_path):
+def test_the_amp_stand_in_evaluates_the_rules_of_both_services_and_alerts_the_local_alertmanager(
+    sandbox, tmp_path
+):
     config: dict[str, Any] = yaml.safe_load((tmp_path / "receiver" / "receiver.yml").read_text())
     targets = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert targets == [sandbox.alertmanager.address]
     loaded = {path.split("/")[-1].removesuffix(".rules.yml") for path in config["rule_files"]}
-    assert loaded == set(rule_files(load_default(), runbook_base_url="https://example.invalid"))
-    alertmanager_config = yaml.safe_load((tmp_path / "alertmanager" / "alertmanager.yml").read_text())
-    urls = [w["url"] for r in alertmanager_config["receivers"] for w in r["webhook_configs"]]
-    assert urls
-    assert all(url.startswith(sandbox.sink.url) for url in urls)
+    # One namespace per team (services/ and examples/services/), and the platform's alerts.
+    assert loaded == {"slos-orders", "slos-warehouse", "platform-alerts"}
+    warehouse = yaml.safe_load((tmp_path / "receiver" / "slos-warehouse.rules.yml").read_text())
+    alerts = [rule for group in warehouse["groups"] for rule in group["rules"] if "alert" in rule]
+    assert {rule["alert"] for rule in alerts} == {INVENTORY_ALERT}
+    assert {rule["labels"]["team"] for rule in alerts} == {"warehouse"}
+
+
+def test_each_team_has_its_own_webhook_receivers(sandbox, tmp_path):
+    config = yaml.safe_load((tmp_path / "alertmanager" / "alertmanager.yml").read_text())
+    urls = {r["name"]: [w["url"] for w in r["webhook_configs"]] for r in config["receivers"]}
+    sink = sandbox.sink.url
+    assert urls == {
+        "page": [f"{sink}/page"],
+        "ticket": [f"{sink}/ticket"],
+        "orders-page": [f"{sink}/orders-page"],
+        "orders-ticket": [f"{sink}/orders-ticket"],
+        "warehouse-page": [f"{sink}/warehouse-page"],
+        "warehouse-ticket": [f"{sink}/warehouse-ticket"],
+        "watchdog": [f"{sink}/watchdog"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("labels", "receiver"),
+    [
+        (["team=warehouse", "severity=page", f"alertname={INVENTORY_ALERT}"], "warehouse-page"),
+        (["team=warehouse", "severity=ticket", f"alertname={INVENTORY_ALERT}"], "warehouse-ticket"),
+        (["team=orders", "severity=page", "alertname=OrdersApiAvailabilityBudgetBurn"], "orders-page"),
+        (["severity=ticket", "alertname=KubeStateMetricsAbsent"], "ticket"),  # the platform's own
+    ],
+)  # fmt: skip
+def test_amtool_routes_each_team_s_alerts_to_its_receivers_in_the_sandbox_s_file(
+    sandbox, tmp_path, labels, receiver
+):
+    config = tmp_path / "alertmanager" / "alertmanager.yml"
+    result = subprocess.run(
+        [
+            str(alerting.UNPACKED / "usr/bin/amtool"),
+            "config",
+            "routes",
+            "test",
+            f"--config.file={config}",
+            *labels,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == receiver
+
+
+def test_the_inventory_fault_breaks_and_fixes_once(sandbox):
+    """Taken away and put back: each once, then the switch says where it stands (nothing runs here)."""
+    sandbox.inventory.stock_file.parent.mkdir(parents=True)
+    sandbox.inventory.stock_file.write_text("{}")
+    assert "503" in sandbox.apply("break-inventory")
+    assert not sandbox.inventory.stock_file.exists()
+    assert sandbox.active["inventory"][0] == "inventory API stock file gone"
+    with pytest.raises(FaultError, match="already broken"):
+        sandbox.apply("break-inventory")
+    sandbox.apply("fix-inventory")
+    assert sandbox.inventory.stock_file.read_text() == "{}"
+    assert "inventory" not in sandbox.active
+    with pytest.raises(FaultError, match="not broken"):
+        sandbox.apply("fix-inventory")

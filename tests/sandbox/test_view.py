@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.console import Console
 
-from observability.model.load import load_default
+from observability.model.load import load_with_examples
 from sandbox import view
 
 NOW = 1_800_000_000.0
@@ -25,7 +25,8 @@ def text(snapshot: view.Snapshot) -> str:
     return console.export_text()
 
 
-SLOS = load_default().service("orders-api").slos
+SERVICES = load_with_examples()  # what the sandbox runs: the orders API and the example inventory API
+SLOS = SERVICES.service("orders-api").slos
 
 
 def test_the_slo_rows_read_the_recorded_series_of_each_slo():
@@ -59,7 +60,7 @@ def test_collect_and_render_a_burning_sandbox():
         }
     ]
     faults = {"postgres": ("Postgres stopped", NOW - 95)}
-    snapshot = view.collect(canned(values), lambda: alerts, notes, faults, now=NOW)
+    snapshot = view.collect(canned(values), lambda: alerts, notes, faults, services=SERVICES, now=NOW)
     assert snapshot.request_rate == 9.5
     assert snapshot.slos[0].burn_rate == 250.0
     assert snapshot.slos[1].burn_rate is None  # no series yet: shown as a dash, not as zero
@@ -74,18 +75,45 @@ def test_collect_and_render_a_burning_sandbox():
     assert "Pending" not in shown
 
 
+def test_every_service_s_slos_are_shown_with_the_team_they_page():
+    inventory = view.slo_queries(SERVICES.service("inventory-api").slos[0])
+    values = {inventory["burn_rate"]: 200.0, inventory["budget_remaining"]: 0.97}
+    alerts = [
+        {"state": "firing", "labels": {"alertname": "InventoryApiAvailabilityBudgetBurn", "severity": "page",
+                                       "team": "warehouse", "long_window": "1h", "short_window": "5m"}},
+    ]  # fmt: skip
+    snapshot = view.collect(
+        canned(values), lambda: alerts, [], {}, services=SERVICES, now=NOW, history_seconds=600
+    )
+    assert [(slo.name, slo.team) for slo in snapshot.slos] == [
+        ("orders-api-availability", "orders"),
+        ("orders-api-latency", "orders"),
+        ("inventory-api-availability", "warehouse"),
+    ]
+    assert [slo.period_seconds for slo in snapshot.slos] == [30 * 86400, 30 * 86400, 28 * 86400]
+    shown = text(snapshot).splitlines()
+    slo_row = next(line for line in shown if "inventory-api-availability" in line)
+    for expected in ("warehouse", "99.5 %", "200.00x", "97.0 % (projected)"):
+        assert expected in slo_row, expected
+    alert_row = next(line for line in shown if "InventoryApiAvailabilityBudgetBurn" in line)
+    assert "warehouse" in alert_row
+    assert "1h/5m" in alert_row
+
+
 def test_an_unreachable_amp_stand_in_is_shown_not_raised():
     def down(promql: str) -> list[dict[str, Any]]:
         raise ConnectionError("refused")
 
-    snapshot = view.collect(down, list, [], {"amp": ("AMP stand-in stopped", NOW - 10)}, now=NOW)
+    snapshot = view.collect(
+        down, list, [], {"amp": ("AMP stand-in stopped", NOW - 10)}, services=SERVICES, now=NOW
+    )
     shown = text(snapshot)
     assert "AMP stand-in: ConnectionError" in shown
     assert "[AMP stand-in stopped, 10 s ago]" in shown
 
 
 def test_no_fault_says_how_to_break_something():
-    assert "make fault FAULT=" in text(view.collect(canned({}), list, [], {}, now=NOW))
+    assert "make fault FAULT=" in text(view.collect(canned({}), list, [], {}, services=SERVICES, now=NOW))
 
 
 def resolved_page(at: float) -> dict[str, Any]:
@@ -99,7 +127,7 @@ def resolved_page(at: float) -> dict[str, Any]:
 
 
 def test_a_resolved_alert_says_resolved():
-    snapshot = view.collect(canned({}), list, [resolved_page(NOW - 12)], {}, now=NOW)
+    snapshot = view.collect(canned({}), list, [resolved_page(NOW - 12)], {}, services=SERVICES, now=NOW)
     shown = text(snapshot)
     assert "OrdersApiAvailabilityBudgetBurn[resolved] 1h" in shown
     row = next(line for line in shown.splitlines() if "12 s ago" in line)
@@ -116,7 +144,9 @@ def young(history_seconds: float, budget_remaining: float = 0.9917) -> view.Snap
         {"state": "firing", "labels": {"alertname": "OrdersApiAvailabilityBudgetBurn", "severity": "ticket",
                                        "long_window": "3d", "short_window": "6h"}},
     ]  # fmt: skip
-    return view.collect(canned(values), lambda: alerts, [], {}, now=NOW, history_seconds=history_seconds)
+    return view.collect(
+        canned(values), lambda: alerts, [], {}, services=SERVICES, now=NOW, history_seconds=history_seconds
+    )
 
 
 def test_a_young_sandbox_explains_its_budget_and_long_windows():

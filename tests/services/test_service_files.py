@@ -377,9 +377,14 @@ def test_check_services_on_the_repository():
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert (
-        result.stdout.splitlines()[0] == "OK: 1 service(s), 2 SLO(s), 1 team(s), 2 rule groups namespace(s)"
-    )
+    # What a deployment gets, then what the sandbox runs (with the example services).
+    assert result.stdout.splitlines() == [
+        "OK: 1 service(s), 2 SLO(s), 1 team(s), 2 rule groups namespace(s) in services",
+        "  orders-api (team orders, 30d): availability 99.9%, latency 99%",
+        "OK: 2 service(s), 3 SLO(s), 2 team(s), 3 rule groups namespace(s) in services + examples/services",
+        "  orders-api (team orders, 30d): availability 99.9%, latency 99%",
+        "  inventory-api (team warehouse, 28d): availability 99.5%",
+    ]
 
 
 def test_the_template_folder_passes_once_filled_in(services):

@@ -164,7 +164,48 @@ INVALID = {
         "monitoring.metrics_retention_days: must be 1-1095",
     ),
     "bad name": ({"name": "Dev_1"}, "name: must be 1-16 lowercase letters"),
+    "the same zone twice": (
+        {"availability_zones": ("us-east-1a", "us-east-1a")},
+        "availability_zones: must list at least 2 distinct zones",
+    ),
+    "no WAL volume": (
+        {"monitoring": MonitoringConfig(agent_wal_volume_gib=0)},
+        "monitoring.agent_wal_volume_gib: must be 1-1000 (got 0)",
+    ),
+    "WAL volume too large": (
+        {"monitoring": MonitoringConfig(agent_wal_volume_gib=1001)},
+        "monitoring.agent_wal_volume_gib: must be 1-1000 (got 1001)",
+    ),
+    "scrape interval too long": (
+        {"monitoring": MonitoringConfig(scrape_interval_seconds=301)},
+        "monitoring.scrape_interval_seconds: must be 10-300",
+    ),
+    "no metrics retention": (
+        {"monitoring": MonitoringConfig(metrics_retention_days=0)},
+        "monitoring.metrics_retention_days: must be 1-1095",
+    ),
+    "more NAT gateways than zones": ({"nat_gateways": 3}, "nat_gateways: must be between 0 and the number"),
 }
+
+# The edges of each range above, accepted: a rule that is off by one fails here or above.
+BOUNDARIES = {
+    "WAL volume 1 GiB": {"monitoring": MonitoringConfig(agent_wal_volume_gib=1)},
+    "WAL volume 1000 GiB": {"monitoring": MonitoringConfig(agent_wal_volume_gib=1000)},
+    "scrape every 10 s": {"monitoring": MonitoringConfig(scrape_interval_seconds=10)},
+    "scrape every 300 s": {"monitoring": MonitoringConfig(scrape_interval_seconds=300)},
+    "metrics kept 1 day": {"monitoring": MonitoringConfig(metrics_retention_days=1)},
+    "metrics kept 1095 days": {"monitoring": MonitoringConfig(metrics_retention_days=1095)},
+    "Postgres volume 16384 GiB": {"workloads": WorkloadsConfig(postgres_volume_gib=16384)},
+    "two distinct zones": {"availability_zones": ("us-east-1a", "us-east-1b")},
+    "a NAT gateway per zone": {"nat_gateways": 2},
+    "no NAT gateway": {"nat_gateways": 0},
+}
+
+
+@pytest.mark.parametrize("changes", BOUNDARIES.values(), ids=BOUNDARIES.keys())
+def test_values_at_the_edge_of_a_range_are_accepted(changes):
+    config = dataclasses.replace(DEV, **changes)  # raises ConfigError if refused
+    assert {field: getattr(config, field) for field in changes} == changes
 
 
 @pytest.mark.parametrize(("changes", "message"), INVALID.values(), ids=INVALID.keys())

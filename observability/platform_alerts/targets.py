@@ -1,0 +1,93 @@
+"""Targets the agent fails to scrape, and targets it should have but does not.
+
+`TargetDown` needs an `up == 0` series, so a target that vanishes from discovery (the agent's node
+discovery broken, a DaemonSet pod that never lands on a node) raises nothing there. The per-node jobs are
+counted against the nodes kube-state-metrics reports instead: every node needs a kubelet, a cAdvisor and
+a node-exporter target (each target carries the `node` label of the node it was discovered for).
+Severity follows what the missing target blinds: the kubelet feeds the full-volume page, which has no
+other source (page); node-exporter's full-filesystem page still has a fallback in the kubelet's own
+DiskPressure condition (`KubeNodePressure`), and cAdvisor feeds dashboards and a ticket (tickets).
+"""
+
+from __future__ import annotations
+
+from observability import conventions as c
+from observability import jobs
+from observability.platform_alerts.alert import AGENT, ALL_JOBS, KSM, Alert, by, job, on
+
+
+def _node_target_missing(*, name: str, scrape_job: str, severity: str, what: str, blinds: str) -> Alert:
+    return Alert(
+        name=name,
+        severity=severity,
+        expr=f"""count {by("node")} (kube_node_info{{{KSM}}})
+unless {on("node")}
+count {by("node")} (up{{{job(scrape_job)}}})""",
+        for_="15m",
+        summary=f"A node has no {what} target: its {what} metrics are not collected.",
+        description=(
+            f"For 15 minutes kube-state-metrics has reported node {{{{ $labels.node }}}} but the agent has "
+            f"had no {scrape_job} target for it: {blinds} cannot fire for this node."
+        ),
+    )
+
+
+TARGETS = (
+    Alert(
+        name="TargetDown",
+        severity=c.TICKET,
+        expr=f'up{{job=~"{ALL_JOBS}"}} == 0',
+        for_="10m",
+        summary="A scrape target is down.",
+        description=(
+            "The agent has failed to scrape {{ $labels.job }} target {{ $labels.instance }}"
+            "{{ with $labels.pod }} (pod {{ $labels.namespace }}/{{ . }}){{ end }}"
+            "{{ with $labels.node }} on node {{ . }}{{ end }} for 10 minutes."
+        ),
+    ),
+    Alert(
+        name="KubeStateMetricsAbsent",
+        severity=c.TICKET,
+        expr=f"absent(up{{{KSM}}} == 1)",
+        for_="15m",
+        summary="kube-state-metrics is not being scraped.",
+        description=(
+            "No successful kube-state-metrics scrape for 15 minutes: the pod, Deployment and "
+            "StatefulSet alerts cannot fire."
+        ),
+    ),
+    Alert(
+        name="PrometheusAgentAbsent",
+        severity=c.PAGE,
+        expr=f"absent(up{{{AGENT}}} == 1)",
+        for_="10m",
+        summary="No data from the Prometheus agent: the metrics pipeline is down.",
+        description=(
+            "Amazon Managed Prometheus has had no fresh sample of the agent's own scrape for 10 minutes: "
+            "the agent is down, cannot scrape itself, or cannot deliver. No other alert can fire meanwhile."
+        ),
+    ),
+    # kubernetes-mixin's KubeletDown counts kubelet targets per cluster; this one per node, so losing
+    # one node's target is seen too.
+    _node_target_missing(
+        name="KubeletDown",
+        scrape_job=jobs.KUBELET,
+        severity=c.PAGE,
+        what="kubelet",
+        blinds="KubePersistentVolumeFillingUp, KubePersistentVolumeInodesFillingUp and KubeletTooManyPods",
+    ),
+    _node_target_missing(
+        name="CadvisorDown",
+        scrape_job=jobs.CADVISOR,
+        severity=c.TICKET,
+        what="cAdvisor",
+        blinds="CPUThrottlingHigh and the container panels",
+    ),
+    _node_target_missing(
+        name="NodeExporterDown",
+        scrape_job=jobs.NODE_EXPORTER,
+        severity=c.TICKET,
+        what="node-exporter",
+        blinds="the node filesystem, memory, clock and conntrack alerts",
+    ),
+)

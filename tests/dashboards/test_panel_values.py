@@ -1,0 +1,80 @@
+"""What a panel computes, not only what it reads: each panel's query runs in promtool against series of
+known rates, and its value is the one the panel's title promises (written here from that meaning)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from observability.dashboards import all_dashboards, folders
+from observability.model.load import load_default
+from tests.dashboards.queries import panel_queries
+from tests.rules.conftest import PROMTOOL, write_yaml
+
+MODELS = all_dashboards() + [model for folder in folders(load_default())[1:] for model in folder.dashboards]
+# The orders API's series as the agent labels them (its own job), over three statuses of one route:
+# 1.25 requests/s answered 200, 0.5/s answered 404 (a client error) and 0.25/s answered 503.
+LABELS = (
+    'cluster="c", environment="e", job="orders-api", namespace="orders", container="orders-api", method="GET"'
+)
+PER_MINUTE = {"200": 75, "404": 30, "503": 15}
+SERIES = [
+    {
+        "series": f'http_requests_total{{{LABELS}, route="/orders", status="{status}"}}',
+        "values": f"0+{per_minute}x20",
+    }
+    for status, per_minute in PER_MINUTE.items()
+]
+# Grafana's variables as the panel would see them with "All" selected.
+VARIABLES = {'"$cluster"': '".*"', '"$environment"': '".*"'}
+
+
+def query(uid: str, title: str) -> str:
+    (expr,) = [expr for u, t, expr in panel_queries(MODELS) if (u, t) == (uid, title)]
+    for variable, value in VARIABLES.items():
+        expr = expr.replace(variable, value)
+    return expr
+
+
+@pytest.mark.parametrize(
+    ("uid", "title", "labels", "value"),
+    [
+        # 5xx among all requests: 0.25 / 2 (a 404 is the client's error, not the service's).
+        ("eks-obs-webapp", "5xx share by route", '{route="/orders"}', 0.125),
+        ("svc-orders-api", "Error share", "{}", 0.125),
+    ],
+)
+def test_error_share_panels_count_5xx_among_all_requests(
+    tmp_path: Path, uid: str, title: str, labels: str, value: float
+) -> None:
+    assert PROMTOOL.exists(), f"{PROMTOOL} is missing: run `make system-deps`"
+    rules = write_yaml(
+        tmp_path / "panel.rules.yml",
+        {"groups": [{"name": "panel", "rules": [{"record": "panel:value", "expr": query(uid, title)}]}]},
+    )
+    tests = write_yaml(
+        tmp_path / "panel.test.yml",
+        {
+            "rule_files": [str(rules)],
+            "evaluation_interval": "1m",
+            "tests": [
+                {
+                    "interval": "1m",
+                    "input_series": SERIES,
+                    "promql_expr_test": [
+                        {
+                            "expr": "panel:value",
+                            "eval_time": "10m",
+                            "exp_samples": [{"labels": f"panel:value{labels}", "value": value}],
+                        }
+                    ],
+                }
+            ],
+        },
+    )
+    result = subprocess.run(
+        [str(PROMTOOL), "test", "rules", str(tests)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

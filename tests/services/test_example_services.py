@@ -1,0 +1,148 @@
+"""The example services (examples/services/): read with services/ by the sandbox, checked like any team's
+files, and deployed by nothing. Service folders read together: names unique across them, a team of any of
+them. The expected values are literals from the example's files and the documented rules."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from observability.model.load import load, load_default, load_with_examples
+from observability.render import render
+from observability.spec.problems import SpecError
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+EXAMPLES = REPOSITORY / "examples"
+
+
+def test_the_sandbox_reads_both_services_of_two_teams():
+    services = load_with_examples()
+    assert [service.name for service in services.services] == ["orders-api", "inventory-api"]
+    assert [team.name for team in services.teams] == ["orders", "warehouse"]
+    inventory = services.service("inventory-api")
+    assert (inventory.team, inventory.namespace, inventory.slo_period) == ("warehouse", "warehouse", "28d")
+    (slo,) = inventory.slos
+    assert (slo.id, slo.objective, slo.alert_name) == (
+        "inventory-api-availability",
+        Decimal("99.5"),
+        "InventoryApiAvailabilityBudgetBurn",
+    )
+
+
+def test_nothing_deployed_carries_the_example():
+    """What a deployment renders (services/ alone): no job, rules, team topics or dashboard of it."""
+    artifacts = render(services=load_default(), runbook_base_url="https://runbooks.example.com")
+    assert artifacts.teams == ("orders",)
+    assert "inventory-api" not in {job.name for job in artifacts.scrape_jobs}
+    assert set(artifacts.rule_files) == {"slos-orders", "platform-alerts"}
+    uids = {model["uid"] for folder in artifacts.dashboards for model in folder.dashboards}
+    assert "svc-inventory-api" not in uids
+    assert "svc-orders-api" in uids
+
+
+def test_the_sandbox_renders_the_example_through_the_one_entry_point():
+    artifacts = render(services=load_with_examples(), runbook_base_url="https://runbooks.example.com")
+    assert artifacts.teams == ("orders", "warehouse")
+    (job,) = [job for job in artifacts.scrape_jobs if job.name == "inventory-api"]
+    assert (job.targets.namespace, dict(job.targets.pod_labels or {}), job.targets.port) == (
+        "warehouse",
+        {"app.kubernetes.io/name": "inventory-api"},
+        "http",
+    )
+    assert job.limits.sample_limit == 200
+    alerts = [
+        rule
+        for group in artifacts.rule_files["slos-warehouse"]["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
+    assert {(rule["alert"], rule["labels"]["team"]) for rule in alerts} == {
+        ("InventoryApiAvailabilityBudgetBurn", "warehouse")
+    }
+
+
+def test_the_example_deployment_runs_the_pods_its_service_file_selects():
+    """The team's Deployment (what the sandbox discovers): valid for Kubernetes 1.35, in the service's
+    namespace, its pods carrying the selector's labels and the metrics port by name and number."""
+    deployment = yaml.safe_load((EXAMPLES / "inventory-api/deployment.yaml").read_text())
+    kubernetes_validate.validate(deployment, "1.35.0", strict=True)
+    service = load_with_examples().service("inventory-api")
+    template = deployment["spec"]["template"]
+    assert deployment["metadata"]["namespace"] == service.namespace
+    assert dict(service.selector).items() <= template["metadata"]["labels"].items()
+    assert deployment["spec"]["selector"]["matchLabels"] == dict(service.selector)
+    ports = [port for container in template["spec"]["containers"] for port in container.get("ports", [])]
+    assert {(port["name"], port["containerPort"]) for port in ports} == {
+        (service.metrics_port, service.metrics_port_number)
+    }
+
+
+# --- service folders read together -------------------------------------------------------------------
+@pytest.fixture
+def roots(tmp_path: Path) -> tuple[Path, Path]:
+    """Copies of services/ and examples/services/."""
+    services, examples = tmp_path / "services", tmp_path / "examples"
+    shutil.copytree(REPOSITORY / "services", services)
+    shutil.copytree(EXAMPLES / "services", examples)
+    return services, examples
+
+
+def problems(*roots: Path) -> list[str]:
+    with pytest.raises(SpecError) as error:
+        load(*roots)
+    text = str(error.value)
+    for root in roots:  # paths outside the repository are shown whole: name the copies by their folder
+        text = text.replace(f"{root}/", f"{root.name}/")
+    return text.splitlines()
+
+
+def edit(path: Path, change) -> None:
+    document = yaml.safe_load(path.read_text())
+    change(document)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def test_a_service_name_taken_in_another_folder(roots):
+    services, examples = roots
+    shutil.copytree(services / "orders-api", examples / "orders-api")
+    edit(examples / "orders-api/service.yaml", lambda d: d.update(team="warehouse"))
+    edit(examples / "orders-api/service.yaml", lambda d: d["workload"].update(namespace="elsewhere"))
+    assert problems(services, examples) == [
+        "examples/orders-api/service.yaml: name: must be unique across the services folders ('orders-api' is"
+        " also services/orders-api)"
+    ]
+
+
+def test_a_team_listed_in_two_folders(roots):
+    services, examples = roots
+    edit(examples / "teams.yaml", lambda d: d["teams"].append({"name": "orders", "description": "Again."}))
+    assert problems(services, examples) == [
+        "examples/teams.yaml: teams[1].name: must be unique across the services folders ('orders' is also in"
+        " services/teams.yaml)"
+    ]
+
+
+def test_a_service_may_belong_to_a_team_of_another_folder(roots):
+    services, examples = roots
+    edit(examples / "inventory-api/service.yaml", lambda d: d.update(team="orders"))
+    assert load(services, examples).service("inventory-api").team == "orders"
+
+
+def test_an_unknown_team_names_every_teams_file(roots):
+    services, examples = roots
+    edit(examples / "inventory-api/service.yaml", lambda d: d.update(team="shipping"))
+    assert problems(services, examples) == [
+        "examples/inventory-api/service.yaml: team: must be a team of examples/teams.yaml or "
+        "services/teams.yaml: ['orders', 'warehouse'] (got 'shipping')"
+    ]
+
+
+def test_the_examples_alone_need_their_team_file(roots):
+    """Each folder is complete: examples/services/ alone loads (its team is its own)."""
+    _, examples = roots
+    assert [service.name for service in load(examples).services] == ["inventory-api"]
