@@ -264,3 +264,28 @@ def test_a_service_account_token_authenticates_with_exactly_those_rights(
         assert agent.get("/apis/discovery.k8s.io/v1/endpointslices").status_code == 200
         assert agent.get("/api/v1/namespaces/orders/secrets").status_code == 403
         assert agent.get("/api/v1/namespaces/monitoring/configmaps").status_code == 403
+
+
+def test_the_verifier_may_read_the_orders_api_deployment_and_list_pods_and_nothing_more(
+    cluster: SimulatedCluster, applied: Applied
+) -> None:
+    """The deployment verifier (an EKS access entry's group, not a service account) reads the orders API's
+    Deployment by name and lists the pods of `orders`, as the probe does, and nothing else anywhere."""
+    user, groups = "deployment-verifier", ["platform:deployment-verifier", "system:authenticated"]
+    assert _allowed(cluster, user=user, groups=groups, namespace="orders") == {("list", "", "pods")}
+    assert _allowed(cluster, user=user, groups=groups, namespace="monitoring") == set()
+
+    def may_get_deployment(namespace: str, name: str) -> bool:
+        return cluster.allowed(
+            user=user,
+            groups=groups,
+            verb="get",
+            group="apps",
+            resource="deployments",
+            namespace=namespace,
+            name=name,
+        )
+
+    assert may_get_deployment("orders", "orders-api")
+    assert not may_get_deployment("orders", "another-deployment")
+    assert not may_get_deployment("monitoring", "kube-state-metrics")
