@@ -39,6 +39,9 @@ export GOBIN="$venv/bin" GOMODCACHE="$venv/go/mod" GOCACHE="$venv/go/cache" GOPA
 # -modcacherw: the module cache is read-only by default, which `rm -rf` (make distclean) cannot remove.
 export GOTOOLCHAIN=local GOFLAGS=-modcacherw CGO_ENABLED=0
 mkdir -p "$GOBIN"
+# The simulated cluster's parts and Prometheus: no debug information compiled (the link strips it anyway,
+# -w), about a tenth less compile time (kwok, cold: 173 CPU-seconds instead of 192).
+NO_DWARF=-gcflags=all=-dwarf=false
 echo "building sloth $SLOTH_VERSION with $("$go" version)"
 # As upstream's release build (scripts/build/bin/build-raw.sh): the version stamped in, so `sloth version`
 # and the sloth_version label say which release generated the rules.
@@ -58,7 +61,7 @@ echo "$GOBIN/promtool3: built"
 
 # kwok has no replace directives: `go install` works (its release is in its source, pkg/consts.Version).
 echo "building kwok $KWOK_VERSION"
-"$go" install -trimpath -ldflags "-s -w" "$KWOK_MODULE/cmd/kwok@$KWOK_VERSION"
+"$go" install -trimpath $NO_DWARF -ldflags "-s -w" "$KWOK_MODULE/cmd/kwok@$KWOK_VERSION"
 echo "$GOBIN/kwok: $("$GOBIN/kwok" --version 2>/dev/null | head -1)"
 
 # kube-apiserver and etcd from the wrapper module (scripts/kube-parts/go.mod says why), one `go install` so
@@ -74,7 +77,7 @@ for package in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   version_flags+=" -X $package.gitTreeState=clean"
 done
 echo "building kube-apiserver $kubernetes_version and etcd $etcd_version"
-(cd "$kube_parts" && "$go" install -mod=readonly -buildvcs=false -trimpath -ldflags "-s -w$version_flags" ./cmd/kube-apiserver ./cmd/etcd)
+(cd "$kube_parts" && "$go" install -mod=readonly -buildvcs=false -trimpath $NO_DWARF -ldflags "-s -w$version_flags" ./cmd/kube-apiserver ./cmd/etcd)
 echo "$GOBIN/kube-apiserver: $("$GOBIN/kube-apiserver" --version 2>/dev/null)"
 echo "$GOBIN/etcd: $("$GOBIN/etcd" --version 2>/dev/null | head -1)"
 
@@ -102,7 +105,7 @@ mkdir -p "$(dirname "$source_dir")"
 cp -R "$module_dir" "$source_dir"
 chmod -R u+w "$source_dir"
 cp "$repository/scripts/prometheus/plugins.go" "$source_dir/plugins/plugins.go"
-(cd "$source_dir" && "$go" build -mod=readonly -buildvcs=false -trimpath -o "$GOBIN/prometheus" \
+(cd "$source_dir" && "$go" build -mod=readonly -buildvcs=false -trimpath $NO_DWARF -o "$GOBIN/prometheus" \
   -ldflags "-s -w -X github.com/prometheus/common/version.Version=$prometheus_release \
     -X github.com/prometheus/common/version.Branch=HEAD" ./cmd/prometheus)
 echo "$GOBIN/prometheus: $("$GOBIN/prometheus" --version 2>/dev/null | head -1)"
