@@ -174,7 +174,8 @@ def read_until(process: subprocess.Popen[str], pattern: str, lines: list[str], t
 def interrupt(process: subprocess.Popen[str], lines: list[str]) -> str:
     """Ctrl-C: SIGINT to the whole foreground process group. Returns the whole output."""
     os.killpg(process.pid, signal.SIGINT)
-    rest, _ = process.communicate(timeout=180)
+    # Generous: each child gets up to 90 s after SIGTERM (harness Process.stop); a bounded wait, not a timing.
+    rest, _ = process.communicate(timeout=420)
     return "".join(lines) + rest
 
 
