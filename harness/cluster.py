@@ -32,12 +32,12 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
 import yaml
 
+from harness.lifecycle import StartStop
 from harness.postgres import free_port
 from observability.render import scrape_config
 
@@ -190,7 +190,7 @@ def _openssl(*args: str) -> None:
         raise ClusterError(f"openssl {args[0]} failed: {result.stderr.strip()}")
 
 
-class SimulatedCluster:
+class SimulatedCluster(StartStop):
     """etcd, kube-apiserver and the kwok controller with `nodes` registered and Ready."""
 
     def __init__(self, *, nodes: Sequence[SimulatedNode] = DEFAULT_NODES) -> None:
@@ -207,19 +207,6 @@ class SimulatedCluster:
         self._admin: httpx.Client | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
-    def __enter__(self) -> SimulatedCluster:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     def start(self) -> None:
         self._write_credentials()
         etcd_url = self._start_etcd()

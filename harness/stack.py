@@ -33,6 +33,7 @@ import httpx
 import yaml
 
 from harness import manifests, sd
+from harness.lifecycle import StartStop
 from harness.postgres import LocalPostgres, free_port
 from harness.proxy import DelayProxy
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
@@ -400,7 +401,7 @@ def node_exporter(workdir: Path, port: int | None = None) -> Process:
     return Process("node-exporter", argv, workdir / "node-exporter.log")
 
 
-class Stack:
+class Stack(StartStop):
     """Postgres, the orders API, node-exporter, postgres-exporter and a receiver, started together;
     agents are added with `start_agent`. Stops everything it started: agents first (an agent stopped
     while its receiver is down spends a minute trying to flush), then the receiver, then the rest."""
@@ -422,19 +423,6 @@ class Stack:
         self.receiver = Prometheus.receiver(workdir / "receiver")
 
     # -- start ---------------------------------------------------------------------------------------
-    def __enter__(self) -> Stack:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.pg.start()

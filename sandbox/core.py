@@ -27,7 +27,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -35,6 +34,7 @@ import httpx
 from config.alerting import AlertingConfig
 from config.monitoring import MonitoringConfig
 from harness import alerting, inventory
+from harness.lifecycle import StartStop
 from harness.load import Load
 from harness.manifests import Manifests
 from harness.stack import Prometheus, Stack, cluster_objects, generated_config, http_ok, wait_until
@@ -48,7 +48,7 @@ EVALUATION_INTERVAL = 60  # AMP's default rule group interval
 INVENTORY_LOAD_PER_SECOND = 5  # the example service's traffic: a smaller service than the orders API
 
 
-class Sandbox:
+class Sandbox(StartStop):
     def __init__(
         self,
         workdir: Path,
@@ -127,19 +127,6 @@ class Sandbox:
                 errors.append(exc)
         if errors:
             raise errors[0]
-
-    def __enter__(self) -> Sandbox:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- where things are ----------------------------------------------------------------------------
     @property

@@ -1,8 +1,12 @@
 """Construct ids from kebab-case names (`aws-ebs-csi-driver` → `AwsEbsCsiDriver`)."""
 
+import re
+
 
 def construct_id(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("-"))
+    """`platform-alerts` → `PlatformAlerts`: a construct id (so a logical id) that follows a name of
+    lowercase words joined by `-`, `.` or `_` (environments, teams, rule groups namespaces)."""
+    return "".join(part.capitalize() for part in re.split(r"[-._]", name) if part)
 
 
 # The stage's deployment-verifier role carries this tag: the pipeline's verification step may assume only

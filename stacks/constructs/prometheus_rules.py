@@ -26,6 +26,7 @@ from constructs import Construct
 from observability.model.quotas import load_quotas
 from observability.render.rules import dump, rule_count
 from stacks.nag import acknowledge
+from stacks.naming import construct_id
 
 # CloudFormation schema (cfn-lint 1.58.0): Name 1-64 characters; the namespace ARN's pattern allows these.
 NAME = re.compile(r"^[0-9A-Za-z][-.0-9A-Z_a-z]{0,63}$")
@@ -96,7 +97,7 @@ class PrometheusRules(Construct):
         self.namespaces: dict[str, aps.CfnRuleGroupsNamespace] = {}
         for namespace, text in data.items():
             nested = NestedStack(
-                self, _construct_id(namespace), description=f"AMP rule groups namespace {namespace}"
+                self, construct_id(namespace), description=f"AMP rule groups namespace {namespace}"
             )
             self.stacks[namespace] = nested
             self.namespaces[namespace] = aps.CfnRuleGroupsNamespace(
@@ -147,8 +148,3 @@ class PrometheusRules(Construct):
             "Describe only, on this workspace's rule groups namespaces (one or more per team: their number "
             "grows with the services)",
         )
-
-
-def _construct_id(namespace: str) -> str:
-    """`platform-alerts` → `PlatformAlerts`: the logical id follows the name."""
-    return "".join(part.capitalize() for part in re.split(r"[-._]", namespace) if part)
