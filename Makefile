@@ -46,7 +46,7 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 # cluster's release for the agent's Kubernetes discovery (harness/cluster.py, tests/cluster).
 GO_TOOLS := $(addprefix $(VENV)/bin/,sloth promtool3 kwok kube-apiserver etcd prometheus)
 $(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum \
-		$(wildcard scripts/kube-parts/cmd/*/main.go) scripts/prometheus/plugins.go k8s/images.py
+		$(wildcard scripts/kube-parts/cmd/*/main.go) k8s/images.py
 	scripts/go-tools.sh
 	touch $(GO_TOOLS)
 

@@ -2,15 +2,14 @@
 # Builds the Go tools the tests run, from the Go module proxy, into the venv:
 #   sloth (github.com/slok/sloth) - the SLO rule generator the platform's SLO rules are checked against
 #               (harness/conformance.py); its example specs are read from the same module in the module cache.
-#   promtool3 (github.com/prometheus/prometheus, cmd/promtool) - Prometheus 3's promtool: every platform
-#               alert's cases run on it besides Debian's promtool 2.42 (3's range windows exclude their start,
-#               which shifts `changes`, `max_over_time` and `for` by one sample).
+#   prometheus, promtool3 (github.com/prometheus/prometheus, cmd/prometheus and cmd/promtool) - Prometheus at
+#               the cluster's release (k8s/images.py), with only the Kubernetes discovery among the optional
+#               plugins: the agent's real discovery against the simulated cluster (tests/cluster), and its
+#               promtool, which runs every platform alert's cases besides Debian's promtool 2.42 (3's range
+#               windows exclude their start, which shifts `changes`, `max_over_time` and `for` by one sample).
 #   kube-apiserver, etcd (scripts/kube-parts: k8s.io/kubernetes and the etcd server it requires) and the kwok
 #               controller (sigs.k8s.io/kwok) - the simulated cluster of harness/cluster.py; kwok's stage
 #               definitions are read from its module in the module cache.
-#   prometheus (github.com/prometheus/prometheus, cmd/prometheus) - Prometheus at the cluster's release
-#               (k8s/images.py), with only the Kubernetes discovery plugin: the agent's real discovery against
-#               the simulated cluster (tests/cluster/test_agent_discovery.py).
 # Everything lives under .venv (binaries, module cache, build cache): `make distclean` removes it, and a second
 # run finds the module and the build cache and only relinks. GOTOOLCHAIN=local: never download a toolchain.
 # Stripped (-s -w) and -trimpath, as the upstream release builds: smaller binaries, faster links.
@@ -22,10 +21,6 @@ SLOTH_MODULE=github.com/slok/sloth
 SLOTH_VERSION=v0.16.0
 KWOK_MODULE=sigs.k8s.io/kwok
 KWOK_VERSION=v0.8.0
-# Prometheus 3.13.2's promtool (the version kubernetes-mixin's own tests run, its scripts/go.mod at the commit
-# in tests/rules/kubernetes_mixin/mixin.yaml). Module versions are v0.3XX.Y for Prometheus 3.XX.Y.
-PROMETHEUS_MODULE=github.com/prometheus/prometheus
-PROMETHEUS_VERSION=v0.313.2
 
 repository="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repository/.venv"
@@ -49,16 +44,6 @@ echo "building sloth $SLOTH_VERSION with $("$go" version)"
   "$SLOTH_MODULE/cmd/sloth@$SLOTH_VERSION"
 echo "$GOBIN/sloth: $("$GOBIN/sloth" version 2>/dev/null)"
 
-# promtool: `go install` refuses the Prometheus module (its go.mod has a replace directive), so it is built
-# inside the downloaded module. GOWORK=off: the module ships a go.work naming folders its zip lacks.
-# remove_all_sd leaves out the service-discovery plugins (Azure, GCE, ...) that unit tests never use, and
-# most of the build time with them.
-prometheus_dir="$("$go" mod download -json "$PROMETHEUS_MODULE@$PROMETHEUS_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
-echo "building promtool $PROMETHEUS_VERSION (Prometheus 3) from $prometheus_dir"
-(cd "$prometheus_dir" && GOWORK=off "$go" build -tags remove_all_sd -trimpath -ldflags "-s -w" \
-  -o "$GOBIN/promtool3" ./cmd/promtool)
-echo "$GOBIN/promtool3: built"
-
 # kwok has no replace directives: `go install` works (its release is in its source, pkg/consts.Version).
 echo "building kwok $KWOK_VERSION"
 "$go" install -trimpath $NO_DWARF -ldflags "-s -w" "$KWOK_MODULE/cmd/kwok@$KWOK_VERSION"
@@ -81,13 +66,15 @@ echo "building kube-apiserver $kubernetes_version and etcd $etcd_version"
 echo "$GOBIN/kube-apiserver: $("$GOBIN/kube-apiserver" --version 2>/dev/null)"
 echo "$GOBIN/etcd: $("$GOBIN/etcd" --version 2>/dev/null | head -1)"
 
-# Prometheus at the release the cluster runs: k8s/images.py's PROMETHEUS_IMAGE tag (the one pin), as its Go
-# module version (tag v3.X.Y = module v0.3XX.Y). Its go.mod has a replace directive (to a published
-# module), so `go install` refuses it: it is built from a copy of the downloaded module (under .venv/go/src;
-# the module cache is read-only to builds), with plugins/plugins.go replaced by scripts/prometheus/plugins.go
-# (only the Kubernetes discovery among the optional plugins: that file says why), and the version stamped as
-# upstream's .promu.yml does. The web UI's assets are not built (the API is all the tests use). (Unlike
-# 3.13.2, 3.5.0 has no `remove_all_sd` build tag.)
+# Prometheus and its promtool at the release the cluster runs: k8s/images.py's PROMETHEUS_IMAGE tag (the one
+# pin), as its Go module version (tag v3.X.Y = module v0.3XX.Y). Its go.mod has a replace directive (to a
+# published module), so `go install` refuses it: both are built inside the downloaded module (GOWORK=off: the
+# module ships a go.work naming folders its zip lacks). The build tags `remove_all_sd,enable_kubernetes_sd`
+# keep only the Kubernetes discovery among the optional plugins (plugins/plugin_kubernetes.go's constraint;
+# file and HTTP discovery are always in, plugins/minimum.go): the cloud providers' SDKs and most of the build
+# time stay out. The version is stamped as upstream's .promu.yml does. The web UI's assets are not built (the
+# API is all the tests use).
+PROMETHEUS_MODULE=github.com/prometheus/prometheus
 prometheus_release="$(sed -n 's|^PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v\([0-9.]*\)".*|\1|p' \
   "$repository/k8s/images.py")"
 if [ -z "$prometheus_release" ]; then
@@ -96,16 +83,16 @@ if [ -z "$prometheus_release" ]; then
 fi
 IFS=. read -r major minor patch <<< "$prometheus_release"
 prometheus_module_version="v0.$((major * 100 + minor)).$patch"
-echo "building prometheus $prometheus_release ($PROMETHEUS_MODULE $prometheus_module_version)"
+echo "building prometheus and promtool $prometheus_release ($PROMETHEUS_MODULE $prometheus_module_version)"
 module_dir="$("$go" mod download -json "$PROMETHEUS_MODULE@$prometheus_module_version" \
   | sed -n 's|^\t"Dir": "\(.*\)",$|\1|p')"
-source_dir="$venv/go/src/prometheus@$prometheus_module_version"
-rm -rf "$source_dir"
-mkdir -p "$(dirname "$source_dir")"
-cp -R "$module_dir" "$source_dir"
-chmod -R u+w "$source_dir"
-cp "$repository/scripts/prometheus/plugins.go" "$source_dir/plugins/plugins.go"
-(cd "$source_dir" && "$go" build -mod=readonly -buildvcs=false -trimpath $NO_DWARF -o "$GOBIN/prometheus" \
-  -ldflags "-s -w -X github.com/prometheus/common/version.Version=$prometheus_release \
-    -X github.com/prometheus/common/version.Branch=HEAD" ./cmd/prometheus)
+version_ldflags="-X github.com/prometheus/common/version.Version=$prometheus_release \
+  -X github.com/prometheus/common/version.Branch=HEAD"
+for command in prometheus promtool; do
+  output="$GOBIN/$command"
+  [ "$command" = promtool ] && output="$GOBIN/promtool3"  # Debian's promtool (2.42) keeps the plain name
+  (cd "$module_dir" && GOWORK=off "$go" build -mod=readonly -buildvcs=false -trimpath $NO_DWARF \
+    -tags remove_all_sd,enable_kubernetes_sd -ldflags "-s -w $version_ldflags" -o "$output" "./cmd/$command")
+done
 echo "$GOBIN/prometheus: $("$GOBIN/prometheus" --version 2>/dev/null | head -1)"
+echo "$GOBIN/promtool3: $("$GOBIN/promtool3" --version 2>/dev/null | head -1)"
