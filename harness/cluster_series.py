@@ -108,14 +108,15 @@ def _prometheus(name: str, workdir: Path, config: Mapping[str, Any], *flags: str
 
 
 def measure(workdir: Path) -> ClusterSeries:
+    platform = _platform_objects()
     with SimulatedCluster() as cluster:
-        for obj in _platform_objects():
+        for obj in platform:
             cluster.apply(obj)
             if obj["kind"] == "Namespace":
                 cluster.add_default_service_account(obj["metadata"]["name"])
         pods = [
             pod
-            for obj in _platform_objects()
+            for obj in platform
             if obj["kind"] in manifests.WORKLOAD_KINDS
             for pod in controllers.run(cluster, obj)
         ]

@@ -25,13 +25,13 @@ Manifest = dict[str, Any]
 
 
 def release(*, binary: Path = KUBE_STATE_METRICS) -> str:
-    """The release the binary was built from: `--version` prints `kube-state-metrics, version v2.19.1 ...`."""
+    """The release the binary was built from: `version` prints `kube-state-metrics, version v2.19.1 ...`."""
     if not binary.is_file():
         raise ClusterError(f"{binary} not found: run `make go-tools` (it builds kube-state-metrics)")
-    out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=False, timeout=60)
+    out = subprocess.run([str(binary), "version"], capture_output=True, text=True, check=False, timeout=60)
     fields = (out.stdout + out.stderr).replace(",", " ").split()
     if fields[:2] != ["kube-state-metrics", "version"] or len(fields) < 3:
-        raise ClusterError(f"`{binary} --version` did not name a release: {out.stdout}{out.stderr}")
+        raise ClusterError(f"`{binary} version` did not name a release: {out.stdout}{out.stderr}")
     return fields[2]
 
 

@@ -114,7 +114,7 @@ echo "$GOBIN/prometheus: $("$GOBIN/prometheus" --version 2>/dev/null | head -1)"
 
 # kube-state-metrics at the release the cluster runs: k8s/images.py's KUBE_STATE_METRICS_IMAGE tag (the one
 # pin). Its go.mod has no replace directives, so `go install` builds it; the version is stamped as upstream's
-# Makefile does (`kube-state-metrics --version` names the release and its client-go).
+# Makefile does (`kube-state-metrics version` names the release).
 ksm_module=k8s.io/kube-state-metrics/v2
 ksm_version="$(sed -n 's|^KUBE_STATE_METRICS_IMAGE = "registry.k8s.io/kube-state-metrics/kube-state-metrics:\(v[0-9.]*\)".*|\1|p' \
   "$repository/k8s/images.py")"
@@ -128,4 +128,4 @@ echo "building kube-state-metrics $ksm_version (client-go $ksm_client_go)"
 "$go" install -trimpath $NO_DWARF -ldflags "-s -w -X github.com/prometheus/common/version.Version=$ksm_version \
   -X github.com/prometheus/common/version.Branch=HEAD -X $ksm_module/pkg/app.ClientGoVersion=$ksm_client_go" \
   "$ksm_module@$ksm_version"
-echo "$GOBIN/kube-state-metrics: $("$GOBIN/kube-state-metrics" --version 2>&1 | head -1)"
+echo "$GOBIN/kube-state-metrics: $("$GOBIN/kube-state-metrics" version 2>/dev/null | head -1)"
