@@ -101,9 +101,14 @@ class KubeStateMetrics(StartStop):
     def page(self) -> str:
         return httpx.get(f"{self.url}/metrics", timeout=30).raise_for_status().text
 
-    def samples(self) -> list[Sample]:
-        """Every series on its metrics page."""
-        return [s for family in text_string_to_metric_families(self.page()) for s in family.samples]
+    def samples(self, *, telemetry: bool = False) -> list[Sample]:
+        """Every series on its metrics page (with `telemetry`: on its own, the self-metrics page)."""
+        page = (
+            httpx.get(f"{self.telemetry_url}/metrics", timeout=30).raise_for_status().text
+            if telemetry
+            else self.page()
+        )
+        return [s for family in text_string_to_metric_families(page) for s in family.samples]
 
     def family_names(self) -> set[str]:
         """Every series name the page declares (`# TYPE`), with series or not (the parser names a counter's

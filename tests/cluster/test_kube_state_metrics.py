@@ -42,6 +42,23 @@ def test_it_is_the_clusters_release() -> None:
     assert release() == KUBE_STATE_METRICS_IMAGE.rsplit(":", 1)[1] == "v2.19.1"
 
 
+def test_its_service_accounts_rbac_lets_it_watch_every_resource_it_reports(
+    kube_state_metrics: KubeStateMetrics,
+) -> None:
+    """As its own service account, with only the chart's RBAC: a watch of each kind in its --resources
+    succeeded and none failed (its self-metrics count them)."""
+    watches = [
+        s for s in kube_state_metrics.samples(telemetry=True) if s.name == "kube_state_metrics_watch_total"
+    ]
+    assert {s.labels["resource"] for s in watches if s.labels["result"] == "success" and s.value >= 1} == {
+        "*v1.Pod", "*v1.Node", "*v1.Service", "*v1.Namespace", "*v1.PersistentVolumeClaim",
+        "*v1.PersistentVolume", "*v1.ResourceQuota", "*v1.Deployment", "*v1.StatefulSet", "*v1.DaemonSet",
+        "*v1.ReplicaSet", "*v1.Job", "*v1.CronJob", "*v2.HorizontalPodAutoscaler", "*v1.PodDisruptionBudget",
+        "*v1.StorageClass",
+    }  # fmt: skip
+    assert [s for s in watches if s.labels["result"] != "success" and s.value > 0] == []
+
+
 def test_it_reports_the_applied_workloads_with_their_values(kube_state_metrics: KubeStateMetrics) -> None:
     orders = {"namespace": "orders", "deployment": "orders-api"}
     samples = _settled(
