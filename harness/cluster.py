@@ -13,7 +13,8 @@ is deleted.
 The API server runs with its default admission plugins (they include PodSecurity, enforcing each namespace's
 `pod-security.kubernetes.io/*` labels) and RBAC authorization. There is no kube-controller-manager and no
 kube-scheduler: `pods_for` makes the pods a workload's controller would create, bound to a node as the
-scheduler would, and `add_default_service_account` does what the service-account controller does. Pods
+scheduler would (harness/controllers.py adds the ReplicaSets, claims, volumes and statuses the controllers
+would), and `add_default_service_account` does what the service-account controller does. Pods
 are created through the API, so Pod Security admission judges them as it would the controller's.
 """
 

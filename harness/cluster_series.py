@@ -103,7 +103,11 @@ def _prometheus(name: str, workdir: Path, config: Mapping[str, Any], *flags: str
         *flags,
     ]
     process = Prometheus(name, argv, workdir / f"{name}.log", port)
-    process.start_ready()
+    try:
+        process.start_ready()
+    except BaseException:
+        process.stop()
+        raise
     return process
 
 
