@@ -10,6 +10,7 @@ from collections.abc import Callable
 from prometheus_client.samples import Sample
 
 from harness.cluster import wait_until
+from harness.cluster_series import resource_of
 from harness.kube_state_metrics import KubeStateMetrics, release
 from k8s.images import KUBE_STATE_METRICS_IMAGE
 from observability import jobs
@@ -175,3 +176,20 @@ def test_every_series_the_alerts_and_dashboards_read_from_it_is_emitted_and_kept
     read = by_alerts | by_dashboards
     assert read - kube_state_metrics.family_names() == set()
     assert read - set(jobs.BY_NAME[jobs.KUBE_STATE_METRICS].series) == set()
+
+
+def test_make_cost_attributes_each_series_it_emits_to_the_kind_of_object_it_describes(
+    kube_state_metrics: KubeStateMetrics,
+) -> None:
+    """`make cost` scales kube-state-metrics per object: each family it emits is one resource's."""
+    resources = {name: resource_of(name) for name in kube_state_metrics.family_names()}
+    # It declares a kind's families once an object of it exists: the cluster has no Job, CronJob or quota.
+    assert set(resources.values()) == {
+        "pods", "nodes", "services", "namespaces", "persistentvolumeclaims", "persistentvolumes",
+        "deployments", "statefulsets", "daemonsets", "replicasets", "horizontalpodautoscalers",
+        "poddisruptionbudgets", "storageclasses",
+    }  # fmt: skip
+    assert resources["kube_persistentvolumeclaim_info"] == "persistentvolumeclaims"
+    assert resources["kube_persistentvolume_info"] == "persistentvolumes"
+    assert resources["kube_poddisruptionbudget_status_current_healthy"] == "poddisruptionbudgets"
+    assert resources["kube_storageclass_info"] == "storageclasses"
