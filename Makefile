@@ -40,18 +40,18 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	touch $@
 
 # Built from the Go module proxy into the venv by one script (the pinned versions are in it and in
-# scripts/kube-parts/go.mod; the cluster's Prometheus release is k8s/images.py's): sloth, the SLO rule
-# generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py), Prometheus 3's promtool
-# (every platform alert's cases run on it too), the simulated cluster's parts and Prometheus at the
-# cluster's release for the agent's Kubernetes discovery (harness/cluster.py, tests/cluster).
-GO_TOOLS := $(addprefix $(VENV)/bin/,sloth promtool3 kwok kube-apiserver etcd prometheus)
+# scripts/kube-parts/go.mod; the cluster's Prometheus and kube-state-metrics releases are k8s/images.py's):
+# sloth, the SLO rule generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py),
+# Prometheus 3's promtool (every platform alert's cases run on it too), the simulated cluster's parts, and
+# Prometheus and kube-state-metrics at the cluster's releases (harness/cluster.py, tests/cluster, make cost).
+GO_TOOLS := $(addprefix $(VENV)/bin/,sloth promtool3 kwok kube-apiserver etcd prometheus kube-state-metrics)
 $(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum \
 		$(wildcard scripts/kube-parts/cmd/*/main.go) k8s/images.py
 	scripts/go-tools.sh
 	touch $(GO_TOOLS)
 
 .PHONY: go-tools
-go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth, promtool 3; kube-apiserver, etcd, kwok, prometheus) into the venv
+go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth, promtool 3; kube-apiserver, etcd, kwok, prometheus, kube-state-metrics) into the venv
 
 .PHONY: deps
 deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install Python and npm dependencies
@@ -145,7 +145,7 @@ fault: ## Break the running `make local`: make fault FAULT=<name> [MS=<ms> for a
 	@$(PY) -m sandbox.fault $(or $(FAULT),--help) $(if $(MS),--ms $(MS))
 
 .PHONY: cost
-cost: deps system-deps ## Active series per target kind and monthly AMP ingestion cost (local pipeline run)
+cost: deps system-deps go-tools ## Active series per target kind and monthly AMP ingestion cost (local pipeline and simulated cluster run)
 	$(PY) scripts/cost.py
 
 .PHONY: dashboards

@@ -13,7 +13,8 @@ is deleted.
 The API server runs with its default admission plugins (they include PodSecurity, enforcing each namespace's
 `pod-security.kubernetes.io/*` labels) and RBAC authorization. There is no kube-controller-manager and no
 kube-scheduler: `pods_for` makes the pods a workload's controller would create, bound to a node as the
-scheduler would, and `add_default_service_account` does what the service-account controller does. Pods
+scheduler would (harness/controllers.py adds the ReplicaSets, claims, volumes and statuses the controllers
+would), and `add_default_service_account` does what the service-account controller does. Pods
 are created through the API, so Pod Security admission judges them as it would the controller's.
 """
 
@@ -39,6 +40,7 @@ import yaml
 
 from harness.lifecycle import StartStop
 from harness.postgres import free_port
+from observability import jobs
 from observability.render import scrape_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -635,4 +637,18 @@ def against(config: Mapping[str, Any], *, cluster: SimulatedCluster, token_file:
             job["authorization"]["credentials_file"] = paths[job["authorization"]["credentials_file"]]
         if "ca_file" in job.get("tls_config", {}):
             job["tls_config"]["ca_file"] = paths[job["tls_config"]["ca_file"]]
+    return result
+
+
+def with_apiserver_target(config: Mapping[str, Any], *, cluster: SimulatedCluster) -> dict[str, Any]:
+    """`config` with the API server's job scraping the simulated API server where it listens: discovery
+    finds only ADVERTISE_ADDRESS (Endpoints and EndpointSlices refuse loopback addresses), so the job's
+    discovery and target relabeling give way to that one static target. Its scheme, TLS (server name
+    `kubernetes`), token, limits and keep rules stay as generated."""
+    result = copy.deepcopy(dict(config))
+    for job in result["scrape_configs"]:
+        if job["job_name"] == jobs.APISERVER:
+            job.pop("kubernetes_sd_configs")
+            job.pop("relabel_configs", None)
+            job["static_configs"] = [{"targets": [f"{HOST}:{cluster.port}"]}]
     return result

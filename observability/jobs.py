@@ -1,6 +1,6 @@
 """The scrape jobs of the Prometheus agent: one row per job in `JOB_TABLE`, the one place that says what a
 job scrapes (target selection), what it keeps (series and histogram buckets), its limits, and what its
-targets cost when the local pipeline cannot measure them. The scrape config (observability/render), the rules,
+targets cost when `make cost` cannot measure them. The scrape config (observability/render), the rules,
 the dashboards and `make cost` all read it. The job names are what alerts (`up{job=...}`) refer to.
 
 Pure data: no Prometheus YAML here. How a selector becomes relabel rules is observability/render/selectors.py.
@@ -121,7 +121,7 @@ class Unit(StrEnum):
 
 @dataclass(frozen=True)
 class Estimate:
-    """Series per target of a job the local pipeline cannot run (synthetic series excluded), as a sum of
+    """Series per target of a job `make cost` cannot run (synthetic series excluded), as a sum of
     `per unit x units per target`; `kept` with the keep rules, `unfiltered` everything the target exposes
     (typical sizes of these endpoints on small EKS clusters)."""
 
@@ -168,7 +168,6 @@ _VOLUME_STATS = sum(name.startswith("kubelet_volume_stats_") for name in catalog
 _CONTAINER_NETWORK = sum(name.startswith("container_network_") for name in catalog.CADVISOR_SERIES)
 _KUBELET_PLEG_BOUNDARIES = 11  # the kubelet's PLEG relist histogram uses the client's default buckets
 _CGROUP_KEPT = 6  # CPU, CFS periods/throttled where a limit is set, memory x3, OOM events
-_APISERVER_SLI_BOUNDARIES = len(catalog.BUCKETS["apiserver_request_sli_duration_seconds"])
 
 JOB_TABLE: tuple[ScrapeJob, ...] = (
     ScrapeJob(
@@ -180,12 +179,7 @@ JOB_TABLE: tuple[ScrapeJob, ...] = (
         # The kept latency histogram is verb x resource x scope x 9 series (7 buckets, count, sum): a
         # few thousand per endpoint, growing with the resource types (CRDs).
         limits=Limits(sample_limit=30_000),
-        # Request totals (~800 label combinations), the SLI histogram (~150 verb/resource/scope
-        # combinations) at its kept boundaries, inflight requests (mutating, read-only).
-        estimate=Estimate(
-            kept={Unit.TARGET: 800 + 150 * _histogram_series(_APISERVER_SLI_BOUNDARIES) + 2},
-            unfiltered={Unit.TARGET: 25_000},
-        ),
+        # No estimate: `make cost` measures the real kube-apiserver (harness/cluster_series.py).
     ),
     ScrapeJob(
         name=KUBELET,
@@ -249,18 +243,7 @@ JOB_TABLE: tuple[ScrapeJob, ...] = (
         # Values are long here too (image names, owner names).
         limits=Limits(sample_limit=50_000, label_value_length_limit=1024),
         honor_labels=True,
-        # ~16 per pod (info, owner, 5 phases, 3 ready states, restarts, requests, limits), ~30 per node
-        # (conditions x statuses, capacity, allocatable), workloads (10 Deployments x 11: 5 counts and
-        # generations, conditions Available and Progressing x 3 statuses; 2 StatefulSets x 7; 5 DaemonSets
-        # x 5; one autoscaler x 4), PVCs, ReplicaSets (revision history).
-        estimate=Estimate(
-            kept={
-                Unit.POD: 16,
-                Unit.NODE: 30,
-                Unit.TARGET: (5 + 2 * 3) * 10 + 7 * 2 + 5 * 5 + 4 + 5 * 2 + 40,
-            },
-            unfiltered={Unit.TARGET: 4_000},
-        ),
+        # No estimate: `make cost` measures the real kube-state-metrics per object on a simulated cluster.
     ),
     # The agent watches itself: remote-write lag and failures, scrapes over their limits, its series
     # count. Without this, a broken pipeline shows in AMP only as missing data.

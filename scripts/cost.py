@@ -4,9 +4,13 @@ Runs the local pipeline once (harness/stack.py: a real node-exporter, postgres-e
 Postgres, the real orders API, two Prometheus agents running the generated config, one of them without
 its keep rules, both remote-writing to a local Prometheus), sends the web app a representative mix of
 requests, counts the series each target kind produces at the receiver, and scales them to a reference
-cluster. Kinds that cannot run here (kubelet, cAdvisor, kube-state-metrics, API server) use the
-per-target estimates of their rows in the job table (observability/jobs.py), marked as such. Loopback
-only: no other network access.
+cluster. kube-state-metrics and the API server are measured on a simulated cluster of real parts
+(harness/cluster_series.py: the real kube-state-metrics and kube-apiserver, the agents' real Kubernetes
+discovery), kube-state-metrics's series per object kind scaled to the reference cluster's objects. The
+kubelet and cAdvisor cannot run here (kwok's Metric resources serve only the kubelet's /metrics/resource
+names, as kwok's own configuration defines them, not the kubelet's or cAdvisor's): they use the per-target
+estimates of their rows in the job table (observability/jobs.py), marked as such. Loopback only: no other
+network access.
 
     make cost            # or: .venv/bin/python scripts/cost.py
 
@@ -38,7 +42,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 import httpx  # noqa: E402
 
 from config.monitoring import MonitoringConfig  # noqa: E402
-from harness import manifests  # noqa: E402
+from harness import cluster_series, manifests  # noqa: E402
+from harness.cluster_series import ClusterSeries  # noqa: E402
 from harness.stack import (  # noqa: E402
     HOST,
     CannedExporter,
@@ -71,6 +76,28 @@ REFERENCE: dict[Unit, float] = {
     Unit.APISERVER_ENDPOINT: 2,  # EKS publishes two API server addresses in default/kubernetes
 }
 SYNTHETIC_PER_TARGET = len(SYNTHETIC_SERIES)  # recorded by the scraper for every target, never dropped
+# Objects of each kind kube-state-metrics reports on (its --resources), in the reference cluster: the
+# platform's own (the orders API and Postgres, the agent, kube-state-metrics, node-exporter, their
+# namespaces and storage classes) and EKS's add-ons (CoreDNS, metrics-server, the EBS CSI controller;
+# aws-node, kube-proxy, the EBS CSI node and Pod Identity agents), with room for a few more applications.
+REFERENCE_OBJECTS = {
+    "nodes": NODES,
+    "pods": PODS,
+    "deployments": 10,
+    "replicasets": 20,  # each Deployment's current ReplicaSet and one from its previous rollout
+    "statefulsets": 2,
+    "daemonsets": 5,
+    "horizontalpodautoscalers": 1,
+    "persistentvolumeclaims": REFERENCE[Unit.PVC],
+    "persistentvolumes": REFERENCE[Unit.PVC],
+    "namespaces": 8,
+    "services": 8,
+    "poddisruptionbudgets": 4,
+    "storageclasses": 3,
+    "resourcequotas": 0,
+    "jobs": 0,
+    "cronjobs": 0,
+}
 
 # --- AMP ingestion pricing, us-east-1: check current pricing (https://aws.amazon.com/prometheus/pricing/)
 # (samples in the tier, USD per 10 million samples); storage ($0.03/GB-month) and query samples are extra.
@@ -108,8 +135,6 @@ def per_target(job: ScrapeJob, series: Mapping[Unit, float]) -> float:
 ESTIMATED = {
     jobs.KUBELET: ("kubelet", "per node"),
     jobs.CADVISOR: ("cAdvisor", "per node"),
-    jobs.KUBE_STATE_METRICS: ("kube-state-metrics", "cluster-wide"),
-    jobs.APISERVER: ("API server", "per endpoint"),
 }
 
 
@@ -124,6 +149,56 @@ def estimates() -> list[Kind]:
         unfiltered = per_target(job, job.estimate.unfiltered) + SYNTHETIC_PER_TARGET
         kinds.append(Kind(kind, name, targets(job), kept, unfiltered, False, note))
     return kinds
+
+
+def measured_in_cluster(series: ClusterSeries) -> list[Kind]:
+    """kube-state-metrics, its series per object of each kind scaled to the reference cluster's objects
+    (synthetic series added), and the API server per endpoint, from the simulated cluster."""
+    missing = [r for r, n in REFERENCE_OBJECTS.items() if n and not series.objects.get(r)]
+    unknown = set(series.objects) - set(REFERENCE_OBJECTS)
+    if missing or unknown:
+        raise ValueError(f"no object to measure per object: {missing}; no reference count: {sorted(unknown)}")
+
+    def scaled(per_resource: Mapping[str, int]) -> float:
+        return SYNTHETIC_PER_TARGET + sum(
+            n / series.objects[r] * REFERENCE_OBJECTS[r]
+            for r, n in per_resource.items()
+            if REFERENCE_OBJECTS[r]
+        )
+
+    ksm, apiserver = jobs.BY_NAME[jobs.KUBE_STATE_METRICS], jobs.BY_NAME[jobs.APISERVER]
+    return [
+        Kind("kube-state-metrics", ksm.name, targets(ksm), scaled(series.ksm_kept), scaled(series.ksm_all),
+             True, "cluster-wide"),
+        Kind("API server", apiserver.name, targets(apiserver), series.apiserver_kept, series.apiserver_all,
+             True, "per endpoint"),
+    ]  # fmt: skip
+
+
+def per_object(series: ClusterSeries) -> str:
+    """kube-state-metrics's series per object of each kind, as measured, with the reference counts."""
+    lines = [
+        "",
+        "kube-state-metrics per object (measured on a simulated cluster of real parts: kube-apiserver, kwok, "
+        "the real kube-state-metrics; the agents' real discovery):",
+        "",
+        "| resource | objects measured | series kept | series all | per object, kept | per object, all "
+        "| reference objects |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for resource, n in sorted(series.objects.items()):
+        kept, everything = series.ksm_kept.get(resource, 0), series.ksm_all.get(resource, 0)
+        lines.append(
+            f"| {resource} | {n} | {kept} | {everything} | {kept / n if n else 0:,.1f} "
+            f"| {everything / n if n else 0:,.1f} | {REFERENCE_OBJECTS[resource]} |"
+        )
+    lines.append(
+        f"\nAPI server (one, measured): {series.apiserver_kept:,} series kept, {series.apiserver_all:,} in "
+        "all, from the simulated cluster's own traffic (kwok, kube-state-metrics, the agents, the applies); "
+        "a real cluster's controllers and kubelets add request label combinations. Estimated: kubelet, "
+        "cAdvisor."
+    )
+    return "\n".join(lines)
 
 
 def cost(samples: float) -> float:
@@ -179,9 +254,11 @@ class Measurement:
     rss_local: dict[str, int]  # KiB, agents with the local targets only
     rss_scaled: dict[str, int]  # KiB, agents at about the reference cluster's series count
     scaled_series: dict[str, int]
+    cluster: ClusterSeries
 
 
 def measure(workdir: Path) -> Measurement:
+    in_cluster = cluster_series.measure(workdir / "cluster")
     config = generated_config(
         cluster_name="cost-keep", environment="cost", scrape_interval_seconds=MEASURE_INTERVAL
     )
@@ -209,6 +286,7 @@ def measure(workdir: Path) -> Measurement:
             kind("orders API (service)", webapp, WEBAPP_REPLICAS, "per replica"),
             kind("postgres-exporter", postgres, 1, "Postgres pod"),
             kind("Prometheus agent", agent_key, targets(jobs.BY_NAME[jobs.PROMETHEUS_AGENT]), "itself"),
+            *measured_in_cluster(in_cluster),
             *estimates(),
         ]
         # Agent memory at the reference cluster's series count: as many node-exporter pods as it takes,
@@ -242,6 +320,7 @@ def measure(workdir: Path) -> Measurement:
         rss_local,
         rss_scaled,
         {"keep": sum(big["scale-keep"].values()), "all": sum(big["scale-all"].values())},
+        in_cluster,
     )
 
 
@@ -330,6 +409,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="metrics-cost-") as tmp:
         measurement = measure(Path(tmp))
     print(table(measurement, args.interval))
+    print(per_object(measurement.cluster))
     print(per_service(measurement, load_default(), args.interval))
     print(f"\n(measured in {time.monotonic() - started:.0f} s)")
 

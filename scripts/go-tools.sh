@@ -10,6 +10,8 @@
 #   kube-apiserver, etcd (scripts/kube-parts: k8s.io/kubernetes and the etcd server it requires) and the kwok
 #               controller (sigs.k8s.io/kwok) - the simulated cluster of harness/cluster.py; kwok's stage
 #               definitions are read from its module in the module cache.
+#   kube-state-metrics (k8s.io/kube-state-metrics/v2) - at the cluster's release (k8s/images.py), reading the
+#               simulated cluster as its own service account (tests/cluster, `make cost`).
 # Everything lives under .venv (binaries, module cache, build cache): `make distclean` removes it, and a second
 # run finds the module and the build cache and only relinks. GOTOOLCHAIN=local: never download a toolchain.
 # Stripped (-s -w) and -trimpath, as the upstream release builds: smaller binaries, faster links.
@@ -96,3 +98,21 @@ for command in prometheus promtool; do
 done
 echo "$GOBIN/prometheus: $("$GOBIN/prometheus" --version 2>/dev/null | head -1)"
 echo "$GOBIN/promtool3: $("$GOBIN/promtool3" --version 2>/dev/null | head -1)"
+
+# kube-state-metrics at the release the cluster runs: k8s/images.py's KUBE_STATE_METRICS_IMAGE tag (the one
+# pin). Its go.mod has no replace directives, so `go install` builds it; the version is stamped as upstream's
+# Makefile does (`kube-state-metrics version` names the release).
+ksm_module=k8s.io/kube-state-metrics/v2
+ksm_version="$(sed -n 's|^KUBE_STATE_METRICS_IMAGE = "registry.k8s.io/kube-state-metrics/kube-state-metrics:\(v[0-9.]*\)".*|\1|p' \
+  "$repository/k8s/images.py")"
+if [ -z "$ksm_version" ]; then
+  echo "error: k8s/images.py: KUBE_STATE_METRICS_IMAGE is not registry.k8s.io/kube-state-metrics/kube-state-metrics:vX.Y.Z" >&2
+  exit 1
+fi
+ksm_go_mod="$("$go" mod download -json "$ksm_module@$ksm_version" | sed -n 's|^\t"GoMod": "\(.*\)",$|\1|p')"
+ksm_client_go="$(sed -n 's|^\tk8s.io/client-go \(v[0-9.]*\)$|\1|p' "$ksm_go_mod")"
+echo "building kube-state-metrics $ksm_version (client-go $ksm_client_go)"
+"$go" install -trimpath $NO_DWARF -ldflags "-s -w -X github.com/prometheus/common/version.Version=$ksm_version \
+  -X github.com/prometheus/common/version.Branch=HEAD -X $ksm_module/pkg/app.ClientGoVersion=$ksm_client_go" \
+  "$ksm_module@$ksm_version"
+echo "$GOBIN/kube-state-metrics: $("$GOBIN/kube-state-metrics" version 2>/dev/null | head -1)"

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from config import environment_config
+from harness import controllers
 from harness.cluster import ApiError, SimulatedCluster
+from harness.kube_state_metrics import KubeStateMetrics
 from tests.unit.conftest import KUBERNETES_RESOURCE, STACK_ROLES, Synthesized, render_tokens, synthesize
 
 Manifest = dict[str, Any]
@@ -126,14 +128,10 @@ def applied(cluster: SimulatedCluster, dev: Synthesized) -> Applied:
 
 @pytest.fixture(scope="session")
 def running_pods(cluster: SimulatedCluster, applied: Applied) -> list[Manifest]:
-    """The pods the workloads' controllers would create from the applied templates, admitted and made
-    Running by kwok (ClusterError if admission refuses one or kwok does not run it)."""
-    running = []
-    for workload in applied.workloads():
-        pods = [cluster.create_pod(pod) for pod in cluster.pods_for(workload)]
-        namespace = workload["metadata"]["namespace"]
-        running += cluster.wait_running(namespace=namespace, names=[p["metadata"]["name"] for p in pods])
-    return running
+    """The pods the workloads' controllers would create from the applied templates (with a Deployment's
+    ReplicaSet and a StatefulSet's claims), admitted and made Running by kwok (ClusterError if admission
+    refuses one or kwok does not run it); then the controllers' statuses (harness/controllers.py)."""
+    return [pod for workload in applied.workloads() for pod in controllers.run(cluster, workload)]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -141,3 +139,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/cluster" in str(item.path):
             item.add_marker(pytest.mark.xdist_group("sim-cluster"))
+
+
+@pytest.fixture(scope="session")
+def kube_state_metrics(
+    cluster: SimulatedCluster, running_pods: list[Manifest], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KubeStateMetrics]:
+    """The real kube-state-metrics for its pod: the chart's arguments, its own service account's token, the
+    pod's IP (where the agent's discovery finds it)."""
+    (pod,) = [
+        p
+        for p in running_pods
+        if p["metadata"]["labels"].get("app.kubernetes.io/name") == "kube-state-metrics"
+    ]
+    with KubeStateMetrics(
+        cluster=cluster, pod=pod, workdir=Path(tmp_path_factory.mktemp("kube-state-metrics"))
+    ) as running:
+        yield running

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from harness.cluster import ADVERTISE_ADDRESS, PROMETHEUS, SimulatedCluster, against, wait_until
+from harness.kube_state_metrics import KubeStateMetrics
 from harness.postgres import free_port
 from harness.stack import (
     HOST,
@@ -202,3 +203,18 @@ def test_the_node_exporter_on_its_pods_ip_is_scraped_and_written(
         lambda: bool(receiver.query('node_uname_info{job="node-exporter", instance="127.1.0.1:9100"}')),
         timeout=60,
     )
+
+
+def test_kube_state_metrics_on_its_pods_ip_is_scraped_through_its_keep_list(
+    agent: Prometheus, receiver: Prometheus, kube_state_metrics: KubeStateMetrics
+) -> None:
+    """The real kube-state-metrics, found by discovery on its pod's IP: what its keep-list keeps reaches the
+    receiver (the orders API's replica count), what it exposes but nobody reads does not."""
+    query = (
+        'kube_deployment_spec_replicas{job="kube-state-metrics", namespace="orders", deployment="orders-api"}'
+    )
+    assert wait_until(lambda: [r["value"][1] for r in receiver.query(query)] == ["1"], timeout=60), (
+        receiver.query(query)
+    )
+    assert "kube_pod_created" in kube_state_metrics.family_names()
+    assert receiver.query('kube_pod_created{job="kube-state-metrics"}') == []
