@@ -37,7 +37,7 @@ from harness.lifecycle import StartStop
 from harness.postgres import LocalPostgres, free_port
 from harness.proxy import DelayProxy
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
-from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
+from k8s.monitoring.prometheus_agent_chart import EXPAND_EXTERNAL_LABELS, SHUTDOWN_FLUSH_SECONDS
 from observability import names
 from observability.jobs import ScrapeJob
 from observability.render import scrape_config
@@ -231,8 +231,10 @@ class Process:
 class Prometheus(Process):
     """`prometheus` as the agent (`--enable-feature=agent`) or as the remote-write receiver."""
 
-    def __init__(self, name: str, argv: list[str], log_path: Path, port: int) -> None:
-        super().__init__(name, argv, log_path)
+    def __init__(
+        self, name: str, argv: list[str], log_path: Path, port: int, env: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(name, argv, log_path, env)
         self.port = port
         self.url = f"http://{HOST}:{port}"
 
@@ -276,8 +278,10 @@ class Prometheus(Process):
 
     @classmethod
     def agent(
-        cls, workdir: Path, config_text: str, port: int | None = None, name: str = "agent"
+        cls, workdir: Path, config_text: str, port: int | None = None, name: str = "agent", replica: int = 0
     ) -> Prometheus:
+        """An agent on `config_text`, as replica `replica` of its shard (the pod ordinal the chart puts in
+        its environment, which the config expands into the `__replica__` external label)."""
         workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "agent.yml"
         config.write_text(config_text)
@@ -285,12 +289,14 @@ class Prometheus(Process):
         argv = [
             PROMETHEUS,
             "--enable-feature=agent",  # Prometheus 3: `--agent`
+            f"--enable-feature={EXPAND_EXTERNAL_LABELS}",  # as in the chart
             f"--config.file={config}",
             f"--storage.agent.path={workdir / 'wal'}",
             f"--web.listen-address={HOST}:{port}",
             f"--storage.remote.flush-deadline={SHUTDOWN_FLUSH_SECONDS}s",  # as in the chart
         ]
-        return cls(name, argv, workdir / "agent.log", port)
+        env = dict(os.environ) | {names.AGENT_REPLICA_ENV: str(replica)}
+        return cls(name, argv, workdir / "agent.log", port, env)
 
     def start_ready(self) -> None:
         self.start()
