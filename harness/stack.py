@@ -83,9 +83,11 @@ def generated_config(
     scrape_interval_seconds: int,
     environment: str = "test",
     jobs: Sequence[ScrapeJob] | None = None,
+    shard: int = 0,
+    shards: int = 1,
 ) -> dict[str, Any]:
-    """The agent configuration exactly as the cluster would get it, for a local run to adapt: with `jobs`
-    (rendered by `observability.render.render`), else those of services/."""
+    """The agent configuration exactly as the cluster would get it (shard `shard` of `shards`), for a local
+    run to adapt: with `jobs` (rendered by `observability.render.render`), else those of services/."""
     return scrape_config.agent_config(
         cluster_name=cluster_name,
         environment=environment,
@@ -93,6 +95,8 @@ def generated_config(
         remote_write_url=PLACEHOLDER_WORKSPACE_URL,
         scrape_interval_seconds=scrape_interval_seconds,
         jobs=jobs,
+        shard=shard,
+        shards=shards,
     )
 
 

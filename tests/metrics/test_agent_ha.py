@@ -132,7 +132,8 @@ def test_restarting_a_replica_leaves_no_hole_in_the_union(pair):
     agent = pair.agents[1]
     start = time.time() - 3 * INTERVAL
     agent.stop()  # SIGTERM: it flushes to the healthy receiver, then exits
-    assert agent.proc is not None and agent.proc.returncode == 0, agent.log()[-2000:]
+    assert agent.proc is not None
+    assert agent.proc.returncode == 0, agent.log()[-2000:]
     agent.start_ready()  # same WAL, same port, same replica
     restarted = time.time()
     end = restarted + 4 * INTERVAL
@@ -143,7 +144,8 @@ def test_restarting_a_replica_leaves_no_hole_in_the_union(pair):
     union = pair.union(start, end)
     own = {target: times for (target, replica), times in pair.times(start, end).items() if replica == "1"}
     for target in pair.targets:
-        assert union[target][0] <= start + MAX_STEP and union[target][-1] >= end - MAX_STEP, target
+        assert union[target][0] <= start + MAX_STEP, target
+        assert union[target][-1] >= end - MAX_STEP, target
         assert max_gap(union[target]) <= MAX_STEP, (target, max_gap(union[target]))
         # The restarted replica alone missed at least one scrape: the hole the other replica filled.
         assert max_gap(own[target]) > MAX_STEP, (target, own[target])
@@ -172,7 +174,8 @@ def test_restarting_a_replica_during_a_receiver_outage_leaves_no_hole_in_the_uni
     union = pair.union(start, end)
     own = {target: times for (target, replica), times in pair.times(start, end).items() if replica == "0"}
     for target in pair.targets:
-        assert union[target][0] <= start + MAX_STEP and union[target][-1] >= end - MAX_STEP, target
+        assert union[target][0] <= start + MAX_STEP, target
+        assert union[target][-1] >= end - MAX_STEP, target
         assert max_gap(union[target]) <= MAX_STEP, (target, max_gap(union[target]))
         # Alone, the restarted replica lost the outage's backlog up to its restart.
         assert max_gap(own[target]) > 5 * INTERVAL, (target, own[target])
