@@ -37,7 +37,7 @@ from harness.lifecycle import StartStop
 from harness.postgres import LocalPostgres, free_port
 from harness.proxy import DelayProxy
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
-from k8s.monitoring.prometheus_agent_chart import EXPAND_EXTERNAL_LABELS, SHUTDOWN_FLUSH_SECONDS
+from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
 from observability import names
 from observability.jobs import ScrapeJob
 from observability.render import scrape_config
@@ -293,7 +293,8 @@ class Prometheus(Process):
         argv = [
             PROMETHEUS,
             "--enable-feature=agent",  # Prometheus 3: `--agent`
-            f"--enable-feature={EXPAND_EXTERNAL_LABELS}",  # as in the chart
+            # `${AGENT_REPLICA}` in the external labels: Prometheus 3 expands it by default.
+            "--enable-feature=expand-external-labels",
             f"--config.file={config}",
             f"--storage.agent.path={workdir / 'wal'}",
             f"--web.listen-address={HOST}:{port}",

@@ -5,7 +5,9 @@ naming), each of `replicas` identical agents. A StatefulSet per shard, not a sha
 StatefulSet's ordinal, because the shard must be in the config file itself (a relabel `keep` regex, which
 Prometheus does not expand from the environment): each shard has its own ConfigMap and config checksum.
 The replica index is the one thing that differs inside a shard; it reaches the `__replica__` external
-label through the pod-index label (downward API) and `--enable-feature=expand-external-labels`.
+label through the pod-index label (downward API) and the environment: Prometheus 3 expands `${VAR}` in
+external labels by default (its 3.0 migration guide; the `expand-external-labels` flag of 2.x is gone and
+3.x only warns about it: read in the sources of 3.5.0 and 3.13.5, `config.Load`).
 
 Replicas of a shard spread over zones with a `DoNotSchedule` topology spread constraint (max skew 1),
 not a required anti-affinity: in several zones both force one agent per zone, but in a one-zone cluster
@@ -44,8 +46,6 @@ TERMINATION_GRACE_SECONDS = 2 * SHUTDOWN_FLUSH_SECONDS
 CONFIG_MOUNT = "/etc/prometheus"
 WAL_MOUNT = "/prometheus"
 CONFIG_CHECKSUM_ANNOTATION = "checksum/config"
-# External labels may name environment variables (`${AGENT_REPLICA}`): a feature flag in 2.x and 3.x.
-EXPAND_EXTERNAL_LABELS = "expand-external-labels"
 # Set by the StatefulSet controller on each pod: its ordinal (Kubernetes 1.28+).
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 # Which StatefulSet (shard) a pod belongs to: the disruption budget and the spread count per shard.
@@ -254,7 +254,6 @@ class PrometheusAgentChart(cdk8s.Chart):
                     image=image,
                     args=[
                         "--agent",
-                        f"--enable-feature={EXPAND_EXTERNAL_LABELS}",
                         f"--config.file={CONFIG_MOUNT}/{CONFIG_FILE}",
                         f"--storage.agent.path={WAL_MOUNT}",
                         f"--web.listen-address=:{names.PROMETHEUS_PORT}",

@@ -45,7 +45,8 @@ to every series sent.
 
 High availability and sharding: each shard runs two (`monitoring.agent_replicas`) identical agents whose
 only difference is the `__replica__` external label, their replica index expanded from the environment
-(`${AGENT_REPLICA}`, needs `--enable-feature=expand-external-labels`, in Prometheus 2.42 and 3.x alike).
+(`${AGENT_REPLICA}`: expanded by default in Prometheus 3, behind `--enable-feature=expand-external-labels`
+in 2.42, the local tests').
 AMP keeps `cluster`, elects one replica per `cluster` value, drops the others' samples and strips
 `__replica__` (Send-high-availability-data.html). With `shards` > 1 every job keeps only the targets whose
 `__address__` hashes (hashmod) to its shard. There is no `shard` label: AMP's election is per `cluster`

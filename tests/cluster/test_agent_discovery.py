@@ -26,7 +26,7 @@ from harness.stack import (
 )
 from k8s.images import PROMETHEUS_IMAGE
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
-from k8s.monitoring.prometheus_agent_chart import EXPAND_EXTERNAL_LABELS, SHUTDOWN_FLUSH_SECONDS
+from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
 
 Manifest = dict[str, Any]
 NAME_LABEL = "app.kubernetes.io/name"
@@ -101,7 +101,6 @@ def agent(
     argv = [
         str(PROMETHEUS),
         "--agent",
-        f"--enable-feature={EXPAND_EXTERNAL_LABELS}",
         f"--config.file={workdir / 'agent.yml'}",
         f"--storage.agent.path={workdir / 'wal'}",
         f"--web.listen-address={HOST}:{port}",

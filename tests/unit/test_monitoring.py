@@ -100,8 +100,9 @@ def test_the_agents_are_an_ha_pair_in_two_zones_named_by_their_ordinal(dev):
     }
     assert (host["topologyKey"], host["whenUnsatisfiable"]) == ("kubernetes.io/hostname", "ScheduleAnyway")
     (container,) = pod["spec"]["containers"]
-    # `__replica__` is `${AGENT_REPLICA}` in the config: the pod's ordinal, expanded by the agent.
-    assert "--enable-feature=expand-external-labels" in container["args"]
+    # `__replica__` is `${AGENT_REPLICA}` in the config: the pod's ordinal, which Prometheus 3 expands
+    # by default (no 2.x feature flag, which 3.x would only warn about).
+    assert not [a for a in container["args"] if a.startswith("--enable-feature")]
     assert container["env"] == [
         {
             "name": "AGENT_REPLICA",
