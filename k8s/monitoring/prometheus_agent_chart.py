@@ -185,7 +185,8 @@ class PrometheusAgentChart(cdk8s.Chart):
                     ),
                     volume_claim_templates=[
                         k8s.KubePersistentVolumeClaimProps(
-                            metadata=k8s.ObjectMeta(name="wal", labels=pod_labels),
+                            # As before shards existed: a StatefulSet's claim templates cannot change.
+                            metadata=k8s.ObjectMeta(name="wal", labels=names.labels(names.PROMETHEUS_AGENT)),
                             spec=k8s.PersistentVolumeClaimSpec(
                                 storage_class_name=DISPOSABLE_STORAGE_CLASS,
                                 access_modes=["ReadWriteOnce"],

@@ -77,3 +77,20 @@ def test_a_single_replica_gets_no_disruption_budget():
 def test_refuses_no_shard_or_no_replica(shards, replicas):
     with pytest.raises(ValueError, match="at least one shard and one replica"):
         synth(shards=shards, replicas=replicas)
+
+
+def test_shard_0_keeps_the_fields_a_statefulset_cannot_change():
+    """Kubernetes refuses updates to a StatefulSet's selector, service name and claim templates: shard 0
+    must keep what the single agent had, or the next deploy fails and rolls back."""
+    for shards in (1, 3):
+        spec = by_kind(synth(shards=shards, replicas=2), "StatefulSet")["prometheus-agent"]["spec"]
+        assert spec["selector"] == {"matchLabels": {"app.kubernetes.io/name": "prometheus-agent"}}
+        assert spec["serviceName"] == "prometheus-agent"
+        (claim,) = spec["volumeClaimTemplates"]
+        assert claim["metadata"] == {
+            "name": "wal",
+            "labels": {
+                "app.kubernetes.io/name": "prometheus-agent",
+                "app.kubernetes.io/part-of": "eks-observability-platform",
+            },
+        }
