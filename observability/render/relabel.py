@@ -73,3 +73,14 @@ def shard(index: int, shards: int) -> list[Rule]:
         {"source_labels": ["__address__"], "action": "hashmod", "modulus": shards, "target_label": TMP_SHARD},
         select("keep", [TMP_SHARD], str(index)),
     ]
+
+
+def moved_aside(label: str) -> list[Rule]:
+    """A scraped series' own `label` goes to `exported_<label>` (what Prometheus does with a scraped label
+    that collides with a target label). For external labels: a series that has one keeps its own value,
+    so e.g. a `cluster` label of the API server's (AMP warns that Kubernetes 1.28/1.29 emit one) would
+    hide the agent's cluster and put the series in another deduplication group."""
+    return [
+        replace(label, f"exported_{label}", regex="(.+)"),
+        {"action": "labeldrop", "regex": label},
+    ]

@@ -41,7 +41,8 @@ Target labels say which workload a series is about: `namespace`, `pod`, `contain
 of the object, so those jobs set only `node` (kubelet, cAdvisor) or nothing, and keep the exporter's
 labels (`honor_labels`). No `labelmap`: no Kubernetes label or annotation becomes a series label, and every
 `__meta_*` label is discarded after relabeling. `cluster` and `environment` are external labels, added
-to every series sent.
+to every series sent; a scraped series' own `cluster` or `environment` is moved to `exported_<label>` (an
+external label does not replace a label a series already has, and AMP groups replicas by `cluster`).
 
 High availability and sharding: each shard runs two (`monitoring.agent_replicas`) identical agents whose
 only difference is the `__replica__` external label, their replica index expanded from the environment
@@ -108,6 +109,11 @@ def agent_config(
     catalog.validate_names(extra_metrics)
     timeout = min(MAX_TIMEOUT_SECONDS, scrape_interval_seconds - 1)
     scrape_configs = scrape_jobs(tuple(extra_metrics), jobs or all_jobs(load_default()))
+    for job in scrape_configs:
+        job["metric_relabel_configs"] = [
+            *job.get("metric_relabel_configs", []),
+            *(rule for label in c.EXTERNAL_LABELS for rule in relabel.moved_aside(label)),
+        ]
     if not 0 <= shard < shards:
         raise ValueError(f"shard must be one of 0-{shards - 1} (got {shard})")
     if shards > 1:  # one shard keeps every target: no rules

@@ -53,7 +53,7 @@ ALLOWED_JOB = {
     "tls_config",
 }
 ALLOWED_RELABEL = {"action", "source_labels", "target_label", "regex", "replacement", "modulus"}
-ALLOWED_ACTIONS = {"replace", "keep", "drop", "keepequal", "hashmod"}  # keepequal: 2.41+
+ALLOWED_ACTIONS = {"replace", "keep", "drop", "keepequal", "hashmod", "labeldrop"}  # keepequal: 2.41+
 ALLOWED_REMOTE_WRITE = {"name", "url", "sigv4", "queue_config", "metadata_config"}
 ALLOWED_QUEUE = {
     "capacity",
@@ -176,11 +176,27 @@ def test_no_kubernetes_label_or_annotation_is_mapped_into_series():
                 assert not rule["target_label"].startswith("__meta_")
 
 
+# Last in every job: a scraped `cluster` or `environment` label is moved aside, so the agent's external
+# label applies (AMP: Kubernetes 1.28/1.29 may emit their own `cluster`, which breaks deduplication).
+MOVED_ASIDE = [
+    {"action": "replace", "source_labels": ["cluster"], "target_label": "exported_cluster", "regex": "(.+)"},
+    {"action": "labeldrop", "regex": "cluster"},
+    {
+        "action": "replace",
+        "source_labels": ["environment"],
+        "target_label": "exported_environment",
+        "regex": "(.+)",
+    },
+    {"action": "labeldrop", "regex": "environment"},
+]
+
+
 @pytest.mark.parametrize("extra", [(), ("my_app_jobs_total", "pg_up")])
 def test_each_job_keeps_exactly_its_catalog_names_plus_extras(extra):
     config = make(extra_metrics=extra)
     for name in sc.JOBS:
-        rule, *bucket_rules = job(config, name)["metric_relabel_configs"]
+        rule, *bucket_rules = job(config, name)["metric_relabel_configs"][: -len(MOVED_ASIDE)]
+        assert job(config, name)["metric_relabel_configs"][-len(MOVED_ASIDE) :] == MOVED_ASIDE
         # Only the API server job keeps a histogram whose buckets are trimmed.
         bucket_rule = {
             "action": "keep",
