@@ -17,6 +17,7 @@ Every process listens on 127.0.0.1 on a free port, is started here and stopped h
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import signal
 import subprocess
@@ -52,6 +53,21 @@ HOST = "127.0.0.1"
 APP_ROLE = "orders_app"
 APP_PASSWORD = "metrics-" + "test-pw-3x4mple"
 APP_DATABASE = names.POSTGRES_DATABASE
+
+
+@functools.cache
+def prometheus_major_version() -> int:
+    """The major version of `PROMETHEUS` (Debian's is 2.42; PROMETHEUS_BIN may name a 3.x build)."""
+    out = subprocess.run([PROMETHEUS, "--version"], capture_output=True, text=True, check=True, timeout=30)
+    return int(out.stdout.split("version ", 1)[1].split(".", 1)[0])
+
+
+def agent_mode_flags() -> list[str]:
+    """Agent mode, with `${AGENT_REPLICA}` expanded in the external labels: the chart's `--agent` in
+    Prometheus 3 (which expands them by default), two feature flags in 2.x."""
+    if prometheus_major_version() >= 3:
+        return ["--agent"]
+    return ["--enable-feature=agent", "--enable-feature=expand-external-labels"]
 
 
 def wait_until(predicate: Callable[[], bool], attempts: int = 300, interval: float = 0.1) -> bool:
@@ -292,9 +308,7 @@ class Prometheus(Process):
         port = port or free_port()
         argv = [
             PROMETHEUS,
-            "--enable-feature=agent",  # Prometheus 3: `--agent`
-            # `${AGENT_REPLICA}` in the external labels: Prometheus 3 expands it by default.
-            "--enable-feature=expand-external-labels",
+            *agent_mode_flags(),
             f"--config.file={config}",
             f"--storage.agent.path={workdir / 'wal'}",
             f"--web.listen-address={HOST}:{port}",
