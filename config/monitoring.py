@@ -27,6 +27,13 @@ class MonitoringConfig:
     workspace_alias: str | None = None  # default: "<environment>-eks-observability"
     metrics_retention_days: int = 150  # AMP's default; 1-1095
     customer_managed_key: bool = False  # encrypt the workspace with our own KMS key
+    # Agents per shard, each in another zone where the cluster has several: scrapes go on through a
+    # restart, a node drain or a zone outage. AMP keeps one replica's samples and bills only those
+    # (docs: AMP-ingest-dedupe). 1 is the old single agent (no disruption budget: it would block drains).
+    agent_replicas: int = 2
+    # Groups of agents splitting the targets by hashmod over `__address__`: more only when one agent's
+    # memory or CPU no longer fits (the sizing benchmark says when); each shard is `agent_replicas` agents.
+    shards: int = 1
 
     def problems(self) -> list[str]:
         problems = []
@@ -51,4 +58,8 @@ class MonitoringConfig:
             problems.append(
                 f"monitoring.metrics_retention_days: must be 1-1095 (got {self.metrics_retention_days!r})"
             )
+        if not 1 <= self.agent_replicas <= 3:
+            problems.append(f"monitoring.agent_replicas: must be 1-3 (got {self.agent_replicas!r})")
+        if not 1 <= self.shards <= 16:
+            problems.append(f"monitoring.shards: must be 1-16 (got {self.shards!r})")
         return problems

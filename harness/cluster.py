@@ -577,6 +577,13 @@ class SimulatedCluster(StartStop):
             spec = copy.deepcopy(template["spec"]) | {"nodeName": node.name}
             if kind == "StatefulSet":
                 metadata["name"] = f"{name}-{ordinal}"
+                # The labels the StatefulSet controller adds (the pod index since Kubernetes 1.28).
+                metadata.setdefault("labels", {}).update(
+                    {
+                        "statefulset.kubernetes.io/pod-name": metadata["name"],
+                        "apps.kubernetes.io/pod-index": str(ordinal),
+                    }
+                )
                 # The StatefulSet controller's volumes for its claim templates: `<template>-<pod>` claims.
                 spec.setdefault("volumes", []).extend(
                     {

@@ -19,7 +19,7 @@ from config.monitoring import MonitoringConfig
 from config.workloads import WorkloadsConfig
 from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
-from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
+from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart, ShardConfig
 from k8s.postgres_chart import PostgresChart
 from k8s.webapp_chart import WebappChart
 from observability import names
@@ -76,8 +76,8 @@ def synthesize() -> Manifests:
         PrometheusAgentChart(
             app,
             "prometheus-agent",
-            config_yaml="{}",
-            config_checksum="test",
+            shards=[ShardConfig(config_yaml="{}", checksum="test")],
+            replicas=MonitoringConfig().agent_replicas,
             resources=MonitoringConfig().agent_resources,
             wal_volume_gib=MonitoringConfig().agent_wal_volume_gib,
         ),

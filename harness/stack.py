@@ -17,6 +17,7 @@ Every process listens on 127.0.0.1 on a free port, is started here and stopped h
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import signal
 import subprocess
@@ -54,6 +55,21 @@ APP_PASSWORD = "metrics-" + "test-pw-3x4mple"
 APP_DATABASE = names.POSTGRES_DATABASE
 
 
+@functools.cache
+def prometheus_major_version() -> int:
+    """The major version of `PROMETHEUS` (Debian's is 2.42; PROMETHEUS_BIN may name a 3.x build)."""
+    out = subprocess.run([PROMETHEUS, "--version"], capture_output=True, text=True, check=True, timeout=30)
+    return int(out.stdout.split("version ", 1)[1].split(".", 1)[0])
+
+
+def agent_mode_flags() -> list[str]:
+    """Agent mode, with `${AGENT_REPLICA}` expanded in the external labels: the chart's `--agent` in
+    Prometheus 3 (which expands them by default), two feature flags in 2.x."""
+    if prometheus_major_version() >= 3:
+        return ["--agent"]
+    return ["--enable-feature=agent", "--enable-feature=expand-external-labels"]
+
+
 def wait_until(predicate: Callable[[], bool], attempts: int = 300, interval: float = 0.1) -> bool:
     """Bounded polling: True as soon as predicate() holds, False after all attempts."""
     for _ in range(attempts):
@@ -83,9 +99,11 @@ def generated_config(
     scrape_interval_seconds: int,
     environment: str = "test",
     jobs: Sequence[ScrapeJob] | None = None,
+    shard: int = 0,
+    shards: int = 1,
 ) -> dict[str, Any]:
-    """The agent configuration exactly as the cluster would get it, for a local run to adapt: with `jobs`
-    (rendered by `observability.render.render`), else those of services/."""
+    """The agent configuration exactly as the cluster would get it (shard `shard` of `shards`), for a local
+    run to adapt: with `jobs` (rendered by `observability.render.render`), else those of services/."""
     return scrape_config.agent_config(
         cluster_name=cluster_name,
         environment=environment,
@@ -93,6 +111,8 @@ def generated_config(
         remote_write_url=PLACEHOLDER_WORKSPACE_URL,
         scrape_interval_seconds=scrape_interval_seconds,
         jobs=jobs,
+        shard=shard,
+        shards=shards,
     )
 
 
@@ -231,8 +251,10 @@ class Process:
 class Prometheus(Process):
     """`prometheus` as the agent (`--enable-feature=agent`) or as the remote-write receiver."""
 
-    def __init__(self, name: str, argv: list[str], log_path: Path, port: int) -> None:
-        super().__init__(name, argv, log_path)
+    def __init__(
+        self, name: str, argv: list[str], log_path: Path, port: int, env: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(name, argv, log_path, env)
         self.port = port
         self.url = f"http://{HOST}:{port}"
 
@@ -276,21 +298,24 @@ class Prometheus(Process):
 
     @classmethod
     def agent(
-        cls, workdir: Path, config_text: str, port: int | None = None, name: str = "agent"
+        cls, workdir: Path, config_text: str, port: int | None = None, name: str = "agent", replica: int = 0
     ) -> Prometheus:
+        """An agent on `config_text`, as replica `replica` of its shard (the pod ordinal the chart puts in
+        its environment, which the config expands into the `__replica__` external label)."""
         workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "agent.yml"
         config.write_text(config_text)
         port = port or free_port()
         argv = [
             PROMETHEUS,
-            "--enable-feature=agent",  # Prometheus 3: `--agent`
+            *agent_mode_flags(),
             f"--config.file={config}",
             f"--storage.agent.path={workdir / 'wal'}",
             f"--web.listen-address={HOST}:{port}",
             f"--storage.remote.flush-deadline={SHUTDOWN_FLUSH_SECONDS}s",  # as in the chart
         ]
-        return cls(name, argv, workdir / "agent.log", port)
+        env = dict(os.environ) | {names.AGENT_REPLICA_ENV: str(replica)}
+        return cls(name, argv, workdir / "agent.log", port, env)
 
     def start_ready(self) -> None:
         self.start()

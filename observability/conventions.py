@@ -48,6 +48,10 @@ def runbook_url(base_url: str, alert: str) -> str:
 CLUSTER_LABEL = "cluster"
 ENVIRONMENT_LABEL = "environment"
 EXTERNAL_LABELS = (CLUSTER_LABEL, ENVIRONMENT_LABEL)
+# Which agent of an HA group sent a sample (also external). AMP keeps one replica's samples per `cluster`
+# and strips this label (docs.aws.amazon.com/prometheus/latest/userguide/Send-high-availability-data.html):
+# no rule or dashboard may read or group by it.
+REPLICA_LABEL = "__replica__"
 
 
 # SLO recording rules (sloth's names). Each series carries the SLO's labels above (and the target's

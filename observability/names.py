@@ -35,6 +35,9 @@ PROMETHEUS_AGENT = "prometheus-agent"
 PROMETHEUS_PORT = 9090
 PROMETHEUS_CONTAINER = "prometheus"
 PROMETHEUS_PORT_NAME = "web"  # the agent's API, probes and own metrics
+# The agent's environment variable holding its replica index within its shard (0, 1, ...: the StatefulSet
+# pod's ordinal); its config expands it into the `__replica__` external label.
+AGENT_REPLICA_ENV = "AGENT_REPLICA"
 # Above every workload (0), below the system classes: under node pressure the metrics pipeline is
 # evicted last and may preempt application pods to get scheduled.
 MONITORING_PRIORITY_CLASS = "platform-monitoring"

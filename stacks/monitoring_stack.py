@@ -14,7 +14,7 @@ from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
 from k8s.monitoring.monitoring_namespace_chart import MonitoringNamespaceChart
 from k8s.monitoring.monitoring_network_policies_chart import MonitoringNetworkPoliciesChart
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
-from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart
+from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart, ShardConfig
 from observability import alertmanager, names
 from observability.render import Artifacts, scrape_config
 from stacks import verification_outputs
@@ -79,18 +79,28 @@ class MonitoringStack(Stack):
             service_account=names.PROMETHEUS_AGENT,
         )
         self.prometheus.grant_remote_write(self.agent_identity.role)
-        self.agent_config = scrape_config.agent_config(
-            cluster_name=cluster.cluster_name,
-            environment=config.name,
-            region=config.region,
-            remote_write_url=self.prometheus.remote_write_url,
-            scrape_interval_seconds=monitoring.scrape_interval_seconds,
-            extra_metrics=monitoring.extra_metrics,
-            jobs=artifacts.scrape_jobs,
-        )
-
-        self.agent_config_yaml = scrape_config.render(self.agent_config)
-        self.agent_config_checksum = content_checksum(self, self.agent_config_yaml)
+        # One configuration per shard (the same but for its hashmod `keep`); shard 0's is `agent_config`.
+        self.agent_configs = [
+            scrape_config.agent_config(
+                cluster_name=cluster.cluster_name,
+                environment=config.name,
+                region=config.region,
+                remote_write_url=self.prometheus.remote_write_url,
+                scrape_interval_seconds=monitoring.scrape_interval_seconds,
+                extra_metrics=monitoring.extra_metrics,
+                jobs=artifacts.scrape_jobs,
+                shard=shard,
+                shards=monitoring.shards,
+            )
+            for shard in range(monitoring.shards)
+        ]
+        self.agent_config = self.agent_configs[0]
+        agent_shards = []
+        for agent_config in self.agent_configs:
+            rendered = scrape_config.render(agent_config)
+            agent_shards.append(ShardConfig(config_yaml=rendered, checksum=content_checksum(self, rendered)))
+        self.agent_config_yaml = agent_shards[0].config_yaml
+        self.agent_config_checksum = agent_shards[0].checksum
 
         charts = cdk8s.App()
         self.namespace = apply_chart(
@@ -133,8 +143,8 @@ class MonitoringStack(Stack):
             chart=PrometheusAgentChart(
                 charts,
                 "prometheus-agent",
-                config_yaml=self.agent_config_yaml,
-                config_checksum=self.agent_config_checksum,
+                shards=agent_shards,
+                replicas=monitoring.agent_replicas,
                 resources=monitoring.agent_resources,
                 wal_volume_gib=monitoring.agent_wal_volume_gib,
                 image=image_reference("prometheus", digests),

@@ -1,4 +1,15 @@
-"""kube-state-metrics: metrics about Kubernetes objects, read-only access, a minimal label allowlist."""
+"""kube-state-metrics: metrics about Kubernetes objects, read-only access, a minimal label allowlist.
+
+One replica, not sharded (decided with the agents' HA pair, issue #20). A second replica would not be a
+standby: each replica reports every object, both are scraped (the job selects the pods), and the series
+differ by `instance`, so every `sum`/`count` over object state would double; AMP deduplicates agents, not
+exporters. Its restart costs object state for a scrape or two (it lists every object again on start), which
+the alerts' `for:` windows absorb. Sharding (`--shard`/`--total-shards`, or automatic with a StatefulSet) is
+for clusters where one instance's memory or scrape size no longer fits: kube-state-metrics' README sizes it
+at 200 MiB and 0.1 core plus 2 MiB and 0.001 core per node above 100 nodes (at 30 pods per node), about
+1.2 GiB at 500 nodes, which one pod holds. The agents' two replicas both scrape this one pod; AMP keeps one
+copy.
+"""
 
 from __future__ import annotations
 

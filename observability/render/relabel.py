@@ -35,6 +35,7 @@ ENDPOINTSLICE_READY = "__meta_kubernetes_endpointslice_endpoint_conditions_ready
 ENDPOINTSLICE_TERMINATING = "__meta_kubernetes_endpointslice_endpoint_conditions_terminating"
 NODE_NAME = "__meta_kubernetes_node_name"
 TMP_PORT = "__tmp_port"
+TMP_SHARD = "__tmp_shard"
 
 
 def annotation(kind: str, name: str) -> str:
@@ -61,3 +62,25 @@ def select(action: str, sources: Sequence[str], regex: str) -> Rule:
 def keep_equal(source: str, target: str) -> Rule:
     """Keep only targets whose `source` equals `target`."""
     return {"action": "keepequal", "source_labels": [source], "target_label": target}
+
+
+def shard(index: int, shards: int) -> list[Rule]:
+    """Keep the targets of shard `index` of `shards`: hashmod over the final `__address__` (after every
+    rewrite), as prometheus-operator shards. Each address falls in exactly one shard."""
+    if not 0 <= index < shards:
+        raise ValueError(f"shard {index} is not one of 0-{shards - 1}")
+    return [
+        {"source_labels": ["__address__"], "action": "hashmod", "modulus": shards, "target_label": TMP_SHARD},
+        select("keep", [TMP_SHARD], str(index)),
+    ]
+
+
+def moved_aside(label: str) -> list[Rule]:
+    """A scraped series' own `label` goes to `exported_<label>` (what Prometheus does with a scraped label
+    that collides with a target label). For external labels: a series that has one keeps its own value,
+    so e.g. a `cluster` label of the API server's (AMP warns that Kubernetes 1.28/1.29 emit one) would
+    hide the agent's cluster and put the series in another deduplication group."""
+    return [
+        replace(label, f"exported_{label}", regex="(.+)"),
+        {"action": "labeldrop", "regex": label},
+    ]

@@ -41,7 +41,19 @@ Target labels say which workload a series is about: `namespace`, `pod`, `contain
 of the object, so those jobs set only `node` (kubelet, cAdvisor) or nothing, and keep the exporter's
 labels (`honor_labels`). No `labelmap`: no Kubernetes label or annotation becomes a series label, and every
 `__meta_*` label is discarded after relabeling. `cluster` and `environment` are external labels, added
-to every series sent.
+to every series sent; a scraped series' own `cluster` or `environment` is moved to `exported_<label>` (an
+external label does not replace a label a series already has, and AMP groups replicas by `cluster`).
+
+High availability and sharding: each shard runs two (`monitoring.agent_replicas`) identical agents whose
+only difference is the `__replica__` external label, their replica index expanded from the environment
+(`${AGENT_REPLICA}`: expanded by default in Prometheus 3, behind `--enable-feature=expand-external-labels`
+in 2.42, the local tests').
+AMP keeps `cluster`, elects one replica per `cluster` value, drops the others' samples and strips
+`__replica__` (Send-high-availability-data.html). With `shards` > 1 every job keeps only the targets whose
+`__address__` hashes (hashmod) to its shard. There is no `shard` label: AMP's election is per `cluster`
+value, so every shard's replica 0 shares one replica name and they are accepted together (pod names,
+unique per shard, would make AMP elect one shard and drop the others, grafana/mimir#5217); a `shard`
+label would also give a target new series whenever the shard count changes.
 
 Compatibility: only fields that both Prometheus 2.42 (the local tests) and 3.x (the cluster) accept; no
 3.x-only ones (`fallback_scrape_protocol`, `scrape_protocols` tuning, ...) and nothing newer than 2.41
@@ -56,9 +68,11 @@ from typing import Any
 
 import yaml
 
-from observability import catalog
+from observability import catalog, names
+from observability import conventions as c
 from observability.jobs import JOBS, ScrapeJob, all_jobs
 from observability.model.load import load_default
+from observability.render import relabel
 from observability.render.scrape_jobs import CA_FILE, TOKEN_FILE, scrape_jobs
 
 __all__ = ["CA_FILE", "JOBS", "TOKEN_FILE", "agent_config", "render", "with_file_sd"]
@@ -77,9 +91,11 @@ def agent_config(
     scrape_interval_seconds: int = 30,
     extra_metrics: Sequence[str] = (),
     jobs: Sequence[ScrapeJob] | None = None,
+    shard: int = 0,
+    shards: int = 1,
 ) -> dict[str, Any]:
-    """The agent's whole configuration as plain data (see `render`). `cluster_name` and
-    `remote_write_url` may be CDK token strings: they are embedded as they are."""
+    """The configuration of the agents of shard `shard` of `shards` as plain data (see `render`).
+    `cluster_name` and `remote_write_url` may be CDK token strings: they are embedded as they are."""
     for field, value in {
         "cluster_name": cluster_name,
         "environment": environment,
@@ -92,14 +108,29 @@ def agent_config(
         raise ValueError(f"scrape_interval_seconds must be between 2 and 600 (got {scrape_interval_seconds})")
     catalog.validate_names(extra_metrics)
     timeout = min(MAX_TIMEOUT_SECONDS, scrape_interval_seconds - 1)
+    scrape_configs = scrape_jobs(tuple(extra_metrics), jobs or all_jobs(load_default()))
+    for job in scrape_configs:
+        job["metric_relabel_configs"] = [
+            *job.get("metric_relabel_configs", []),
+            *(rule for label in c.EXTERNAL_LABELS for rule in relabel.moved_aside(label)),
+        ]
+    if not 0 <= shard < shards:
+        raise ValueError(f"shard must be one of 0-{shards - 1} (got {shard})")
+    if shards > 1:  # one shard keeps every target: no rules
+        for job in scrape_configs:
+            job["relabel_configs"] = [*job.get("relabel_configs", []), *relabel.shard(shard, shards)]
 
     return {
         "global": {
             "scrape_interval": f"{scrape_interval_seconds}s",
             "scrape_timeout": f"{timeout}s",
-            "external_labels": {"cluster": cluster_name, "environment": environment},
+            "external_labels": {
+                c.CLUSTER_LABEL: cluster_name,
+                c.ENVIRONMENT_LABEL: environment,
+                c.REPLICA_LABEL: f"${{{names.AGENT_REPLICA_ENV}}}",
+            },
         },
-        "scrape_configs": scrape_jobs(tuple(extra_metrics), jobs or all_jobs(load_default())),
+        "scrape_configs": scrape_configs,
         "remote_write": [
             {
                 "name": "amp",

@@ -121,12 +121,17 @@ def _active_targets(agent: Prometheus) -> list[dict[str, Any]]:
     return targets
 
 
-def _pod_ip(running_pods: list[Manifest], workload: str) -> str:
-    """The IP kwok gave the (one) pod of `workload` (pods carry `app.kubernetes.io/name`)."""
-    (ip,) = [
-        p["status"]["podIP"] for p in running_pods if p["metadata"]["labels"].get(NAME_LABEL) == workload
+def _pod_ips(running_pods: list[Manifest], workload: str) -> list[str]:
+    """The IPs kwok gave the pods of `workload` (pods carry `app.kubernetes.io/name`)."""
+    return [
+        str(p["status"]["podIP"]) for p in running_pods if p["metadata"]["labels"].get(NAME_LABEL) == workload
     ]
-    return str(ip)
+
+
+def _pod_ip(running_pods: list[Manifest], workload: str) -> str:
+    """The IP of the (one) pod of `workload`."""
+    (ip,) = _pod_ips(running_pods, workload)
+    return ip
 
 
 def test_the_agent_is_the_clusters_prometheus_release() -> None:
@@ -150,7 +155,11 @@ def test_discovery_finds_the_simulated_pods_nodes_and_api_server(
         ("node-exporter", "http://127.1.0.1:9100/metrics"),
         ("node-exporter", "http://127.1.0.2:9100/metrics"),
         ("kube-state-metrics", f"http://{_pod_ip(running_pods, 'kube-state-metrics')}:8080/metrics"),
-        ("prometheus-agent", f"http://{_pod_ip(running_pods, 'prometheus-agent')}:9090/metrics"),
+        # Both agents of the HA pair, each scraped by this one.
+        *(
+            ("prometheus-agent", f"http://{ip}:9090/metrics")
+            for ip in _pod_ips(running_pods, "prometheus-agent")
+        ),
         ("orders-api", f"http://{_pod_ip(running_pods, 'orders-api')}:8080/metrics"),
         # Postgres's pod opts in with the annotations: its exporter's port.
         ("pods", f"http://{_pod_ip(running_pods, 'postgres')}:9187/metrics"),

@@ -115,12 +115,26 @@ def test_kwok_runs_every_workloads_pods_on_loopback_addresses(running_pods: list
     by_namespace: dict[str, list[str]] = {}
     for pod in running_pods:
         by_namespace.setdefault(pod["metadata"]["namespace"], []).append(pod["metadata"]["name"])
-    # One pod per replica (1 each in dev) and one node-exporter per node.
+    # One pod per replica (1 each in dev, the agents' HA pair 2) and one node-exporter per node.
     assert {namespace: len(pods) for namespace, pods in by_namespace.items()} == {
         "orders": 2,
-        "monitoring": 2,
+        "monitoring": 3,  # kube-state-metrics and the two agents
         "node-exporter": 2,
     }
+    agents = sorted(
+        (
+            p["metadata"]["name"],
+            p["metadata"]["labels"]["apps.kubernetes.io/pod-index"],
+            p["spec"]["nodeName"],
+        )
+        for p in running_pods
+        if p["metadata"]["name"].startswith("prometheus-agent-")
+    )
+    assert [(name, index) for name, index, _ in agents] == [
+        ("prometheus-agent-0", "0"),
+        ("prometheus-agent-1", "1"),
+    ]
+    assert len({node for _, _, node in agents}) == 2  # placed round-robin by `pods_for`
     node_exporters = [p for p in running_pods if p["metadata"]["namespace"] == "node-exporter"]
     assert sorted(p["status"]["podIP"] for p in node_exporters) == ["127.1.0.1", "127.1.0.2"]
 

@@ -81,9 +81,10 @@ CONFIG = generated_config(cluster_name="edge", scrape_interval_seconds=5)
 JOBS = {j["job_name"]: j for j in CONFIG["scrape_configs"]}
 
 
-@pytest.fixture(scope="module")
-def discovered(manifests: Manifests) -> dict[str, list[sd.Target]]:
-    objects = edge_cases(manifests)
+def discover_locally(m: Manifests) -> dict[str, list[sd.Target]]:
+    """Per job, what discovery finds among the edge cases, each port at a closed local port and each
+    distinct IP at its own loopback address."""
+    objects = edge_cases(m)
     ports = [
         slo_contract.APP_PORT,
         names.POSTGRES_PORT,
@@ -102,6 +103,11 @@ def discovered(manifests: Manifests) -> dict[str, list[sd.Target]]:
     ips = sorted({ip for targets in raw.values() for ip in sd.target_ips(targets)})
     hosts = {ip: f"127.0.0.{i + 2}" for i, ip in enumerate(ips)}
     return {job: sd.localize(targets, port_map, hosts=hosts) for job, targets in raw.items()}
+
+
+@pytest.fixture(scope="module")
+def discovered(manifests: Manifests) -> dict[str, list[sd.Target]]:
+    return discover_locally(manifests)
 
 
 def sd_all(objects: list[dict[str, Any]]) -> dict[str, list[sd.Target]]:

@@ -33,6 +33,10 @@ NOISE = ["go_goroutines", "process_cpu_seconds_total", "promhttp_metric_handler_
 # The platform's jobs and one per service (the orders API).
 BY_NAME = {row.name: row for row in all_jobs(load_default())}
 NOT_KEPT_BY_APISERVER = ["apiserver_request_duration_seconds_bucket", "apiserver_request_total_extra"]
+# A kept series the API server serves with a `cluster` label of its own (AMP's HA page: Kubernetes 1.28/1.29
+# may emit one); it must arrive with the agent's `cluster`, its own value moved to `exported_cluster`.
+OWN_CLUSTER_SERIES = next(name for name in BY_NAME["apiserver"].series if not name.endswith("_bucket"))
+OWN_CLUSTER = "emitted-by-the-target"
 
 
 def boundaries(bucket_name: str) -> list[str]:
@@ -46,7 +50,9 @@ def exposition(job: str) -> str:
     """The text an endpoint of `job` serves: its kept names and the noise, one series per bucket."""
     lines = []
     for name in [*BY_NAME[job].series, *NOISE, *(NOT_KEPT_BY_APISERVER if job == "apiserver" else [])]:
-        if name.endswith("_bucket"):
+        if name == OWN_CLUSTER_SERIES and job == "apiserver":
+            lines.append(f'{name}{{cluster="{OWN_CLUSTER}"}} 1')
+        elif name.endswith("_bucket"):
             lines += [f'{name}{{le="{le}"}} 1' for le in boundaries(name)]
         else:
             lines.append(f"{name} 1")
@@ -123,3 +129,9 @@ def test_the_api_server_latency_histogram_keeps_only_the_listed_buckets(receiver
         if series["__name__"] == "kubelet_pleg_relist_duration_seconds_bucket"
     }
     assert pleg == set(boundaries("kubelet_pleg_relist_duration_seconds_bucket"))
+
+
+def test_a_scraped_cluster_label_gives_way_to_the_agents(receiver):
+    (series,) = [s for s in received(receiver, "apiserver") if s["__name__"] == OWN_CLUSTER_SERIES]
+    assert series["cluster"] == "keep-rules"  # the external label: AMP's deduplication group
+    assert series["exported_cluster"] == OWN_CLUSTER

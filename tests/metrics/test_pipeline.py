@@ -66,6 +66,7 @@ class Pipeline:
                     "__name__": "up",
                     "cluster": CLUSTER,
                     "environment": ENVIRONMENT,
+                    "__replica__": "0",  # the harness's agent is replica 0 (AMP strips the label)
                 }
                 result.append(labels)
         return sorted(result, key=lambda m: sorted(m.items()))
@@ -122,6 +123,7 @@ def test_exactly_the_expected_targets_are_up(pipeline):
             "instance",
             "cluster",
             "environment",
+            "__replica__",
         }
         assert series["node"] == "ip-10-40-1-10.ec2.internal"
     # All healthy (the first scrape of a target may still be in flight).

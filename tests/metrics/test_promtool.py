@@ -52,8 +52,13 @@ def make(**overrides: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "overrides",
-    [{}, {"scrape_interval_seconds": 5}, {"scrape_interval_seconds": 600, "extra_metrics": ["custom_total"]}],
-    ids=["default", "5s", "600s-extras"],
+    [
+        {},
+        {"scrape_interval_seconds": 5},
+        {"scrape_interval_seconds": 600, "extra_metrics": ["custom_total"]},
+        {"shard": 15, "shards": 16},
+    ],
+    ids=["default", "5s", "600s-extras", "shard-15-of-16"],
 )
 def test_file_sd_variant_passes_promtool(tmp_path, overrides):
     result = check(tmp_path, "agent", sc.with_file_sd(make(**overrides), str(tmp_path / "sd")))

@@ -52,8 +52,8 @@ ALLOWED_JOB = {
     "authorization",
     "tls_config",
 }
-ALLOWED_RELABEL = {"action", "source_labels", "target_label", "regex", "replacement"}
-ALLOWED_ACTIONS = {"replace", "keep", "drop", "keepequal"}  # keepequal: 2.41+
+ALLOWED_RELABEL = {"action", "source_labels", "target_label", "regex", "replacement", "modulus"}
+ALLOWED_ACTIONS = {"replace", "keep", "drop", "keepequal", "hashmod", "labeldrop"}  # keepequal: 2.41+
 ALLOWED_REMOTE_WRITE = {"name", "url", "sigv4", "queue_config", "metadata_config"}
 ALLOWED_QUEUE = {
     "capacity",
@@ -82,8 +82,9 @@ def test_jobs_by_name():
     )
 
 
-def test_only_fields_both_prometheus_2_42_and_3_accept():
-    config = make()
+@pytest.mark.parametrize("shards", [1, 3])
+def test_only_fields_both_prometheus_2_42_and_3_accept(shards):
+    config = make(shard=shards - 1, shards=shards)
     assert set(config) == ALLOWED_TOP
     assert set(config["global"]) == ALLOWED_GLOBAL
     for scrape in config["scrape_configs"]:
@@ -175,11 +176,27 @@ def test_no_kubernetes_label_or_annotation_is_mapped_into_series():
                 assert not rule["target_label"].startswith("__meta_")
 
 
+# Last in every job: a scraped `cluster` or `environment` label is moved aside, so the agent's external
+# label applies (AMP: Kubernetes 1.28/1.29 may emit their own `cluster`, which breaks deduplication).
+MOVED_ASIDE = [
+    {"action": "replace", "source_labels": ["cluster"], "target_label": "exported_cluster", "regex": "(.+)"},
+    {"action": "labeldrop", "regex": "cluster"},
+    {
+        "action": "replace",
+        "source_labels": ["environment"],
+        "target_label": "exported_environment",
+        "regex": "(.+)",
+    },
+    {"action": "labeldrop", "regex": "environment"},
+]
+
+
 @pytest.mark.parametrize("extra", [(), ("my_app_jobs_total", "pg_up")])
 def test_each_job_keeps_exactly_its_catalog_names_plus_extras(extra):
     config = make(extra_metrics=extra)
     for name in sc.JOBS:
-        rule, *bucket_rules = job(config, name)["metric_relabel_configs"]
+        rule, *bucket_rules = job(config, name)["metric_relabel_configs"][: -len(MOVED_ASIDE)]
+        assert job(config, name)["metric_relabel_configs"][-len(MOVED_ASIDE) :] == MOVED_ASIDE
         # Only the API server job keeps a histogram whose buckets are trimmed.
         bucket_rule = {
             "action": "keep",
@@ -226,10 +243,36 @@ def test_default_interval_is_30_seconds():
 
 def test_external_labels_and_tokens_embedded_verbatim():
     config = make(cluster_name=TOKEN, remote_write_url=f"{TOKEN}/api/v1/remote_write")
-    assert config["global"]["external_labels"] == {"cluster": TOKEN, "environment": "dev"}
+    # The replica index comes from the agent's environment (expand-external-labels), AMP's HA label.
+    assert config["global"]["external_labels"] == {
+        "cluster": TOKEN,
+        "environment": "dev",
+        "__replica__": "${AGENT_REPLICA}",
+    }
     rendered = sc.render(config)
     assert f'cluster: "{TOKEN}"' in rendered
     assert f'url: "{TOKEN}/api/v1/remote_write"' in rendered
+
+
+def test_one_shard_keeps_every_target_and_more_shards_split_by_address():
+    single = make()
+    for scrape in single["scrape_configs"]:
+        assert all(rule["action"] != "hashmod" for rule in scrape["relabel_configs"]), scrape["job_name"]
+    for index in range(3):
+        sharded = make(shard=index, shards=3)
+        for scrape, alone in zip(sharded["scrape_configs"], single["scrape_configs"], strict=True):
+            # The shard's rules come last: they hash the address every earlier rule has settled.
+            assert scrape["relabel_configs"][: len(alone["relabel_configs"])] == alone["relabel_configs"]
+            assert scrape["relabel_configs"][len(alone["relabel_configs"]) :] == [
+                {
+                    "source_labels": ["__address__"],
+                    "action": "hashmod",
+                    "modulus": 3,
+                    "target_label": "__tmp_shard",
+                },
+                {"action": "keep", "source_labels": ["__tmp_shard"], "regex": str(index)},
+            ]
+        assert sharded["global"] == single["global"]  # no shard label: a target's series keep their labels
 
 
 def test_remote_write_to_amp_with_sigv4_and_a_tuned_queue():
@@ -252,6 +295,10 @@ def test_remote_write_to_amp_with_sigv4_and_a_tuned_queue():
         ({"scrape_interval_seconds": 1}, "scrape_interval_seconds"),
         ({"scrape_interval_seconds": 601}, "scrape_interval_seconds"),
         ({"extra_metrics": ["bad name"]}, "invalid metric names"),
+        ({"shard": 1}, "shard must be one of 0-0"),
+        ({"shard": 3, "shards": 3}, "shard must be one of 0-2"),
+        ({"shard": -1, "shards": 3}, "shard must be one of 0-2"),
+        ({"shards": 0}, "shard must be one of"),
     ],
 )
 def test_rejects_bad_arguments(overrides, message):

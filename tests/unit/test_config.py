@@ -184,6 +184,19 @@ INVALID = {
         {"monitoring": MonitoringConfig(metrics_retention_days=0)},
         "monitoring.metrics_retention_days: must be 1-1095",
     ),
+    "no agent": (
+        {"monitoring": MonitoringConfig(agent_replicas=0)},
+        "monitoring.agent_replicas: must be 1-3 (got 0)",
+    ),
+    "more agents per shard than zones are useful": (
+        {"monitoring": MonitoringConfig(agent_replicas=4)},
+        "monitoring.agent_replicas: must be 1-3 (got 4)",
+    ),
+    "no shard": ({"monitoring": MonitoringConfig(shards=0)}, "monitoring.shards: must be 1-16 (got 0)"),
+    "too many shards": (
+        {"monitoring": MonitoringConfig(shards=17)},
+        "monitoring.shards: must be 1-16 (got 17)",
+    ),
     "more NAT gateways than zones": ({"nat_gateways": 3}, "nat_gateways: must be between 0 and the number"),
 }
 
@@ -196,6 +209,10 @@ BOUNDARIES = {
     "metrics kept 1 day": {"monitoring": MonitoringConfig(metrics_retention_days=1)},
     "metrics kept 1095 days": {"monitoring": MonitoringConfig(metrics_retention_days=1095)},
     "Postgres volume 16384 GiB": {"workloads": WorkloadsConfig(postgres_volume_gib=16384)},
+    "a single agent": {"monitoring": MonitoringConfig(agent_replicas=1)},
+    "three agents per shard": {"monitoring": MonitoringConfig(agent_replicas=3)},
+    "one shard": {"monitoring": MonitoringConfig(shards=1)},
+    "sixteen shards": {"monitoring": MonitoringConfig(shards=16)},
     "two distinct zones": {"availability_zones": ("us-east-1a", "us-east-1b")},
     "a NAT gateway per zone": {"nat_gateways": 2},
     "no NAT gateway": {"nat_gateways": 0},

@@ -52,7 +52,8 @@ def test_each_keep_rule_keeps_exactly_the_rows_series(dev):
     extra = set(dev.config.monitoring.extra_metrics)
     for name, job in scrape_jobs(dev).items():
         row = ALL_BY_NAME[name]
-        keep, *bucket_rules = job["metric_relabel_configs"]
+        # The keep rules (after them, scraped external labels are moved aside: test_scrape_config.py).
+        keep, *bucket_rules = [rule for rule in job["metric_relabel_configs"] if rule["action"] == "keep"]
         assert keep["action"] == "keep"
         assert keep["source_labels"] == ["__name__"]
         assert set(keep["regex"].split("|")) == set(row.series) | extra, name
@@ -63,7 +64,9 @@ def test_trimmed_histograms_keep_exactly_the_rows_buckets(dev):
     trimmed = [row for row in JOB_TABLE if row.buckets]
     assert [row.name for row in trimmed] == [jobs.APISERVER]
     for row in trimmed:
-        (_, bucket_rule) = scrape_jobs(dev)[row.name]["metric_relabel_configs"]
+        (_, bucket_rule) = [
+            rule for rule in scrape_jobs(dev)[row.name]["metric_relabel_configs"] if rule["action"] == "keep"
+        ]
         assert bucket_rule["source_labels"] == ["__name__", "le"]
         regex = anchored(bucket_rule["regex"])
         for family, boundaries in row.buckets.items():

@@ -59,7 +59,7 @@ def test_agent_may_only_remote_write_to_its_workspace(dev):
 
 def test_agent_runs_in_agent_mode_with_its_wal_on_a_volume(dev):
     stateful_set = dev.kubernetes_object("StatefulSet", names.PROMETHEUS_AGENT)["spec"]
-    assert stateful_set["replicas"] == 1
+    assert stateful_set["replicas"] == 2  # an HA pair: the default
     (container,) = stateful_set["template"]["spec"]["containers"]
     assert "--agent" in container["args"]
     wal_path = next(a.split("=", 1)[1] for a in container["args"] if a.startswith("--storage.agent.path="))
@@ -82,6 +82,41 @@ def test_agent_runs_in_agent_mode_with_its_wal_on_a_volume(dev):
         "limits": {"memory": resources.memory_limit},
     }
     assert container["image"].startswith("quay.io/prometheus/prometheus:v3.")
+
+
+def test_the_agents_are_an_ha_pair_in_two_zones_named_by_their_ordinal(dev):
+    pod = dev.kubernetes_object("StatefulSet", names.PROMETHEUS_AGENT)["spec"]["template"]
+    shard_pods = {
+        names.NAME_LABEL: names.PROMETHEUS_AGENT,
+        "app.kubernetes.io/instance": names.PROMETHEUS_AGENT,
+    }
+    assert shard_pods.items() <= pod["metadata"]["labels"].items()
+    zone, host = pod["spec"]["topologySpreadConstraints"]
+    assert zone == {
+        "maxSkew": 1,
+        "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "DoNotSchedule",
+        "labelSelector": {"matchLabels": shard_pods},
+    }
+    assert (host["topologyKey"], host["whenUnsatisfiable"]) == ("kubernetes.io/hostname", "ScheduleAnyway")
+    (container,) = pod["spec"]["containers"]
+    # `__replica__` is `${AGENT_REPLICA}` in the config: the pod's ordinal, which Prometheus 3 expands
+    # by default (no 2.x feature flag, which 3.x would only warn about).
+    assert not [a for a in container["args"] if a.startswith("--enable-feature")]
+    assert container["env"] == [
+        {
+            "name": "AGENT_REPLICA",
+            "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['apps.kubernetes.io/pod-index']"}},
+        }
+    ]
+    assert dev.stage.monitoring.agent_config["global"]["external_labels"]["__replica__"] == "${AGENT_REPLICA}"
+    # A drain evicts one agent of the pair at a time.
+    budget = dev.kubernetes_object("PodDisruptionBudget", names.PROMETHEUS_AGENT)["spec"]
+    assert budget == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": shard_pods},
+        "unhealthyPodEvictionPolicy": "AlwaysAllow",
+    }
 
 
 def test_agent_config_map_holds_the_generated_config_and_its_checksum_rolls_the_pod(dev):

@@ -44,7 +44,8 @@ def test_containers_get_credentials_only_as_mounted_files(synthesized):
                     if re.search("PASS", env["name"]):
                         assert env["name"].endswith("_FILE"), env
                         assert env["value"].startswith(names.SECRETS_MOUNT_PATH + "/"), env
-                    assert "valueFrom" not in env  # no secretKeyRef: there is no Secret object
+                    # No secretKeyRef (there is no Secret object): only the downward API's pod fields.
+                    assert set(env.get("valueFrom", {})) <= {"fieldRef"}, env
 
 
 def test_password_is_generated_by_secrets_manager_not_written(dev):
