@@ -134,9 +134,10 @@ def test_it_reports_kwoks_pods_running_on_the_simulated_nodes(kube_state_metrics
     assert owner.labels["owner_kind"] == "ReplicaSet"
     assert owner.labels["owner_name"].startswith("orders-api-")
     # Every pod of the platform runs on a simulated node: 2 node-exporters, the orders API, Postgres, the
-    # agent and kube-state-metrics.
+    # agent's HA pair and kube-state-metrics.
     running = _matching(samples, "kube_pod_status_phase", phase="Running")
     assert sorted(s.labels["namespace"] for s in running if s.value == 1) == [
+        "monitoring",
         "monitoring",
         "monitoring",
         "node-exporter",
