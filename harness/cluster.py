@@ -90,6 +90,10 @@ STOP_TIMEOUT_SECONDS = 20.0
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
 Manifest = dict[str, Any]
+# Kinds whose definitions an EKS add-on installs (the Secrets Store CSI driver's SecretProviderClass comes
+# with aws-secrets-store-csi-driver-provider), not the stacks: the driver's module is not on the Go module
+# proxy, so its CustomResourceDefinition is not here, and objects of these kinds are not applied.
+ADDON_KINDS = frozenset({("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass")})
 
 
 class ClusterError(RuntimeError):
@@ -624,6 +628,68 @@ class SimulatedCluster(StartStop):
             phases = {name: pods.get(name, {}).get("status", {}).get("phase") for name in names}
             raise ClusterError(f"pods not Running in {timeout}s: {phases}: {self._log_tail('kwok')}")
         return [pods[name] for name in names]
+
+
+def endpoint_slice_for(service: Manifest, pods: Sequence[Manifest]) -> Manifest:
+    """The EndpointSlice the EndpointSlice controller writes for `service` (with a selector) and the Running
+    `pods` it selects: one endpoint per pod (ready and serving as the pod's Ready condition, terminating once
+    it is being deleted), the pod as target reference, the service's ports with their target ports resolved
+    to the containers' numbers. The API server refuses loopback addresses in it: `pods` must have others."""
+
+    def ready(pod: Manifest) -> bool:
+        return any(
+            c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", [])
+        )
+
+    def target_port(port: Manifest) -> int:
+        wanted = port.get("targetPort", port["port"])
+        if isinstance(wanted, int):
+            return wanted
+        declared = {
+            p["name"]: p["containerPort"]
+            for pod in pods
+            for c in pod["spec"]["containers"]
+            for p in c.get("ports", [])
+            if "name" in p
+        }
+        return int(declared[wanted])
+
+    name, namespace = service["metadata"]["name"], service["metadata"]["namespace"]
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": f"{name}-sim",
+            "namespace": namespace,
+            "labels": {
+                "kubernetes.io/service-name": name,
+                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+            },
+        },
+        "addressType": "IPv4",
+        "endpoints": [
+            {
+                "addresses": [pod["status"]["podIP"]],
+                "conditions": {
+                    "ready": ready(pod) and "deletionTimestamp" not in pod["metadata"],
+                    "serving": ready(pod),
+                    "terminating": "deletionTimestamp" in pod["metadata"],
+                },
+                "nodeName": pod["spec"]["nodeName"],
+                "targetRef": {
+                    "kind": "Pod",
+                    "namespace": namespace,
+                    "name": pod["metadata"]["name"],
+                    "uid": pod["metadata"]["uid"],
+                },
+            }
+            for pod in pods
+        ],
+        "ports": [
+            {"name": port.get("name", ""), "port": target_port(port), "protocol": port.get("protocol", "TCP")}
+            for port in service["spec"]["ports"]
+        ],
+    }
 
 
 def against(config: Mapping[str, Any], *, cluster: SimulatedCluster, token_file: Path) -> dict[str, Any]:

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Self
+
+
+def stop_all(steps: Iterable[Callable[[], None]]) -> None:
+    """Runs every step in order even when one fails (each stops something else), then raises the first
+    failure."""
+    errors: list[BaseException] = []
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:  # keep stopping the others
+            errors.append(exc)
+    if errors:
+        raise errors[0]
 
 
 class StartStop:

@@ -17,7 +17,9 @@ import cdk8s
 
 from config.monitoring import MonitoringConfig
 from config.workloads import WorkloadsConfig
+from k8s.app_namespace_chart import AppNamespaceChart
 from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
+from k8s.monitoring.monitoring_namespace_chart import MonitoringNamespaceChart
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart, ShardConfig
 from k8s.postgres_chart import PostgresChart
@@ -49,10 +51,16 @@ class Manifests:
 
 
 def synthesize() -> Manifests:
-    """Every chart whose pods the agent scrapes (or must not scrape), as applied to the cluster."""
+    """Every chart whose pods the agent scrapes (or must not scrape), as applied to the cluster, after the
+    namespaces (with their Pod Security labels) and the priority class those pods need."""
     app = cdk8s.App()
     workloads = WorkloadsConfig()
     charts: list[cdk8s.Chart] = [
+        MonitoringNamespaceChart(app, "monitoring-namespace"),
+        # Its SecretProviderClass is an add-on's kind (harness.cluster.ADDON_KINDS): not applied locally.
+        AppNamespaceChart(
+            app, "app-namespace", db_secret_arn="arn:aws:secretsmanager:us-east-1:111111111111:secret:x"
+        ),
         WebappChart(
             app,
             "webapp",
@@ -165,16 +173,26 @@ def without_ports(pod_: Manifest) -> Manifest:
     return result
 
 
+def _container(pod_: Manifest, name: str, image: str) -> Manifest:
+    """A container without ports, with the pod's first container's security context (so a namespace that
+    enforces Pod Security `restricted` admits it as it admits that one)."""
+    container: Manifest = {"name": name, "image": image}
+    first = pod_["spec"]["containers"][0]
+    if "securityContext" in first:
+        container["securityContext"] = copy.deepcopy(first["securityContext"])
+    return container
+
+
 def with_sidecar(pod_: Manifest, name: str = "log-shipper") -> Manifest:
     """A copy with one more container that declares no ports."""
     result = copy.deepcopy(pod_)
-    result["spec"]["containers"].append({"name": name, "image": "example/sidecar:1"})
+    result["spec"]["containers"].append(_container(pod_, name, "example/sidecar:1"))
     return result
 
 
 def with_init_container(pod_: Manifest, name: str = "migrate") -> Manifest:
     result = copy.deepcopy(pod_)
-    result["spec"].setdefault("initContainers", []).append({"name": name, "image": "example/init:1"})
+    result["spec"].setdefault("initContainers", []).append(_container(pod_, name, "example/init:1"))
     return result
 
 

@@ -52,13 +52,15 @@ def free_port() -> int:
 class LocalPostgres:
     """A private PostgreSQL cluster with password (SCRAM) authentication."""
 
-    def __init__(self, base_dir: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, base_dir: Path | None = None, port: int | None = None, host: str = "127.0.0.1"
+    ) -> None:
         self._own_base = base_dir is None
         self.base_dir = Path(base_dir or tempfile.mkdtemp(prefix="localpg-"))
         self.data_dir = self.base_dir / "data"
         self.socket_dir = self.base_dir / "sock"
         self.log_file = self.base_dir / "postgres.log"
-        self.host = "127.0.0.1"
+        self.host = host  # any 127.0.0.0/8 address (a simulated pod's IP), 127.0.0.1 by default
         self.port = port or free_port()
         self.superuser_password = "su-" + secrets.token_hex(12)
         self.bin_dir = find_bin_dir()

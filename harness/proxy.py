@@ -20,8 +20,8 @@ HOST = "127.0.0.1"
 
 
 class DelayProxy:
-    def __init__(self, upstream_port: int, port: int | None = None) -> None:
-        self.upstream_port = upstream_port
+    def __init__(self, upstream_port: int, port: int | None = None, *, upstream_host: str = HOST) -> None:
+        self.upstream_host, self.upstream_port = upstream_host, upstream_port
         self.port = port or free_port()
         self.delay_seconds = 0.0
         self._listener: socket.socket | None = None
@@ -45,7 +45,7 @@ class DelayProxy:
             except OSError:
                 return  # closed by stop()
             try:
-                server = socket.create_connection((HOST, self.upstream_port), timeout=5)
+                server = socket.create_connection((self.upstream_host, self.upstream_port), timeout=5)
             except OSError:
                 client.close()  # the server is down: the client sees a refused database
                 continue

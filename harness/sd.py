@@ -297,7 +297,8 @@ def endpoint_slice_targets(
 
 
 def node_targets(node: Mapping[str, Any]) -> list[Target]:
-    """Role node (node.go): one target per node at its first address and the kubelet's port."""
+    """Role node (node.go): one target per node at its first address and the kubelet's port, its
+    `instance` the node's name (node.go sets it, as the role's documentation says)."""
     addresses = {a["type"]: a["address"] for a in reversed(node["status"]["addresses"])}
     host = next(
         addresses[t]
@@ -307,6 +308,7 @@ def node_targets(node: Mapping[str, Any]) -> list[Target]:
     port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
     target = {
         ADDRESS: _join_host_port(host, port),
+        "instance": node["metadata"]["name"],
         f"{META}node_name": node["metadata"]["name"],
         f"{META}node_provider_id": node["spec"].get("providerID", ""),
     }

@@ -1,4 +1,7 @@
-"""The metrics pipeline as real local processes on 127.0.0.1, for the tests and `scripts/cost.py`.
+"""The metrics pipeline as real local processes on 127.0.0.1 with file discovery, for the sandbox
+(`sandbox/core.py`) and `scripts/cost.py`, and the parts every pipeline shares (processes, Prometheus,
+config variants). The metrics tests run the pipeline on the simulated cluster with the agent's real
+Kubernetes discovery instead (harness/cluster_stack.py); the sandbox and cost are to follow.
 
     node-exporter ────────────────────┐
     postgres-exporter ── Postgres     ├──▶ Prometheus agent ──remote write──▶ Prometheus receiver
@@ -34,7 +37,7 @@ import httpx
 import yaml
 
 from harness import manifests, sd
-from harness.lifecycle import StartStop
+from harness.lifecycle import StartStop, stop_all
 from harness.postgres import LocalPostgres, free_port
 from harness.proxy import DelayProxy
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
@@ -56,16 +59,16 @@ APP_DATABASE = names.POSTGRES_DATABASE
 
 
 @functools.cache
-def prometheus_major_version() -> int:
-    """The major version of `PROMETHEUS` (Debian's is 2.42; PROMETHEUS_BIN may name a 3.x build)."""
-    out = subprocess.run([PROMETHEUS, "--version"], capture_output=True, text=True, check=True, timeout=30)
+def prometheus_major_version(binary: str = PROMETHEUS) -> int:
+    """The major version of `binary` (Debian's is 2.42; PROMETHEUS_BIN may name a 3.x build)."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True, timeout=30)
     return int(out.stdout.split("version ", 1)[1].split(".", 1)[0])
 
 
-def agent_mode_flags() -> list[str]:
+def agent_mode_flags(binary: str = PROMETHEUS) -> list[str]:
     """Agent mode, with `${AGENT_REPLICA}` expanded in the external labels: the chart's `--agent` in
     Prometheus 3 (which expands them by default), two feature flags in 2.x."""
-    if prometheus_major_version() >= 3:
+    if prometheus_major_version(binary) >= 3:
         return ["--agent"]
     return ["--enable-feature=agent", "--enable-feature=expand-external-labels"]
 
@@ -252,11 +255,17 @@ class Prometheus(Process):
     """`prometheus` as the agent (`--enable-feature=agent`) or as the remote-write receiver."""
 
     def __init__(
-        self, name: str, argv: list[str], log_path: Path, port: int, env: Mapping[str, str] | None = None
+        self,
+        name: str,
+        argv: list[str],
+        log_path: Path,
+        port: int,
+        env: Mapping[str, str] | None = None,
+        host: str = HOST,
     ) -> None:
         super().__init__(name, argv, log_path, env)
         self.port = port
-        self.url = f"http://{HOST}:{port}"
+        self.url = f"http://{host}:{port}"
 
     @classmethod
     def receiver(
@@ -298,24 +307,34 @@ class Prometheus(Process):
 
     @classmethod
     def agent(
-        cls, workdir: Path, config_text: str, port: int | None = None, name: str = "agent", replica: int = 0
+        cls,
+        workdir: Path,
+        config_text: str,
+        port: int | None = None,
+        name: str = "agent",
+        replica: int = 0,
+        *,
+        binary: str = PROMETHEUS,
+        host: str = HOST,
     ) -> Prometheus:
         """An agent on `config_text`, as replica `replica` of its shard (the pod ordinal the chart puts in
-        its environment, which the config expands into the `__replica__` external label)."""
+        its environment, which the config expands into the `__replica__` external label): Debian's
+        Prometheus 2.42 by default, or `binary` (3.x, with Kubernetes discovery: harness.cluster.PROMETHEUS),
+        listening on `host`:`port`."""
         workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "agent.yml"
         config.write_text(config_text)
         port = port or free_port()
         argv = [
-            PROMETHEUS,
-            *agent_mode_flags(),
+            binary,
+            *agent_mode_flags(binary),
             f"--config.file={config}",
             f"--storage.agent.path={workdir / 'wal'}",
-            f"--web.listen-address={HOST}:{port}",
+            f"--web.listen-address={host}:{port}",
             f"--storage.remote.flush-deadline={SHUTDOWN_FLUSH_SECONDS}s",  # as in the chart
         ]
         env = dict(os.environ) | {names.AGENT_REPLICA_ENV: str(replica)}
-        return cls(name, argv, workdir / "agent.log", port, env)
+        return cls(name, argv, workdir / "agent.log", port, env, host)
 
     def start_ready(self) -> None:
         self.start()
@@ -417,13 +436,51 @@ class CannedExporter:
         self.thread.join(timeout=10)
 
 
-def node_exporter(workdir: Path, port: int | None = None) -> Process:
+def node_exporter(
+    workdir: Path, port: int | None = None, *, host: str = HOST, name: str = "node-exporter"
+) -> Process:
     """The real node-exporter, default collectors, with the chart's device/mount filters (which shape
     the series count); its host paths stay at this machine's /proc, /sys and /."""
     port = port or free_port()
     filters = [a for a in NODE_EXPORTER_CHART_ARGS if not a.startswith(("--path.", "--web."))]
-    argv = [NODE_EXPORTER, f"--web.listen-address={HOST}:{port}", *filters]
-    return Process("node-exporter", argv, workdir / "node-exporter.log")
+    argv = [NODE_EXPORTER, f"--web.listen-address={host}:{port}", *filters]
+    return Process(name, argv, workdir / f"{name}.log")
+
+
+def orders_api(
+    workdir: Path, *, listen: tuple[str, int], database: tuple[str, int], password_file: Path
+) -> Process:
+    """The real orders API on `listen` (host, port), connecting to Postgres at `database` as the app's role
+    with the password from `password_file`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "APP_"))} | {
+        "PYTHONPATH": str(REPO / "webapp"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DB_HOST": database[0],
+        "DB_PORT": str(database[1]),
+        "DB_NAME": APP_DATABASE,
+        "DB_USER": APP_ROLE,
+        "DB_PASSWORD_FILE": str(password_file),
+        "DB_SSLMODE": "disable",
+        "HOST": listen[0],
+        "PORT": str(listen[1]),
+        "SHUTDOWN_DELAY_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+        "APP_VERSION": "test",
+    }
+    return Process("orders-api", [sys.executable, "-m", "orders_api"], workdir / "app.log", env)
+
+
+def postgres_exporter(workdir: Path, *, listen: str, database: str, password_file: Path) -> Process:
+    """The real postgres-exporter on `listen` (host:port). As in the Postgres pod: it connects to
+    `database` (host:port) as the app's user, password from a file."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATA_SOURCE_URI": f"{database}/{APP_DATABASE}?sslmode=disable",
+        "DATA_SOURCE_USER": APP_ROLE,
+        "DATA_SOURCE_PASS_FILE": str(password_file),
+    }
+    argv = [POSTGRES_EXPORTER, f"--web.listen-address={listen}"]
+    return Process("postgres-exporter", argv, workdir / "postgres-exporter.log", env)
 
 
 class Stack(StartStop):
@@ -464,37 +521,20 @@ class Stack(StartStop):
 
         app_port, exporter_port, ne_port = free_port(), free_port(), free_port()
         self.ports = {"app": app_port, "postgres-exporter": exporter_port, "node-exporter": ne_port}
-        app_env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "APP_"))} | {
-            "PYTHONPATH": str(REPO / "webapp"),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "DB_HOST": HOST,
-            "DB_PORT": str(app_db_port),
-            "DB_NAME": APP_DATABASE,
-            "DB_USER": APP_ROLE,
-            "DB_PASSWORD_FILE": str(password_file),
-            "DB_SSLMODE": "disable",
-            "HOST": HOST,
-            "PORT": str(app_port),
-            "SHUTDOWN_DELAY_SECONDS": "0",
-            "LOG_LEVEL": "WARNING",
-            "APP_VERSION": "test",
-        }
         self._add(
-            Process("orders-api", [sys.executable, "-m", "orders_api"], self.workdir / "app.log", app_env)
+            orders_api(
+                self.workdir,
+                listen=(HOST, app_port),
+                database=(HOST, app_db_port),
+                password_file=password_file,
+            )
         )
-        # As in the Postgres pod: the exporter connects as the app's user, password from a file.
-        exporter_env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "DATA_SOURCE_URI": f"{HOST}:{self.pg.port}/{APP_DATABASE}?sslmode=disable",
-            "DATA_SOURCE_USER": APP_ROLE,
-            "DATA_SOURCE_PASS_FILE": str(password_file),
-        }
         self._add(
-            Process(
-                "postgres-exporter",
-                [POSTGRES_EXPORTER, f"--web.listen-address={HOST}:{exporter_port}"],
-                self.workdir / "postgres-exporter.log",
-                exporter_env,
+            postgres_exporter(
+                self.workdir,
+                listen=f"{HOST}:{exporter_port}",
+                database=f"{HOST}:{self.pg.port}",
+                password_file=password_file,
             )
         )
         self._add(node_exporter(self.workdir, ne_port))
@@ -563,19 +603,12 @@ class Stack(StartStop):
 
     # -- stop ----------------------------------------------------------------------------------------
     def stop(self) -> None:
-        errors: list[BaseException] = []
         steps: list[Callable[[], None]] = [agent.stop for agent in self.agents.values()]
         steps += [self.receiver.stop, *(p.stop for p in self.processes.values())]
         if self.db_proxy is not None:
             steps.append(self.db_proxy.stop)
         steps.append(self.pg.cleanup)
-        for step in steps:
-            try:
-                step()
-            except Exception as exc:  # keep stopping the others
-                errors.append(exc)
-        if errors:
-            raise errors[0]
+        stop_all(steps)
 
 
 OPTED_OUT_POD = "postgres-opted-out-7q2xk"

@@ -34,7 +34,7 @@ import httpx
 from config.alerting import AlertingConfig
 from config.monitoring import MonitoringConfig
 from harness import alerting, inventory
-from harness.lifecycle import StartStop
+from harness.lifecycle import StartStop, stop_all
 from harness.load import Load
 from harness.manifests import Manifests
 from harness.stack import Prometheus, Stack, cluster_objects, generated_config, http_ok, wait_until
@@ -117,16 +117,9 @@ class Sandbox(StartStop):
     def stop(self) -> None:
         """Stops everything it started, by PID: the loads, agent, receiver, app, exporters, proxy,
         Postgres (the Stack's order), the inventory API, then Alertmanager and the sink."""
-        errors: list[BaseException] = []
         steps: list[Callable[[], None]] = [load.stop for load in (self.load, self.inventory_load) if load]
         steps += [self.stack.stop, self.inventory.stop, self.alertmanager.stop, self.sink.stop]
-        for step in steps:
-            try:
-                step()
-            except Exception as exc:  # keep stopping the others
-                errors.append(exc)
-        if errors:
-            raise errors[0]
+        stop_all(steps)
 
     # -- where things are ----------------------------------------------------------------------------
     @property

@@ -12,15 +12,11 @@ import pytest
 
 from config import environment_config
 from harness import controllers
-from harness.cluster import ApiError, SimulatedCluster
+from harness.cluster import ADDON_KINDS, ApiError, SimulatedCluster
 from harness.kube_state_metrics import KubeStateMetrics
 from tests.unit.conftest import KUBERNETES_RESOURCE, STACK_ROLES, Synthesized, render_tokens, synthesize
 
 Manifest = dict[str, Any]
-# Kinds whose definitions an EKS add-on installs (the Secrets Store CSI driver's SecretProviderClass comes
-# with aws-secrets-store-csi-driver-provider), not the stacks: the driver's module is not on the Go module
-# proxy, so its CustomResourceDefinition is not here, and objects of these kinds are not applied.
-ADDON_KINDS = frozenset({("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass")})
 
 
 @dataclasses.dataclass(frozen=True)

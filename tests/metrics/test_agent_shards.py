@@ -1,7 +1,7 @@
-"""Sharding by the real Prometheus: the generated configs of 3 shards, each in its own agent on the
-same discovered targets (test_agent_targets.py's edge cases, file_sd variant), select between them every
-target the unsharded config selects, each exactly once. The unsharded agent is the oracle: same inputs,
-same Prometheus, no hashmod."""
+"""Sharding by the real Prometheus: the generated configs of 3 shards, each in its own agent at the
+cluster's release discovering the same simulated cluster (test_agent_targets.py's edge cases, real
+Kubernetes discovery), select between them every target the unsharded config selects, each exactly once.
+The unsharded agent is the oracle: same cluster, same Prometheus, no hashmod."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness import sd
 from harness.manifests import Manifests
-from harness.stack import Prometheus, generated_config, local_variant, wait_until
-from observability.render import scrape_config as sc
-from tests.metrics.test_agent_targets import discover_locally
+from harness.stack import Prometheus, generated_config, wait_until
+from tests.metrics.test_agent_targets import cluster_agent, edge_case_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
 
@@ -35,28 +33,23 @@ def active(agent: Prometheus) -> list[Target]:
 def agents(tmp_path_factory: pytest.TempPathFactory, manifests: Manifests) -> Iterator[dict[str, Prometheus]]:
     """`all`: the unsharded config; `0`, `1`, `2`: the shards' configs. Nothing answers the scrapes."""
     workdir = tmp_path_factory.mktemp("agent-shards")
-    sd_dir = workdir / "sd"
-    sd_dir.mkdir()
-    for job, targets in discover_locally(manifests).items():
-        sd.write_file_sd(sd_dir / f"{job}.json", targets)
-    receiver = Prometheus.receiver(workdir / "receiver")
     configs = {"all": generated_config(cluster_name="shards", scrape_interval_seconds=INTERVAL)}
     for shard in range(SHARDS):
         configs[str(shard)] = generated_config(
             cluster_name="shards", scrape_interval_seconds=INTERVAL, shard=shard, shards=SHARDS
         )
     started: dict[str, Prometheus] = {}
-    try:
-        receiver.start_ready()
-        for name, config in configs.items():
-            local = local_variant(config, sd_dir, receiver.remote_write_url)
-            started[name] = Prometheus.agent(workdir / name, sc.render(local), name=f"agent-{name}")
-            started[name].start_ready()
-        yield started
-    finally:
-        for agent in started.values():
-            agent.stop()
-        receiver.stop()
+    with edge_case_cluster(workdir, manifests) as (cluster, receiver, token):
+        try:
+            for name, config in configs.items():
+                started[name] = cluster_agent(
+                    workdir, config, name=f"agent-{name}", cluster=cluster, receiver=receiver, token=token
+                )
+                started[name].start_ready()
+            yield started
+        finally:
+            for agent in started.values():
+                agent.stop()
 
 
 def test_the_shards_scrape_every_target_exactly_once(agents):

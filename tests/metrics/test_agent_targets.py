@@ -1,13 +1,19 @@
-"""Target selection by the real Prometheus agent: the generated config (file_sd variant) on what
-Kubernetes discovery gives for our pods and for edge cases derived from them. The agent's own
-`/api/v1/targets` must list exactly the targets the `relabel` re-implementation predicts (the one the
-fast unit tests in test_relabel_targets.py rely on), with the same labels and URLs.
+"""Target selection by the real Prometheus agent at the cluster's release, with its real Kubernetes
+discovery: the generated config against a simulated cluster (harness/cluster.py) holding the charts' pods
+and edge cases derived from them, created through the API server. The agent's own `/api/v1/targets` must
+list exactly the targets the `relabel` re-implementation (the one the fast unit tests in
+test_relabel_targets.py rely on) selects from what the agent discovered, with the same labels and URLs.
 
-Nothing needs to answer the scrapes here: every address is a closed port on 127.0.0.0/8.
+Nothing needs to answer the scrapes here. The pods and nodes have loopback addresses (closed ports), except
+on a third node whose addresses are TEST-NET-2 ones (RFC 5737, routed nowhere): the API server refuses
+loopback addresses in EndpointSlices, so the pods behind an annotated Service run there, and their slice is
+written as the EndpointSlice controller would (`harness.cluster.endpoint_slice_for`). The API server's own
+published address is a TEST-NET-1 one (harness.cluster.ADVERTISE_ADDRESS).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +21,11 @@ from typing import Any
 import pytest
 
 from harness import manifests as mf
-from harness import sd
+from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
+from harness.cluster import SimulatedCluster, SimulatedNode, against, endpoint_slice_for
+from harness.cluster_stack import AGENT_ACCOUNT, apply_charts, loopback_nodes, pod_of, run_pods
 from harness.manifests import Manifests
-from harness.postgres import free_port
-from harness.stack import Prometheus, generated_config, local_variant, wait_until
+from harness.stack import Prometheus, for_local_receiver, generated_config, wait_until
 from observability import names
 from observability.render import scrape_config as sc
 from tests.metrics.relabel import ScrapeTarget, relabel, targets_of
@@ -27,118 +34,152 @@ from webapp.orders_api import slo_contract
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
 
 UNDECLARED_PORT = 9999
-
-
-def edge_cases(m: Manifests) -> list[dict[str, Any]]:
-    pods = mf.cluster_pods(m)
-    web, pg = pods[names.WEBAPP], pods[names.POSTGRES]
-    app = mf.with_annotations(
-        web, names.scrape_annotations(port=slo_contract.APP_PORT, path=slo_contract.METRICS_PATH)
-    )
-    app["metadata"]["labels"][names.NAME_LABEL] = "legacy-app"
-    scrape_me = {mf.SCRAPE: "true", "prometheus.io/port": str(names.NODE_EXPORTER_PORT)}
-    node_exporter_b = mf.pod(m.get("DaemonSet", names.NODE_EXPORTER), node=mf.NODE_B, ip="10.40.2.20")
-    ksm_telemetry = {mf.SCRAPE: "true", "prometheus.io/port": str(names.KUBE_STATE_METRICS_TELEMETRY_PORT)}
-    not_ready_pg = mf.opted_out(pg, "postgres-1")
-    not_ready_pg["status"] |= {"podIP": "10.40.1.34", "conditions": [{"type": "Ready", "status": "False"}]}
-    terminating_pg = mf.terminating(mf.opted_out(pg, "postgres-2"))
-    terminating_pg["status"] |= {"podIP": "10.40.1.35"}
-    api_service, api_slice = mf.kubernetes_service(["10.40.0.11", "10.40.0.12"])
-    return [
-        *pods.values(),
-        mf.with_annotations(node_exporter_b, scrape_me),  # annotated anyway: still only its own job
-        mf.with_annotations(
-            mf.renamed(pods[names.KUBE_STATE_METRICS], "ksm-annotated", ip="10.40.2.33"), ksm_telemetry
-        ),
-        # An app without a service file opts in by annotations (the `pods` job), with its edge cases.
-        mf.renamed(app, "legacy-app"),
-        mf.opted_out(app, "legacy-app-opted-out"),
-        mf.renamed(mf.without_ports(app), "legacy-app-no-ports"),
-        mf.renamed(mf.with_sidecar(mf.without_ports(app)), "legacy-app-no-ports-2"),
-        mf.renamed(mf.with_init_container(app), "legacy-app-init"),
-        mf.with_annotations(
-            mf.renamed(app, "legacy-app-undeclared"), {"prometheus.io/port": str(UNDECLARED_PORT)}
-        ),
-        mf.with_phase(mf.renamed(app, "legacy-app-finished"), "Succeeded"),
-        # The orders API by its own job: annotated anyway (still only its job), finished (not scraped).
-        mf.with_annotations(
-            mf.renamed(web, "orders-api-annotated"),
-            names.scrape_annotations(port=slo_contract.APP_PORT, path=slo_contract.METRICS_PATH),
-        ),
-        mf.with_phase(mf.renamed(web, "orders-api-finished"), "Succeeded"),
-        not_ready_pg,
-        terminating_pg,  # in the slice (terminating), not scraped
-        mf.annotated_service(m.get("Service", names.POSTGRES), names.POSTGRES_EXPORTER_PORT),
-        m.get("Service", names.WEBAPP),
-        mf.node(mf.NODE_A, "10.40.1.10"),
-        mf.node(mf.NODE_B, "10.40.2.20"),
-        api_service,
-        api_slice,
-    ]
-
-
+Manifest = dict[str, Any]
 CONFIG = generated_config(cluster_name="edge", scrape_interval_seconds=5)
 JOBS = {j["job_name"]: j for j in CONFIG["scrape_configs"]}
+# The node of the pods behind the annotated Service (TEST-NET-2: EndpointSlices refuse loopback addresses).
+NODE_C = SimulatedNode(name="kwok-node-c", ip="198.51.100.1", pod_cidr="198.51.100.128/25")
+BEHIND = {"example.com/behind": "annotated-service"}  # the annotated Service's extra selector label
+ANNOTATED_SERVICE = "postgres-annotated"
 
 
-def discover_locally(m: Manifests) -> dict[str, list[sd.Target]]:
-    """Per job, what discovery finds among the edge cases, each port at a closed local port and each
-    distinct IP at its own loopback address."""
-    objects = edge_cases(m)
-    ports = [
-        slo_contract.APP_PORT,
-        names.POSTGRES_PORT,
-        names.POSTGRES_EXPORTER_PORT,
-        names.NODE_EXPORTER_PORT,
-        names.KUBE_STATE_METRICS_PORT,
-        names.KUBE_STATE_METRICS_TELEMETRY_PORT,
-        names.PROMETHEUS_PORT,
-        UNDECLARED_PORT,
-        443,
-        10250,
+def edge_cases(cluster: SimulatedCluster, m: Manifests) -> list[Manifest]:
+    """The workloads' pods (node B's node-exporter annotated anyway), and variants of them: what a team's
+    pod may look like, created from our templates. Returns them Running, with `finished` and `not_ready`
+    pods' status then set as the kubelet would report it."""
+    workloads = {w["metadata"]["name"]: w for w in m.workloads()}
+    pods = [pod for w in workloads.values() for pod in cluster.pods_for(w)]
+    scrape_me = {mf.SCRAPE: "true", "prometheus.io/port": str(names.NODE_EXPORTER_PORT)}
+    (node_exporter_b,) = [
+        p
+        for p in pods
+        if p["metadata"].get("generateName") == f"{names.NODE_EXPORTER}-"
+        and p["spec"]["nodeName"] == cluster.nodes[1].name
     ]
-    port_map = {p: free_port() for p in ports}
-    # Distinct cluster IPs stay distinct: each gets its own loopback address.
-    raw = sd_all(objects)
-    ips = sorted({ip for targets in raw.values() for ip in sd.target_ips(targets)})
-    hosts = {ip: f"127.0.0.{i + 2}" for i, ip in enumerate(ips)}
-    return {job: sd.localize(targets, port_map, hosts=hosts) for job, targets in raw.items()}
+    # Annotated anyway: still only its own job.
+    node_exporter_b["metadata"]["annotations"] = (
+        node_exporter_b["metadata"].get("annotations", {}) | scrape_me
+    )
+    ksm_telemetry = {mf.SCRAPE: "true", "prometheus.io/port": str(names.KUBE_STATE_METRICS_TELEMETRY_PORT)}
+    app_annotations = names.scrape_annotations(port=slo_contract.APP_PORT, path=slo_contract.METRICS_PATH)
+
+    def web(name: str) -> Manifest:
+        return pod_of(cluster, workloads[names.WEBAPP], name=name)
+
+    def legacy(name: str) -> Manifest:
+        # An app without a service file opts in by annotations (the `pods` job).
+        pod = mf.with_annotations(web(name), app_annotations)
+        pod["metadata"]["labels"][names.NAME_LABEL] = "legacy-app"
+        return pod
+
+    postgres = workloads[names.POSTGRES]
+    pods += [
+        mf.with_annotations(
+            pod_of(cluster, workloads[names.KUBE_STATE_METRICS], name="ksm-annotated"), ksm_telemetry
+        ),
+        legacy("legacy-app"),
+        mf.with_annotations(legacy("legacy-app-opted-out"), {mf.SCRAPE: "false"}),
+        mf.without_ports(legacy("legacy-app-no-ports")),
+        mf.with_sidecar(mf.without_ports(legacy("legacy-app-no-ports-2"))),
+        mf.with_init_container(legacy("legacy-app-init")),
+        mf.with_annotations(legacy("legacy-app-undeclared"), {"prometheus.io/port": str(UNDECLARED_PORT)}),
+        legacy("legacy-app-finished"),
+        # The orders API by its own job: annotated anyway (still only its job), finished (not scraped).
+        mf.with_annotations(web("orders-api-annotated"), app_annotations),
+        web("orders-api-finished"),
+        mf.with_annotations(pod_of(cluster, postgres, name="postgres-1"), {mf.SCRAPE: "false"}),
+    ]
+    # Behind an annotated Service on node C: two Postgres pods opted out of the annotation job (one not
+    # ready), and one that opts in itself (the `pods` job scrapes it, the Service does not again).
+    behind = [
+        mf.with_annotations(pod_of(cluster, postgres, name="postgres-svc-0"), {mf.SCRAPE: "false"}),
+        mf.with_annotations(pod_of(cluster, postgres, name="postgres-svc-1"), {mf.SCRAPE: "false"}),
+        pod_of(cluster, postgres, name="postgres-svc-2"),
+    ]
+    for pod in behind:
+        pod["metadata"]["labels"] |= BEHIND
+        pod["spec"]["nodeName"] = NODE_C.name
+    running = run_pods(cluster, pods + behind)
+    for name in ("legacy-app-finished", "orders-api-finished"):
+        set_status(cluster, names.APP_NAMESPACE, name, {"phase": "Succeeded"})
+    for name in ("postgres-1", "postgres-svc-1"):
+        set_status(cluster, names.APP_NAMESPACE, name, {"conditions": [{"type": "Ready", "status": "False"}]})
+    service = mf.annotated_service(m.get("Service", names.POSTGRES), names.POSTGRES_EXPORTER_PORT)
+    service["metadata"]["name"] = ANNOTATED_SERVICE
+    service["spec"]["selector"] |= BEHIND
+    cluster.apply(service)
+    behind_now = [
+        cluster.request("GET", f"/api/v1/namespaces/{names.APP_NAMESPACE}/pods/{p['metadata']['name']}")
+        for p in behind
+    ]
+    cluster.apply(endpoint_slice_for(service, behind_now))
+    return running
 
 
-@pytest.fixture(scope="module")
-def discovered(manifests: Manifests) -> dict[str, list[sd.Target]]:
-    return discover_locally(manifests)
+def set_status(cluster: SimulatedCluster, namespace: str, name: str, status: Manifest) -> None:
+    """The pod's status as its kubelet reports it (a merge patch of the status subresource)."""
+    cluster.request(
+        "PATCH",
+        f"/api/v1/namespaces/{namespace}/pods/{name}/status",
+        headers={"Content-Type": "application/merge-patch+json"},
+        body={"status": status},
+    )
 
 
-def sd_all(objects: list[dict[str, Any]]) -> dict[str, list[sd.Target]]:
-    return {name: sd.discover(job, objects) for name, job in JOBS.items()}
-
-
-@pytest.fixture(scope="module")
-def agent(
-    tmp_path_factory: pytest.TempPathFactory, discovered: dict[str, list[sd.Target]]
-) -> Iterator[Prometheus]:
-    workdir = tmp_path_factory.mktemp("agent-targets")
+@contextlib.contextmanager
+def edge_case_cluster(workdir: Path, m: Manifests) -> Iterator[tuple[SimulatedCluster, Prometheus, Path]]:
+    """The simulated cluster holding the charts' pods and the edge cases, a receiver, and a token file of
+    the agent's service account."""
     receiver = Prometheus.receiver(workdir / "receiver")
-    agent = None
-    try:
-        receiver.start_ready()
-        sd_dir = workdir / "sd"
-        sd_dir.mkdir()
-        for job, targets in discovered.items():
-            sd.write_file_sd(sd_dir / f"{job}.json", targets)
-        config = local_variant(CONFIG, sd_dir, receiver.remote_write_url)
-        agent = Prometheus.agent(workdir / "agent", sc.render(config))
-        agent.start_ready()
-        yield agent
-    finally:
-        if agent is not None:
+    with SimulatedCluster(nodes=(*loopback_nodes(), NODE_C)) as cluster:
+        try:
+            apply_charts(cluster, m)
+            edge_cases(cluster, m)
+            receiver.start_ready()
+            token = workdir / "token"
+            token.write_text(cluster.service_account_token(**AGENT_ACCOUNT))
+            yield cluster, receiver, token
+        finally:
+            receiver.stop()
+
+
+def cluster_agent(
+    workdir: Path,
+    config: dict[str, Any],
+    *,
+    name: str,
+    cluster: SimulatedCluster,
+    receiver: Prometheus,
+    token: Path,
+) -> Prometheus:
+    """An agent at the cluster's release on `config`, changed only in API server, credentials and receiver."""
+    local = for_local_receiver(against(config, cluster=cluster, token_file=token), receiver.remote_write_url)
+    return Prometheus.agent(workdir / name, sc.render(local), name=name, binary=str(CLUSTER_PROMETHEUS))
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory: pytest.TempPathFactory, manifests: Manifests) -> Iterator[Prometheus]:
+    workdir = tmp_path_factory.mktemp("agent-targets")
+    with edge_case_cluster(workdir, manifests) as (cluster, receiver, token):
+        agent = cluster_agent(workdir, CONFIG, name="agent", cluster=cluster, receiver=receiver, token=token)
+        try:
+            agent.start_ready()
+            yield agent
+        finally:
             agent.stop()  # before the receiver: nothing left to flush into a dead endpoint
-        receiver.stop()
 
 
-def expected(discovered: dict[str, list[sd.Target]]) -> dict[str, set[ScrapeTarget]]:
-    return {job: set(targets_of(JOBS[job], targets, "5s")) for job, targets in discovered.items()}
+def discovered(agent: Prometheus) -> dict[str, list[dict[str, str]]]:
+    """Per job, the label sets the agent's discovery gave it (active and dropped targets)."""
+    result: dict[str, list[dict[str, str]]] = {job: [] for job in JOBS}
+    answer = agent.targets()
+    for t in [*answer["activeTargets"], *answer["droppedTargets"]]:
+        result[t["scrapePool"]].append(t["discoveredLabels"])
+    return result
+
+
+def expected(agent: Prometheus) -> dict[str, set[ScrapeTarget]]:
+    return {job: set(targets_of(JOBS[job], labels, "5s")) for job, labels in discovered(agent).items()}
 
 
 def active(agent: Prometheus) -> dict[str, set[ScrapeTarget]]:
@@ -148,45 +189,50 @@ def active(agent: Prometheus) -> dict[str, set[ScrapeTarget]]:
     return result
 
 
-def test_the_agent_selects_exactly_the_predicted_targets(agent, discovered):
-    want = expected(discovered)
-    assert wait_until(lambda: active(agent) == want, attempts=300), {
-        job: {"missing": want[job] - got, "unexpected": got - want[job]}
-        for job, got in active(agent).items()
-        if got != want[job]
-    }
-    # The edge cases are in there: counts per job as the unit tests reason about them.
-    counts = {job: len(targets) for job, targets in want.items()}
-    assert counts == {
-        "apiserver": 2,
-        "kubelet": 2,
-        "cadvisor": 2,
-        "node-exporter": 2,  # one per node, the annotated one included
-        "kube-state-metrics": 2,  # http-metrics of both pods, never telemetry
-        "prometheus-agent": 1,  # itself, on its API port
-        # Postgres exporter, the legacy app, no-ports (1), no-ports with a sidecar (1, de-duplicated), init
-        "pods": 5,
-        "service-endpoints": 1,  # the opted-out, not-ready Postgres pod behind the annotated Service
-        "orders-api": 2,  # its pod and the annotated one, not the finished one
-    }
+# The edge cases are in there: counts per job as the unit tests reason about them.
+COUNTS = {
+    "apiserver": 1,  # the address the API server publishes
+    "kubelet": 3,
+    "cadvisor": 3,
+    "node-exporter": 3,  # one per node, the annotated one included
+    "kube-state-metrics": 2,  # http-metrics of both pods, never telemetry
+    "prometheus-agent": 2,  # the HA pair's pods, on their API port
+    # Postgres exporter (postgres-0 and postgres-svc-2), the legacy app, no-ports (1), no-ports with a sidecar
+    # (1, de-duplicated), init
+    "pods": 6,
+    "service-endpoints": 2,  # the opted-out Postgres pods behind the annotated Service, the not-ready one too
+    "orders-api": 2,  # its pod and the annotated one, not the finished one
+}
 
 
-def test_dropped_targets_are_the_rest(agent, discovered):
-    want = expected(discovered)
-    assert wait_until(lambda: active(agent) == want, attempts=300)
+def settled(agent: Prometheus) -> bool:
+    got = active(agent)
+    return {job: len(t) for job, t in got.items()} == COUNTS and got == expected(agent)
+
+
+def test_the_agent_selects_exactly_the_predicted_targets(agent):
+    assert wait_until(lambda: settled(agent), attempts=300), (
+        {job: len(targets) for job, targets in active(agent).items()},
+        {
+            job: {"missing": want - active(agent)[job], "unexpected": active(agent)[job] - want}
+            for job, want in expected(agent).items()
+            if active(agent)[job] != want
+        },
+    )
+
+
+def test_dropped_targets_are_the_rest(agent):
+    assert wait_until(lambda: settled(agent), attempts=300)
     dropped: dict[str, list[dict[str, str]]] = {job: [] for job in JOBS}
     for t in agent.targets()["droppedTargets"]:
-        # The job from the target file's name: Prometheus 2.42 shows dropped targets' labels as the
-        # relabeling left them (here without `job`), not as discovered.
-        labels = t["discoveredLabels"]
-        dropped[Path(labels["__meta_filepath"]).stem].append(labels)
-    for job, targets in discovered.items():
+        dropped[t["scrapePool"]].append(t["discoveredLabels"])
+    for job, targets in discovered(agent).items():
         defaults = {"job": job, "__scheme__": JOBS[job].get("scheme", "http")}
         rejected = [t for t in targets if relabel(defaults | t, JOBS[job]["relabel_configs"]) is None]
         assert len(dropped[job]) == len(rejected), job
     dropped_pods = {t.get("__meta_kubernetes_pod_name") for t in dropped["pods"]}
     never = {"legacy-app-opted-out", "legacy-app-undeclared", "legacy-app-finished", "orders-api-finished"}
-    assert never - {"orders-api-finished"} | {"orders-api-annotated"} <= dropped_pods
+    assert never - {"orders-api-finished"} | {"orders-api-annotated", "postgres-1"} <= dropped_pods
     assert "orders-api-finished" in {t.get("__meta_kubernetes_pod_name") for t in dropped["orders-api"]}
     active_pods = {dict(t.labels).get("pod") for ts in active(agent).values() for t in ts}
     assert not never & active_pods
@@ -196,4 +242,31 @@ def test_dropped_targets_are_the_rest(agent, discovered):
 def test_agent_logs_no_config_or_discovery_errors(agent):
     log = agent.log()
     assert "Completed loading of configuration file" in log
-    assert "level=error" not in log, log[-3000:]
+    assert "level=error" not in log.lower(), log[-3000:]
+
+
+def test_an_annotated_service_is_scraped_per_endpoint_on_the_annotated_port(agent):
+    assert wait_until(lambda: settled(agent), attempts=300)
+    endpoints = sorted(active(agent)["service-endpoints"])
+    assert [t.label_dict["pod"] for t in endpoints] == ["postgres-svc-0", "postgres-svc-1"]
+    for target in endpoints:
+        ip = target.label_dict["instance"].rsplit(":", 1)[0]
+        assert ip.startswith("198.51.100.")
+        assert target.url == f"http://{ip}:{names.POSTGRES_EXPORTER_PORT}/metrics"
+        assert target.label_dict == {
+            "job": "service-endpoints",
+            "namespace": names.APP_NAMESPACE,
+            "service": ANNOTATED_SERVICE,
+            "pod": target.label_dict["pod"],
+            "container": "postgres-exporter",
+            "node": NODE_C.name,
+            "instance": f"{ip}:{names.POSTGRES_EXPORTER_PORT}",
+        }
+    # The pod that opts in itself is scraped once, by the annotation job.
+    opted_in = [
+        (job, t)
+        for job, ts in active(agent).items()
+        for t in ts
+        if t.label_dict.get("pod") == "postgres-svc-2"
+    ]
+    assert [job for job, _ in opted_in] == ["pods"]

@@ -14,15 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.cluster_stack import ClusterStack
 from harness.load import Load
 from harness.manifests import Manifests
-from harness.stack import (
-    Prometheus,
-    Stack,
-    cluster_objects,
-    generated_config,
-    wait_until,
-)
+from harness.stack import Prometheus, generated_config, wait_until
 from observability import conventions
 from observability.dashboards import folders
 from observability.model.load import load_default
@@ -70,9 +65,9 @@ def firing(receiver: Prometheus, alert: Mapping[str, Any]) -> list[dict[str, Any
 
 
 @pytest.fixture(scope="module")
-def alerting_stack(tmp_path_factory: pytest.TempPathFactory, manifests: Manifests) -> Iterator[Stack]:
+def alerting_stack(tmp_path_factory: pytest.TempPathFactory, manifests: Manifests) -> Iterator[ClusterStack]:
     workdir = tmp_path_factory.mktemp("alerting")
-    stack = Stack(workdir)
+    stack = ClusterStack(workdir, charts=manifests)
     stack.receiver = Prometheus.receiver(
         workdir / "receiver",
         rule_files=rule_files(load_default(), runbook_base_url=RUNBOOK_BASE_URL),
@@ -80,7 +75,7 @@ def alerting_stack(tmp_path_factory: pytest.TempPathFactory, manifests: Manifest
     )
     with stack:
         config = generated_config(cluster_name="alerting", scrape_interval_seconds=SCRAPE_INTERVAL)
-        stack.start_agent("agent", config, cluster_objects(manifests, opted_out_pod=False))
+        stack.start_agent("agent", config)
         yield stack
 
 

@@ -170,7 +170,7 @@ def test_control_plane_and_kubelets(cluster):
     ]
     for job, path in (("kubelet", "/metrics"), ("cadvisor", "/metrics/cadvisor")):
         assert [(t.url, t.label_dict) for t in result[job]] == [
-            (f"https://{ip}:10250{path}", {"job": job, "node": node, "instance": f"{ip}:10250"})
+            (f"https://{ip}:10250{path}", {"job": job, "node": node, "instance": node})
             for node, ip in ((mf.NODE_A, "10.40.1.10"), (mf.NODE_B, "10.40.2.20"))
         ]
 

@@ -1,0 +1,226 @@
+"""The metrics pipeline on the simulated cluster: the charts applied to a real API server, their pods run by
+kwok with loopback IPs, and each real process listening on its pod's IP and container port.
+
+    simulated cluster ◀── Kubernetes discovery ── Prometheus agent ──remote write──▶ receiver
+    (harness/cluster.py)                         (the cluster's release,   (Debian's Prometheus 2.42,
+      pods: orders API ───────── Postgres          generated config)        AMP's stand-in)
+            postgres-exporter ── Postgres
+            node-exporter (one per node)
+            prometheus-agent (the agent itself)
+
+The agent runs the generated configuration with two substitutions: `harness.cluster.against` (the API
+server's address and the service account's credentials) and `for_local_receiver` (the local receiver
+instead of AMP, without SigV4). Discovery, relabeling, keep-lists and limits run as in the cluster.
+
+What has no process here is discovered and scraped, and is down: the kubelets' and cAdvisor's port (no
+kubelet), kube-state-metrics' pod, and the API server, which publishes a TEST-NET address
+(`harness.cluster.ADVERTISE_ADDRESS`: EndpointSlices refuse loopback addresses).
+
+Every process is started here and stopped here, by its own PID.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from harness import manifests
+from harness.cluster import ADDON_KINDS, SimulatedCluster, SimulatedNode, against
+from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
+from harness.lifecycle import StartStop, stop_all
+from harness.postgres import LocalPostgres, free_port
+from harness.proxy import DelayProxy
+from harness.stack import (
+    APP_DATABASE,
+    APP_PASSWORD,
+    APP_ROLE,
+    HOST,
+    Process,
+    Prometheus,
+    for_local_receiver,
+    http_ok,
+    node_exporter,
+    orders_api,
+    postgres_exporter,
+)
+from observability import names
+from observability.render import scrape_config
+from webapp.orders_api import slo_contract
+
+Manifest = dict[str, Any]
+# Applied before the rest: what the other objects live in or refer to (as the stacks order them).
+FIRST_KINDS = ("Namespace", "PriorityClass")
+AGENT_ACCOUNT = {"namespace": names.MONITORING_NAMESPACE, "name": names.PROMETHEUS_AGENT}
+
+
+def loopback_nodes() -> tuple[SimulatedNode, SimulatedNode]:
+    """Two nodes in a 127.X.0.0/16 of their own, X drawn per cluster: two runs on one machine (another
+    session's tests) do not share pod IPs, whose ports are the charts' fixed ones. X avoids 127.0-3 (the
+    default loopback address and harness.cluster's defaults)."""
+    octet = 16 + secrets.randbelow(234)  # 16-249
+    return (
+        SimulatedNode(name="kwok-node-a", ip=f"127.{octet}.0.1", pod_cidr=f"127.{octet}.1.0/24"),
+        SimulatedNode(name="kwok-node-b", ip=f"127.{octet}.0.2", pod_cidr=f"127.{octet}.2.0/24"),
+    )
+
+
+def apply_charts(cluster: SimulatedCluster, charts: manifests.Manifests) -> None:
+    """The charts' objects, server-side applied (namespaces and priority classes first), and each
+    namespace's `default` service account, as the service-account controller adds it."""
+    objects = [o for o in charts.objects if (o["apiVersion"], o["kind"]) not in ADDON_KINDS]
+    for obj in sorted(objects, key=lambda o: o["kind"] not in FIRST_KINDS):
+        cluster.apply(obj)
+        if obj["kind"] == "Namespace":
+            cluster.add_default_service_account(obj["metadata"]["name"])
+
+
+def run_pods(cluster: SimulatedCluster, pods: list[Manifest]) -> list[Manifest]:
+    """`pods` created through the API (admission judges them) and made Running by kwok, in their order."""
+    created = [cluster.create_pod(pod) for pod in pods]
+    running: dict[tuple[str, str], Manifest] = {}
+    for namespace in {p["metadata"]["namespace"] for p in created}:
+        names_here = [p["metadata"]["name"] for p in created if p["metadata"]["namespace"] == namespace]
+        running |= {
+            (namespace, p["metadata"]["name"]): p
+            for p in cluster.wait_running(namespace=namespace, names=names_here)
+        }
+    return [running[(p["metadata"]["namespace"], p["metadata"]["name"])] for p in created]
+
+
+def pod_of(cluster: SimulatedCluster, workload: Manifest, *, name: str) -> Manifest:
+    """A pod from `workload`'s template named `name` (on the first node), not created yet."""
+    pod = cluster.pods_for(workload)[0]
+    pod["metadata"].pop("generateName", None)
+    pod["metadata"]["name"] = name
+    return pod
+
+
+class ClusterStack(StartStop):
+    """The simulated cluster with `charts` applied and their pods Running; Postgres, the orders API,
+    postgres-exporter, one node-exporter per node and the receiver started on their pods' addresses.
+    Agents are added with `start_agent`. Stops agents first (an agent stopped while its receiver is down
+    spends a minute trying to flush), then the receiver, the processes, Postgres and the cluster."""
+
+    def __init__(self, workdir: Path, *, charts: manifests.Manifests, db_proxy: bool = False) -> None:
+        """With `db_proxy`, the orders API reaches Postgres through a `DelayProxy` (`self.db_proxy`)."""
+        self.workdir = workdir
+        self.charts = charts
+        self.cluster = SimulatedCluster(nodes=loopback_nodes())
+        self.pods: dict[str, list[Manifest]] = {}  # workload name -> its Running pods
+        self.pg: LocalPostgres | None = None
+        self.db_proxy: DelayProxy | None = None
+        self._want_db_proxy = db_proxy
+        self.processes: dict[str, Process] = {}
+        self.agents: dict[str, Prometheus] = {}
+        self.receiver = Prometheus.receiver(workdir / "receiver")
+
+    # -- start ---------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.cluster.start()
+        apply_charts(self.cluster, self.charts)
+        for workload in self.charts.workloads():
+            self.pods[workload["metadata"]["name"]] = run_pods(self.cluster, self.cluster.pods_for(workload))
+        self._start_postgres()
+        self._start_processes()
+        self.receiver.start_ready()
+
+    def pod_ip(self, workload: str) -> str:
+        """The IP of `workload`'s one pod."""
+        (pod,) = self.pods[workload]
+        return str(pod["status"]["podIP"])
+
+    def _start_postgres(self) -> None:
+        """Postgres on its pod's IP and port, with the app's role and database."""
+        self.pg = LocalPostgres(host=self.pod_ip(names.POSTGRES), port=names.POSTGRES_PORT)
+        self.pg.start()
+        self.pg.create_role(APP_ROLE, APP_PASSWORD)
+        self.pg.create_database(APP_DATABASE, APP_ROLE)
+        if self._want_db_proxy:
+            self.db_proxy = DelayProxy(self.pg.port, upstream_host=self.pg.host)
+            self.db_proxy.start()
+
+    def _start_processes(self) -> None:
+        assert self.pg is not None
+        password_file = self.workdir / "db-password"
+        password_file.write_text(APP_PASSWORD + "\n")
+        password_file.chmod(0o600)
+        db_host, db_port = self.pg.host, self.pg.port
+        if self.db_proxy is not None:
+            db_host, db_port = HOST, self.db_proxy.port
+        app = (self.pod_ip(names.WEBAPP), slo_contract.APP_PORT)
+        self._add(
+            orders_api(self.workdir, listen=app, database=(db_host, db_port), password_file=password_file),
+            f"{self.app_url}/readyz",
+        )
+        exporter = f"{self.pod_ip(names.POSTGRES)}:{names.POSTGRES_EXPORTER_PORT}"
+        self._add(
+            postgres_exporter(
+                self.workdir,
+                listen=exporter,
+                database=f"{self.pg.host}:{self.pg.port}",
+                password_file=password_file,
+            ),
+            f"http://{exporter}/metrics",
+        )
+        for pod in self.pods[names.NODE_EXPORTER]:  # host network: the node's IP
+            ip, node = pod["status"]["podIP"], pod["spec"]["nodeName"]
+            self._add(
+                node_exporter(self.workdir, names.NODE_EXPORTER_PORT, host=ip, name=f"node-exporter-{node}"),
+                f"http://{ip}:{names.NODE_EXPORTER_PORT}/metrics",
+            )
+
+    def _add(self, process: Process, ready_url: str) -> None:
+        self.processes[process.name] = process
+        process.start()
+        process.wait_ready(lambda: http_ok(ready_url))
+
+    @property
+    def app_url(self) -> str:
+        return f"http://{self.pod_ip(names.WEBAPP)}:{slo_contract.APP_PORT}"
+
+    def add_pod(self, workload: str, *, name: str, annotations: Mapping[str, str]) -> Manifest:
+        """One more pod from `workload`'s template, named `name`, with `annotations` added; Running."""
+        (template,) = [w for w in self.charts.workloads() if w["metadata"]["name"] == workload]
+        pod = pod_of(self.cluster, template, name=name)
+        pod["metadata"]["annotations"] = dict(pod["metadata"].get("annotations", {})) | dict(annotations)
+        (running,) = run_pods(self.cluster, [pod])
+        return running
+
+    def start_agent(self, name: str, config: Mapping[str, Any]) -> Prometheus:
+        """An agent of the cluster's Prometheus release running `config` (the generated one) against the
+        simulated cluster as the agent's service account. The first listens on the agent pod's IP and
+        port (it scrapes itself there); later ones on 127.0.0.1, and their `prometheus-agent` job scrapes
+        the first."""
+        workdir = self.workdir / name
+        workdir.mkdir(parents=True, exist_ok=True)
+        token = workdir / "token"
+        token.write_text(self.cluster.service_account_token(**AGENT_ACCOUNT))
+        local = for_local_receiver(
+            against(config, cluster=self.cluster, token_file=token), self.receiver.remote_write_url
+        )
+        on_pod = not self.agents
+        agent = Prometheus.agent(
+            workdir,
+            scrape_config.render(local),
+            port=names.PROMETHEUS_PORT if on_pod else free_port(),
+            name=name,
+            binary=str(CLUSTER_PROMETHEUS),
+            host=self.pod_ip(names.PROMETHEUS_AGENT) if on_pod else HOST,
+        )
+        self.agents[name] = agent
+        agent.start_ready()
+        return agent
+
+    # -- stop ----------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        steps: list[Callable[[], None]] = [agent.stop for agent in self.agents.values()]
+        steps += [self.receiver.stop, *(p.stop for p in self.processes.values())]
+        if self.db_proxy is not None:
+            steps.append(self.db_proxy.stop)
+        if self.pg is not None:
+            steps.append(self.pg.cleanup)
+        steps.append(self.cluster.stop)
+        stop_all(steps)
