@@ -50,9 +50,10 @@ class Manifests:
         return [copy.deepcopy(o) for o in self.objects if o["kind"] in WORKLOAD_KINDS]
 
 
-def synthesize() -> Manifests:
+def synthesize(*, agent_replicas: int = MonitoringConfig().agent_replicas) -> Manifests:
     """Every chart whose pods the agent scrapes (or must not scrape), as applied to the cluster, after the
-    namespaces (with their Pod Security labels) and the priority class those pods need."""
+    namespaces (with their Pod Security labels) and the priority class those pods need; the agent with
+    `agent_replicas` pods."""
     app = cdk8s.App()
     workloads = WorkloadsConfig()
     charts: list[cdk8s.Chart] = [
@@ -85,7 +86,7 @@ def synthesize() -> Manifests:
             app,
             "prometheus-agent",
             shards=[ShardConfig(config_yaml="{}", checksum="test")],
-            replicas=MonitoringConfig().agent_replicas,
+            replicas=agent_replicas,
             resources=MonitoringConfig().agent_resources,
             wal_volume_gib=MonitoringConfig().agent_wal_volume_gib,
         ),

@@ -23,5 +23,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def manifests() -> Manifests:
-    """The charts' manifests, synthesized once per session (cdk8s starts a jsii Node process)."""
-    return synthesize()
+    """The charts' manifests, synthesized once per session (cdk8s starts a jsii Node process), with one
+    agent replica (`monitoring.agent_replicas: 1`, a valid configuration): the tier runs one agent on its
+    pod, and its receiver has no stand-in for AMP's deduplication of a pair. The pair is tested on its own
+    (test_agent_ha.py; its two pods in tests/cluster)."""
+    return synthesize(agent_replicas=1)

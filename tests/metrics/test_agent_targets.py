@@ -196,7 +196,7 @@ COUNTS = {
     "cadvisor": 3,
     "node-exporter": 3,  # one per node, the annotated one included
     "kube-state-metrics": 2,  # http-metrics of both pods, never telemetry
-    "prometheus-agent": 2,  # the HA pair's pods, on their API port
+    "prometheus-agent": 1,  # its pod (one replica in this tier: conftest.py), on its API port
     # Postgres exporter (postgres-0 and postgres-svc-2), the legacy app, no-ports (1), no-ports with a sidecar
     # (1, de-duplicated), init
     "pods": 6,
