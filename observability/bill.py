@@ -89,7 +89,7 @@ def bill(
         for mb in r.function_memory_mb
     )
     invocations = len(r.function_memory_mb) * usage.lambda_invocations_per_function_month
-    rows = [
+    rows: list[tuple[str, float, str | Price]] = [
         ("EKS control plane", r.clusters * hours, "eks_cluster_hour"),
         (f"Nodes ({node_count} x {node_type})", node_count * hours, prices.instance(node_type)),
         (f"EBS gp3 volumes ({r.volume_gib} GiB claimed)", r.volume_gib, "ebs_gp3_gb_month"),

@@ -49,7 +49,7 @@ def _text(value: Any) -> str:
         return value
     if isinstance(value, dict) and "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
-        return separator.join(_text(part) for part in parts)
+        return str(separator).join(_text(part) for part in parts)
     return "<token>"
 
 

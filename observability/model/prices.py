@@ -93,4 +93,5 @@ def load_prices(region: str, directory: Path = spec.PRICES_DIR) -> PriceBook:
             prices[name] = price
     if problems.problems:
         raise SpecError(problems.problems)
+    assert isinstance(hours, int | float)  # checked above
     return PriceBook(region=region, hours_per_month=float(hours), prices=prices, instance_hour=by_type)
