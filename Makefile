@@ -148,6 +148,13 @@ fault: ## Break the running `make local`: make fault FAULT=<name> [MS=<ms> for a
 cost: deps system-deps go-tools ## Active series per target kind and monthly AMP ingestion cost (local pipeline and simulated cluster run)
 	$(PY) scripts/cost.py
 
+# The price file `make bill` reads: observability/spec/prices/$(REGION).yaml (default: the environment's region).
+REGION ?=
+
+.PHONY: bill
+bill: deps ## The whole platform's monthly bill for ENV (dev by default; REGION=<region> re-prices), from its config and synth
+	$(PY) scripts/bill.py --env $(ENV) $(if $(REGION),--region $(REGION))
+
 .PHONY: dashboards
 dashboards: deps ## Write the dashboards: dist/dashboards/import (any Grafana), dist/dashboards/provisioned
 	$(PY) scripts/dashboards.py --out dist/dashboards

@@ -8,6 +8,8 @@
   `AlertWindows` format.
 - `observability/spec/amp-quotas.yaml`: the AMP, Kubernetes and CloudFormation limits the rendered
   artifacts must fit in, each with its source.
+- `observability/spec/prices/<region>.yaml`: the unit prices of the monthly bill (`make bill`), each with
+  the page it was read from and when; null where no page stated it.
 
 Reading only: a file that is missing or not YAML becomes a `Problem`; what the fields mean is the model's.
 """
@@ -29,6 +31,8 @@ SERVICES_DIR = REPOSITORY / "services"
 EXAMPLE_SERVICES_DIR = REPOSITORY / "examples" / "services"
 WINDOWS_DIR = Path(__file__).resolve().parent / "windows"
 QUOTAS_FILE = Path(__file__).resolve().parent / "amp-quotas.yaml"
+# One unit-price file per region (`<region>.yaml`): what the monthly bill multiplies.
+PRICES_DIR = Path(__file__).resolve().parent / "prices"
 SERVICE_FILE = "service.yaml"
 SLO_FILE = "slos.yaml"
 TEAMS_FILE = "teams.yaml"
