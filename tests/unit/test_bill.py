@@ -47,7 +47,7 @@ def test_dev_counts_are_read_from_its_templates(dev: Synthesized):
     )  # 8 AWS::Logs::LogGroup + EKS's control plane log (Custom::LogRetention)
     assert sorted(g.retention_days or 0 for g in found.log_groups) == [30] * 7 + [731] * 2
     assert sorted(found.function_memory_mb) == [128] * 6 + [256, 256, 1024]
-    assert found.volume_gib == 30  # the agent's 10 Gi WAL + Postgres's 20 Gi
+    assert found.volume_gib == 40  # the agent pair's 2 x 10 Gi WAL + Postgres's 20 Gi
 
 
 def test_a_vpc_without_nat_bills_its_interface_endpoints_in_each_zone(auto: Synthesized):
@@ -74,7 +74,7 @@ def test_dev_bill_worked_out_by_hand(dev: Synthesized):
     assert lines["NAT data processed"] == pytest.approx(4.50)  # 100 GB x $0.045
     assert lines["Load balancers (1 ALB)"] == pytest.approx(16.425)  # 730 h x $0.0225
     assert lines["Load balancer capacity units"] == pytest.approx(5.84)  # 730 LCU-h x $0.008
-    assert lines["EBS gp3 volumes (30 GiB claimed)"] == pytest.approx(2.40)  # 30 x $0.08
+    assert lines["EBS gp3 volumes (40 GiB claimed)"] == pytest.approx(3.20)  # 40 x $0.08
     assert lines["Grafana editors"] == pytest.approx(18.00)  # 2 x $9
     assert lines["Grafana viewers"] == pytest.approx(25.00)  # 5 x $5
     assert lines["KMS keys (3)"] == pytest.approx(3.00)
@@ -86,7 +86,7 @@ def test_dev_bill_worked_out_by_hand(dev: Synthesized):
     assert lines["Lambda requests (9 functions)"] == pytest.approx(0.0018)  # 9,000 requests x $0.20 / M
     assert lines["Lambda duration"] == pytest.approx(0.0375075)  # 2.25 GB x 1,000 s x $0.00001667
     assert lines["Interface endpoints (0, 0 zone-attachments)"] == 0
-    assert result.total_usd == pytest.approx(184.6403075)
+    assert result.total_usd == pytest.approx(185.4403075)
     assert set(result.unpriced) == {
         "Nodes (2 x m7i.large)",
         "AMP ingestion",
@@ -106,7 +106,7 @@ def test_a_missing_price_leaves_its_line_unpriced_not_zero(dev: Synthesized, tmp
     )
     assert monthly(result)["KMS keys (3)"] is None
     assert "KMS keys (3)" in result.unpriced
-    assert result.total_usd == pytest.approx(184.6403075 - 3.00)
+    assert result.total_usd == pytest.approx(185.4403075 - 3.00)
 
 
 def test_amp_ingestion_is_the_samples_of_make_cost_times_the_price(dev: Synthesized, tmp_path: Path):
