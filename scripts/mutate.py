@@ -172,27 +172,28 @@ def package_of(meta: Path, *, mutants: Path, run: Run) -> str:
 
 
 def recheck(
-    *, root: Path, run: Run, env: dict[str, str], also: list[str], match: list[str], children: int
+    *, root: Path, env: dict[str, str], also: list[str], files: list[str], match: list[str], children: int
 ) -> None:
     """Runs each surviving mutant once more in a fresh pytest process, on the test files mutmut mapped to its
-    function plus `also`. mutmut forks from a process that has imported the test modules, so a function only
-    called while a test module is imported (module-level rule files, dashboards, configs) runs unmutated
-    there; a fresh process imports everything under the mutant."""
+    function plus `also` (or on `files` alone). mutmut forks from a process that has imported the test
+    modules, so a function only called while a test module is imported (module-level rule files, dashboards,
+    configs) runs unmutated there; a fresh process imports everything under the mutant."""
     mutants = root / "mutants"
     stats = json.loads((mutants / "mutmut-stats.json").read_text())["tests_by_mangled_function_name"]
     done = json.loads((root / RECHECKED).read_text()) if (root / RECHECKED).exists() else {}
     todo = []
     for meta in sorted(mutants.rglob("*.py.meta")):
         for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
-            files = {t.split("::")[0] for t in stats.get(name.partition("__mutmut_")[0], [])} | set(also)
+            mapped = {t.split("::")[0] for t in stats.get(name.partition("__mutmut_")[0], [])}
+            tests = set(files) if files else mapped | set(also)
             wanted = not match or any(fnmatch.fnmatch(name, pattern) for pattern in match)
-            if code in SURVIVED | NO_TESTS and not done.get(name) and files and wanted:
-                todo.append((name, sorted(files)))
+            if code in SURVIVED | NO_TESTS and not done.get(name) and tests and wanted:
+                todo.append((name, sorted(tests)))
     ignored = [f"--ignore={t}" for t, tool in GO_TOOL_TESTS.items() if not (VENV_BIN / tool).exists()]
 
-    def killed(name: str, files: list[str]) -> bool:
+    def killed(name: str, tests: list[str]) -> bool:
         command = [str(VENV_BIN / "python"), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *ignored]
-        command += [f"--deselect={t}" for t in READS_SOURCE] + files
+        command += [f"--deselect={t}" for t in READS_SOURCE] + tests
         try:
             result = subprocess.run(
                 command, cwd=mutants, env={**env, "MUTANT_UNDER_TEST": name}, capture_output=True, timeout=600
@@ -258,6 +259,7 @@ def main() -> int:
         "--no-recheck", action="store_true", help="mutmut's verdicts only (fast, undercounts)"
     )
     parser.add_argument("--match", nargs="*", default=[], help="recheck only mutants matching these globs")
+    parser.add_argument("--files", nargs="*", default=[], help="recheck on these test files instead")
     parser.add_argument("--also", nargs="*", default=[], help="test files every recheck runs too (new tests)")
     args = parser.parse_args()
     base = args.recheck or Path(tempfile.mkdtemp(prefix="mutate-"))
@@ -288,7 +290,10 @@ def main() -> int:
                     shutil.copytree(REPO / "tests", copy, dirs_exist_ok=True)
             also = [t for t in args.also if any(t.startswith(d) for d in run.tests)]
             if not args.no_recheck:
-                recheck(root=root, run=run, env=env, also=also, match=args.match, children=args.max_children)
+                files = [t for t in args.files if any(t.startswith(d) for d in run.tests)]
+                recheck(
+                    root=root, env=env, also=also, files=files, match=args.match, children=args.max_children
+                )
             by_package, run_survivors = tally(root=root, run=run)
             totals.update(by_package)
             survivors += run_survivors
