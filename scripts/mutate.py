@@ -207,9 +207,9 @@ def recheck(
         outcomes = pool.map(lambda item: (item[0], killed(*item)), todo)
         for index, (name, outcome) in enumerate(outcomes, 1):
             done[name] = outcome
+            (root / RECHECKED).write_text(json.dumps(done, indent=1))  # kept if the recheck is stopped
             if index % 25 == 0:
                 print(f"    {index}/{len(todo)}", flush=True)
-    (root / RECHECKED).write_text(json.dumps(done, indent=1))
 
 
 def tally(*, root: Path, run: Run) -> tuple[dict[str, Counter[str]], list[str]]:

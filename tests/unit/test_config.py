@@ -204,6 +204,26 @@ INVALID = {
         },
         "monitoring.agent_resources.memory_limit: must be >= memory_request (1Gi)",
     ),
+    "no web replica": (
+        {"workloads": WorkloadsConfig(web_min_replicas=0)},
+        "workloads.web_min_replicas: must be at least 1 and at most web_max_replicas",
+    ),
+    "CPU target 9 %": (
+        {"workloads": WorkloadsConfig(web_target_cpu_percent=9)},
+        "workloads.web_target_cpu_percent: must be 10-95 (got 9)",
+    ),
+    "CPU target 96 %": (
+        {"workloads": WorkloadsConfig(web_target_cpu_percent=96)},
+        "workloads.web_target_cpu_percent: must be 10-95 (got 96)",
+    ),
+    "Postgres volume above the gp3 limit": (
+        {"workloads": WorkloadsConfig(postgres_volume_gib=16385)},
+        "workloads.postgres_volume_gib: must be 1-16384 (the gp3 limit)",
+    ),
+    "backups kept a day too long": (
+        {"workloads": WorkloadsConfig(backup_retention_days=36501)},
+        "workloads.backup_retention_days: must be 1-36500",
+    ),
     "malformed memory request": (
         {
             "workloads": WorkloadsConfig(
@@ -231,6 +251,12 @@ BOUNDARIES = {
     "one node at least": {"node_min_size": 1, "node_max_size": 1},
     "as many nodes at least as at most": {"node_min_size": 4, "node_max_size": 4},
     "a tag value of 256 characters": {"tags": {"team": "x" * 256}},
+    "one web replica": {"workloads": WorkloadsConfig(web_min_replicas=1, web_max_replicas=1)},
+    "CPU target 10 %": {"workloads": WorkloadsConfig(web_target_cpu_percent=10)},
+    "CPU target 95 %": {"workloads": WorkloadsConfig(web_target_cpu_percent=95)},
+    "Postgres volume 1 GiB": {"workloads": WorkloadsConfig(postgres_volume_gib=1)},
+    "backups kept 1 day": {"workloads": WorkloadsConfig(backup_retention_days=1)},
+    "backups kept 36500 days": {"workloads": WorkloadsConfig(backup_retention_days=36500)},
 }
 
 
