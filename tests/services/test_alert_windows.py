@@ -6,6 +6,7 @@ as literals from the Workbook and the files' own comments, never computed by the
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -131,5 +132,9 @@ def test_the_boundaries_are_accepted() -> None:
         "w.yaml",
     )
     assert isinstance(parsed, AlertWindows)
-    assert (parsed.period, parsed.pairs[0].short_window, parsed.pairs[0].budget_percent) == ("1d", "59m", 100)
+    assert (parsed.period, parsed.pairs[0].short_window, parsed.pairs[0].budget_percent) == (
+        "1d",
+        "59m",
+        Decimal(100),
+    )
     assert parsed.factor(parsed.pairs[0]) == 24.0  # 100 % of a day's budget in 1 hour
