@@ -200,7 +200,8 @@ def recheck(
             )
         except subprocess.TimeoutExpired:
             return True
-        return result.returncode in (1, 3)  # a test failed, or pytest broke (e.g. a module failed to import)
+        # A test failed (1), a test module failed to import (2: collection errors), or pytest broke (3).
+        return result.returncode in (1, 2, 3)
 
     print(f"rechecking {len(todo)} surviving mutants in fresh processes", flush=True)
     with ThreadPoolExecutor(max_workers=children) as pool:
