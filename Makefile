@@ -106,6 +106,11 @@ test: deps system-deps go-tools ## Run every test tier
 test-unit: deps ## Run the unit tier (synth assertions, snapshots, cdk-nag, cfn-lint, config)
 	$(PY) -m pytest tests/unit
 
+# Not in CI or `make test`: mutmut on a copy in a temporary directory, the fast tiers only (docs/mutation-testing.md).
+.PHONY: mutate
+mutate: deps system-deps ## Mutation testing of observability/, config/, lambda/ on the fast tiers: kill rate per package
+	$(PY) scripts/mutate.py --max-children 2
+
 .PHONY: snapshot-update
 snapshot-update: deps ## Rewrite the syrupy snapshots after an intended change
 	$(PY) -m pytest tests/unit --snapshot-update

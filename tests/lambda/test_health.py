@@ -98,6 +98,35 @@ def test_problems_are_reported_not_raised(fake_grafana: FakeGrafana, aws: Aws, c
     aws.assert_done()
 
 
+@pytest.mark.parametrize(
+    ("answer", "reported"),
+    [
+        (
+            {"status": "UNKNOWN", "message": "plugin health check not implemented"},
+            "UNKNOWN (plugin health check not implemented)",
+        ),
+        ({"status": "ERROR"}, "ERROR ()"),  # a status without a message
+        ({"message": "no status at all"}, "? (no status at all)"),  # an answer without a status
+    ],
+    ids=["not-ok", "no-message", "no-status"],
+)
+def test_a_status_other_than_ok_is_reported_with_grafanas_message(
+    fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock, answer: dict[str, str], reported: str
+) -> None:
+    """Grafana answers 200 for a health check it could run: only `OK` is healthy; anything else is reported
+    with its message."""
+    provisioned(fake_grafana)
+    fake_grafana.health["cloudwatch"] = (200, answer)
+    viewer_session(aws)
+
+    assert check(fake_grafana, clock)["datasources"] == {
+        "amp": "OK",
+        "amp-alertmanager": "OK",
+        "cloudwatch": reported,
+    }
+    aws.assert_done()
+
+
 def test_workspace_not_active_creates_no_account(
     fake_grafana: FakeGrafana, aws: Aws, clock: FakeClock
 ) -> None:

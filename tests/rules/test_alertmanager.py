@@ -220,3 +220,29 @@ def test_amp_lint_reports_one_error_per_violation(case, tmp_path):
     (tmp_path / "alertmanager.yml").write_text(broken["alertmanager_config"])
     (tmp_path / alertmanager.TEMPLATE).write_text(DEFINITION["template_files"][alertmanager.TEMPLATE])
     assert amtool("check-config", str(tmp_path / "alertmanager.yml")).returncode == 0
+
+
+def test_each_receiver_publishes_to_its_topics_and_says_when_alerts_resolve(config_file):
+    """Pages and tickets go to their topic (and the chat topic, where one is set) with a notice when they
+    resolve; the watchdog's heartbeat goes to its own topic only, with no resolved notice (it never resolves
+    while all is well). Every SNS call is signed for the workspace's region."""
+    config = yaml.safe_load(config_file.read_text())
+    message, chat = '{{ template "amp.message" . }}', '{{ template "amp.chat" . }}'
+    arn = "arn:aws:sns:eu-west-1:123456789012:"
+    sent = {
+        receiver["name"]: [
+            (sns["topic_arn"], sns["message"], sns["send_resolved"], sns["sigv4"])
+            for sns in receiver["sns_configs"]
+        ]
+        for receiver in config["receivers"]
+    }
+    region = {"region": "eu-west-1"}
+    assert sent == {
+        "page": [(f"{arn}page", message, True, region), (f"{arn}chat", chat, True, region)],
+        "ticket": [(f"{arn}ticket", message, True, region), (f"{arn}chat", chat, True, region)],
+        "orders-page": [(f"{arn}orders-page", message, True, region)],
+        "orders-ticket": [(f"{arn}orders-ticket", message, True, region)],
+        "payments-page": [(f"{arn}payments-page", message, True, region)],
+        "payments-ticket": [(f"{arn}payments-ticket", message, True, region)],
+        "watchdog": [(f"{arn}watchdog", message, False, region)],
+    }

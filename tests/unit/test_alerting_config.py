@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from config import ConfigError, environment_config
-from config.alerting import PLACEHOLDER_RUNBOOK_BASE_URL, AlertingConfig, SlackChannel, TeamsChannel
+from config.alerting import (
+    PLACEHOLDER_RUNBOOK_BASE_URL,
+    AlertingConfig,
+    SlackChannel,
+    TeamChannels,
+    TeamsChannel,
+)
 
 TEAM = "5f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 CHANNEL = "19%3ab6ef35dc342d56ba5654e6fc6d25a071%40thread.tacv2"
@@ -53,6 +59,18 @@ INVALID: dict[str, tuple[dict[str, Any], str]] = {
         {"ticket_repeat_interval": "5d1h"},
         "alerting.ticket_repeat_interval: must be at most 5d",
     ),
+    "runbook URL with a space": (
+        {"runbook_base_url": "https://example.com/run books"},
+        "alerting.runbook_base_url: must be",
+    ),
+    "runbook URL without a host": (
+        {"runbook_base_url": "https:///runbooks"},
+        "alerting.runbook_base_url: must be",
+    ),
+    "bad team email": (
+        {"team_channels": {"orders": TeamChannels(page_emails=("oncall",))}},
+        "alerting.team_channels.orders.page_emails: must be email addresses (got ['oncall'])",
+    ),
     "repeat below group interval": (
         {"repeat_interval": "1m"},
         "alerting.repeat_interval: must be at least group_interval '5m' (got '1m')",
@@ -67,6 +85,23 @@ def test_platform_config_refuses_with_one_line_naming_the_field(case):
     with pytest.raises(ConfigError) as error:
         dataclasses.replace(dev, alerting=AlertingConfig(**overrides))
     assert error.value.problems == [next(p for p in error.value.problems if message in p)]
+
+
+def test_both_repeat_intervals_are_checked_when_the_first_is_malformed():
+    with pytest.raises(ConfigError) as error:
+        dataclasses.replace(
+            environment_config("dev"),
+            alerting=AlertingConfig(repeat_interval="often", ticket_repeat_interval="6d"),
+        )
+    assert error.value.problems == [
+        "alerting.repeat_interval: must be a duration like '30s', '5m', '4h', '1d' (got 'often')",
+        "alerting.ticket_repeat_interval: must be at most 5d, AMP's cap (got '6d')",
+    ]
+
+
+def test_repeats_as_long_as_the_group_interval_and_as_amps_cap_are_accepted():
+    alerting = AlertingConfig(group_interval="5m", repeat_interval="5m", ticket_repeat_interval="5d")
+    assert dataclasses.replace(environment_config("dev"), alerting=alerting).alerting == alerting
 
 
 def test_defaults_are_valid_and_within_amp_limits():

@@ -198,6 +198,53 @@ INVALID = {
         "monitoring.shards: must be 1-16 (got 17)",
     ),
     "more NAT gateways than zones": ({"nat_gateways": 3}, "nat_gateways: must be between 0 and the number"),
+    "metrics kept a day too long": (
+        {"monitoring": MonitoringConfig(metrics_retention_days=1096)},
+        "monitoring.metrics_retention_days: must be 1-1095 (got 1096)",
+    ),
+    "CIDR one bit too small": ({"vpc_cidr": "10.0.0.0/21"}, "vpc_cidr: prefix must be /16 to /20"),
+    "CIDR one bit too large": ({"vpc_cidr": "10.0.0.0/15"}, "vpc_cidr: prefix must be /16 to /20"),
+    "tag value of 257 characters": (
+        {"tags": {"team": "x" * 257}},
+        "tags: key 'team' must be 1-128 characters, not start with 'aws:', and its value at most 256 "
+        "characters",
+    ),
+    "agent memory limit below request": (
+        {
+            "monitoring": MonitoringConfig(
+                agent_resources=Resources(cpu_request="1", memory_request="1Gi", memory_limit="1Mi")
+            )
+        },
+        "monitoring.agent_resources.memory_limit: must be >= memory_request (1Gi)",
+    ),
+    "no web replica": (
+        {"workloads": WorkloadsConfig(web_min_replicas=0)},
+        "workloads.web_min_replicas: must be at least 1 and at most web_max_replicas",
+    ),
+    "CPU target 9 %": (
+        {"workloads": WorkloadsConfig(web_target_cpu_percent=9)},
+        "workloads.web_target_cpu_percent: must be 10-95 (got 9)",
+    ),
+    "CPU target 96 %": (
+        {"workloads": WorkloadsConfig(web_target_cpu_percent=96)},
+        "workloads.web_target_cpu_percent: must be 10-95 (got 96)",
+    ),
+    "Postgres volume above the gp3 limit": (
+        {"workloads": WorkloadsConfig(postgres_volume_gib=16385)},
+        "workloads.postgres_volume_gib: must be 1-16384 (the gp3 limit)",
+    ),
+    "backups kept a day too long": (
+        {"workloads": WorkloadsConfig(backup_retention_days=36501)},
+        "workloads.backup_retention_days: must be 1-36500",
+    ),
+    "malformed memory request": (
+        {
+            "workloads": WorkloadsConfig(
+                web_resources=Resources(cpu_request="1", memory_request="1GB", memory_limit="1Gi")
+            )
+        },
+        "workloads.web_resources.memory_request: must look like '512Mi' or '1Gi' (got '1GB')",
+    ),
 }
 
 # The edges of each range above, accepted: a rule that is off by one fails here or above.
@@ -216,6 +263,17 @@ BOUNDARIES = {
     "two distinct zones": {"availability_zones": ("us-east-1a", "us-east-1b")},
     "a NAT gateway per zone": {"nat_gateways": 2},
     "no NAT gateway": {"nat_gateways": 0},
+    "a /16 VPC": {"vpc_cidr": "10.0.0.0/16"},
+    "a /20 VPC": {"vpc_cidr": "10.0.0.0/20"},
+    "one node at least": {"node_min_size": 1, "node_max_size": 1},
+    "as many nodes at least as at most": {"node_min_size": 4, "node_max_size": 4},
+    "a tag value of 256 characters": {"tags": {"team": "x" * 256}},
+    "one web replica": {"workloads": WorkloadsConfig(web_min_replicas=1, web_max_replicas=1)},
+    "CPU target 10 %": {"workloads": WorkloadsConfig(web_target_cpu_percent=10)},
+    "CPU target 95 %": {"workloads": WorkloadsConfig(web_target_cpu_percent=95)},
+    "Postgres volume 1 GiB": {"workloads": WorkloadsConfig(postgres_volume_gib=1)},
+    "backups kept 1 day": {"workloads": WorkloadsConfig(backup_retention_days=1)},
+    "backups kept 36500 days": {"workloads": WorkloadsConfig(backup_retention_days=36500)},
 }
 
 
