@@ -130,13 +130,6 @@ def running_pods(cluster: SimulatedCluster, applied: Applied) -> list[Manifest]:
     return [pod for workload in applied.workloads() for pod in controllers.run(cluster, workload)]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Under xdist, one worker runs every test here: one cluster, one synth per session.
-    for item in items:
-        if "tests/cluster" in str(item.path):
-            item.add_marker(pytest.mark.xdist_group("sim-cluster"))
-
-
 @pytest.fixture(scope="session")
 def kube_state_metrics(
     cluster: SimulatedCluster, running_pods: list[Manifest], tmp_path_factory: pytest.TempPathFactory
