@@ -16,6 +16,7 @@ import pytest
 from observability import conventions as c
 from observability.dashboards import all_dashboards
 from observability.model.load import load_default
+from observability.model.promql import CHILDREN
 from observability.render.rules import rule_files
 from tests.dashboards.queries import panel_queries, parsable
 
@@ -39,15 +40,7 @@ def label_names(node: Any) -> Iterator[str]:
         if node.modifier.matching is not None:
             yield from node.modifier.matching.labels
         yield from node.modifier.group_labels or []
-    children = {
-        "BinaryExpr": ("lhs", "rhs"),
-        "AggregateExpr": ("expr", "param"),
-        "ParenExpr": ("expr",),
-        "UnaryExpr": ("expr",),
-        "SubqueryExpr": ("expr",),
-        "MatrixSelector": ("vector_selector",),
-    }.get(kind, ())
-    for attribute in children:
+    for attribute in CHILDREN.get(kind, ()):
         child = getattr(node, attribute)
         if child is not None:
             yield from label_names(child)
