@@ -36,7 +36,8 @@ def _comments(cls: type) -> dict[str, str]:
         if node.end_lineno in by_line and node.end_lineno not in own_line:
             comments[node.target.id] = by_line[node.end_lineno]
             continue
-        above, line = [], node.lineno - 1
+        above: list[str] = []
+        line = node.lineno - 1
         while line in own_line:
             above.insert(0, by_line[line])
             line -= 1
@@ -76,7 +77,7 @@ def field_rows(cls: type, defaults: Any, configs: Mapping[str, Any], prefix: str
             continue
         yield [
             code(name),
-            code(str(field.type)),
+            code(field.type if isinstance(field.type, str) else inspect.formatannotation(field.type)),
             _value(default),
             *map(_value, values.values()),
             comments[field.name],
@@ -89,7 +90,8 @@ def page_text() -> str:
     header = ["field", "type", "default", *configs, "what it is"]
     return page(
         title="Configuration",
-        source="config's dataclasses (config/platform.py and the settings it holds) and config/environments.py",
+        source="config's dataclasses (config/platform.py and the settings it holds) and "
+        "config/environments.py",
         body=[
             "Each environment is one `PlatformConfig`; `app.py` picks it by name (`make synth ENV=prod`).",
             table(header, rows),

@@ -26,11 +26,15 @@ def page_text(folders: Sequence[Folder]) -> str:
     for folder in folders:
         for model in folder.dashboards:
             body.append(f"## {model['title']}")
-            body.append(f"Folder *{folder.title}*, uid {code(str(model['uid']))}. {model.get('description', '')}")
+            body.append(
+                f"Folder *{folder.title}*, uid {code(str(model['uid']))}. {model.get('description', '')}"
+            )
             body.append(
                 table(
                     ["row", "panel", "type"],
                     [[row, panel.get("title", ""), panel.get("type", "")] for row, panel in _panels(model)],
                 )
             )
-    return page(title="Dashboards", source="the dashboards' JSON models (observability/dashboards)", body=body)
+    return page(
+        title="Dashboards", source="the dashboards' JSON models (observability/dashboards)", body=body
+    )

@@ -47,7 +47,10 @@ def alerts_page(rule_files: Mapping[str, Mapping[str, Any]]) -> str:
             if "alert" in rule
         )
         if rows:
-            body += [f"## {namespace}", table(["alert", "severity", "for", "group", "summary", "runbook"], rows)]
+            body += [
+                f"## {namespace}",
+                table(["alert", "severity", "for", "group", "summary", "runbook"], rows),
+            ]
     return page(title="Alerts and runbooks", source=SOURCE, body=body)
 
 
