@@ -8,6 +8,7 @@ import ast
 import dataclasses
 import inspect
 import io
+import textwrap
 import tokenize
 from collections.abc import Iterator, Mapping
 from enum import Enum
@@ -21,7 +22,7 @@ def _comments(cls: type) -> dict[str, str]:
     """Field name -> its comment in the class's source: the one at the end of its line, else the comment
     lines right above it."""
     lines, _ = inspect.getsourcelines(cls)
-    source = "".join(lines)
+    source = textwrap.dedent("".join(lines))  # a class defined inside a function is indented
     by_line: dict[int, str] = {}  # line -> comment text
     own_line: set[int] = set()  # lines holding only a comment
     for token in tokenize.generate_tokens(io.StringIO(source).readline):

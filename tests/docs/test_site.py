@@ -48,14 +48,14 @@ def test_the_real_docs_build_strictly(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert "WARNING" not in result.stderr, result.stderr
     # Pages from the nav and a runbook (reached only from the alerts table) are all built.
-    for page in ("index.html", "reference/alerts/index.html", "runbooks/TargetDown/index.html"):
+    for page in ("index.html", "reference/alerts.html", "runbooks/TargetDown.html"):
         assert (tmp_path / "site" / page).is_file(), page
 
 
 def test_a_generated_alerts_table_links_its_runbooks(tmp_path: Path):
     assert build(REPOSITORY, tmp_path / "site").returncode == 0
-    alerts = (tmp_path / "site" / "reference" / "alerts" / "index.html").read_text()
-    assert 'href="../../runbooks/TargetDown/"' in alerts
+    alerts = (tmp_path / "site" / "reference" / "alerts.html").read_text()
+    assert 'href="../runbooks/TargetDown.html"' in alerts
 
 
 BROKEN_LINKS = {
