@@ -31,7 +31,9 @@ def _comments(cls: type) -> dict[str, str]:
             if not token.line[: token.start[1]].strip():
                 own_line.add(token.start[0])
     comments = {}
-    for node in ast.parse(source).body[0].body:  # type: ignore[attr-defined]
+    definition = ast.parse(source).body[0]
+    assert isinstance(definition, ast.ClassDef), cls
+    for node in definition.body:
         if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
             continue
         if node.end_lineno in by_line and node.end_lineno not in own_line:
@@ -68,7 +70,13 @@ def field_rows(cls: type, defaults: Any, configs: Mapping[str, Any], prefix: str
     """[field, type, default, the value in each of `configs` (instances of `cls` by environment), comment]
     per field of `cls`, and the rows of the dataclass a field holds by default, dotted. `defaults` is the
     instance whose values are the defaults (None: the fields' own defaults)."""
-    comments = _comments(cls)
+    # A field a base dataclass declares has its comment there (the subclass's own comment wins).
+    comments = {
+        name: text
+        for base in reversed(cls.__mro__)
+        if dataclasses.is_dataclass(base)
+        for name, text in _comments(base).items()
+    }
     for field in dataclasses.fields(cls):
         default = _default(field) if defaults is None else getattr(defaults, field.name)
         values = {env: getattr(config, field.name) for env, config in configs.items()}
@@ -81,7 +89,7 @@ def field_rows(cls: type, defaults: Any, configs: Mapping[str, Any], prefix: str
             code(field.type if isinstance(field.type, str) else inspect.formatannotation(field.type)),
             _value(default),
             *map(_value, values.values()),
-            comments[field.name],
+            comments.get(field.name, ""),
         ]
 
 
