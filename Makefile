@@ -16,7 +16,7 @@ CDK := npx --no-install cdk
 ENV ?= dev
 # Optional: the AWS account to deploy to (default: the account of your current credentials).
 ACCOUNT ?=
-# Set to true to deploy again after `make destroy`: reuse the retained backup vault (README: destroy).
+# Set to true to deploy again after `make destroy`: reuse the retained backup vault (docs/operate/deploy.md).
 ADOPT_BACKUP_VAULT ?= false
 # Every stack lives in the environment's Stage (`dev` -> `Dev`): select them as `Dev/*`. `--all` selects
 # only top-level stacks, and there are none.
@@ -93,7 +93,7 @@ verify: $(VENV)/.installed ## Check the deployed ENV works (AMP, rules, Grafana,
 	$(PY) scripts/verify_deployment.py --env $(ENV)
 
 .PHONY: destroy
-destroy: deps ## Delete ENV's stacks (kept: AMP workspace, backups, database secret and volume; README: destroy)
+destroy: deps ## Delete ENV's stacks (kept: AMP workspace, backups, database secret and volume; docs/operate/deploy.md)
 	$(CDK) destroy --no-notices $(CDK_CONTEXT) $(STACKS)
 
 .PHONY: test

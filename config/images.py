@@ -1,7 +1,8 @@
 """Optional digests that pin the third-party images whose tags live in `k8s/images.py`.
 
 A tag can be moved to other content; a digest cannot. Only a digest read from the registry you pull from
-belongs here (see README, "Pinning image digests"): none is shipped, so by default images run by tag.
+belongs here (see docs/versions.md, "Pinning image digests"): none is shipped, so by default images run by
+tag.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ services (harness/services.py), the wall time of a whole `cdk synth` of the dev 
 against the limits of observability/spec/amp-quotas.yaml (rules bytes and rules per AMP rule groups
 namespace, rules per workspace, the Alertmanager definition, the agent's configuration against the 1 MiB
 ConfigMap limit, the largest CloudFormation template), and a cProfile of the synth at the largest count:
-where the Python side's time goes. Numbers are printed, not asserted; README "Scale" quotes them.
+where the Python side's time goes. Numbers are printed, not asserted; docs/architecture/scale.md quotes them.
 
 Everything is written to a temporary folder (the services, cdk.out, the profile), nothing to the tree.
 """

@@ -33,7 +33,7 @@ from observability.bill import Bill, Usage, bill  # noqa: E402
 from observability.billed_resources import BilledResources  # noqa: E402
 from observability.model.prices import PriceBook, load_prices  # noqa: E402
 
-# `make cost`'s result (README, "What the metrics cost"): 4,488 active series kept on its 3-node reference
+# `make cost`'s result (docs/architecture/metrics-cost.md): 4,488 active series kept on its 3-node reference
 # cluster, of which node-exporter (237), kubelet (84) and cAdvisor (1,099) grow with the node count.
 COST_REFERENCE_NODES = 3
 COST_SERIES_PER_NODE = (237 + 84 + 1_099) / COST_REFERENCE_NODES

@@ -4,7 +4,7 @@
 #   prometheus, prometheus-node-exporter, prometheus-postgres-exporter
 #               - the metrics tests run the generated agent config in a real Prometheus (agent and
 #                 remote-write receiver) against real exporters; promtool comes with prometheus
-#   jq          - README's Grafana HTTP API upload (scripts/dashboard-api-body.jq), run by the dashboard tests
+#   jq          - the Grafana HTTP API upload (docs/architecture/grafana.md) (scripts/dashboard-api-body.jq), run by the dashboard tests
 #   prometheus-alertmanager (amtool, and the binary the sandbox runs)
 #               - unpacked into $AMTOOL_ROOT, never installed: its postinst would enable and start an
 #                 Alertmanager service. The rules tests run $AMTOOL_ROOT/usr/bin/amtool (AMTOOL_BIN overrides);

@@ -70,7 +70,7 @@ class PlatformStage(Stage):
             artifacts=artifacts,
             cluster_stack=self.cluster,
             description="Metrics pipeline: AMP workspace, agent identity, Prometheus agent and exporters",
-            # The stack that grows with the teams and services (README "Scale"): written without
+            # The stack that grows with the teams and services (docs/architecture/scale.md): written without
             # indentation it holds about 13 % more before CloudFormation's 1 MB (`make render` writes the
             # readable artifacts).
             suppress_template_indentation=True,

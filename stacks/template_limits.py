@@ -2,8 +2,8 @@
 one line per template, instead of the deployment, which would fail only after it started.
 
 The monitoring stack grows with the teams and services (their Alertmanager routes, scrape jobs and nested
-stacks: README "Scale"), and CloudFormation refuses a template over 1 MB when it is uploaded to S3, as the
-CDK does. Its 500 resources per stack the CDK checks itself."""
+stacks: docs/architecture/scale.md), and CloudFormation refuses a template over 1 MB when it is uploaded to
+S3, as the CDK does. Its 500 resources per stack the CDK checks itself."""
 
 from __future__ import annotations
 
@@ -43,7 +43,10 @@ class TemplateLimits:
                     f"{path.name}: {size:,} bytes, over the {TEMPLATE_BYTES:,} bytes CloudFormation accepts "
                     "(observability/spec/amp-quotas.yaml: template_bytes)"
                 ),
-                fix="Fewer teams or services per environment, or split them over environments (README Scale)",
+                fix=(
+                    "Fewer teams or services per environment, or split them over environments "
+                    "(docs/architecture/scale.md)"
+                ),
                 violating_resources=[cdk.PolicyViolatingResource(locations=[], template_path=str(path))],
             )
             for path in sorted(paths)

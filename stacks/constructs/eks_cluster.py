@@ -83,7 +83,7 @@ AUTO_MODE_TAG_STATEMENTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], dic
 # The kubectl provider's entry point: its ARN is the `ServiceToken` of every manifest, in this stack and in
 # the others. CloudFormation cannot change a custom resource's ServiceToken, so this function must never be
 # replaced: its logical id is pinned to the one aws-cdk-lib 2.275 generated (deployed stacks keep their
-# function), whatever a later aws-cdk-lib names it (README: design decisions).
+# function), whatever a later aws-cdk-lib names it (docs/decisions/kubectl-service-token.md).
 KUBECTL_ENTRY_POINT_LOGICAL_ID = "EksClusterKubectlProviderframeworkonEvent13CC64B3"
 # The output (weak reference) the other stacks read the entry point through before it was pinned.
 PRE_PIN_WEAK_OUTPUT_ID = "PublishOutputFnGetAttEksClusterKubectlProviderframeworkonEvent13CC64B3Arn5186E981"

@@ -30,7 +30,7 @@ ISOLATED_WARNING = (
     "nat_gateways=0: nodes and the kubectl handler have no route to the internet. AWS APIs are reached "
     "through VPC endpoints, but images from quay.io, registry.k8s.io and ECR Public and the Helm charts "
     "(Cluster Autoscaler, AWS Load Balancer Controller) are not: mirror them into this account "
-    "(ECR pull-through cache rules) before deploying. See README, 'No NAT'."
+    "(ECR pull-through cache rules) before deploying. See docs/decisions/no-nat.md."
 )
 
 NODE_SUBNETS = "Private"

@@ -95,8 +95,9 @@ def test_the_transform_leaves_its_input_alone():
 
 
 def test_the_http_api_body_binds_the_input_and_changes_nothing_else(written):
-    """README's upload: `jq -f scripts/dashboard-api-body.jq` gives POST /api/dashboards/db's body; bound
-    to uid `amp`, the dashboard is the provisioned one but for what the export adds."""
+    """The documented upload (docs/architecture/grafana.md): `jq -f scripts/dashboard-api-body.jq` gives POST
+    /api/dashboards/db's body; bound to uid `amp`, the dashboard is the provisioned one but for what the
+    export adds."""
     for provisioned in PROVISIONED:
         result = subprocess.run(
             ["jq", "--arg", "datasource", "amp", "--arg", "folder", "observability", "-f",

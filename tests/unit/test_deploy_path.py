@@ -1,5 +1,6 @@
-"""The README's deploy path: the documented commands select the stacks, and a user finds what they need
-after deploying (outputs), after destroying (the retained backup vault) and when restoring."""
+"""The documented deploy path (README, docs/operate/deploy.md): the commands select the stacks, and a user
+finds what they need after deploying (outputs), after destroying (the retained backup vault) and when
+restoring."""
 
 from __future__ import annotations
 

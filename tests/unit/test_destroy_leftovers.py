@@ -1,4 +1,4 @@
-"""What `make destroy` leaves behind: only what holds data someone needs (README: Deploy and destroy)."""
+"""What `make destroy` leaves behind: only what holds data someone needs (docs/operate/deploy.md)."""
 
 from __future__ import annotations
 
