@@ -64,6 +64,7 @@ class TeamChannels:
 
 @dataclass(frozen=True, kw_only=True)
 class AlertingConfig:
+    # Where your copy of docs/runbooks is served: set it, the default is a placeholder.
     runbook_base_url: str = PLACEHOLDER_RUNBOOK_BASE_URL
     # Email subscriptions: each address must confirm the subscription from the email SNS sends.
     page_emails: tuple[str, ...] = ()

@@ -26,7 +26,9 @@ class GrafanaAuthentication(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class GrafanaConfig:
+    # The workspace's pinned Grafana version; upgrades are one-way.
     grafana_version: str = GRAFANA_VERSION
+    # `AWS_SSO` (IAM Identity Center, enabled before you deploy) or `SAML` with saml_metadata_url.
     authentication: GrafanaAuthentication = GrafanaAuthentication.AWS_SSO
     saml_metadata_url: str | None = None  # required with SAML, e.g. https://idp.example.com/metadata.xml
     plugin_admin_enabled: bool = False  # let workspace admins install plugins from the catalog

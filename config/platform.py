@@ -81,27 +81,43 @@ class ConfigError(ValueError):
 class PlatformConfig:
     """Everything that differs between environments. Read only by `app.py`."""
 
+    # The environment's name (`dev`, `prod`): `make synth ENV=<name>`; the stage is its capitalised form.
     name: str
+    # Where the stage deploys.
     region: str
+    # Listed, so synth never looks them up (2 or 3).
     availability_zones: tuple[str, ...]
+    # Target account (optional: the default synth needs none; `make deploy ACCOUNT=...` sets it).
     account: str | None = None
+    # The VPC's range, /16 to /20.
     vpc_cidr: str = "10.0.0.0/16"
+    # 0 to the number of zones; 0 adds VPC endpoints instead (docs/decisions/no-nat.md).
     nat_gateways: int = 1
+    # Defined once as KUBERNETES_VERSION; the kubectl layer must match it.
     kubernetes_version: str = KUBERNETES_VERSION
+    # `nodegroup` (managed node group, add-ons, Cluster Autoscaler) or `auto` (EKS Auto Mode).
     capacity_mode: CapacityMode = CapacityMode.NODEGROUP
+    # One architecture for all; in Auto Mode the workloads NodePool's types (large/xlarge/<N>xlarge only).
     node_instance_types: tuple[str, ...] = ("m7i.large",)
+    # The node group's floor; the Cluster Autoscaler scales between min and max.
     node_min_size: int = 2
+    # The node group's ceiling; Auto Mode caps its pool at this many nodes of the largest type.
     node_max_size: int = 4
+    # `private`, or `public_and_private` restricted to public_access_cidrs.
     endpoint_access: EndpointAccessMode = EndpointAccessMode.PRIVATE
+    # The networks that may reach a public API endpoint.
     public_access_cidrs: tuple[str, ...] = ()
+    # IAM roles/users given cluster-admin access entries (the deploying role gets none implicitly).
     admin_principal_arns: tuple[str, ...] = ()
     # IAM roles/users that may run `make verify` directly, besides the stage's CDK deploy role (must exist).
     verifier_principal_arns: tuple[str, ...] = ()
     # Unset → EKS installs its default version for the cluster's Kubernetes version.
     addon_versions: Mapping[str, str] = field(default_factory=dict)
+    # CloudWatch retention of flow logs, AMP logs and EKS control-plane logs.
     log_retention_days: int = 30
     # EKS refuses to delete a protected cluster: turn this off (and deploy) before destroying.
     deletion_protection: bool = False
+    # Tags on every resource.
     tags: Mapping[str, str] = field(default_factory=dict)
     workloads: WorkloadsConfig = field(default_factory=WorkloadsConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)

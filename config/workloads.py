@@ -54,6 +54,7 @@ class WorkloadsConfig:
     web_max_replicas: int = 6
     web_target_cpu_percent: int = 70
     web_resources: Resources = Resources(cpu_request="100m", memory_request="128Mi", memory_limit="256Mi")
+    # `internal`, or `internet-facing` (needs tls_certificate_arn and ingress_allowed_cidrs).
     ingress_scheme: IngressScheme = IngressScheme.INTERNAL
     # The load balancer serves HTTPS with this ACM certificate and redirects HTTP to it. Required when
     # internet-facing; without it an internal load balancer serves plain HTTP inside the VPC.
