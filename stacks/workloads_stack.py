@@ -162,13 +162,18 @@ class WorkloadsStack(Stack):
             self,
             "BackupVaultName",
             value=self.backup.vault.backup_vault_name,
-            description="AWS Backup vault of the database volume (kept after destroy; README: restore)",
+            description=(
+                "AWS Backup vault of the database volume (kept after destroy; docs/operate/backup-restore.md)"
+            ),
         )
         CfnOutput(
             self,
             "BackupRestoreRoleArn",
             value=self.backup.restore_role.role_arn,
-            description="IAM role to pass to `aws backup start-restore-job --iam-role-arn` (README: restore)",
+            description=(
+                "IAM role to pass to `aws backup start-restore-job --iam-role-arn` "
+                "(docs/operate/backup-restore.md)"
+            ),
         )
         CfnOutput(
             self,

@@ -5,8 +5,8 @@ standby: each replica reports every object, both are scraped (the job selects th
 differ by `instance`, so every `sum`/`count` over object state would double; AMP deduplicates agents, not
 exporters. Its restart costs object state for a scrape or two (it lists every object again on start), which
 the alerts' `for:` windows absorb. Sharding (`--shard`/`--total-shards`, or automatic with a StatefulSet) is
-for clusters where one instance's memory or scrape size no longer fits: kube-state-metrics' README sizes it
-at 200 MiB and 0.1 core plus 2 MiB and 0.001 core per node above 100 nodes (at 30 pods per node), about
+for clusters where one instance's memory or scrape size no longer fits: kube-state-metrics' README sizes
+it at 200 MiB and 0.1 core plus 2 MiB and 0.001 core per node above 100 nodes (at 30 pods per node), about
 1.2 GiB at 500 nodes, which one pod holds. The agents' two replicas both scrape this one pod; AMP keeps one
 copy.
 """
@@ -23,8 +23,8 @@ from k8s.pod_security import NOBODY, container_resources, restricted_container, 
 from k8s.rbac import ClusterReader
 from observability import names
 
-# The limit sits above the README's 200 MiB for up to 100 nodes (a limit below it would OOM-kill a
-# cluster of that size on its start, when it lists every object); above 100 nodes add 2 MiB per node.
+# The limit sits above the 200 MiB kube-state-metrics' README gives up to 100 nodes (a limit below it would
+# OOM-kill a cluster of that size on its start, when it lists every object); above 100, 2 MiB per node more.
 RESOURCES = Resources(cpu_request="50m", memory_request="96Mi", memory_limit="256Mi")
 # Object labels become series labels only when listed: the workload name, nothing that explodes cardinality.
 LABEL_ALLOWLIST = ",".join(

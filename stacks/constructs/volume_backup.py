@@ -71,7 +71,9 @@ class VolumeBackup(Construct):
         self.restore_role = iam.Role(
             self,
             "RestoreRole",
-            description="Passed to AWS Backup restore jobs of the database volume (README: restore)",
+            description=(
+                "Passed to AWS Backup restore jobs of the database volume (docs/operate/backup-restore.md)"
+            ),
             assumed_by=iam.ServicePrincipal(BACKUP_PRINCIPAL),
             managed_policies=[
                 iam.ManagedPolicy.from_aws_managed_policy_name(
