@@ -21,14 +21,15 @@ import httpx
 import pytest
 from rich.console import Console
 
-from harness.manifests import Manifests
-from harness.stack import Prometheus
+from harness.manifests import synthesize
 from sandbox import __main__ as local
 from sandbox import view
 from sandbox.core import Sandbox, ui_page
 from tests.local_http import serving
 
 REPO = Path(__file__).resolve().parents[2]
+# jsii (cdk8s) runs `node` from PATH: the venv's Node 24, even when pytest runs directly.
+os.environ.setdefault("JSII_NODE", str(Path(sys.executable).with_name("node")))
 NOW = 1_800_000_000.0
 
 
@@ -80,20 +81,13 @@ def test_piped_output_gets_plain_lines():
     ]  # each once, as it arrives; the next summary line is due after PLAIN_EVERY refreshes
 
 
-@pytest.fixture
-def ui_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    """Every process whose UI `make local` links to: web app (Postgres), inventory API, agent, AMP stand-in,
-    Alertmanager, sink (the agent with an empty scrape configuration: its pages are what is checked)."""
-    sandbox = Sandbox(tmp_path, cast(Manifests, None))
+@pytest.fixture(scope="module")
+def ui_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """The sandbox `make local` runs, started: web app (Postgres), inventory API, agent, AMP stand-in,
+    Alertmanager, sink, on the simulated cluster."""
+    sandbox = Sandbox(tmp_path_factory.mktemp("ui"), synthesize(agent_replicas=1))
     try:
-        sandbox.sink.start()
-        sandbox.alertmanager.start_ready()
-        sandbox.stack.start()
-        sandbox.inventory.start()
-        config = f"remote_write:\n  - url: {sandbox.receiver.remote_write_url}\nscrape_configs: []\n"
-        sandbox.agent = Prometheus.agent(tmp_path / "agent", config)
-        sandbox.stack.agents["agent"] = sandbox.agent  # stopped with the stack
-        sandbox.agent.start_ready()
+        sandbox.start()
         yield sandbox
     finally:
         sandbox.stop()
@@ -229,5 +223,5 @@ def test_ctrl_c_while_the_charts_synthesize_stops_quietly_and_leaves_nothing():
     assert process.returncode == 0, output
     for noise in ("Traceback", "KeyboardInterrupt", "BrokenPipeError", "b'"):
         assert noise not in output, output
-    assert "starting Postgres" not in output
+    assert "starting the simulated cluster" not in output
     assert left == []
