@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from harness import inventory
 from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
 from harness.cluster import SimulatedCluster, against
-from harness.cluster_stack import AGENT_ACCOUNT, loopback_nodes
+from harness.cluster_stack import loopback_nodes
 from harness.stack import Prometheus, for_local_receiver, generated_config, wait_until
 from observability.model.load import load_with_examples
 from observability.render import render, scrape_config
@@ -90,7 +90,9 @@ def test_the_agent_discovers_it_and_scrapes_it_on_its_own_job_keeping_what_its_s
         receiver.start_ready()
         stack.callback(receiver.stop)
         token = tmp_path / "token"
-        token.write_text(cluster.service_account_token(**AGENT_ACCOUNT))
+        # The cluster's admin: the agent's account and its RBAC come with the charts, not applied here
+        # (tests/cluster checks what that account may list).
+        token.write_text(cluster.admin_token)
         local = for_local_receiver(
             against(config, cluster=cluster, token_file=token), receiver.remote_write_url
         )
