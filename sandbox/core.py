@@ -50,6 +50,8 @@ RUNBOOK_BASE_URL = AlertingConfig().runbook_base_url
 SCRAPE_INTERVAL = MonitoringConfig().scrape_interval_seconds
 EVALUATION_INTERVAL = 60  # AMP's default rule group interval
 INVENTORY_LOAD_PER_SECOND = 5  # the example service's traffic: a smaller service than the orders API
+# The agent's service-account token expires after an hour: renewed well before, as the kubelet would.
+TOKEN_RENEWAL_SECONDS = 20 * 60
 
 
 class Sandbox(StartStop):
@@ -95,6 +97,8 @@ class Sandbox(StartStop):
         self.active: dict[str, tuple[str, float]] = {}
         self.events: list[tuple[float, str]] = []  # every fault applied, in order
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._renewal = threading.Thread(target=self._renew_tokens, name="token-renewal", daemon=True)
         self.started_at = 0.0
         self._ui: dict[str, str] = {}
 
@@ -120,12 +124,20 @@ class Sandbox(StartStop):
             self.inventory_api.url, per_second=INVENTORY_LOAD_PER_SECOND, read_path=inventory.READ_PATH
         )
         self.inventory_load.start()
+        self._renewal.start()
         self.started_at = time.time()
+
+    def _renew_tokens(self) -> None:
+        while not self._stopping.wait(TOKEN_RENEWAL_SECONDS):
+            self.stack.renew_tokens()
 
     def stop(self) -> None:
         """Stops everything it started, by PID: the loads, the inventory API, then the agent, receiver,
         app, exporters, proxy, Postgres and the cluster (the ClusterStack's order), then Alertmanager and
         the sink."""
+        self._stopping.set()
+        if self._renewal.is_alive():
+            self._renewal.join(timeout=60)
         steps: list[Callable[[], None]] = [load.stop for load in (self.load, self.inventory_load) if load]
         if self.inventory is not None:
             steps.append(self.inventory.stop)

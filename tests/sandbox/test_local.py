@@ -22,6 +22,7 @@ import pytest
 from rich.console import Console
 
 from harness.manifests import synthesize
+from observability import names
 from sandbox import __main__ as local
 from sandbox import view
 from sandbox.core import Sandbox, ui_page
@@ -106,6 +107,25 @@ def test_every_printed_link_answers(ui_sandbox):
     # The pages themselves, not a home page they fell back to.
     assert "Targets" in httpx.get(urls["agent (targets)"], timeout=10).text
     assert "Alerts" in httpx.get(urls["AMP stand-in (rules, alerts, graph)"], timeout=10).text
+
+
+def test_renewed_tokens_are_the_agents_and_let_it_discover(ui_sandbox):
+    """The agent's service-account token replaced by a new one (the sandbox does it every 20 min, within
+    the hour it is valid; the agent reads the file on each request): the new one lists pods as the agent."""
+    token = ui_sandbox.stack.workdir / "agent" / "token"
+    before = token.read_text()
+    ui_sandbox.stack.renew_tokens()
+    after = token.read_text()
+    assert after not in ("", before)
+    with ui_sandbox.stack.cluster.client(after) as client:
+        assert client.get("/api/v1/pods").status_code == 200
+        review = client.post(
+            "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            json={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
+        ).json()
+    assert review["status"]["userInfo"]["username"] == (
+        f"system:serviceaccount:{names.MONITORING_NAMESPACE}:{names.PROMETHEUS_AGENT}"
+    )
 
 
 def test_a_ui_page_at_the_root_is_found_there():
