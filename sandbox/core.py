@@ -162,14 +162,12 @@ class Sandbox(StartStop):
     def urls(self) -> dict[str, str]:
         assert self.agent is not None
         if not self._ui:  # asked once: the pages do not move while the processes run
-            self._ui = {
-                "agent": ui_page(self.agent.url, "targets"),
-                "receiver": ui_page(self.receiver.url, "alerts"),
-            }
+            self._ui = {"receiver": ui_page(self.receiver.url, "alerts")}
         return {
             "web app": f"{self.stack.app_url}/orders",
             "inventory API (example service)": f"{self.inventory_api.url}{inventory.READ_PATH}",
-            "agent (targets)": self._ui["agent"],
+            # The cluster's release, built from the Go module proxy: without the web UI's assets.
+            "agent (targets API; built without its UI)": f"{self.agent.url}/api/v1/targets",
             "AMP stand-in (rules, alerts, graph)": self._ui["receiver"],
             "Alertmanager (API; Debian ships no UI)": f"{self.alertmanager.url}/api/v2/alerts",
             "notification sink": self.sink.url,

@@ -22,6 +22,7 @@ import pytest
 from rich.console import Console
 
 from harness.manifests import synthesize
+from harness.stack import wait_until
 from observability import names
 from sandbox import __main__ as local
 from sandbox import view
@@ -97,16 +98,22 @@ def ui_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 def test_every_printed_link_answers(ui_sandbox):
     urls = ui_sandbox.urls()
     assert set(urls) == {
-        "web app", "inventory API (example service)", "agent (targets)",
+        "web app", "inventory API (example service)", "agent (targets API; built without its UI)",
         "AMP stand-in (rules, alerts, graph)", "Alertmanager (API; Debian ships no UI)", "notification sink",
     }  # fmt: skip
     for name, url in urls.items():
         assert httpx.get(url, timeout=10).status_code == 200, (name, url)
-    assert urls["agent (targets)"].endswith("/targets")
     assert urls["AMP stand-in (rules, alerts, graph)"].endswith("/alerts")
     # The pages themselves, not a home page they fell back to.
-    assert "Targets" in httpx.get(urls["agent (targets)"], timeout=10).text
     assert "Alerts" in httpx.get(urls["AMP stand-in (rules, alerts, graph)"], timeout=10).text
+    # The agent's targets: the orders API's pod among them, found by its Kubernetes discovery.
+    (pod,) = ui_sandbox.stack.pods[names.WEBAPP]
+
+    def listed() -> bool:
+        targets = httpx.get(urls["agent (targets API; built without its UI)"], timeout=10).json()["data"]
+        return pod["metadata"]["name"] in {t["labels"].get("pod") for t in targets["activeTargets"]}
+
+    assert wait_until(listed, attempts=60, interval=1)
 
 
 def test_renewed_tokens_are_the_agents_and_let_it_discover(ui_sandbox):
