@@ -167,7 +167,7 @@ class Sandbox(StartStop):
             "web app": f"{self.stack.app_url}/orders",
             "inventory API (example service)": f"{self.inventory_api.url}{inventory.READ_PATH}",
             # The cluster's release, built from the Go module proxy: without the web UI's assets.
-            "agent (targets API; built without its UI)": f"{self.agent.url}/api/v1/targets",
+            "agent (targets API; no web UI)": f"{self.agent.url}/api/v1/targets",
             "AMP stand-in (rules, alerts, graph)": self._ui["receiver"],
             "Alertmanager (API; Debian ships no UI)": f"{self.alertmanager.url}/api/v2/alerts",
             "notification sink": self.sink.url,

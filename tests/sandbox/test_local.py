@@ -98,7 +98,7 @@ def ui_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 def test_every_printed_link_answers(ui_sandbox):
     urls = ui_sandbox.urls()
     assert set(urls) == {
-        "web app", "inventory API (example service)", "agent (targets API; built without its UI)",
+        "web app", "inventory API (example service)", "agent (targets API; no web UI)",
         "AMP stand-in (rules, alerts, graph)", "Alertmanager (API; Debian ships no UI)", "notification sink",
     }  # fmt: skip
     for name, url in urls.items():
@@ -110,7 +110,7 @@ def test_every_printed_link_answers(ui_sandbox):
     (pod,) = ui_sandbox.stack.pods[names.WEBAPP]
 
     def listed() -> bool:
-        targets = httpx.get(urls["agent (targets API; built without its UI)"], timeout=10).json()["data"]
+        targets = httpx.get(urls["agent (targets API; no web UI)"], timeout=10).json()["data"]
         return pod["metadata"]["name"] in {t["labels"].get("pod") for t in targets["activeTargets"]}
 
     assert wait_until(listed, attempts=60, interval=1)
