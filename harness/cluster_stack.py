@@ -196,8 +196,7 @@ class ClusterStack(StartStop):
         the first."""
         workdir = self.workdir / name
         workdir.mkdir(parents=True, exist_ok=True)
-        token = workdir / "token"
-        token.write_text(self.cluster.service_account_token(**AGENT_ACCOUNT))
+        token = self._write_token(name)
         local = for_local_receiver(
             against(config, cluster=self.cluster, token_file=token), self.receiver.remote_write_url
         )
@@ -213,6 +212,20 @@ class ClusterStack(StartStop):
         self.agents[name] = agent
         agent.start_ready()
         return agent
+
+    def _write_token(self, agent: str) -> Path:
+        """A new token of the agent's service account in `agent`'s token file, replaced in one step."""
+        token = self.workdir / agent / "token"
+        fresh = token.with_suffix(".new")
+        fresh.write_text(self.cluster.service_account_token(**AGENT_ACCOUNT))
+        fresh.replace(token)
+        return token
+
+    def renew_tokens(self) -> None:
+        """New tokens for every agent: a TokenRequest's expires after an hour (the kubelet renews a pod's
+        before), and an agent reads its token file on each request. For runs longer than that."""
+        for name in self.agents:
+            self._write_token(name)
 
     # -- stop ----------------------------------------------------------------------------------------
     def stop(self) -> None:

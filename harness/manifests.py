@@ -1,15 +1,14 @@
-"""The platform's charts, synthesized with cdk8s, and the pods and nodes a cluster would run from them.
+"""The platform's charts, synthesized with cdk8s, and variants of their pods for edge cases.
 
-Nothing here is written by hand from the charts: pods are built from the synthesized pod templates
-(labels, annotations, containers and ports as they would be applied), with only what the cluster adds
-made up (pod names, node names, IPs, status). Variants for edge cases are derived from those pods.
+Nothing here is written by hand from the charts: the simulated cluster (harness/cluster.py) makes the pods
+from the synthesized pod templates (labels, annotations, containers and ports as they would be applied);
+the variants here change one thing of such a pod (annotations, ports, containers, deletion).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +23,6 @@ from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart, ShardConfig
 from k8s.postgres_chart import PostgresChart
 from k8s.webapp_chart import WebappChart
-from observability import names
 
 Manifest = dict[str, Any]
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
@@ -94,62 +92,6 @@ def synthesize(*, agent_replicas: int = MonitoringConfig().agent_replicas) -> Ma
     return Manifests(tuple(obj for chart in charts for obj in chart.to_json()))
 
 
-def _suffix(seed: str, length: int) -> str:
-    """A stable pod-name suffix from Kubernetes's alphabet (no vowels)."""
-    alphabet = "bcdfghjklmnpqrstvwxz2456789"
-    digest = hashlib.sha256(seed.encode()).digest()
-    return "".join(alphabet[b % len(alphabet)] for b in digest[:length])
-
-
-def pod(
-    workload: Manifest,
-    *,
-    node: str,
-    ip: str,
-    ordinal: int = 0,
-    phase: str = "Running",
-    ready: bool = True,
-) -> Manifest:
-    """The Pod a controller creates from `workload`'s template, as the API server would return it."""
-    kind, name = workload["kind"], workload["metadata"]["name"]
-    namespace = workload["metadata"]["namespace"]
-    template = workload["spec"]["template"]
-    if kind == "StatefulSet":
-        pod_name, owner = f"{name}-{ordinal}", ("StatefulSet", name)
-    elif kind == "Deployment":
-        replica_set = f"{name}-{_suffix(name, 9)}"
-        pod_name, owner = f"{replica_set}-{_suffix(f'{name}{ordinal}', 5)}", ("ReplicaSet", replica_set)
-    else:
-        pod_name, owner = f"{name}-{_suffix(f'{name}{node}', 5)}", (kind, name)
-    metadata = copy.deepcopy(template.get("metadata", {}))
-    metadata |= {
-        "name": pod_name,
-        "namespace": namespace,
-        "uid": f"uid-{_suffix(pod_name, 12)}",
-        "ownerReferences": [{"kind": owner[0], "name": owner[1], "controller": True}],
-    }
-    return {
-        "kind": "Pod",
-        "metadata": metadata,
-        "spec": copy.deepcopy(template["spec"]) | {"nodeName": node},
-        "status": {
-            "phase": phase,
-            "podIP": ip,
-            "hostIP": ip,
-            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-        },
-    }
-
-
-def renamed(pod_: Manifest, name: str, ip: str | None = None) -> Manifest:
-    """Another pod of the same workload (a new name, and a new IP if given)."""
-    result = copy.deepcopy(pod_)
-    result["metadata"]["name"] = name
-    if ip:
-        result["status"] |= {"podIP": ip, "hostIP": ip}
-    return result
-
-
 def with_annotations(pod_: Manifest, annotations: Mapping[str, str | None]) -> Manifest:
     """A copy with annotations set (None removes one)."""
     result = copy.deepcopy(pod_)
@@ -160,11 +102,6 @@ def with_annotations(pod_: Manifest, annotations: Mapping[str, str | None]) -> M
         else:
             current[key] = value
     return result
-
-
-def opted_out(pod_: Manifest, name: str) -> Manifest:
-    """The pod as a team would opt it out: same pod, `prometheus.io/scrape: "false"`."""
-    return with_annotations(renamed(pod_, name), {SCRAPE: "false"})
 
 
 def without_ports(pod_: Manifest) -> Manifest:
@@ -197,55 +134,6 @@ def with_init_container(pod_: Manifest, name: str = "migrate") -> Manifest:
     return result
 
 
-def with_phase(pod_: Manifest, phase: str) -> Manifest:
-    result = copy.deepcopy(pod_)
-    result["status"]["phase"] = phase
-    return result
-
-
-def node(name: str, ip: str, kubelet_port: int = 10250) -> Manifest:
-    """A Node as an EKS node group registers it (the parts Kubernetes discovery reads)."""
-    return {
-        "kind": "Node",
-        "metadata": {
-            "name": name,
-            "labels": {"kubernetes.io/hostname": name, "topology.kubernetes.io/zone": "us-east-1a"},
-            "annotations": {},
-        },
-        "spec": {"providerID": f"aws:///us-east-1a/i-{_suffix(name, 17)}"},
-        "status": {
-            "addresses": [
-                {"type": "InternalIP", "address": ip},
-                {"type": "Hostname", "address": name},
-            ],
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet_port}},
-        },
-    }
-
-
-def kubernetes_service(endpoint_ips: list[str]) -> tuple[Manifest, Manifest]:
-    """`default/kubernetes` and its EndpointSlice: the API server addresses (EKS publishes two). The API
-    server maintains this slice itself (no selector, no Pods): endpoints with only the `ready` condition
-    and no target reference."""
-    service = {
-        "kind": "Service",
-        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver"}},
-        "spec": {"ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 443}]},
-    }
-    endpoint_slice = {
-        "kind": "EndpointSlice",
-        "metadata": {
-            "name": "kubernetes",
-            "namespace": "default",
-            "labels": {"kubernetes.io/service-name": "kubernetes"},
-        },
-        "addressType": "IPv4",
-        "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip in endpoint_ips],
-        "ports": [{"name": "https", "port": 443, "protocol": "TCP"}],
-    }
-    return service, endpoint_slice
-
-
 def terminating(pod_: Manifest) -> Manifest:
     """A copy being deleted (`deletionTimestamp` set): the kubelet stops it, the pod is not ready."""
     result = copy.deepcopy(pod_)
@@ -263,23 +151,3 @@ def annotated_service(service: Manifest, port: int) -> Manifest:
         "prometheus.io/path": "/metrics",
     }
     return result
-
-
-NODE_A = "ip-10-40-1-10.ec2.internal"
-NODE_B = "ip-10-40-2-20.ec2.internal"
-
-
-def cluster_pods(m: Manifests) -> dict[str, Manifest]:
-    """One pod of each of our workloads on one node, keyed by workload name."""
-    ips = {
-        names.WEBAPP: "10.40.1.31",
-        names.POSTGRES: "10.40.1.32",
-        names.NODE_EXPORTER: "10.40.1.10",  # host network: the node's IP
-        names.KUBE_STATE_METRICS: "10.40.1.33",
-        names.PROMETHEUS_AGENT: "10.40.1.36",
-    }
-    return {
-        w["metadata"]["name"]: pod(w, node=NODE_A, ip=ips[w["metadata"]["name"]])
-        for w in m.workloads()
-        if w["metadata"]["name"] in ips
-    }

@@ -1,20 +1,9 @@
-"""The metrics pipeline as real local processes on 127.0.0.1 with file discovery, for the sandbox
-(`sandbox/core.py`) and `scripts/cost.py`, and the parts every pipeline shares (processes, Prometheus,
-config variants). The metrics tests run the pipeline on the simulated cluster with the agent's real
-Kubernetes discovery instead (harness/cluster_stack.py); the sandbox and cost are to follow.
+"""The parts every local pipeline shares: processes stopped by PID, Prometheus as agent and receiver, the
+real exporters and the orders API as processes, and the variants of the generated agent configuration the
+local runs use (`for_local_receiver`, `without_keep_lists`, `with_cluster_label`). The pipeline itself runs
+on the simulated cluster, with the agent's real Kubernetes discovery: harness/cluster_stack.py.
 
-    node-exporter ────────────────────┐
-    postgres-exporter ── Postgres     ├──▶ Prometheus agent ──remote write──▶ Prometheus receiver
-    orders API ───────── Postgres ────┘     (generated config)                (stands in for AMP)
-
-The agent runs the GENERATED configuration with three explicit substitutions (`local_variant`, each
-tested): Kubernetes discovery becomes file discovery (`with_file_sd`), the service-account token and CA
-files become local stand-ins (`with_local_credentials`), and remote write goes to the local receiver
-without SigV4 (`for_local_receiver`). Relabeling, keep rules and limits run as generated. The target
-files hold what Kubernetes discovery would give for pods built from the synthesized charts (`sd`,
-`manifests`), pointed at the local processes (`sd.localize`).
-
-Every process listens on 127.0.0.1 on a free port, is started here and stopped here, by its own PID.
+Every process listens on 127.0.0.0/8, is started here and stopped here, by its own PID.
 """
 
 from __future__ import annotations
@@ -36,20 +25,15 @@ from typing import Any
 import httpx
 import yaml
 
-from harness import manifests, sd
-from harness.lifecycle import StartStop, stop_all
-from harness.postgres import LocalPostgres, free_port
-from harness.proxy import DelayProxy
+from harness.postgres import free_port
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
 from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
 from observability import names
 from observability.jobs import ScrapeJob
 from observability.render import scrape_config
-from webapp.orders_api import slo_contract
 
 REPO = Path(__file__).resolve().parents[1]
 PROMETHEUS = os.environ.get("PROMETHEUS_BIN", "/usr/bin/prometheus")
-PROMTOOL = os.environ.get("PROMTOOL_BIN", "/usr/bin/promtool")
 NODE_EXPORTER = os.environ.get("NODE_EXPORTER_BIN", "/usr/bin/prometheus-node-exporter")
 POSTGRES_EXPORTER = os.environ.get("POSTGRES_EXPORTER_BIN", "/usr/bin/prometheus-postgres-exporter")
 HOST = "127.0.0.1"
@@ -129,41 +113,6 @@ def for_local_receiver(config: Mapping[str, Any], url: str) -> dict[str, Any]:
     return result
 
 
-# A throwaway self-signed certificate (its key was discarded at creation): Prometheus only parses it as
-# the CA bundle of jobs whose targets never answer locally.
-LOCAL_CA = """\
------BEGIN CERTIFICATE-----
-MIIBoTCCAUegAwIBAgIUe5GmuSVq9UTtxFEnCzKl9y7LWZAwCgYIKoZIzj0EAwIw
-JTEjMCEGA1UEAwwabWV0cmljcy10ZXN0cy10aHJvd2F3YXktY2EwIBcNMjYxMTI4
-MDkwMDA2WhgPMjEyNjExMDQwOTAwMDZaMCUxIzAhBgNVBAMMGm1ldHJpY3MtdGVz
-dHMtdGhyb3dhd2F5LWNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEk5bZn1QX
-qyUSKdmgPgHzLfRFCGszdLqKXBnComS2q8l0Isi4ecfOq8yLXLFtvL/K1wSDGPKU
-itoCyKcyo/54kKNTMFEwHQYDVR0OBBYEFLKIquvtmTnwUFaOFKaiPaPbdErHMB8G
-A1UdIwQYMBaAFLKIquvtmTnwUFaOFKaiPaPbdErHMA8GA1UdEwEB/wQFMAMBAf8w
-CgYIKoZIzj0EAwIDSAAwRQIgHqYnKwwizUIRV+FLMBuAhKi/p8rTCVynUvoSWfv3
-wEQCIQC8+8s0MT4Yu4jWn/MPGc3dmBbPTVUKpuseSfQsT1XJLQ==
------END CERTIFICATE-----
-"""
-
-
-def with_local_credentials(config: Mapping[str, Any], directory: Path) -> dict[str, Any]:
-    """The config with the in-cluster service-account files (token, CA bundle) replaced by local
-    stand-ins under `directory`. Prometheus reads the CA bundle when it creates a scrape pool: without
-    the file, the job is not created at all (in the cluster the files are mounted into the pod)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    token, ca = directory / "token", directory / "ca.crt"
-    token.write_text("local-test-token\n")
-    ca.write_text(LOCAL_CA)
-    paths = {scrape_config.TOKEN_FILE: str(token), scrape_config.CA_FILE: str(ca)}
-    result = copy.deepcopy(dict(config))
-    for job in result["scrape_configs"]:
-        if "authorization" in job:
-            job["authorization"]["credentials_file"] = paths[job["authorization"]["credentials_file"]]
-        if "ca_file" in job.get("tls_config", {}):
-            job["tls_config"]["ca_file"] = paths[job["tls_config"]["ca_file"]]
-    return result
-
-
 def without_keep_lists(config: Mapping[str, Any]) -> dict[str, Any]:
     """The config with no metric_relabel_configs: every scraped series is kept (cost comparison)."""
     result = copy.deepcopy(dict(config))
@@ -177,14 +126,6 @@ def with_cluster_label(config: Mapping[str, Any], cluster: str) -> dict[str, Any
     result = copy.deepcopy(dict(config))
     result["global"]["external_labels"]["cluster"] = cluster
     return result
-
-
-def local_variant(config: Mapping[str, Any], sd_dir: Path, receiver_url: str) -> dict[str, Any]:
-    """The generated config as the local agent runs it: file discovery from `sd_dir`, local
-    service-account stand-ins, the local receiver instead of AMP. Relabeling, keep rules and limits
-    are untouched."""
-    with_files = with_local_credentials(scrape_config.with_file_sd(config, str(sd_dir)), sd_dir.parent / "sa")
-    return for_local_receiver(with_files, receiver_url)
 
 
 # --- processes -----------------------------------------------------------------------------------------
@@ -399,10 +340,18 @@ class _ScrapedServer(ThreadingHTTPServer):
 
 
 class CannedExporter:
-    """Serves fixed expositions on 127.0.0.1: `pages` by path, `default` for any other path (else 404).
-    Stands in for exporters that cannot run here, or for many targets at the price of one."""
+    """Serves fixed expositions on `host` (127.0.0.1) at `port` (a free one): `pages` by path, `default`
+    for any other path (else 404). Stands in for exporters that cannot run here, or for many targets at
+    the price of one."""
 
-    def __init__(self, pages: Mapping[str, bytes] | None = None, default: bytes | None = None) -> None:
+    def __init__(
+        self,
+        pages: Mapping[str, bytes] | None = None,
+        default: bytes | None = None,
+        *,
+        host: str = HOST,
+        port: int | None = None,
+    ) -> None:
         known = dict(pages or {})
 
         class Handler(BaseHTTPRequestHandler):
@@ -419,9 +368,9 @@ class CannedExporter:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.port = free_port()
-        self.address = f"{HOST}:{self.port}"
-        self.server = _ScrapedServer((HOST, self.port), Handler)
+        self.port = port or free_port()
+        self.address = f"{host}:{self.port}"
+        self.server = _ScrapedServer((host, self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> CannedExporter:
@@ -481,157 +430,3 @@ def postgres_exporter(workdir: Path, *, listen: str, database: str, password_fil
     }
     argv = [POSTGRES_EXPORTER, f"--web.listen-address={listen}"]
     return Process("postgres-exporter", argv, workdir / "postgres-exporter.log", env)
-
-
-class Stack(StartStop):
-    """Postgres, the orders API, node-exporter, postgres-exporter and a receiver, started together;
-    agents are added with `start_agent`. Stops everything it started: agents first (an agent stopped
-    while its receiver is down spends a minute trying to flush), then the receiver, then the rest."""
-
-    def __init__(self, workdir: Path, *, db_proxy: bool = False) -> None:
-        """With `db_proxy`, the orders API reaches Postgres through a `DelayProxy` (`self.db_proxy`),
-        whose delay slows every query the app sends (the sandbox's latency fault)."""
-        self.workdir = workdir
-        self.db_proxy: DelayProxy | None = None
-        self._want_db_proxy = db_proxy
-        # Its own directory (under the system temp dir, handed to the `postgres` user when we are root:
-        # a 0700 test directory would lock that user out); removed again by `stop`.
-        self.pg = LocalPostgres()
-        self.processes: dict[str, Process] = {}
-        self.agents: dict[str, Prometheus] = {}
-        self.ports: dict[str, int] = {}
-        # Manifest port -> local port of the services run beside the stack (the sandbox's example service).
-        self.service_ports: dict[int, int] = {}
-        self.receiver = Prometheus.receiver(workdir / "receiver")
-
-    # -- start ---------------------------------------------------------------------------------------
-    def start(self) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.pg.start()
-        self.pg.create_role(APP_ROLE, APP_PASSWORD)
-        self.pg.create_database(APP_DATABASE, APP_ROLE)
-        password_file = self.workdir / "db-password"
-        password_file.write_text(APP_PASSWORD + "\n")
-        password_file.chmod(0o600)
-        app_db_port = self.pg.port
-        if self._want_db_proxy:
-            self.db_proxy = DelayProxy(self.pg.port)
-            self.db_proxy.start()
-            app_db_port = self.db_proxy.port
-
-        app_port, exporter_port, ne_port = free_port(), free_port(), free_port()
-        self.ports = {"app": app_port, "postgres-exporter": exporter_port, "node-exporter": ne_port}
-        self._add(
-            orders_api(
-                self.workdir,
-                listen=(HOST, app_port),
-                database=(HOST, app_db_port),
-                password_file=password_file,
-            )
-        )
-        self._add(
-            postgres_exporter(
-                self.workdir,
-                listen=f"{HOST}:{exporter_port}",
-                database=f"{HOST}:{self.pg.port}",
-                password_file=password_file,
-            )
-        )
-        self._add(node_exporter(self.workdir, ne_port))
-        self.processes["orders-api"].wait_ready(lambda: http_ok(f"http://{HOST}:{app_port}/readyz"))
-        self.processes["postgres-exporter"].wait_ready(
-            lambda: http_ok(f"http://{HOST}:{exporter_port}/metrics")
-        )
-        self.processes["node-exporter"].wait_ready(lambda: http_ok(f"http://{HOST}:{ne_port}/metrics"))
-        self.receiver.start_ready()
-
-    def _add(self, process: Process) -> None:
-        self.processes[process.name] = process
-        process.start()
-
-    @property
-    def app_url(self) -> str:
-        return f"http://{HOST}:{self.ports['app']}"
-
-    def port_map(self, agent_port: int | None = None) -> dict[int, int]:
-        """Manifest port -> local port: where each container port of the synthesized pods listens here
-        (the agent pod's, with `agent_port`: the port of the agent that scrapes itself), and each port of
-        `service_ports`."""
-        agent = {names.PROMETHEUS_PORT: agent_port} if agent_port is not None else {}
-        platform = agent | {
-            slo_contract.APP_PORT: self.ports["app"],
-            names.POSTGRES_EXPORTER_PORT: self.ports["postgres-exporter"],
-            names.NODE_EXPORTER_PORT: self.ports["node-exporter"],
-            names.POSTGRES_PORT: self.pg.port,  # declared by the Postgres container, never scraped
-        }
-        # Ports are mapped by number, whatever the pod: two pods declaring one number would share a process.
-        shared = sorted(set(platform) & set(self.service_ports))
-        if shared:
-            raise ValueError(f"service ports {shared} are also platform pods' ports: give the service others")
-        return platform | self.service_ports
-
-    def write_targets(
-        self, sd_dir: Path, discovered: Mapping[str, list[sd.Target]], ports: Mapping[int, int] | None = None
-    ) -> None:
-        """One file_sd file per job (`with_file_sd` names), the discovered targets pointed here
-        (`ports`: manifest port -> local port, by default `port_map()`)."""
-        sd_dir.mkdir(parents=True, exist_ok=True)
-        ports = self.port_map() if ports is None else ports
-        for job, targets in discovered.items():  # every job of the config: the platform's and the services'
-            sd.write_file_sd(sd_dir / f"{job}.json", sd.localize(targets, ports))
-
-    def start_agent(
-        self,
-        name: str,
-        config: Mapping[str, Any],
-        objects: list[manifests.Manifest],
-        ports: Mapping[int, int] | None = None,
-    ) -> Prometheus:
-        """An agent running `config` (the generated one) on file discovery of what its Kubernetes
-        discovery would find among `objects`, at `ports` (by default `port_map`, with the agent pod's
-        port this agent's own: it watches itself)."""
-        workdir = self.workdir / name
-        sd_dir = workdir / "sd"
-        port = free_port()
-        local_ports = self.port_map(agent_port=port) if ports is None else ports
-        self.write_targets(sd_dir, discovered(config, objects), local_ports)
-        local = local_variant(config, sd_dir, self.receiver.remote_write_url)
-        agent = Prometheus.agent(workdir, scrape_config.render(local), port=port, name=name)
-        self.agents[name] = agent
-        agent.start_ready()
-        return agent
-
-    # -- stop ----------------------------------------------------------------------------------------
-    def stop(self) -> None:
-        steps: list[Callable[[], None]] = [agent.stop for agent in self.agents.values()]
-        steps += [self.receiver.stop, *(p.stop for p in self.processes.values())]
-        if self.db_proxy is not None:
-            steps.append(self.db_proxy.stop)
-        steps.append(self.pg.cleanup)
-        stop_all(steps)
-
-
-OPTED_OUT_POD = "postgres-opted-out-7q2xk"
-
-
-def cluster_objects(m: manifests.Manifests, *, opted_out_pod: bool = True) -> list[manifests.Manifest]:
-    """Our pods on one node, one per workload (the agent's own included), and our Services, as the
-    cluster would hold them; no kube-state-metrics pod (no local stand-in), plus a copy of the Postgres
-    pod that opts out of the annotation job (a service's pods, like the web app's, have their own job
-    and no annotations to opt out with)."""
-    pods = manifests.cluster_pods(m)
-    objects = [
-        pods[names.WEBAPP],
-        pods[names.POSTGRES],
-        pods[names.NODE_EXPORTER],
-        pods[names.PROMETHEUS_AGENT],
-    ]
-    if opted_out_pod:
-        objects.append(manifests.opted_out(pods[names.POSTGRES], OPTED_OUT_POD))
-    objects += [m.get("Service", names.WEBAPP), m.get("Service", names.POSTGRES)]
-    return objects
-
-
-def discovered(config: Mapping[str, Any], objects: list[manifests.Manifest]) -> dict[str, list[sd.Target]]:
-    """Per job, the targets its Kubernetes discovery would find among `objects`."""
-    return {job["job_name"]: sd.discover(job, objects) for job in config["scrape_configs"]}

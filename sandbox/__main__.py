@@ -91,12 +91,15 @@ def run(args: Sequence[str]) -> int:
     sandbox: Sandbox | None = None
     control: ControlServer | None = None
     try:
-        console.print("synthesizing the charts (the agent's targets are the synthesized pods) ...")
+        console.print("synthesizing the charts (applied to the simulated cluster, their pods run there) ...")
         manifests = _synthesize()
         from sandbox.core import Sandbox
 
         sandbox = Sandbox(workdir, manifests)
-        console.print("starting Postgres, both services, exporters, agent, AMP stand-in, Alertmanager ...")
+        console.print(
+            "starting the simulated cluster, Postgres, both services, exporters, agent, AMP stand-in,"
+            " Alertmanager ..."
+        )
         sandbox.start()
         control = ControlServer(sandbox, errors=(FaultError, ValueError))
         control.start()
@@ -142,7 +145,7 @@ def _synthesize() -> Manifests:
         os.environ.setdefault("JSII_NODE", str(Path(sys.executable).with_name("node")))
         from harness.manifests import synthesize
 
-        return synthesize()
+        return synthesize(agent_replicas=1)  # one agent: the receiver does not deduplicate a pair
     finally:
         signal.signal(signal.SIGINT, previous)
         if interrupted:

@@ -1,11 +1,11 @@
 """`Sandbox`: every piece of the path, started together on 127.0.0.1 and broken on purpose.
 
     load ─▶ orders API ─▶ DelayProxy ─▶ Postgres ◀── postgres-exporter
-                 │                                       │      node-exporter
+                 │                                       │      node-exporter (one per node)
     load ─▶ inventory API (example, stock file)          │
                  │                                       │
-                 └───────────── agent (generated scrape config, file_sd) ◀┘
-                                   │ remote write
+                 └──── agent (generated scrape config, Kubernetes discovery) ◀┘ ──▶ simulated cluster
+                                   │ remote write                                   (their pods)
                                    ▼
                  receiver: AMP stand-in (generated rules, 60 s) ─▶ Alertmanager (generated routing)
                                                                        │ webhooks (SNS swapped)
@@ -16,9 +16,11 @@ Two services of two teams: the orders API (services/, team orders) and the examp
 (examples/services/, team warehouse). Every artifact comes from both folders through the one entry
 point, `observability.render.render`: the rules, the scrape jobs, the teams the Alertmanager routes to.
 
-Built from harness/: `Stack` (Postgres, app, exporters, receiver, agents), `inventory` (the example
-service), `alerting` (Alertmanager and sink), `load`. The intervals are the cluster's: scrapes every 30 s,
-rules every 60 s, Alertmanager's generated timers, so the times measured here are the real ones.
+Built from harness/: `ClusterStack` (the simulated cluster with the charts applied and their pods Running;
+Postgres, app and exporters listening on their pods' IPs, the receiver, the agent with its real Kubernetes
+discovery), `inventory` (the example service, on a pod of its team's Deployment), `alerting`
+(Alertmanager and sink), `load`. The intervals are the cluster's: scrapes every 30 s, rules every 60 s,
+Alertmanager's generated timers, so the times measured here are the real ones.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ import httpx
 from config.alerting import AlertingConfig
 from config.monitoring import MonitoringConfig
 from harness import alerting, inventory
+from harness.cluster_stack import ClusterStack
 from harness.lifecycle import StartStop, stop_all
 from harness.load import Load
 from harness.manifests import Manifests
-from harness.stack import Prometheus, Stack, cluster_objects, generated_config, http_ok, wait_until
+from harness.postgres import LocalPostgres
+from harness.stack import Prometheus, generated_config, http_ok, wait_until
 from observability.model.load import load_with_examples
 from observability.render import render
 from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS, FaultError
@@ -46,9 +50,14 @@ RUNBOOK_BASE_URL = AlertingConfig().runbook_base_url
 SCRAPE_INTERVAL = MonitoringConfig().scrape_interval_seconds
 EVALUATION_INTERVAL = 60  # AMP's default rule group interval
 INVENTORY_LOAD_PER_SECOND = 5  # the example service's traffic: a smaller service than the orders API
+# The agent's service-account token expires after an hour: renewed well before, as the kubelet would.
+TOKEN_RENEWAL_SECONDS = 20 * 60
 
 
 class Sandbox(StartStop):
+    """`manifests`: the charts with one agent replica (the receiver has no stand-in for AMP's
+    deduplication of a pair)."""
+
     def __init__(
         self,
         workdir: Path,
@@ -65,8 +74,8 @@ class Sandbox(StartStop):
         self.services = load_with_examples()
         self.artifacts = render(services=self.services, runbook_base_url=RUNBOOK_BASE_URL)
         self.rule_files = self.artifacts.rule_files
-        self.stack = Stack(workdir, db_proxy=True)
-        self.inventory = inventory.InventoryApi(workdir / "inventory-api")
+        self.stack = ClusterStack(workdir, charts=manifests, db_proxy=True)
+        self.inventory: inventory.InventoryApi | None = None  # on its pod's IP: known once the pod runs
         self.sink = alerting.NotificationSink(workdir / "notifications.jsonl")
         self.alertmanager = alerting.Alertmanager(
             workdir / "alertmanager",
@@ -88,6 +97,8 @@ class Sandbox(StartStop):
         self.active: dict[str, tuple[str, float]] = {}
         self.events: list[tuple[float, str]] = []  # every fault applied, in order
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._renewal = threading.Thread(target=self._renew_tokens, name="token-renewal", daemon=True)
         self.started_at = 0.0
         self._ui: dict[str, str] = {}
 
@@ -96,29 +107,41 @@ class Sandbox(StartStop):
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.sink.start()
         self.alertmanager.start_ready()
-        self.stack.start()  # Postgres, proxy, app, exporters, receiver
+        self.stack.start()  # the cluster and its pods; Postgres, proxy, app, exporters, receiver
+        self.inventory = inventory.InventoryApi.on_pod(
+            self.workdir / "inventory-api", inventory.run_pod(self.stack.cluster)
+        )
         self.inventory.start()
-        self.stack.service_ports |= self.inventory.port_map()
         config = generated_config(
             cluster_name="sandbox",
             scrape_interval_seconds=self.scrape_interval_seconds,
             jobs=self.artifacts.scrape_jobs,
         )
-        objects = [*cluster_objects(self.manifests, opted_out_pod=False), inventory.pod()]
-        self.agent = self.stack.start_agent("agent", config, objects)
+        self.agent = self.stack.start_agent("agent", config)
         self.load = Load(self.stack.app_url, per_second=self.load_per_second, write_every=10)
         self.load.start()
         self.inventory_load = Load(
-            self.inventory.url, per_second=INVENTORY_LOAD_PER_SECOND, read_path=inventory.READ_PATH
+            self.inventory_api.url, per_second=INVENTORY_LOAD_PER_SECOND, read_path=inventory.READ_PATH
         )
         self.inventory_load.start()
+        self._renewal.start()
         self.started_at = time.time()
 
+    def _renew_tokens(self) -> None:
+        while not self._stopping.wait(TOKEN_RENEWAL_SECONDS):
+            self.stack.renew_tokens()
+
     def stop(self) -> None:
-        """Stops everything it started, by PID: the loads, agent, receiver, app, exporters, proxy,
-        Postgres (the Stack's order), the inventory API, then Alertmanager and the sink."""
+        """Stops everything it started, by PID: the loads, the inventory API, then the agent, receiver,
+        app, exporters, proxy, Postgres and the cluster (the ClusterStack's order), then Alertmanager and
+        the sink."""
+        self._stopping.set()
+        if self._renewal.is_alive():
+            self._renewal.join(timeout=60)
         steps: list[Callable[[], None]] = [load.stop for load in (self.load, self.inventory_load) if load]
-        steps += [self.stack.stop, self.inventory.stop, self.alertmanager.stop, self.sink.stop]
+        if self.inventory is not None:
+            steps.append(self.inventory.stop)
+        steps += [self.stack.stop, self.alertmanager.stop, self.sink.stop]
         stop_all(steps)
 
     # -- where things are ----------------------------------------------------------------------------
@@ -126,17 +149,25 @@ class Sandbox(StartStop):
     def receiver(self) -> Prometheus:
         return self.stack.receiver
 
+    @property
+    def pg(self) -> LocalPostgres:
+        assert self.stack.pg is not None, "the sandbox is not started"
+        return self.stack.pg
+
+    @property
+    def inventory_api(self) -> inventory.InventoryApi:
+        assert self.inventory is not None, "the sandbox is not started"
+        return self.inventory
+
     def urls(self) -> dict[str, str]:
         assert self.agent is not None
         if not self._ui:  # asked once: the pages do not move while the processes run
-            self._ui = {
-                "agent": ui_page(self.agent.url, "targets"),
-                "receiver": ui_page(self.receiver.url, "alerts"),
-            }
+            self._ui = {"receiver": ui_page(self.receiver.url, "alerts")}
         return {
             "web app": f"{self.stack.app_url}/orders",
-            "inventory API (example service)": f"{self.inventory.url}{inventory.READ_PATH}",
-            "agent (targets)": self._ui["agent"],
+            "inventory API (example service)": f"{self.inventory_api.url}{inventory.READ_PATH}",
+            # The cluster's release, built from the Go module proxy: without the web UI's assets.
+            "agent (targets API; no web UI)": f"{self.agent.url}/api/v1/targets",
             "AMP stand-in (rules, alerts, graph)": self._ui["receiver"],
             "Alertmanager (API; Debian ships no UI)": f"{self.alertmanager.url}/api/v2/alerts",
             "notification sink": self.sink.url,
@@ -168,16 +199,16 @@ class Sandbox(StartStop):
         }
 
     def _stop_postgres(self) -> str:
-        if not self.stack.pg.running:
+        if not self.pg.running:
             raise FaultError("Postgres is already stopped")
-        self.stack.pg.stop()
+        self.pg.stop()
         self.active["postgres"] = ("Postgres stopped", time.time())
         return "Postgres stopped: the app answers 503, the availability SLO burns"
 
     def _start_postgres(self) -> str:
-        if self.stack.pg.running:
+        if self.pg.running:
             raise FaultError("Postgres is already running")
-        self.stack.pg.start()
+        self.pg.start()
         self.active.pop("postgres", None)
         return "Postgres started"
 
@@ -217,16 +248,16 @@ class Sandbox(StartStop):
         return "agent restarted"
 
     def _break_inventory(self) -> str:
-        if self.inventory.broken:
+        if self.inventory_api.broken:
             raise FaultError("the inventory API is already broken")
-        self.inventory.take_stock_file_away()
+        self.inventory_api.take_stock_file_away()
         self.active["inventory"] = ("inventory API stock file gone", time.time())
         return "the inventory API's stock file is gone: it answers 503, its availability SLO pages warehouse"
 
     def _fix_inventory(self) -> str:
-        if not self.inventory.broken:
+        if not self.inventory_api.broken:
             raise FaultError("the inventory API is not broken")
-        self.inventory.put_stock_file_back()
+        self.inventory_api.put_stock_file_back()
         self.active.pop("inventory", None)
         return "the inventory API's stock file is back"
 

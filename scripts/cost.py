@@ -1,16 +1,17 @@
 """Active series per target kind, with and without the keep-lists, and what they cost in AMP.
 
-Runs the local pipeline once (harness/stack.py: a real node-exporter, postgres-exporter on a real
-Postgres, the real orders API, two Prometheus agents running the generated config, one of them without
-its keep rules, both remote-writing to a local Prometheus), sends the web app a representative mix of
-requests, counts the series each target kind produces at the receiver, and scales them to a reference
-cluster. kube-state-metrics and the API server are measured on a simulated cluster of real parts
-(harness/cluster_series.py: the real kube-state-metrics and kube-apiserver, the agents' real Kubernetes
-discovery), kube-state-metrics's series per object kind scaled to the reference cluster's objects. The
-kubelet and cAdvisor cannot run here (kwok's Metric resources serve only the kubelet's /metrics/resource
-names, as kwok's own configuration defines them, not the kubelet's or cAdvisor's): they use the per-target
-estimates of their rows in the job table (observability/jobs.py), marked as such. Loopback only: no other
-network access.
+Runs the local pipeline once on a simulated cluster (harness/cluster_stack.py: the charts applied, a real
+node-exporter per node, postgres-exporter on a real Postgres and the real orders API listening on their
+pods' IPs, two Prometheus agents at the cluster's release running the generated config with their real
+Kubernetes discovery, one of them without its keep rules, both remote-writing to a local Prometheus), sends
+the web app a representative mix of requests, counts the series each target kind produces per target at the
+receiver, and scales them to a reference cluster. kube-state-metrics and the API server are measured on a
+simulated cluster of real parts (harness/cluster_series.py: the real kube-state-metrics and kube-apiserver,
+the agents' real Kubernetes discovery), kube-state-metrics's series per object kind scaled to the reference
+cluster's objects. The kubelet and cAdvisor cannot run here (kwok's Metric resources serve only the
+kubelet's /metrics/resource names, as kwok's own configuration defines them, not the kubelet's or
+cAdvisor's): they use the per-target estimates of their rows in the job table (observability/jobs.py),
+marked as such. Loopback only: no other network access.
 
     make cost            # or: .venv/bin/python scripts/cost.py
 
@@ -22,14 +23,17 @@ After a deploy, replace estimates with measurements from AMP itself: the agent s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 for _path in (REPO, REPO / "webapp"):
@@ -44,12 +48,10 @@ import httpx  # noqa: E402
 from config.monitoring import MonitoringConfig  # noqa: E402
 from harness import cluster_series, manifests  # noqa: E402
 from harness.cluster_series import ClusterSeries  # noqa: E402
+from harness.cluster_stack import ClusterStack, pod_of, run_pods  # noqa: E402
 from harness.stack import (  # noqa: E402
-    HOST,
     CannedExporter,
     Prometheus,
-    Stack,
-    cluster_objects,
     generated_config,
     wait_until,
     with_cluster_label,
@@ -224,28 +226,37 @@ def exercise(app_url: str) -> None:
         client.get("/no-such-route")  # unmatched
 
 
-def counts(receiver: Prometheus, cluster: str) -> dict[tuple[str, str], int]:
-    rows = receiver.query(f'count by (job, container) ({{cluster="{cluster}"}})')
-    return {(r["metric"]["job"], r["metric"].get("container", "")): int(r["value"][1]) for r in rows}
+Counts = dict[tuple[str, str], list[int]]  # (job, container) -> series of each of its targets, sorted
+
+
+def counts(receiver: Prometheus, cluster: str) -> Counts:
+    rows = receiver.query(f'count by (job, container, instance) ({{cluster="{cluster}"}})')
+    result: Counts = {}
+    for r in rows:
+        result.setdefault((r["metric"]["job"], r["metric"].get("container", "")), []).append(
+            int(r["value"][1])
+        )
+    return {key: sorted(values) for key, values in result.items()}
 
 
 def settled(
     receiver: Prometheus, clusters: tuple[str, ...], expected_keys: set[tuple[str, str]]
-) -> dict[str, dict[tuple[str, str], int]]:
-    """Per cluster label, the series counts once every expected target kind is in and the counts
-    stayed the same over two scrape rounds."""
-    previous: dict[str, dict[tuple[str, str], int]] = {}
+) -> dict[str, Counts]:
+    """Per cluster label, the series counts of the expected target kinds, once each is in and every
+    count stayed the same over two scrape rounds. (The cluster's other targets, which have no process
+    here, kube-state-metrics' pod, the kubelets, the API server's published address, are down: left out.)"""
+    previous: dict[str, Counts] = {}
 
     def stable() -> bool:
         now = {cluster: counts(receiver, cluster) for cluster in clusters}
-        done = now == previous and all(set(v) == expected_keys for v in now.values())
+        done = now == previous and all(expected_keys <= set(v) for v in now.values())
         previous.clear()
         previous.update(now)
         return done
 
     if not wait_until(stable, attempts=30, interval=2 * MEASURE_INTERVAL):
         raise RuntimeError(f"series counts did not settle: {previous}")
-    return previous
+    return {cluster: {key: previous[cluster][key] for key in expected_keys} for cluster in clusters}
 
 
 @dataclass(frozen=True)
@@ -263,11 +274,11 @@ def measure(workdir: Path) -> Measurement:
         cluster_name="cost-keep", environment="cost", scrape_interval_seconds=MEASURE_INTERVAL
     )
     unfiltered = without_keep_lists(with_cluster_label(config, "cost-all"))
-    charts = manifests.synthesize()
-    objects = cluster_objects(charts, opted_out_pod=False)
-    with Stack(workdir) as stack:
-        agents = {"keep": stack.start_agent("keep", config, objects)}
-        agents["all"] = stack.start_agent("all", unfiltered, objects)
+    charts = manifests.synthesize(agent_replicas=1)  # one agent pod: the first agent listens there
+    with ClusterStack(workdir / "pipeline", charts=charts) as stack:
+        # Both agents' `prometheus-agent` job scrapes the first, on the agent pod.
+        agents = {"keep": stack.start_agent("keep", config)}
+        agents["all"] = stack.start_agent("all", unfiltered)
         exercise(stack.app_url)
         node_exporter = (jobs.NODE_EXPORTER, names.NODE_EXPORTER)
         webapp, postgres = (names.WEBAPP, names.WEBAPP), (jobs.PODS, "postgres-exporter")  # (job, container)
@@ -279,7 +290,10 @@ def measure(workdir: Path) -> Measurement:
         keep, everything = local["cost-keep"], local["cost-all"]
 
         def kind(name: str, key: tuple[str, str], n: int, note: str) -> Kind:
-            return Kind(name, key[0], n, keep[key], everything[key], True, note)
+            # Per target: the mean over this run's targets of the kind (one node-exporter per node).
+            return Kind(
+                name, key[0], n, statistics.fmean(keep[key]), statistics.fmean(everything[key]), True, note
+            )
 
         kinds = [
             kind("node-exporter", node_exporter, targets(jobs.BY_NAME[jobs.NODE_EXPORTER]), "per node"),
@@ -289,39 +303,54 @@ def measure(workdir: Path) -> Measurement:
             *measured_in_cluster(in_cluster),
             *estimates(),
         ]
-        # Agent memory at the reference cluster's series count: as many node-exporter pods as it takes,
-        # all served by one canned copy of the real node-exporter's page.
         for agent in agents.values():
             agent.stop()
-        reference = sum(k.kept * k.targets for k in kinds)
-        node_series = keep[node_exporter]
-        pod = manifests.cluster_pods(charts)[names.NODE_EXPORTER]
-        pods = [
-            manifests.renamed(pod, f"{names.NODE_EXPORTER}-{i:04d}")
-            for i in range(round(reference / node_series))
-        ]
-        page = httpx.get(f"http://{HOST}:{stack.ports['node-exporter']}/metrics", timeout=10).content
-        with CannedExporter(default=page) as canned:
-            ports = {names.NODE_EXPORTER_PORT: canned.port}
-            scaled = {
-                "keep": stack.start_agent(
-                    "scale-keep", with_cluster_label(config, "scale-keep"), pods, ports
-                ),
-                "all": stack.start_agent(
-                    "scale-all", without_keep_lists(with_cluster_label(config, "scale-all")), pods, ports
-                ),
-            }
-            big = settled(stack.receiver, ("scale-keep", "scale-all"), {node_exporter})
-            rss_scaled = {name: agent.rss_kib() for name, agent in scaled.items()}
-            for agent in scaled.values():
-                agent.stop()
-    return Measurement(
-        kinds,
-        rss_local,
-        rss_scaled,
-        {"keep": sum(big["scale-keep"].values()), "all": sum(big["scale-all"].values())},
-        in_cluster,
+        rss_scaled, scaled_series = scaled(
+            stack,
+            config,
+            reference=sum(k.kept * k.targets for k in kinds),
+            per_pod=statistics.fmean(keep[node_exporter]),
+        )
+    return Measurement(kinds, rss_local, rss_scaled, scaled_series, in_cluster)
+
+
+def scaled(
+    stack: ClusterStack, config: dict[str, Any], *, reference: float, per_pod: float
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Agent memory at about `reference` active series: as many node-exporter pods (`per_pod` series kept
+    each) as it takes in the
+    cluster, found by the agents' node-exporter job alone, every node's port served by one canned copy
+    of the real node-exporter's page (the real ones stopped). Returns (VmRSS KiB, active series) of the
+    agent with its keep-lists and of the one without."""
+    node_ips = sorted({pod["status"]["podIP"] for pod in stack.pods[names.NODE_EXPORTER]})  # host network
+    page = httpx.get(f"http://{node_ips[0]}:{names.NODE_EXPORTER_PORT}/metrics", timeout=10).content
+    for name, process in stack.processes.items():
+        if name.startswith(names.NODE_EXPORTER):
+            process.stop()  # their ports go to the canned copies
+    (template,) = [w for w in stack.charts.workloads() if w["metadata"]["name"] == names.NODE_EXPORTER]
+    more = max(0, round(reference / per_pod) - len(stack.pods[names.NODE_EXPORTER]))
+    run_pods(
+        stack.cluster,
+        [pod_of(stack.cluster, template, name=f"{names.NODE_EXPORTER}-{i:04d}") for i in range(more)],
     )
+    node_only = dict(config) | {
+        "scrape_configs": [j for j in config["scrape_configs"] if j["job_name"] == jobs.NODE_EXPORTER]
+    }
+    key = (jobs.NODE_EXPORTER, names.NODE_EXPORTER)
+    with contextlib.ExitStack() as canned:
+        for ip in node_ips:
+            canned.enter_context(CannedExporter(default=page, host=ip, port=names.NODE_EXPORTER_PORT))
+        agents = {
+            "keep": stack.start_agent("scale-keep", with_cluster_label(node_only, "scale-keep")),
+            "all": stack.start_agent(
+                "scale-all", without_keep_lists(with_cluster_label(node_only, "scale-all"))
+            ),
+        }
+        big = settled(stack.receiver, ("scale-keep", "scale-all"), {key})
+        rss = {name: agent.rss_kib() for name, agent in agents.items()}
+        for agent in agents.values():
+            agent.stop()
+    return rss, {"keep": sum(big["scale-keep"][key]), "all": sum(big["scale-all"][key])}
 
 
 def table(m: Measurement, interval: int) -> str:

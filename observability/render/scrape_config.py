@@ -62,7 +62,6 @@ Compatibility: only fields that both Prometheus 2.42 (the local tests) and 3.x (
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,7 +74,7 @@ from observability.model.load import load_default
 from observability.render import relabel
 from observability.render.scrape_jobs import CA_FILE, TOKEN_FILE, scrape_jobs
 
-__all__ = ["CA_FILE", "JOBS", "TOKEN_FILE", "agent_config", "render", "with_file_sd"]
+__all__ = ["CA_FILE", "JOBS", "TOKEN_FILE", "agent_config", "render"]
 
 # A scrape slower than this is a problem to see (`up` == 0), not to wait for. Intervals under 11 s get
 # a timeout one second below the interval.
@@ -160,20 +159,6 @@ def agent_config(
             }
         ],
     }
-
-
-def with_file_sd(config: Mapping[str, Any], directory: str) -> dict[str, Any]:
-    """A copy of `config` whose Kubernetes discovery is replaced by file discovery: each job reads its
-    target groups from `<directory>/<job>.json`. Everything else (relabeling, keep rules, limits) is
-    unchanged: this is how the tests run the generated config without a cluster."""
-    if not directory:
-        raise ValueError("directory must not be empty")
-    result = copy.deepcopy(dict(config))
-    for job in result["scrape_configs"]:
-        if "kubernetes_sd_configs" in job:
-            del job["kubernetes_sd_configs"]
-            job["file_sd_configs"] = [{"files": [f"{directory.rstrip('/')}/{job['job_name']}.json"]}]
-    return result
 
 
 # --- rendering -------------------------------------------------------------------------------------------

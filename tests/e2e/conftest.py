@@ -38,7 +38,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture(scope="session")
 def manifests() -> Manifests:
-    return synthesize()
+    return synthesize(agent_replicas=1)  # as `make local`: one agent, the receiver deduplicates no pair
 
 
 @pytest.fixture(scope="module")

@@ -163,7 +163,7 @@ def test_amp_stand_in_down_leaves_no_gap(sandbox: Sandbox, capsys: pytest.Captur
     """The agent keeps scraping while the receiver is down and back-fills afterwards: every 30 s scrape
     of the web app from before the outage to after it is in the receiver (`up` of the pods job)."""
     receiver = sandbox.receiver
-    assert wait_until(lambda: sandbox.stack.pg.running and _app_ready(sandbox), attempts=60, interval=1)
+    assert wait_until(lambda: sandbox.pg.running and _app_ready(sandbox), attempts=60, interval=1)
     down_at = time.time()
     sandbox.apply("stop-amp")
     time.sleep(AMP_DOWN_SECONDS)
@@ -242,7 +242,7 @@ def test_postgres_restart_keeps_every_committed_order(
     sandbox.apply("stop-postgres")
     sandbox.apply("start-postgres")
     record("Postgres restart (stop + start)", time.time() - start, capsys)
-    with sandbox.stack.pg.superuser_connect(APP_DATABASE) as conn:
+    with sandbox.pg.superuser_connect(APP_DATABASE) as conn:
         present = {row[0] for row in conn.execute("SELECT id FROM orders WHERE id = ANY(%s)", [committed])}
     assert len(committed) > 10
     assert present == set(committed)

@@ -1,5 +1,5 @@
 """Sharding by the real Prometheus: the generated configs of 3 shards, each in its own agent at the
-cluster's release discovering the same simulated cluster (test_agent_targets.py's edge cases, real
+cluster's release discovering the same simulated cluster (edge_cases.py, real
 Kubernetes discovery), select between them every target the unsharded config selects, each exactly once.
 The unsharded agent is the oracle: same cluster, same Prometheus, no hashmod."""
 
@@ -12,7 +12,7 @@ import pytest
 
 from harness.manifests import Manifests
 from harness.stack import Prometheus, generated_config, wait_until
-from tests.metrics.test_agent_targets import cluster_agent, edge_case_cluster
+from tests.metrics.edge_cases import cluster_agent, edge_case_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
 
@@ -39,7 +39,7 @@ def agents(tmp_path_factory: pytest.TempPathFactory, manifests: Manifests) -> It
             cluster_name="shards", scrape_interval_seconds=INTERVAL, shard=shard, shards=SHARDS
         )
     started: dict[str, Prometheus] = {}
-    with edge_case_cluster(workdir, manifests) as (cluster, receiver, token):
+    with edge_case_cluster(workdir, manifests) as (cluster, receiver, token, _):
         try:
             for name, config in configs.items():
                 started[name] = cluster_agent(

@@ -1,192 +1,32 @@
 """Target selection by the real Prometheus agent at the cluster's release, with its real Kubernetes
-discovery: the generated config against a simulated cluster (harness/cluster.py) holding the charts' pods
-and edge cases derived from them, created through the API server. The agent's own `/api/v1/targets` must
-list exactly the targets the `relabel` re-implementation (the one the fast unit tests in
-test_relabel_targets.py rely on) selects from what the agent discovered, with the same labels and URLs.
-
-Nothing needs to answer the scrapes here. The pods and nodes have loopback addresses (closed ports), except
-on a third node whose addresses are TEST-NET-2 ones (RFC 5737, routed nowhere): the API server refuses
-loopback addresses in EndpointSlices, so the pods behind an annotated Service run there, and their slice is
-written as the EndpointSlice controller would (`harness.cluster.endpoint_slice_for`). The API server's own
-published address is a TEST-NET-1 one (harness.cluster.ADVERTISE_ADDRESS).
+discovery: the generated config against a simulated cluster holding the charts' pods and edge cases derived
+from them (edge_cases.py). The agent's own `/api/v1/targets` must list exactly the targets the `relabel`
+re-implementation selects from what the agent discovered, with the same labels and URLs.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from harness import manifests as mf
-from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
-from harness.cluster import SimulatedCluster, SimulatedNode, against, endpoint_slice_for
-from harness.cluster_stack import AGENT_ACCOUNT, apply_charts, loopback_nodes, pod_of, run_pods
 from harness.manifests import Manifests
-from harness.stack import Prometheus, for_local_receiver, generated_config, wait_until
+from harness.stack import Prometheus, wait_until
 from observability import names
-from observability.render import scrape_config as sc
+from tests.metrics.edge_cases import ANNOTATED_SERVICE, JOBS, NODE_C, active, discovered, edge_case_agent
 from tests.metrics.relabel import ScrapeTarget, relabel, targets_of
-from webapp.orders_api import slo_contract
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
-
-UNDECLARED_PORT = 9999
-Manifest = dict[str, Any]
-CONFIG = generated_config(cluster_name="edge", scrape_interval_seconds=5)
-JOBS = {j["job_name"]: j for j in CONFIG["scrape_configs"]}
-# The node of the pods behind the annotated Service (TEST-NET-2: EndpointSlices refuse loopback addresses).
-NODE_C = SimulatedNode(name="kwok-node-c", ip="198.51.100.1", pod_cidr="198.51.100.128/25")
-BEHIND = {"example.com/behind": "annotated-service"}  # the annotated Service's extra selector label
-ANNOTATED_SERVICE = "postgres-annotated"
-
-
-def edge_cases(cluster: SimulatedCluster, m: Manifests) -> list[Manifest]:
-    """The workloads' pods (node B's node-exporter annotated anyway), and variants of them: what a team's
-    pod may look like, created from our templates. Returns them Running, with `finished` and `not_ready`
-    pods' status then set as the kubelet would report it."""
-    workloads = {w["metadata"]["name"]: w for w in m.workloads()}
-    pods = [pod for w in workloads.values() for pod in cluster.pods_for(w)]
-    scrape_me = {mf.SCRAPE: "true", "prometheus.io/port": str(names.NODE_EXPORTER_PORT)}
-    (node_exporter_b,) = [
-        p
-        for p in pods
-        if p["metadata"].get("generateName") == f"{names.NODE_EXPORTER}-"
-        and p["spec"]["nodeName"] == cluster.nodes[1].name
-    ]
-    # Annotated anyway: still only its own job.
-    node_exporter_b["metadata"]["annotations"] = (
-        node_exporter_b["metadata"].get("annotations", {}) | scrape_me
-    )
-    ksm_telemetry = {mf.SCRAPE: "true", "prometheus.io/port": str(names.KUBE_STATE_METRICS_TELEMETRY_PORT)}
-    app_annotations = names.scrape_annotations(port=slo_contract.APP_PORT, path=slo_contract.METRICS_PATH)
-
-    def web(name: str) -> Manifest:
-        return pod_of(cluster, workloads[names.WEBAPP], name=name)
-
-    def legacy(name: str) -> Manifest:
-        # An app without a service file opts in by annotations (the `pods` job).
-        pod = mf.with_annotations(web(name), app_annotations)
-        pod["metadata"]["labels"][names.NAME_LABEL] = "legacy-app"
-        return pod
-
-    postgres = workloads[names.POSTGRES]
-    pods += [
-        mf.with_annotations(
-            pod_of(cluster, workloads[names.KUBE_STATE_METRICS], name="ksm-annotated"), ksm_telemetry
-        ),
-        legacy("legacy-app"),
-        mf.with_annotations(legacy("legacy-app-opted-out"), {mf.SCRAPE: "false"}),
-        mf.without_ports(legacy("legacy-app-no-ports")),
-        mf.with_sidecar(mf.without_ports(legacy("legacy-app-no-ports-2"))),
-        mf.with_init_container(legacy("legacy-app-init")),
-        mf.with_annotations(legacy("legacy-app-undeclared"), {"prometheus.io/port": str(UNDECLARED_PORT)}),
-        legacy("legacy-app-finished"),
-        # The orders API by its own job: annotated anyway (still only its job), finished (not scraped).
-        mf.with_annotations(web("orders-api-annotated"), app_annotations),
-        web("orders-api-finished"),
-        mf.with_annotations(pod_of(cluster, postgres, name="postgres-1"), {mf.SCRAPE: "false"}),
-    ]
-    # Behind an annotated Service on node C: two Postgres pods opted out of the annotation job (one not
-    # ready), and one that opts in itself (the `pods` job scrapes it, the Service does not again).
-    behind = [
-        mf.with_annotations(pod_of(cluster, postgres, name="postgres-svc-0"), {mf.SCRAPE: "false"}),
-        mf.with_annotations(pod_of(cluster, postgres, name="postgres-svc-1"), {mf.SCRAPE: "false"}),
-        pod_of(cluster, postgres, name="postgres-svc-2"),
-    ]
-    for pod in behind:
-        pod["metadata"]["labels"] |= BEHIND
-        pod["spec"]["nodeName"] = NODE_C.name
-    running = run_pods(cluster, pods + behind)
-    for name in ("legacy-app-finished", "orders-api-finished"):
-        set_status(cluster, names.APP_NAMESPACE, name, {"phase": "Succeeded"})
-    for name in ("postgres-1", "postgres-svc-1"):
-        set_status(cluster, names.APP_NAMESPACE, name, {"conditions": [{"type": "Ready", "status": "False"}]})
-    service = mf.annotated_service(m.get("Service", names.POSTGRES), names.POSTGRES_EXPORTER_PORT)
-    service["metadata"]["name"] = ANNOTATED_SERVICE
-    service["spec"]["selector"] |= BEHIND
-    cluster.apply(service)
-    behind_now = [
-        cluster.request("GET", f"/api/v1/namespaces/{names.APP_NAMESPACE}/pods/{p['metadata']['name']}")
-        for p in behind
-    ]
-    cluster.apply(endpoint_slice_for(service, behind_now))
-    return running
-
-
-def set_status(cluster: SimulatedCluster, namespace: str, name: str, status: Manifest) -> None:
-    """The pod's status as its kubelet reports it (a merge patch of the status subresource)."""
-    cluster.request(
-        "PATCH",
-        f"/api/v1/namespaces/{namespace}/pods/{name}/status",
-        headers={"Content-Type": "application/merge-patch+json"},
-        body={"status": status},
-    )
-
-
-@contextlib.contextmanager
-def edge_case_cluster(workdir: Path, m: Manifests) -> Iterator[tuple[SimulatedCluster, Prometheus, Path]]:
-    """The simulated cluster holding the charts' pods and the edge cases, a receiver, and a token file of
-    the agent's service account."""
-    receiver = Prometheus.receiver(workdir / "receiver")
-    with SimulatedCluster(nodes=(*loopback_nodes(), NODE_C)) as cluster:
-        try:
-            apply_charts(cluster, m)
-            edge_cases(cluster, m)
-            receiver.start_ready()
-            token = workdir / "token"
-            token.write_text(cluster.service_account_token(**AGENT_ACCOUNT))
-            yield cluster, receiver, token
-        finally:
-            receiver.stop()
-
-
-def cluster_agent(
-    workdir: Path,
-    config: dict[str, Any],
-    *,
-    name: str,
-    cluster: SimulatedCluster,
-    receiver: Prometheus,
-    token: Path,
-) -> Prometheus:
-    """An agent at the cluster's release on `config`, changed only in API server, credentials and receiver."""
-    local = for_local_receiver(against(config, cluster=cluster, token_file=token), receiver.remote_write_url)
-    return Prometheus.agent(workdir / name, sc.render(local), name=name, binary=str(CLUSTER_PROMETHEUS))
 
 
 @pytest.fixture(scope="module")
 def agent(tmp_path_factory: pytest.TempPathFactory, manifests: Manifests) -> Iterator[Prometheus]:
-    workdir = tmp_path_factory.mktemp("agent-targets")
-    with edge_case_cluster(workdir, manifests) as (cluster, receiver, token):
-        agent = cluster_agent(workdir, CONFIG, name="agent", cluster=cluster, receiver=receiver, token=token)
-        try:
-            agent.start_ready()
-            yield agent
-        finally:
-            agent.stop()  # before the receiver: nothing left to flush into a dead endpoint
-
-
-def discovered(agent: Prometheus) -> dict[str, list[dict[str, str]]]:
-    """Per job, the label sets the agent's discovery gave it (active and dropped targets)."""
-    result: dict[str, list[dict[str, str]]] = {job: [] for job in JOBS}
-    answer = agent.targets()
-    for t in [*answer["activeTargets"], *answer["droppedTargets"]]:
-        result[t["scrapePool"]].append(t["discoveredLabels"])
-    return result
+    with edge_case_agent(tmp_path_factory.mktemp("agent-targets"), manifests) as cases:
+        yield cases.agent
 
 
 def expected(agent: Prometheus) -> dict[str, set[ScrapeTarget]]:
     return {job: set(targets_of(JOBS[job], labels, "5s")) for job, labels in discovered(agent).items()}
-
-
-def active(agent: Prometheus) -> dict[str, set[ScrapeTarget]]:
-    result: dict[str, set[ScrapeTarget]] = {job: set() for job in JOBS}
-    for t in agent.targets()["activeTargets"]:
-        result[t["scrapePool"]].add(ScrapeTarget(t["scrapeUrl"], tuple(sorted(t["labels"].items()))))
-    return result
 
 
 # The edge cases are in there: counts per job as the unit tests reason about them.
@@ -198,9 +38,11 @@ COUNTS = {
     "kube-state-metrics": 2,  # http-metrics of both pods, never telemetry
     "prometheus-agent": 1,  # its pod (one replica in this tier: conftest.py), on its API port
     # Postgres exporter (postgres-0 and postgres-svc-2), the legacy app, no-ports (1), no-ports with a sidecar
-    # (1, de-duplicated), init
-    "pods": 6,
-    "service-endpoints": 2,  # the opted-out Postgres pods behind the annotated Service, the not-ready one too
+    # (1, de-duplicated), init, https, a sidecar without ports next to the declared one (2, one address),
+    # IPv6 without and with ports
+    "pods": 11,
+    # The opted-out Postgres pods behind the annotated Service, the not-ready one too, not the terminating one
+    "service-endpoints": 2,
     "orders-api": 2,  # its pod and the annotated one, not the finished one
 }
 

@@ -1,6 +1,7 @@
-"""The example inventory API as the sandbox runs it: a real process on 127.0.0.1 answering stock look-ups,
-503 while its stock file is gone (the `break-inventory` fault), counting them on /metrics; and a real
-Prometheus agent on the sandbox's generated config scraping it on its own job, keeping only what its
+"""The example inventory API as the sandbox runs it: a real process answering stock look-ups, 503 while its
+stock file is gone (the `break-inventory` fault), counting them on /metrics; and, on its pod of the team's
+Deployment in a simulated cluster, a real Prometheus agent (the cluster's release) on the sandbox's
+generated config finding it by Kubernetes discovery and scraping it on its own job, keeping only what its
 service file keeps."""
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness import inventory, sd
-from harness.stack import Prometheus, generated_config, local_variant, wait_until
+from harness import inventory
+from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
+from harness.cluster import SimulatedCluster, against
+from harness.cluster_stack import loopback_nodes
+from harness.stack import Prometheus, for_local_receiver, generated_config, wait_until
 from observability.model.load import load_with_examples
 from observability.render import render, scrape_config
 
@@ -62,38 +66,52 @@ def test_sigterm_stops_it_cleanly(service):
     assert service.process.proc.returncode == 0
 
 
-def test_the_agent_scrapes_it_on_its_own_job_keeping_what_its_service_file_keeps(service, tmp_path):
-    """The sandbox's generated job for the service (its pod from the team's Deployment, discovered as
-    Kubernetes would list it) on a real agent, every 2 s, into a real receiver."""
+def test_the_agent_discovers_it_and_scrapes_it_on_its_own_job_keeping_what_its_service_file_keeps(
+    tmp_path,
+):
+    """The sandbox's generated job for the service on a real agent, every 2 s, into a real receiver; the
+    service listens on its pod's IP and port, the pod made from the team's Deployment."""
     artifacts = render(services=load_with_examples(), runbook_base_url="https://runbooks.example.com")
     config = generated_config(cluster_name="sandbox", scrape_interval_seconds=2, jobs=artifacts.scrape_jobs)
     (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "inventory-api"]
     config["scrape_configs"] = [job]  # this service's job alone: the other jobs' targets do not run here
-    sd_dir = tmp_path / "agent" / "sd"
-    sd_dir.mkdir(parents=True)
-    sd.write_file_sd(
-        sd_dir / "inventory-api.json", sd.localize(sd.discover(job, [inventory.pod()]), service.port_map())
-    )
-    httpx.get(f"{service.url}/stock/widget", timeout=5)
-    exposed = httpx.get(f"{service.url}/metrics", timeout=5).text
-    for dropped in ("process_cpu_seconds_total", "python_info", "http_requests_created"):
-        assert dropped in exposed  # exposed, and not kept (below)
     with contextlib.ExitStack() as stack:
+        cluster = stack.enter_context(SimulatedCluster(nodes=loopback_nodes()))
+        pod = inventory.run_pod(cluster)
+        service = inventory.InventoryApi.on_pod(tmp_path / "inventory-api", pod)
+        service.start()
+        stack.callback(service.stop)
+        assert service.url == f"http://{pod['status']['podIP']}:8000"  # the Deployment's `http` port
+        httpx.get(f"{service.url}/stock/widget", timeout=5)
+        exposed = httpx.get(f"{service.url}/metrics", timeout=5).text
+        for dropped in ("process_cpu_seconds_total", "python_info", "http_requests_created"):
+            assert dropped in exposed  # exposed, and not kept (below)
         receiver = Prometheus.receiver(tmp_path / "receiver")
         receiver.start_ready()
         stack.callback(receiver.stop)
-        agent_config = scrape_config.render(local_variant(config, sd_dir, receiver.remote_write_url))
-        agent = Prometheus.agent(tmp_path / "agent", agent_config)
+        token = tmp_path / "token"
+        # The cluster's admin: the agent's account and its RBAC come with the charts, not applied here
+        # (tests/cluster checks what that account may list).
+        token.write_text(cluster.admin_token)
+        local = for_local_receiver(
+            against(config, cluster=cluster, token_file=token), receiver.remote_write_url
+        )
+        agent = Prometheus.agent(
+            tmp_path / "agent", scrape_config.render(local), binary=str(CLUSTER_PROMETHEUS)
+        )
         agent.start_ready()
         stack.callback(agent.stop)  # before the receiver: an agent whose receiver is gone keeps flushing
         assert wait_until(
             lambda: bool(receiver.query('http_requests_total{job="inventory-api"}')), attempts=300
-        )
+        ), agent.log()[-3000:]
         (series,) = receiver.query('http_requests_total{job="inventory-api"}')
         kept = {name for name in receiver.metric_names() if receiver.series(f'{name}{{job="inventory-api"}}')}
     labels = series["metric"]
-    pod = inventory.pod()["metadata"]["name"]
-    assert (labels["namespace"], labels["container"], labels["pod"]) == ("warehouse", "inventory-api", pod)
+    assert (labels["namespace"], labels["container"], labels["pod"]) == (
+        "warehouse",
+        "inventory-api",
+        inventory.POD_NAME,
+    )
     assert (labels["cluster"], labels["code"]) == ("sandbox", "200")
     # The keep-list's series and the agent's own per-target ones (`up`, `scrape_*`); nothing else.
     assert {name for name in kept if not name.startswith("scrape_")} == {

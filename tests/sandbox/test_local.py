@@ -21,14 +21,17 @@ import httpx
 import pytest
 from rich.console import Console
 
-from harness.manifests import Manifests
-from harness.stack import Prometheus
+from harness.manifests import synthesize
+from harness.stack import wait_until
+from observability import names
 from sandbox import __main__ as local
 from sandbox import view
 from sandbox.core import Sandbox, ui_page
 from tests.local_http import serving
 
 REPO = Path(__file__).resolve().parents[2]
+# jsii (cdk8s) runs `node` from PATH: the venv's Node 24, even when pytest runs directly.
+os.environ.setdefault("JSII_NODE", str(Path(sys.executable).with_name("node")))
 NOW = 1_800_000_000.0
 
 
@@ -80,20 +83,13 @@ def test_piped_output_gets_plain_lines():
     ]  # each once, as it arrives; the next summary line is due after PLAIN_EVERY refreshes
 
 
-@pytest.fixture
-def ui_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    """Every process whose UI `make local` links to: web app (Postgres), inventory API, agent, AMP stand-in,
-    Alertmanager, sink (the agent with an empty scrape configuration: its pages are what is checked)."""
-    sandbox = Sandbox(tmp_path, cast(Manifests, None))
+@pytest.fixture(scope="module")
+def ui_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """The sandbox `make local` runs, started: web app (Postgres), inventory API, agent, AMP stand-in,
+    Alertmanager, sink, on the simulated cluster."""
+    sandbox = Sandbox(tmp_path_factory.mktemp("ui"), synthesize(agent_replicas=1))
     try:
-        sandbox.sink.start()
-        sandbox.alertmanager.start_ready()
-        sandbox.stack.start()
-        sandbox.inventory.start()
-        config = f"remote_write:\n  - url: {sandbox.receiver.remote_write_url}\nscrape_configs: []\n"
-        sandbox.agent = Prometheus.agent(tmp_path / "agent", config)
-        sandbox.stack.agents["agent"] = sandbox.agent  # stopped with the stack
-        sandbox.agent.start_ready()
+        sandbox.start()
         yield sandbox
     finally:
         sandbox.stop()
@@ -102,16 +98,41 @@ def ui_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
 def test_every_printed_link_answers(ui_sandbox):
     urls = ui_sandbox.urls()
     assert set(urls) == {
-        "web app", "inventory API (example service)", "agent (targets)",
+        "web app", "inventory API (example service)", "agent (targets API; no web UI)",
         "AMP stand-in (rules, alerts, graph)", "Alertmanager (API; Debian ships no UI)", "notification sink",
     }  # fmt: skip
     for name, url in urls.items():
         assert httpx.get(url, timeout=10).status_code == 200, (name, url)
-    assert urls["agent (targets)"].endswith("/targets")
     assert urls["AMP stand-in (rules, alerts, graph)"].endswith("/alerts")
     # The pages themselves, not a home page they fell back to.
-    assert "Targets" in httpx.get(urls["agent (targets)"], timeout=10).text
     assert "Alerts" in httpx.get(urls["AMP stand-in (rules, alerts, graph)"], timeout=10).text
+    # The agent's targets: the orders API's pod among them, found by its Kubernetes discovery.
+    (pod,) = ui_sandbox.stack.pods[names.WEBAPP]
+
+    def listed() -> bool:
+        targets = httpx.get(urls["agent (targets API; no web UI)"], timeout=10).json()["data"]
+        return pod["metadata"]["name"] in {t["labels"].get("pod") for t in targets["activeTargets"]}
+
+    assert wait_until(listed, attempts=60, interval=1)
+
+
+def test_renewed_tokens_are_the_agents_and_let_it_discover(ui_sandbox):
+    """The agent's service-account token replaced by a new one (the sandbox does it every 20 min, within
+    the hour it is valid; the agent reads the file on each request): the new one lists pods as the agent."""
+    token = ui_sandbox.stack.workdir / "agent" / "token"
+    before = token.read_text()
+    ui_sandbox.stack.renew_tokens()
+    after = token.read_text()
+    assert after not in ("", before)
+    with ui_sandbox.stack.cluster.client(after) as client:
+        assert client.get("/api/v1/pods").status_code == 200
+        review = client.post(
+            "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            json={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
+        ).json()
+    assert review["status"]["userInfo"]["username"] == (
+        f"system:serviceaccount:{names.MONITORING_NAMESPACE}:{names.PROMETHEUS_AGENT}"
+    )
 
 
 def test_a_ui_page_at_the_root_is_found_there():
@@ -229,5 +250,5 @@ def test_ctrl_c_while_the_charts_synthesize_stops_quietly_and_leaves_nothing():
     assert process.returncode == 0, output
     for noise in ("Traceback", "KeyboardInterrupt", "BrokenPipeError", "b'"):
         assert noise not in output, output
-    assert "starting Postgres" not in output
+    assert "starting the simulated cluster" not in output
     assert left == []

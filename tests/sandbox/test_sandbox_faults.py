@@ -12,7 +12,7 @@ from typing import Any, cast
 import pytest
 import yaml
 
-from harness import alerting
+from harness import alerting, inventory
 from harness.manifests import Manifests
 from sandbox.core import EVALUATION_INTERVAL, SCRAPE_INTERVAL, Sandbox
 from sandbox.faults import FAULTS, FaultError
@@ -24,9 +24,11 @@ AMTOOL = os.environ.get("AMTOOL_BIN", str(alerting.UNPACKED / "usr/bin/amtool"))
 @pytest.fixture
 def sandbox(tmp_path) -> Iterator[Sandbox]:
     built = Sandbox(tmp_path, cast(Manifests, None))  # nothing started: only its files are written
+    # Not started either: the fault only moves its stock file (in the sandbox, it runs on its pod's IP).
+    built.inventory = inventory.InventoryApi(tmp_path / "inventory-api")
     yield built
     built.sink.stop()
-    built.stack.pg.cleanup()  # its data directory is made when it is built
+    built.stack.stop()  # the simulated cluster's directory is made when it is built
 
 
 def test_an_unknown_fault_names_the_known_ones(sandbox):
