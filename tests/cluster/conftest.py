@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from config import environment_config
-from harness import controllers
 from harness.cluster import ADDON_KINDS, ApiError, SimulatedCluster
 from harness.kube_state_metrics import KubeStateMetrics
 from tests.unit.conftest import KUBERNETES_RESOURCE, STACK_ROLES, Synthesized, render_tokens, synthesize
@@ -102,8 +101,8 @@ def cluster() -> Iterator[SimulatedCluster]:
 
 @pytest.fixture(scope="session")
 def applied(cluster: SimulatedCluster, dev: Synthesized) -> Applied:
-    """The dev environment's manifests, server-side applied in the stacks' order; each namespace then gets
-    the `default` service account the service-account controller would add."""
+    """The dev environment's manifests, server-side applied in the stacks' order; then each namespace's
+    `default` service account, once the service-account controller has added it."""
     objects: list[tuple[str, Manifest]] = []
     answers: list[Manifest | ApiError] = []
     skipped: list[Manifest] = []
@@ -118,16 +117,16 @@ def applied(cluster: SimulatedCluster, dev: Synthesized) -> Applied:
             answers.append(error)
     for _, obj in objects:
         if obj["kind"] == "Namespace":
-            cluster.add_default_service_account(obj["metadata"]["name"])
+            cluster.wait_default_service_account(obj["metadata"]["name"])
     return Applied(objects=tuple(objects), answers=tuple(answers), skipped=tuple(skipped))
 
 
 @pytest.fixture(scope="session")
 def running_pods(cluster: SimulatedCluster, applied: Applied) -> list[Manifest]:
-    """The pods the workloads' controllers would create from the applied templates (with a Deployment's
-    ReplicaSet and a StatefulSet's claims), admitted and made Running by kwok (ClusterError if admission
-    refuses one or kwok does not run it); then the controllers' statuses (harness/controllers.py)."""
-    return [pod for workload in applied.workloads() for pod in controllers.run(cluster, workload)]
+    """The pods the workloads' real controllers created from the applied templates (through a Deployment's
+    ReplicaSet; a StatefulSet's with its claims), admitted, placed by the scheduler and made Running by kwok
+    (ClusterError if a workload does not roll out)."""
+    return [pod for workload in applied.workloads() for pod in cluster.run_workload(workload)]
 
 
 @pytest.fixture(scope="session")
