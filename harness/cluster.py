@@ -129,16 +129,19 @@ class ApiError(ClusterError):
 @dataclasses.dataclass(frozen=True)
 class SimulatedNode:
     """A kwok node: `ip` is its InternalIP (host-network pods get it), `pod_cidr` where its pods' IPs come
-    from. Both in 127.0.0.0/8, so a real process started for a pod can listen on exactly the pod's IP."""
+    from. Both in 127.0.0.0/8, so a real process started for a pod can listen on exactly the pod's IP.
+    `zone` is its `topology.kubernetes.io/zone` label (an EKS node's Availability Zone), which the charts'
+    topology spread constraints require."""
 
     name: str
     ip: str
     pod_cidr: str
+    zone: str = "sim-zone-a"
 
 
 DEFAULT_NODES = (
     SimulatedNode(name="kwok-node-a", ip="127.1.0.1", pod_cidr="127.2.1.0/24"),
-    SimulatedNode(name="kwok-node-b", ip="127.1.0.2", pod_cidr="127.2.2.0/24"),
+    SimulatedNode(name="kwok-node-b", ip="127.1.0.2", pod_cidr="127.2.2.0/24", zone="sim-zone-b"),
 )
 
 
@@ -462,6 +465,7 @@ class SimulatedCluster(StartStop):
                     "labels": {
                         "kubernetes.io/hostname": node.name,
                         "kubernetes.io/os": "linux",
+                        "topology.kubernetes.io/zone": node.zone,
                         "type": "kwok",
                     },
                     "annotations": {"kwok.x-k8s.io/node": "fake"},
@@ -811,68 +815,6 @@ def _rolled_out_replicas(live: Manifest) -> int | None:
     if live["kind"] == "StatefulSet" and status.get("currentRevision") != status.get("updateRevision"):
         return None
     return replicas if counts == [replicas] * 3 else None
-
-
-def endpoint_slice_for(service: Manifest, pods: Sequence[Manifest]) -> Manifest:
-    """The EndpointSlice the EndpointSlice controller writes for `service` (with a selector) and the Running
-    `pods` it selects: one endpoint per pod (ready and serving as the pod's Ready condition, terminating once
-    it is being deleted), the pod as target reference, the service's ports with their target ports resolved
-    to the containers' numbers. The API server refuses loopback addresses in it: `pods` must have others."""
-
-    def ready(pod: Manifest) -> bool:
-        return any(
-            c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", [])
-        )
-
-    def target_port(port: Manifest) -> int:
-        wanted = port.get("targetPort", port["port"])
-        if isinstance(wanted, int):
-            return wanted
-        declared = {
-            p["name"]: p["containerPort"]
-            for pod in pods
-            for c in pod["spec"]["containers"]
-            for p in c.get("ports", [])
-            if "name" in p
-        }
-        return int(declared[wanted])
-
-    name, namespace = service["metadata"]["name"], service["metadata"]["namespace"]
-    return {
-        "apiVersion": "discovery.k8s.io/v1",
-        "kind": "EndpointSlice",
-        "metadata": {
-            "name": f"{name}-sim",
-            "namespace": namespace,
-            "labels": {
-                "kubernetes.io/service-name": name,
-                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
-            },
-        },
-        "addressType": "IPv4",
-        "endpoints": [
-            {
-                "addresses": [pod["status"]["podIP"]],
-                "conditions": {
-                    "ready": ready(pod) and "deletionTimestamp" not in pod["metadata"],
-                    "serving": ready(pod),
-                    "terminating": "deletionTimestamp" in pod["metadata"],
-                },
-                "nodeName": pod["spec"]["nodeName"],
-                "targetRef": {
-                    "kind": "Pod",
-                    "namespace": namespace,
-                    "name": pod["metadata"]["name"],
-                    "uid": pod["metadata"]["uid"],
-                },
-            }
-            for pod in pods
-        ],
-        "ports": [
-            {"name": port.get("name", ""), "port": target_port(port), "protocol": port.get("protocol", "TCP")}
-            for port in service["spec"]["ports"]
-        ],
-    }
 
 
 def against(config: Mapping[str, Any], *, cluster: SimulatedCluster, token_file: Path) -> dict[str, Any]:

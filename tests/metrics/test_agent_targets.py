@@ -6,9 +6,9 @@ test_relabel_targets.py rely on) selects from what the agent discovered, with th
 
 Nothing needs to answer the scrapes here. The pods and nodes have loopback addresses (closed ports), except
 on a third node whose addresses are TEST-NET-2 ones (RFC 5737, routed nowhere): the API server refuses
-loopback addresses in EndpointSlices, so the pods behind an annotated Service run there, and their slice is
-written as the EndpointSlice controller would (`harness.cluster.endpoint_slice_for`). The API server's own
-published address is a TEST-NET-1 one (harness.cluster.ADVERTISE_ADDRESS).
+loopback addresses in EndpointSlices, so the pods behind an annotated Service run there, and the real
+EndpointSlice controller (harness/cluster.py's kube-controller-manager) writes their slice. The API server's
+own published address is a TEST-NET-1 one (harness.cluster.ADVERTISE_ADDRESS).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 
 from harness import manifests as mf
 from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
-from harness.cluster import SimulatedCluster, SimulatedNode, against, endpoint_slice_for
+from harness.cluster import SimulatedCluster, SimulatedNode, against
 from harness.cluster_stack import AGENT_ACCOUNT, apply_charts, loopback_nodes, pod_of, run_pods
 from harness.manifests import Manifests
 from harness.stack import Prometheus, for_local_receiver, generated_config, wait_until
@@ -44,21 +44,24 @@ ANNOTATED_SERVICE = "postgres-annotated"
 
 
 def edge_cases(cluster: SimulatedCluster, m: Manifests) -> list[Manifest]:
-    """The workloads' pods (node B's node-exporter annotated anyway), and variants of them: what a team's
-    pod may look like, created from our templates. Returns them Running, with `finished` and `not_ready`
-    pods' status then set as the kubelet would report it."""
+    """The workloads' pods, from their real controllers (node B's node-exporter annotated anyway), and bare
+    variants of them: what a team's pod may look like, created from our templates. Returns them Running,
+    with `finished` and `not_ready` pods' status then set as the kubelet would report it."""
     workloads = {w["metadata"]["name"]: w for w in m.workloads()}
-    pods = [pod for w in workloads.values() for pod in cluster.pods_for(w)]
+    controlled = [pod for w in workloads.values() for pod in cluster.run_workload(w)]
     scrape_me = {mf.SCRAPE: "true", "prometheus.io/port": str(names.NODE_EXPORTER_PORT)}
     (node_exporter_b,) = [
         p
-        for p in pods
-        if p["metadata"].get("generateName") == f"{names.NODE_EXPORTER}-"
+        for p in controlled
+        if p["metadata"]["labels"].get(names.NAME_LABEL) == names.NODE_EXPORTER
         and p["spec"]["nodeName"] == cluster.nodes[1].name
     ]
     # Annotated anyway: still only its own job.
-    node_exporter_b["metadata"]["annotations"] = (
-        node_exporter_b["metadata"].get("annotations", {}) | scrape_me
+    cluster.request(
+        "PATCH",
+        f"/api/v1/namespaces/{node_exporter_b['metadata']['namespace']}/pods/{node_exporter_b['metadata']['name']}",
+        headers={"Content-Type": "application/merge-patch+json"},
+        body={"metadata": {"annotations": scrape_me}},
     )
     ksm_telemetry = {mf.SCRAPE: "true", "prometheus.io/port": str(names.KUBE_STATE_METRICS_TELEMETRY_PORT)}
     app_annotations = names.scrape_annotations(port=slo_contract.APP_PORT, path=slo_contract.METRICS_PATH)
@@ -73,7 +76,7 @@ def edge_cases(cluster: SimulatedCluster, m: Manifests) -> list[Manifest]:
         return pod
 
     postgres = workloads[names.POSTGRES]
-    pods += [
+    pods = [
         mf.with_annotations(
             pod_of(cluster, workloads[names.KUBE_STATE_METRICS], name="ksm-annotated"), ksm_telemetry
         ),
@@ -87,7 +90,8 @@ def edge_cases(cluster: SimulatedCluster, m: Manifests) -> list[Manifest]:
         # The orders API by its own job: annotated anyway (still only its job), finished (not scraped).
         mf.with_annotations(web("orders-api-annotated"), app_annotations),
         web("orders-api-finished"),
-        mf.with_annotations(pod_of(cluster, postgres, name="postgres-1"), {mf.SCRAPE: "false"}),
+        # Not `postgres-1`: the StatefulSet controller would adopt a pod named as its member and delete it.
+        mf.with_annotations(pod_of(cluster, postgres, name="postgres-standby"), {mf.SCRAPE: "false"}),
     ]
     # Behind an annotated Service on node C: two Postgres pods opted out of the annotation job (one not
     # ready), and one that opts in itself (the `pods` job scrapes it, the Service does not again).
@@ -99,20 +103,29 @@ def edge_cases(cluster: SimulatedCluster, m: Manifests) -> list[Manifest]:
     for pod in behind:
         pod["metadata"]["labels"] |= BEHIND
         pod["spec"]["nodeName"] = NODE_C.name
-    running = run_pods(cluster, pods + behind)
+    running = controlled + run_pods(cluster, pods + behind)
     for name in ("legacy-app-finished", "orders-api-finished"):
         set_status(cluster, names.APP_NAMESPACE, name, {"phase": "Succeeded"})
-    for name in ("postgres-1", "postgres-svc-1"):
+    for name in ("postgres-standby", "postgres-svc-1"):
         set_status(cluster, names.APP_NAMESPACE, name, {"conditions": [{"type": "Ready", "status": "False"}]})
     service = mf.annotated_service(m.get("Service", names.POSTGRES), names.POSTGRES_EXPORTER_PORT)
     service["metadata"]["name"] = ANNOTATED_SERVICE
     service["spec"]["selector"] |= BEHIND
     cluster.apply(service)
-    behind_now = [
-        cluster.request("GET", f"/api/v1/namespaces/{names.APP_NAMESPACE}/pods/{p['metadata']['name']}")
-        for p in behind
-    ]
-    cluster.apply(endpoint_slice_for(service, behind_now))
+    # The EndpointSlice controller's slice: the three pods, postgres-svc-1 not ready.
+    path = f"/apis/discovery.k8s.io/v1/namespaces/{names.APP_NAMESPACE}/endpointslices"
+    selector = {"labelSelector": f"kubernetes.io/service-name={ANNOTATED_SERVICE}"}
+
+    def written() -> bool:
+        slices = cluster.request("GET", path, params=selector)["items"]
+        endpoints = [e for s in slices for e in s.get("endpoints") or []]
+        return sorted((e["targetRef"]["name"], e["conditions"]["ready"]) for e in endpoints) == [
+            ("postgres-svc-0", True),
+            ("postgres-svc-1", False),
+            ("postgres-svc-2", True),
+        ]
+
+    assert wait_until(written, attempts=600)
     return running
 
 
@@ -133,6 +146,9 @@ def edge_case_cluster(workdir: Path, m: Manifests) -> Iterator[tuple[SimulatedCl
     receiver = Prometheus.receiver(workdir / "receiver")
     with SimulatedCluster(nodes=(*loopback_nodes(), NODE_C)) as cluster:
         try:
+            # The scheduler keeps the workloads' pods off node C (DaemonSets' still run there): only the
+            # bare pods behind the annotated Service live there, and only their slice is written.
+            cluster.cordon(NODE_C.name)
             apply_charts(cluster, m)
             edge_cases(cluster, m)
             receiver.start_ready()
@@ -232,7 +248,7 @@ def test_dropped_targets_are_the_rest(agent):
         assert len(dropped[job]) == len(rejected), job
     dropped_pods = {t.get("__meta_kubernetes_pod_name") for t in dropped["pods"]}
     never = {"legacy-app-opted-out", "legacy-app-undeclared", "legacy-app-finished", "orders-api-finished"}
-    assert never - {"orders-api-finished"} | {"orders-api-annotated", "postgres-1"} <= dropped_pods
+    assert never - {"orders-api-finished"} | {"orders-api-annotated", "postgres-standby"} <= dropped_pods
     assert "orders-api-finished" in {t.get("__meta_kubernetes_pod_name") for t in dropped["orders-api"]}
     active_pods = {dict(t.labels).get("pod") for ts in active(agent).values() for t in ts}
     assert not never & active_pods
