@@ -422,6 +422,12 @@ class SimulatedCluster(StartStop):
                 "--service-account-private-key-file", str(d / "sa.key"),
                 "--root-ca-file", str(self.ca_file),
                 "--use-service-account-credentials=true",
+                # Every default controller but the HorizontalPodAutoscaler's: it reads the resource metrics
+                # API (metrics-server, an EKS add-on) that nothing serves here, and would still raise the
+                # orders API to its minReplicas (2), where the harness runs one orders API process
+                # (harness/cluster_stack.py). The Deployment keeps its own replicas, as before the autoscaler
+                # acts.
+                "--controllers=*,-horizontal-pod-autoscaler-controller",
                 "--profiling=false",
             ],
         )  # fmt: skip
