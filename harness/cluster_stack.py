@@ -1,5 +1,6 @@
-"""The metrics pipeline on the simulated cluster: the charts applied to a real API server, their pods run by
-kwok with loopback IPs, and each real process listening on its pod's IP and container port.
+"""The metrics pipeline on the simulated cluster: the charts applied to a real API server, their pods made by
+the real controllers, placed by the real scheduler and run by kwok with loopback IPs, and each real process
+listening on its pod's IP and container port.
 
     simulated cluster ◀── Kubernetes discovery ── Prometheus agent ──remote write──▶ receiver
     (harness/cluster.py)                         (the cluster's release,   (Debian's Prometheus 2.42,

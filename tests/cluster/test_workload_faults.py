@@ -141,23 +141,29 @@ def test_scaling_a_deployment_changes_the_discovered_targets(
     cluster: SimulatedCluster, applied: Applied, running_pods: list[Manifest], agent: Prometheus
 ) -> None:
     """kube-state-metrics' Deployment scaled to 2 and back to 1 (`kubectl scale`): the ReplicaSet adds a
-    pod, then removes one, and the agent's `kube-state-metrics` job follows (one target per pod)."""
+    pod, then removes one, and the agent's `kube-state-metrics` job follows, one target per pod on its IP
+    (the job keeps no `pod` label: kube-state-metrics' series carry their own)."""
     deployment = _applied(applied, "Deployment", "kube-state-metrics")
-    (only,) = cluster.run_workload(deployment)
-    assert wait_until(lambda: _targets(agent, "kube-state-metrics") == [only["metadata"]["name"]], timeout=60)
+
+    def urls(pods: list[Manifest]) -> list[str]:
+        return sorted(f"http://{p['status']['podIP']}:8080/metrics" for p in pods)
+
+    def scraped() -> list[str]:
+        targets = agent.targets()["activeTargets"]
+        return sorted(t["scrapeUrl"] for t in targets if t["labels"]["job"] == "kube-state-metrics")
+
+    one = cluster.run_workload(deployment)
+    assert len(one) == 1
+    assert wait_until(lambda: scraped() == urls(one), timeout=60), scraped()
     try:
         cluster.scale(deployment, replicas=2)
         two = cluster.run_workload(deployment)
         assert len(two) == 2
-        assert only["metadata"]["name"] in [p["metadata"]["name"] for p in two]
-        names = sorted(p["metadata"]["name"] for p in two)
-        assert wait_until(lambda: _targets(agent, "kube-state-metrics") == names, timeout=60), _targets(
-            agent, "kube-state-metrics"
-        )
+        assert one[0]["metadata"]["name"] in [p["metadata"]["name"] for p in two]
+        assert wait_until(lambda: scraped() == urls(two), timeout=60), scraped()
     finally:
         cluster.scale(deployment, replicas=1)
-    (left,) = cluster.run_workload(deployment)
-    assert left["metadata"]["name"] in names
-    assert wait_until(
-        lambda: _targets(agent, "kube-state-metrics") == [left["metadata"]["name"]], timeout=60
-    ), _targets(agent, "kube-state-metrics")
+    left = cluster.run_workload(deployment)
+    assert len(left) == 1
+    assert left[0]["metadata"]["name"] in [p["metadata"]["name"] for p in two]
+    assert wait_until(lambda: scraped() == urls(left), timeout=60), scraped()
