@@ -103,6 +103,17 @@ def pod_of(cluster: SimulatedCluster, workload: Manifest, *, name: str) -> Manif
         "namespace": workload["metadata"].get("namespace", "default"),
     }
     spec = template["spec"] | {"nodeName": cluster.nodes[0].name}
+    # A StatefulSet's template mounts its claim templates' volumes: the pod names its claims as the
+    # controller would (`<template>-<pod>`); nothing binds them (kwok runs the pod regardless).
+    claims = [
+        {
+            "name": claim["metadata"]["name"],
+            "persistentVolumeClaim": {"claimName": f"{claim['metadata']['name']}-{name}"},
+        }
+        for claim in workload["spec"].get("volumeClaimTemplates", [])
+    ]
+    if claims:
+        spec["volumes"] = [*spec.get("volumes", []), *claims]
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
 
 
