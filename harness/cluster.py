@@ -651,6 +651,10 @@ class SimulatedCluster(StartStop):
         if not wait_until(lambda: self.admin.get(path).status_code == 200, timeout=timeout):
             raise ClusterError(f"no {path} in {timeout}s: {self._log_tail('kube-controller-manager')}")
 
+    def add_default_service_account(self, namespace: str) -> None:
+        """The name callers knew when the harness made the account: the real controller adds it now."""
+        self.wait_default_service_account(namespace)
+
     def selected_pods(self, workload: Manifest) -> list[Manifest]:
         """The live pods `workload`'s selector matches, but those being deleted, by name."""
         selector = workload["spec"]["selector"]
