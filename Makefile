@@ -44,14 +44,15 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 # sloth, the SLO rule generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py),
 # Prometheus 3's promtool (every platform alert's cases run on it too), the simulated cluster's parts, and
 # Prometheus and kube-state-metrics at the cluster's releases (harness/cluster.py, tests/cluster, make cost).
-GO_TOOLS := $(addprefix $(VENV)/bin/,sloth promtool3 kwok kube-apiserver etcd prometheus kube-state-metrics)
+GO_TOOLS := $(addprefix $(VENV)/bin/,sloth promtool3 kwok kube-apiserver kube-controller-manager kube-scheduler etcd \
+  prometheus kube-state-metrics)
 $(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum \
 		$(wildcard scripts/kube-parts/cmd/*/main.go) k8s/images.py
 	scripts/go-tools.sh
 	touch $(GO_TOOLS)
 
 .PHONY: go-tools
-go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth, promtool 3; kube-apiserver, etcd, kwok, prometheus, kube-state-metrics) into the venv
+go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth, promtool 3; kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, prometheus, kube-state-metrics) into the venv
 
 .PHONY: deps
 deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install Python and npm dependencies

@@ -1,21 +1,28 @@
 """A simulated Kubernetes cluster made of real parts, on 127.0.0.1, for the tests.
 
-    etcd ◀── kube-apiserver (the cluster's release: Pod Security admission, RBAC) ◀── kwok controller
-                  ▲                                                    (simulated nodes: their pods turn
-                  └── the tests: server-side apply, SubjectAccessReview   Running with loopback IPs)
+    etcd ◀── kube-apiserver (the cluster's release: Pod Security admission, RBAC)
+                  ▲     ▲     ▲
+                  │     │     └── kwok controller (simulated nodes: their pods turn Running with loopback IPs)
+                  │     ├── kube-controller-manager (Deployments, ReplicaSets, StatefulSets, DaemonSets,
+                  │     │     EndpointSlices, service accounts and their tokens, disruption budgets, volumes)
+                  │     └── kube-scheduler (binds the pods to the kwok nodes)
+                  └── the tests: server-side apply, SubjectAccessReview, faults (delete, drain, scale)
 
-`make go-tools` (scripts/go-tools.sh) builds the three from the Go module proxy into the venv; kwok's stage
+`make go-tools` (scripts/go-tools.sh) builds the five from the Go module proxy into the venv; kwok's stage
 definitions (what a simulated node and pod do, as `kwokctl` configures them by default) are read from its
 module in the venv's module cache. Certificates, tokens and etcd's data live in a temporary directory; every
 process listens on 127.0.0.1 on a free port, is started here, stopped here by its own PID, and the directory
 is deleted.
 
 The API server runs with its default admission plugins (they include PodSecurity, enforcing each namespace's
-`pod-security.kubernetes.io/*` labels) and RBAC authorization. There is no kube-controller-manager and no
-kube-scheduler: `pods_for` makes the pods a workload's controller would create, bound to a node as the
-scheduler would (harness/controllers.py adds the ReplicaSets, claims, volumes and statuses the controllers
-would), and `add_default_service_account` does what the service-account controller does. Pods
-are created through the API, so Pod Security admission judges them as it would the controller's.
+`pod-security.kubernetes.io/*` labels) and RBAC authorization. The controller-manager and the scheduler run
+as kwokctl's binary runtime starts them (sigs.k8s.io/kwok pkg/kwokctl/components/kube_controller_manager.go,
+kube_scheduler.go), but each with its own client certificate (system:kube-controller-manager,
+system:kube-scheduler: the identities RBAC's bootstrap policy grants) and the controllers with their own
+service accounts, as kubeadm runs them. A workload applied here gets its pods from its real controller, placed
+by the real scheduler; `run_workload` waits for them. The one thing no part does is provision volumes (the
+EBS CSI driver needs AWS): `provide_volumes` creates the volumes a StatefulSet's claims bind to, as an
+administrator pre-provisions them.
 """
 
 from __future__ import annotations
@@ -48,6 +55,15 @@ VENV_BIN = REPO / ".venv" / "bin"
 KUBE_APISERVER = Path(os.environ.get("KUBE_APISERVER_BIN", str(VENV_BIN / "kube-apiserver")))
 ETCD = Path(os.environ.get("ETCD_BIN", str(VENV_BIN / "etcd")))
 KWOK = Path(os.environ.get("KWOK_BIN", str(VENV_BIN / "kwok")))
+KUBE_CONTROLLER_MANAGER = Path(
+    os.environ.get("KUBE_CONTROLLER_MANAGER_BIN", str(VENV_BIN / "kube-controller-manager"))
+)
+KUBE_SCHEDULER = Path(os.environ.get("KUBE_SCHEDULER_BIN", str(VENV_BIN / "kube-scheduler")))
+# The users RBAC's bootstrap policy binds the controller-manager's and the scheduler's roles to.
+CONTROL_PLANE_USERS = {
+    "kube-controller-manager": "system:kube-controller-manager",
+    "kube-scheduler": "system:kube-scheduler",
+}
 # Prometheus at the cluster's release (k8s/images.py), for the agent's real Kubernetes discovery.
 PROMETHEUS = Path(os.environ.get("PROMETHEUS_3_BIN", str(VENV_BIN / "prometheus")))
 # scripts/go-tools.sh: GOMODCACHE, and the kwok release it builds (kwok's stages are read from that module).
@@ -113,16 +129,19 @@ class ApiError(ClusterError):
 @dataclasses.dataclass(frozen=True)
 class SimulatedNode:
     """A kwok node: `ip` is its InternalIP (host-network pods get it), `pod_cidr` where its pods' IPs come
-    from. Both in 127.0.0.0/8, so a real process started for a pod can listen on exactly the pod's IP."""
+    from. Both in 127.0.0.0/8, so a real process started for a pod can listen on exactly the pod's IP.
+    `zone` is its `topology.kubernetes.io/zone` label (an EKS node's Availability Zone), which the charts'
+    topology spread constraints require."""
 
     name: str
     ip: str
     pod_cidr: str
+    zone: str = "sim-zone-a"
 
 
 DEFAULT_NODES = (
     SimulatedNode(name="kwok-node-a", ip="127.1.0.1", pod_cidr="127.2.1.0/24"),
-    SimulatedNode(name="kwok-node-b", ip="127.1.0.2", pod_cidr="127.2.2.0/24"),
+    SimulatedNode(name="kwok-node-b", ip="127.1.0.2", pod_cidr="127.2.2.0/24", zone="sim-zone-b"),
 )
 
 
@@ -185,9 +204,7 @@ def kwok_release(*, binary: Path = KWOK) -> str:
 
 def _require(binary: Path) -> None:
     if not binary.is_file():
-        raise ClusterError(
-            f"{binary} not found: run `make go-tools` (it builds kube-apiserver, etcd and kwok)"
-        )
+        raise ClusterError(f"{binary} not found: run `make go-tools` (it builds the cluster's parts)")
 
 
 def _openssl(*args: str) -> None:
@@ -197,10 +214,11 @@ def _openssl(*args: str) -> None:
 
 
 class SimulatedCluster(StartStop):
-    """etcd, kube-apiserver and the kwok controller with `nodes` registered and Ready."""
+    """etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the kwok controller with `nodes`
+    registered and Ready."""
 
     def __init__(self, *, nodes: Sequence[SimulatedNode] = DEFAULT_NODES) -> None:
-        for binary in (ETCD, KUBE_APISERVER, KWOK):
+        for binary in (ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER, KWOK):
             _require(binary)
         self.nodes = tuple(nodes)
         self.base_dir = Path(tempfile.mkdtemp(prefix="sim-cluster-"))
@@ -222,17 +240,20 @@ class SimulatedCluster(StartStop):
                 f"kube-apiserver not ready in {START_TIMEOUT_SECONDS}s: {self._log_tail('kube-apiserver')}"
             )
         self._start_kwok()
+        self._start_controller_manager()
+        self._start_scheduler()
         for node in self.nodes:
             self._register(node)
         if not wait_until(self._nodes_ready, timeout=START_TIMEOUT_SECONDS):
             raise ClusterError(f"kwok did not make the nodes Ready: {self._log_tail('kwok')}")
 
     def stop(self) -> None:
-        """Stops what this instance started, by PID (kwok, the API server, etcd), and deletes its data."""
+        """Stops what this instance started, by PID (the scheduler, the controller-manager, kwok, the API
+        server, etcd), and deletes its data."""
         if self._admin is not None:
             self._admin.close()
             self._admin = None
-        for name in ("kwok", "kube-apiserver", "etcd"):
+        for name in ("kube-scheduler", "kube-controller-manager", "kwok", "kube-apiserver", "etcd"):
             process = self._processes.pop(name, None)
             if process is None or process.poll() is not None:
                 continue
@@ -261,8 +282,9 @@ class SimulatedCluster(StartStop):
         return "\n".join(text.splitlines()[-lines:])
 
     def _write_credentials(self) -> None:
-        """A throwaway CA, the API server's serving certificate (for 127.0.0.1), the service-account signing
-        key and the admin's static token, all in the temporary directory."""
+        """A throwaway CA, the API server's serving certificate (for 127.0.0.1), the controller-manager's and
+        the scheduler's client certificates and kubeconfigs, the service-account signing key and the admin's
+        static token, all in the temporary directory."""
         d = self.base_dir
         ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2")
         _openssl(
@@ -283,22 +305,41 @@ class SimulatedCluster(StartStop):
         )
         _openssl("pkey", "-in", str(d / "sa.key"), "-pubout", "-out", str(d / "sa.pub"))
         (d / "tokens.csv").write_text(f'{self.admin_token},{ADMIN_USER},{ADMIN_USER},"system:masters"\n')
-        kubeconfig = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": "sim",
-                    "cluster": {"server": self.server, "certificate-authority": str(self.ca_file)},
-                }
-            ],
-            "users": [{"name": "admin", "user": {"token": self.admin_token}}],
-            "contexts": [{"name": "sim", "context": {"cluster": "sim", "user": "admin"}}],
-            "current-context": "sim",
-        }
-        (d / "kubeconfig").write_text(yaml.safe_dump(kubeconfig))
+        (d / "kubeconfig").write_text(self._kubeconfig({"token": self.admin_token}))
+        # The API server authenticates a client certificate's CN as the user (--client-ca-file).
+        for component, user in CONTROL_PLANE_USERS.items():
+            _openssl(
+                "req", "-x509", *ec,
+                "-keyout", str(d / f"{component}.key"), "-out", str(d / f"{component}.crt"),
+                "-subj", f"/CN={user}",
+                "-CA", str(self.ca_file), "-CAkey", str(d / "ca.key"),
+                "-addext", "basicConstraints=critical,CA:FALSE",
+                "-addext", "extendedKeyUsage=clientAuth",
+            )  # fmt: skip
+            credentials = {
+                "client-certificate": str(d / f"{component}.crt"),
+                "client-key": str(d / f"{component}.key"),
+            }
+            (d / f"{component}.kubeconfig").write_text(self._kubeconfig(credentials))
         for path in d.iterdir():
             path.chmod(0o600)
+
+    def _kubeconfig(self, user: Manifest) -> str:
+        return yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": "sim",
+                        "cluster": {"server": self.server, "certificate-authority": str(self.ca_file)},
+                    }
+                ],
+                "users": [{"name": "user", "user": user}],
+                "contexts": [{"name": "sim", "context": {"cluster": "sim", "user": "user"}}],
+                "current-context": "sim",
+            }
+        )
 
     def _start_etcd(self) -> str:
         client_url, peer_url = f"http://{HOST}:{free_port()}", f"http://{HOST}:{free_port()}"
@@ -330,6 +371,7 @@ class SimulatedCluster(StartStop):
                 "--tls-private-key-file", str(d / "apiserver.key"),
                 "--cert-dir", str(d / "certs"),
                 "--token-auth-file", str(d / "tokens.csv"),
+                "--client-ca-file", str(self.ca_file),
                 "--authorization-mode", "RBAC",
                 "--service-account-issuer", SERVICE_ACCOUNT_ISSUER,
                 "--service-account-key-file", str(d / "sa.pub"),
@@ -359,6 +401,55 @@ class SimulatedCluster(StartStop):
             ],
         )  # fmt: skip
 
+    def _start_controller_manager(self) -> None:
+        """As kwokctl starts it (components/kube_controller_manager.go: every default controller, its
+        kubeconfig, --bind-address and --secure-port, --root-ca-file and --service-account-private-key-file
+        with authorization on), with the flags kubeadm adds: each controller with its own service account's
+        credentials, and the kubeconfigs that check who reads its own endpoints."""
+        d = self.base_dir
+        kubeconfig = str(d / "kube-controller-manager.kubeconfig")
+        self._spawn(
+            "kube-controller-manager",
+            [
+                str(KUBE_CONTROLLER_MANAGER),
+                "--kubeconfig", kubeconfig,
+                "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig,
+                "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+                "--bind-address", HOST, "--secure-port", str(free_port()),
+                "--cert-dir", str(d / "kube-controller-manager-certs"),
+                # The tokens controller's key (the API server verifies with sa.pub), and the CA it publishes
+                # in each namespace's kube-root-ca.crt.
+                "--service-account-private-key-file", str(d / "sa.key"),
+                "--root-ca-file", str(self.ca_file),
+                "--use-service-account-credentials=true",
+                # Every default controller but the HorizontalPodAutoscaler's: it reads the resource metrics
+                # API (metrics-server, an EKS add-on) that nothing serves here, and would still raise the
+                # orders API to its minReplicas (2), where the harness runs one orders API process
+                # (harness/cluster_stack.py). The Deployment keeps its own replicas, as before the autoscaler
+                # acts.
+                "--controllers=*,-horizontal-pod-autoscaler-controller",
+                "--profiling=false",
+            ],
+        )  # fmt: skip
+
+    def _start_scheduler(self) -> None:
+        """As kwokctl starts it (components/kube_scheduler.go: its kubeconfig, --bind-address and
+        --secure-port), with kubeadm's authentication and authorization kubeconfigs."""
+        d = self.base_dir
+        kubeconfig = str(d / "kube-scheduler.kubeconfig")
+        self._spawn(
+            "kube-scheduler",
+            [
+                str(KUBE_SCHEDULER),
+                "--kubeconfig", kubeconfig,
+                "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig,
+                "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+                "--bind-address", HOST, "--secure-port", str(free_port()),
+                "--cert-dir", str(d / "kube-scheduler-certs"),
+                "--profiling=false",
+            ],
+        )  # fmt: skip
+
     def _ready(self) -> bool:
         for name, process in self._processes.items():
             if process.poll() is not None:
@@ -380,6 +471,7 @@ class SimulatedCluster(StartStop):
                     "labels": {
                         "kubernetes.io/hostname": node.name,
                         "kubernetes.io/os": "linux",
+                        "topology.kubernetes.io/zone": node.zone,
                         "type": "kwok",
                     },
                     "annotations": {"kwok.x-k8s.io/node": "fake"},
@@ -551,57 +643,145 @@ class SimulatedCluster(StartStop):
         )
         return bool(review["status"].get("allowed", False))
 
-    # -- what the controllers would do -------------------------------------------------------------------
-    def add_default_service_account(self, namespace: str) -> None:
-        """The service-account controller's `default` account, which pods without one run as."""
-        self.apply(
-            {
-                "apiVersion": "v1",
-                "kind": "ServiceAccount",
-                "metadata": {"name": "default", "namespace": namespace},
-            }
-        )
+    # -- workloads ---------------------------------------------------------------------------------------
+    def wait_default_service_account(self, namespace: str, *, timeout: float = 60.0) -> None:
+        """Waits for the service-account controller's `default` account in `namespace` (pods without one run
+        as it, and the API server refuses them until it exists)."""
+        path = f"/api/v1/namespaces/{namespace}/serviceaccounts/default"
+        if not wait_until(lambda: self.admin.get(path).status_code == 200, timeout=timeout):
+            raise ClusterError(f"no {path} in {timeout}s: {self._log_tail('kube-controller-manager')}")
 
-    def pods_for(self, workload: Manifest) -> list[Manifest]:
-        """The pods `workload`'s controller would create from its template, bound to nodes as the scheduler
-        would: one per node for a DaemonSet, `replicas` (default 1) otherwise, spread over the nodes."""
+    def add_default_service_account(self, namespace: str) -> None:
+        """The name callers knew when the harness made the account: the real controller adds it now."""
+        self.wait_default_service_account(namespace)
+
+    def selected_pods(self, workload: Manifest) -> list[Manifest]:
+        """The live pods `workload`'s selector matches, but those being deleted, by name."""
+        selector = workload["spec"]["selector"]
+        if selector.get("matchExpressions"):
+            raise ClusterError(f"{workload['metadata']['name']}: only matchLabels selectors are listed here")
+        namespace = workload["metadata"].get("namespace", "default")
+        pods = self.request(
+            "GET",
+            f"/api/v1/namespaces/{namespace}/pods",
+            params={"labelSelector": ",".join(f"{k}={v}" for k, v in selector["matchLabels"].items())},
+        )["items"]
+        live = [p for p in pods if "deletionTimestamp" not in p["metadata"]]
+        return sorted(live, key=lambda p: str(p["metadata"]["name"]))
+
+    def run_workload(self, workload: Manifest, *, timeout: float = START_TIMEOUT_SECONDS) -> list[Manifest]:
+        """Waits until the applied `workload`'s controller has rolled it out (`kubectl rollout status`'s
+        conditions) and each of its pods is Running with an IP; returns those pods, by name. A StatefulSet's
+        claims get their volumes first (`provide_volumes`)."""
         kind, name = workload["kind"], workload["metadata"]["name"]
         if kind not in WORKLOAD_KINDS:
             raise ClusterError(f"{kind}/{name} is not a workload ({', '.join(WORKLOAD_KINDS)})")
-        template = workload["spec"]["template"]
-        if kind == "DaemonSet":
-            nodes = list(self.nodes)
-        else:
-            replicas = workload["spec"].get("replicas", 1)
-            nodes = [self.nodes[i % len(self.nodes)] for i in range(replicas)]
-        pods = []
-        for ordinal, node in enumerate(nodes):
-            metadata = copy.deepcopy(template.get("metadata", {}))
-            metadata["namespace"] = workload["metadata"].get("namespace", "default")
-            spec = copy.deepcopy(template["spec"]) | {"nodeName": node.name}
-            if kind == "StatefulSet":
-                metadata["name"] = f"{name}-{ordinal}"
-                # The labels the StatefulSet controller adds (the pod index since Kubernetes 1.28).
-                metadata.setdefault("labels", {}).update(
-                    {
-                        "statefulset.kubernetes.io/pod-name": metadata["name"],
-                        "apps.kubernetes.io/pod-index": str(ordinal),
-                    }
-                )
-                # The StatefulSet controller's volumes for its claim templates: `<template>-<pod>` claims.
-                spec.setdefault("volumes", []).extend(
-                    {
-                        "name": claim["metadata"]["name"],
-                        "persistentVolumeClaim": {
-                            "claimName": f"{claim['metadata']['name']}-{metadata['name']}"
-                        },
-                    }
-                    for claim in workload["spec"].get("volumeClaimTemplates", [])
-                )
-            else:
-                metadata["generateName"] = f"{name}-"
-            pods.append({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec})
+        path = self._path_of(workload, with_name=True)
+        if kind == "StatefulSet":
+            self.provide_volumes(self.request("GET", path))
+        pods: list[Manifest] = []
+
+        def rolled_out() -> bool:
+            live = self.request("GET", path)
+            expected = _rolled_out_replicas(live)
+            if expected is None:
+                return False
+            pods[:] = [
+                p
+                for p in self.selected_pods(live)
+                if p.get("status", {}).get("phase") == "Running" and p["status"].get("podIP")
+            ]
+            return len(pods) == expected
+
+        if not wait_until(rolled_out, timeout=timeout, interval=0.5):
+            raise ClusterError(
+                f"{kind}/{name} not rolled out in {timeout}s ({len(pods)} pods Running): "
+                f"{self._log_tail('kube-controller-manager')}\n{self._log_tail('kube-scheduler')}"
+            )
         return pods
+
+    def provide_volumes(self, statefulset: Manifest) -> None:
+        """A volume for each claim the StatefulSet's controller makes (`<template>-<name>-<ordinal>`), bound
+        to it ahead (claimRef) as an administrator pre-provisions one: here nothing provisions the EBS CSI
+        driver's volumes. The PersistentVolume controller binds the claims; the scheduler then places the
+        pods (their StorageClass waits for the first consumer)."""
+        spec, metadata = statefulset["spec"], statefulset["metadata"]
+        for template in spec.get("volumeClaimTemplates", []):
+            for ordinal in range(spec.get("replicas", 1)):
+                claim = f"{template['metadata']['name']}-{metadata['name']}-{ordinal}"
+                volume_spec = {
+                    "capacity": {"storage": template["spec"]["resources"]["requests"]["storage"]},
+                    "accessModes": template["spec"].get("accessModes", ["ReadWriteOnce"]),
+                    "persistentVolumeReclaimPolicy": "Delete",
+                    "csi": {
+                        "driver": "ebs.csi.aws.com",
+                        "volumeHandle": f"vol-{metadata['namespace']}-{claim}",
+                    },
+                    "claimRef": {"namespace": metadata["namespace"], "name": claim},
+                }
+                if template["spec"].get("storageClassName"):
+                    volume_spec["storageClassName"] = template["spec"]["storageClassName"]
+                self.apply(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "PersistentVolume",
+                        "metadata": {"name": f"{metadata['namespace']}-{claim}"},
+                        "spec": volume_spec,
+                    }
+                )
+
+    # -- faults --------------------------------------------------------------------------------------------
+    def delete_pod(self, *, namespace: str, name: str) -> None:
+        """Deletes the pod with its default grace period (kwok ends it at once)."""
+        self.request("DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}")
+
+    def cordon(self, node: str, *, unschedulable: bool = True) -> None:
+        """`kubectl cordon` (`uncordon` with unschedulable=False): the scheduler places no new pod there."""
+        self.request(
+            "PATCH",
+            f"/api/v1/nodes/{node}",
+            body={"spec": {"unschedulable": unschedulable}},
+            headers={"Content-Type": "application/strategic-merge-patch+json"},
+        )
+
+    def evict(self, *, namespace: str, name: str) -> None:
+        """The Eviction API, as `kubectl drain` evicts: ApiError 429 when a PodDisruptionBudget refuses."""
+        self.request(
+            "POST",
+            f"/api/v1/namespaces/{namespace}/pods/{name}/eviction",
+            body={
+                "apiVersion": "policy/v1",
+                "kind": "Eviction",
+                "metadata": {"name": name, "namespace": namespace},
+            },
+        )
+
+    def drain_node(self, node: str, *, pod_selector: str = "") -> list[str]:
+        """`kubectl drain --ignore-daemonsets [--pod-selector]`: cordons `node`, then evicts its pods (but
+        DaemonSets'), in name order; returns the evicted pods' names. A refusal (ApiError 429 from a
+        PodDisruptionBudget) is raised at once, where kubectl would retry until its timeout."""
+        self.cordon(node)
+        params = {"fieldSelector": f"spec.nodeName={node}"}
+        if pod_selector:
+            params["labelSelector"] = pod_selector
+        pods = self.request("GET", "/api/v1/pods", params=params)["items"]
+        evicted = []
+        for pod in sorted(pods, key=lambda p: str(p["metadata"]["name"])):
+            owners = pod["metadata"].get("ownerReferences", [])
+            if any(o["kind"] == "DaemonSet" for o in owners) or "deletionTimestamp" in pod["metadata"]:
+                continue
+            self.evict(namespace=pod["metadata"]["namespace"], name=pod["metadata"]["name"])
+            evicted.append(pod["metadata"]["name"])
+        return evicted
+
+    def scale(self, workload: Manifest, *, replicas: int) -> None:
+        """`kubectl scale`: the workload's scale subresource set to `replicas`."""
+        self.request(
+            "PATCH",
+            f"{self._path_of(workload, with_name=True)}/scale",
+            body={"spec": {"replicas": replicas}},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
 
     def create_pod(self, pod: Manifest) -> Manifest:
         namespace = pod["metadata"]["namespace"]
@@ -630,66 +810,21 @@ class SimulatedCluster(StartStop):
         return [pods[name] for name in names]
 
 
-def endpoint_slice_for(service: Manifest, pods: Sequence[Manifest]) -> Manifest:
-    """The EndpointSlice the EndpointSlice controller writes for `service` (with a selector) and the Running
-    `pods` it selects: one endpoint per pod (ready and serving as the pod's Ready condition, terminating once
-    it is being deleted), the pod as target reference, the service's ports with their target ports resolved
-    to the containers' numbers. The API server refuses loopback addresses in it: `pods` must have others."""
-
-    def ready(pod: Manifest) -> bool:
-        return any(
-            c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", [])
-        )
-
-    def target_port(port: Manifest) -> int:
-        wanted = port.get("targetPort", port["port"])
-        if isinstance(wanted, int):
-            return wanted
-        declared = {
-            p["name"]: p["containerPort"]
-            for pod in pods
-            for c in pod["spec"]["containers"]
-            for p in c.get("ports", [])
-            if "name" in p
-        }
-        return int(declared[wanted])
-
-    name, namespace = service["metadata"]["name"], service["metadata"]["namespace"]
-    return {
-        "apiVersion": "discovery.k8s.io/v1",
-        "kind": "EndpointSlice",
-        "metadata": {
-            "name": f"{name}-sim",
-            "namespace": namespace,
-            "labels": {
-                "kubernetes.io/service-name": name,
-                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
-            },
-        },
-        "addressType": "IPv4",
-        "endpoints": [
-            {
-                "addresses": [pod["status"]["podIP"]],
-                "conditions": {
-                    "ready": ready(pod) and "deletionTimestamp" not in pod["metadata"],
-                    "serving": ready(pod),
-                    "terminating": "deletionTimestamp" in pod["metadata"],
-                },
-                "nodeName": pod["spec"]["nodeName"],
-                "targetRef": {
-                    "kind": "Pod",
-                    "namespace": namespace,
-                    "name": pod["metadata"]["name"],
-                    "uid": pod["metadata"]["uid"],
-                },
-            }
-            for pod in pods
-        ],
-        "ports": [
-            {"name": port.get("name", ""), "port": target_port(port), "protocol": port.get("protocol", "TCP")}
-            for port in service["spec"]["ports"]
-        ],
-    }
+def _rolled_out_replicas(live: Manifest) -> int | None:
+    """How many pods the live workload has once its controller reports it rolled out (`kubectl rollout
+    status`: the current generation observed, every replica updated and available); None until then."""
+    spec, status, metadata = live["spec"], live.get("status", {}), live["metadata"]
+    if status.get("observedGeneration", 0) < metadata["generation"]:
+        return None
+    if live["kind"] == "DaemonSet":
+        desired = status.get("desiredNumberScheduled", 0)
+        done = desired > 0 and status.get("updatedNumberScheduled") == desired
+        return desired if done and status.get("numberAvailable") == desired else None
+    replicas: int = spec.get("replicas", 1)
+    counts = [status.get(key, 0) for key in ("replicas", "updatedReplicas", "availableReplicas")]
+    if live["kind"] == "StatefulSet" and status.get("currentRevision") != status.get("updateRevision"):
+        return None
+    return replicas if counts == [replicas] * 3 else None
 
 
 def against(config: Mapping[str, Any], *, cluster: SimulatedCluster, token_file: Path) -> dict[str, Any]:

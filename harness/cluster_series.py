@@ -1,5 +1,5 @@
 """What kube-state-metrics and the API server cost, measured on a simulated cluster (harness/cluster.py):
-the platform's charts applied, their workloads run (harness/controllers.py), the real kube-state-metrics on
+the platform's charts applied, their workloads run by the real controllers, the real kube-state-metrics on
 its pod's IP, and two agents (Prometheus at the cluster's release, the generated configuration with its
 real Kubernetes discovery; one without its keep-lists) writing to a receiver. Counted there, per job and,
 for kube-state-metrics, per kind of object the series describe, next to how many objects of each kind the
@@ -16,7 +16,7 @@ import cdk8s
 import yaml
 
 from config.platform import CapacityMode
-from harness import controllers, manifests
+from harness import manifests
 from harness.cluster import PROMETHEUS, SimulatedCluster, against, wait_until, with_apiserver_target
 from harness.kube_state_metrics import KubeStateMetrics
 from harness.postgres import free_port
@@ -117,12 +117,12 @@ def measure(workdir: Path) -> ClusterSeries:
         for obj in platform:
             cluster.apply(obj)
             if obj["kind"] == "Namespace":
-                cluster.add_default_service_account(obj["metadata"]["name"])
+                cluster.wait_default_service_account(obj["metadata"]["name"])
         pods = [
             pod
             for obj in platform
             if obj["kind"] in manifests.WORKLOAD_KINDS
-            for pod in controllers.run(cluster, obj)
+            for pod in cluster.run_workload(obj)
         ]
         (ksm_pod,) = [
             p for p in pods if p["metadata"]["labels"].get(jobs.APP_LABEL) == names.KUBE_STATE_METRICS

@@ -1,5 +1,6 @@
-"""The metrics pipeline on the simulated cluster: the charts applied to a real API server, their pods run by
-kwok with loopback IPs, and each real process listening on its pod's IP and container port.
+"""The metrics pipeline on the simulated cluster: the charts applied to a real API server, their pods made by
+the real controllers, placed by the real scheduler and run by kwok with loopback IPs, and each real process
+listening on its pod's IP and container port.
 
     simulated cluster ◀── Kubernetes discovery ── Prometheus agent ──remote write──▶ receiver
     (harness/cluster.py)                         (the cluster's release,   (Debian's Prometheus 2.42,
@@ -21,6 +22,7 @@ Every process is started here and stopped here, by its own PID.
 
 from __future__ import annotations
 
+import copy
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -62,22 +64,25 @@ def loopback_nodes() -> tuple[SimulatedNode, SimulatedNode]:
     octet = 16 + secrets.randbelow(234)  # 16-249
     return (
         SimulatedNode(name="kwok-node-a", ip=f"127.{octet}.0.1", pod_cidr=f"127.{octet}.1.0/24"),
-        SimulatedNode(name="kwok-node-b", ip=f"127.{octet}.0.2", pod_cidr=f"127.{octet}.2.0/24"),
+        SimulatedNode(
+            name="kwok-node-b", ip=f"127.{octet}.0.2", pod_cidr=f"127.{octet}.2.0/24", zone="sim-zone-b"
+        ),
     )
 
 
 def apply_charts(cluster: SimulatedCluster, charts: manifests.Manifests) -> None:
-    """The charts' objects, server-side applied (namespaces and priority classes first), and each
-    namespace's `default` service account, as the service-account controller adds it."""
+    """The charts' objects, server-side applied (namespaces and priority classes first), each namespace
+    once the service-account controller has added its `default` service account."""
     objects = [o for o in charts.objects if (o["apiVersion"], o["kind"]) not in ADDON_KINDS]
     for obj in sorted(objects, key=lambda o: o["kind"] not in FIRST_KINDS):
         cluster.apply(obj)
         if obj["kind"] == "Namespace":
-            cluster.add_default_service_account(obj["metadata"]["name"])
+            cluster.wait_default_service_account(obj["metadata"]["name"])
 
 
 def run_pods(cluster: SimulatedCluster, pods: list[Manifest]) -> list[Manifest]:
-    """`pods` created through the API (admission judges them) and made Running by kwok, in their order."""
+    """Bare `pods` (no controller) created through the API (admission judges them) and made Running by
+    kwok, in their order."""
     created = [cluster.create_pod(pod) for pod in pods]
     running: dict[tuple[str, str], Manifest] = {}
     for namespace in {p["metadata"]["namespace"] for p in created}:
@@ -90,11 +95,26 @@ def run_pods(cluster: SimulatedCluster, pods: list[Manifest]) -> list[Manifest]:
 
 
 def pod_of(cluster: SimulatedCluster, workload: Manifest, *, name: str) -> Manifest:
-    """A pod from `workload`'s template named `name` (on the first node), not created yet."""
-    pod = cluster.pods_for(workload)[0]
-    pod["metadata"].pop("generateName", None)
-    pod["metadata"]["name"] = name
-    return pod
+    """A bare pod from `workload`'s template named `name`, not created yet: what a team's pod may look like.
+    It names the first node (`nodeName`: the scheduler leaves it there)."""
+    template = copy.deepcopy(workload["spec"]["template"])
+    metadata = template.get("metadata", {}) | {
+        "name": name,
+        "namespace": workload["metadata"].get("namespace", "default"),
+    }
+    spec = template["spec"] | {"nodeName": cluster.nodes[0].name}
+    # A StatefulSet's template mounts its claim templates' volumes: the pod names its claims as the
+    # controller would (`<template>-<pod>`); nothing binds them (kwok runs the pod regardless).
+    claims = [
+        {
+            "name": claim["metadata"]["name"],
+            "persistentVolumeClaim": {"claimName": f"{claim['metadata']['name']}-{name}"},
+        }
+        for claim in workload["spec"].get("volumeClaimTemplates", [])
+    ]
+    if claims:
+        spec["volumes"] = [*spec.get("volumes", []), *claims]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
 
 
 class ClusterStack(StartStop):
@@ -122,7 +142,7 @@ class ClusterStack(StartStop):
         self.cluster.start()
         apply_charts(self.cluster, self.charts)
         for workload in self.charts.workloads():
-            self.pods[workload["metadata"]["name"]] = run_pods(self.cluster, self.cluster.pods_for(workload))
+            self.pods[workload["metadata"]["name"]] = self.cluster.run_workload(workload)
         self._start_postgres()
         self._start_processes()
         self.receiver.start_ready()

@@ -134,14 +134,6 @@ def with_init_container(pod_: Manifest, name: str = "migrate") -> Manifest:
     return result
 
 
-def terminating(pod_: Manifest) -> Manifest:
-    """A copy being deleted (`deletionTimestamp` set): the kubelet stops it, the pod is not ready."""
-    result = copy.deepcopy(pod_)
-    result["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
-    result["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
-    return result
-
-
 def annotated_service(service: Manifest, port: int) -> Manifest:
     """A copy of `service` that opts in through the service annotations."""
     result = copy.deepcopy(service)

@@ -7,9 +7,9 @@
 #               plugins: the agent's real discovery against the simulated cluster (tests/cluster), and its
 #               promtool, which runs every platform alert's cases besides Debian's promtool 2.42 (3's range
 #               windows exclude their start, which shifts `changes`, `max_over_time` and `for` by one sample).
-#   kube-apiserver, etcd (scripts/kube-parts: k8s.io/kubernetes and the etcd server it requires) and the kwok
-#               controller (sigs.k8s.io/kwok) - the simulated cluster of harness/cluster.py; kwok's stage
-#               definitions are read from its module in the module cache.
+#   kube-apiserver, kube-controller-manager, kube-scheduler, etcd (scripts/kube-parts: k8s.io/kubernetes and
+#               the etcd server it requires) and the kwok controller (sigs.k8s.io/kwok) - the simulated cluster
+#               of harness/cluster.py; kwok's stage definitions are read from its module in the module cache.
 #   kube-state-metrics (k8s.io/kube-state-metrics/v2) - at the cluster's release (k8s/images.py), reading the
 #               simulated cluster as its own service account (tests/cluster, `make cost`).
 # Everything lives under .venv (binaries, module cache, build cache): `make distclean` removes it, and a second
@@ -51,9 +51,9 @@ echo "building kwok $KWOK_VERSION"
 "$go" install -trimpath $NO_DWARF -ldflags "-s -w" "$KWOK_MODULE/cmd/kwok@$KWOK_VERSION"
 echo "$GOBIN/kwok: $("$GOBIN/kwok" --version 2>/dev/null | head -1)"
 
-# kube-apiserver and etcd from the wrapper module (scripts/kube-parts/go.mod says why), one `go install` so
-# the packages they share compile once. The version is stamped in as upstream's hack/lib/version.sh does, so
-# /version answers v1.35.x as a real cluster does.
+# kube-apiserver, kube-controller-manager, kube-scheduler and etcd from the wrapper module
+# (scripts/kube-parts/go.mod says why), one `go install` so the packages they share compile once. The version
+# is stamped in as upstream's hack/lib/version.sh does, so /version answers v1.35.x as a real cluster does.
 kube_parts="$repository/scripts/kube-parts"
 kubernetes_version="$(cd "$kube_parts" && "$go" list -m -f '{{.Version}}' k8s.io/kubernetes)"
 etcd_version="$(cd "$kube_parts" && "$go" list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
@@ -63,9 +63,12 @@ for package in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   version_flags+=" -X $package.gitVersion=$kubernetes_version -X $package.gitMajor=1 -X $package.gitMinor=$minor"
   version_flags+=" -X $package.gitTreeState=clean"
 done
-echo "building kube-apiserver $kubernetes_version and etcd $etcd_version"
-(cd "$kube_parts" && "$go" install -mod=readonly -buildvcs=false -trimpath $NO_DWARF -ldflags "-s -w$version_flags" ./cmd/kube-apiserver ./cmd/etcd)
-echo "$GOBIN/kube-apiserver: $("$GOBIN/kube-apiserver" --version 2>/dev/null)"
+echo "building kube-apiserver, kube-controller-manager, kube-scheduler $kubernetes_version and etcd $etcd_version"
+(cd "$kube_parts" && "$go" install -mod=readonly -buildvcs=false -trimpath $NO_DWARF -ldflags "-s -w$version_flags" \
+  ./cmd/kube-apiserver ./cmd/kube-controller-manager ./cmd/kube-scheduler ./cmd/etcd)
+for command in kube-apiserver kube-controller-manager kube-scheduler; do
+  echo "$GOBIN/$command: $("$GOBIN/$command" --version 2>/dev/null)"
+done
 echo "$GOBIN/etcd: $("$GOBIN/etcd" --version 2>/dev/null | head -1)"
 
 # Prometheus and its promtool at the release the cluster runs: k8s/images.py's PROMETHEUS_IMAGE tag (the one

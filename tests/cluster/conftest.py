@@ -9,14 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from config import environment_config
-from harness import controllers
-from harness.cluster import ADDON_KINDS, ApiError, SimulatedCluster
+from harness.cluster import ADDON_KINDS, PROMETHEUS, ApiError, SimulatedCluster, against
 from harness.kube_state_metrics import KubeStateMetrics
+from harness.postgres import free_port
+from harness.stack import HOST, Prometheus, for_local_receiver, generated_config
+from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
 from tests.unit.conftest import KUBERNETES_RESOURCE, STACK_ROLES, Synthesized, render_tokens, synthesize
 
 Manifest = dict[str, Any]
+SCRAPE_INTERVAL_SECONDS = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,8 +106,8 @@ def cluster() -> Iterator[SimulatedCluster]:
 
 @pytest.fixture(scope="session")
 def applied(cluster: SimulatedCluster, dev: Synthesized) -> Applied:
-    """The dev environment's manifests, server-side applied in the stacks' order; each namespace then gets
-    the `default` service account the service-account controller would add."""
+    """The dev environment's manifests, server-side applied in the stacks' order; then each namespace's
+    `default` service account, once the service-account controller has added it."""
     objects: list[tuple[str, Manifest]] = []
     answers: list[Manifest | ApiError] = []
     skipped: list[Manifest] = []
@@ -118,16 +122,16 @@ def applied(cluster: SimulatedCluster, dev: Synthesized) -> Applied:
             answers.append(error)
     for _, obj in objects:
         if obj["kind"] == "Namespace":
-            cluster.add_default_service_account(obj["metadata"]["name"])
+            cluster.wait_default_service_account(obj["metadata"]["name"])
     return Applied(objects=tuple(objects), answers=tuple(answers), skipped=tuple(skipped))
 
 
 @pytest.fixture(scope="session")
 def running_pods(cluster: SimulatedCluster, applied: Applied) -> list[Manifest]:
-    """The pods the workloads' controllers would create from the applied templates (with a Deployment's
-    ReplicaSet and a StatefulSet's claims), admitted and made Running by kwok (ClusterError if admission
-    refuses one or kwok does not run it); then the controllers' statuses (harness/controllers.py)."""
-    return [pod for workload in applied.workloads() for pod in controllers.run(cluster, workload)]
+    """The pods the workloads' real controllers created from the applied templates (through a Deployment's
+    ReplicaSet; a StatefulSet's with its claims), admitted, placed by the scheduler and made Running by kwok
+    (ClusterError if a workload does not roll out)."""
+    return [pod for workload in applied.workloads() for pod in cluster.run_workload(workload)]
 
 
 @pytest.fixture(scope="session")
@@ -145,3 +149,60 @@ def kube_state_metrics(
         cluster=cluster, pod=pod, workdir=Path(tmp_path_factory.mktemp("kube-state-metrics"))
     ) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
+    """Prometheus at the cluster's release accepting the agent's remote writes (AMP's stand-in)."""
+    workdir = Path(tmp_path_factory.mktemp("receiver"))
+    (workdir / "receiver.yml").write_text("{}\n")
+    port = free_port()
+    argv = [
+        str(PROMETHEUS),
+        f"--config.file={workdir / 'receiver.yml'}",
+        f"--storage.tsdb.path={workdir / 'tsdb'}",
+        f"--web.listen-address={HOST}:{port}",
+        "--web.enable-remote-write-receiver",
+    ]
+    process = Prometheus("receiver", argv, workdir / "receiver.log", port)
+    process.start_ready()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def agent(
+    cluster: SimulatedCluster,
+    running_pods: list[Manifest],
+    receiver: Prometheus,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Prometheus]:
+    """The agent with the generated configuration against the simulated cluster (`against`), as its own
+    service account (a TokenRequest token), writing to the receiver."""
+    workdir = Path(tmp_path_factory.mktemp("agent"))
+    token = workdir / "token"
+    token.write_text(cluster.service_account_token(namespace="monitoring", name="prometheus-agent"))
+    config = against(
+        generated_config(cluster_name="sim", scrape_interval_seconds=SCRAPE_INTERVAL_SECONDS),
+        cluster=cluster,
+        token_file=token,
+    )
+    (workdir / "agent.yml").write_text(yaml.safe_dump(for_local_receiver(config, receiver.remote_write_url)))
+    port = free_port()
+    # The chart's arguments (k8s/monitoring/prometheus_agent_chart.py), with local paths and address.
+    argv = [
+        str(PROMETHEUS),
+        "--agent",
+        f"--config.file={workdir / 'agent.yml'}",
+        f"--storage.agent.path={workdir / 'wal'}",
+        f"--web.listen-address={HOST}:{port}",
+        f"--storage.remote.flush-deadline={SHUTDOWN_FLUSH_SECONDS}s",
+    ]
+    process = Prometheus("agent", argv, workdir / "agent.log", port)
+    process.start_ready()
+    try:
+        yield process
+    finally:
+        process.stop()

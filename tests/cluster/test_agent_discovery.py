@@ -11,48 +11,20 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
-from harness.cluster import ADVERTISE_ADDRESS, PROMETHEUS, SimulatedCluster, against, wait_until
+from harness.cluster import ADVERTISE_ADDRESS, PROMETHEUS, SimulatedCluster, wait_until
 from harness.kube_state_metrics import KubeStateMetrics
-from harness.postgres import free_port
 from harness.stack import (
-    HOST,
     NODE_EXPORTER,
     Process,
     Prometheus,
-    for_local_receiver,
-    generated_config,
     http_ok,
 )
 from k8s.images import PROMETHEUS_IMAGE
 from k8s.monitoring.node_exporter_chart import ARGS as NODE_EXPORTER_CHART_ARGS
-from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
 
 Manifest = dict[str, Any]
 NAME_LABEL = "app.kubernetes.io/name"
-SCRAPE_INTERVAL_SECONDS = 5
-
-
-@pytest.fixture(scope="module")
-def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
-    """Prometheus at the cluster's release accepting the agent's remote writes (AMP's stand-in)."""
-    workdir = Path(tmp_path_factory.mktemp("receiver"))
-    (workdir / "receiver.yml").write_text("{}\n")
-    port = free_port()
-    argv = [
-        str(PROMETHEUS),
-        f"--config.file={workdir / 'receiver.yml'}",
-        f"--storage.tsdb.path={workdir / 'tsdb'}",
-        f"--web.listen-address={HOST}:{port}",
-        "--web.enable-remote-write-receiver",
-    ]
-    process = Prometheus("receiver", argv, workdir / "receiver.log", port)
-    process.start_ready()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -74,43 +46,6 @@ def node_exporter_on_its_pod(
     try:
         process.wait_ready(lambda: http_ok(f"http://{address}/metrics"))
         yield address
-    finally:
-        process.stop()
-
-
-@pytest.fixture(scope="module")
-def agent(
-    cluster: SimulatedCluster,
-    running_pods: list[Manifest],
-    receiver: Prometheus,
-    node_exporter_on_its_pod: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Prometheus]:
-    """The agent with the generated configuration against the simulated cluster (`against`), as its own
-    service account (a TokenRequest token), writing to the receiver."""
-    workdir = Path(tmp_path_factory.mktemp("agent"))
-    token = workdir / "token"
-    token.write_text(cluster.service_account_token(namespace="monitoring", name="prometheus-agent"))
-    config = against(
-        generated_config(cluster_name="sim", scrape_interval_seconds=SCRAPE_INTERVAL_SECONDS),
-        cluster=cluster,
-        token_file=token,
-    )
-    (workdir / "agent.yml").write_text(yaml.safe_dump(for_local_receiver(config, receiver.remote_write_url)))
-    port = free_port()
-    # The chart's arguments (k8s/monitoring/prometheus_agent_chart.py), with local paths and address.
-    argv = [
-        str(PROMETHEUS),
-        "--agent",
-        f"--config.file={workdir / 'agent.yml'}",
-        f"--storage.agent.path={workdir / 'wal'}",
-        f"--web.listen-address={HOST}:{port}",
-        f"--storage.remote.flush-deadline={SHUTDOWN_FLUSH_SECONDS}s",
-    ]
-    process = Prometheus("agent", argv, workdir / "agent.log", port)
-    process.start_ready()
-    try:
-        yield process
     finally:
         process.stop()
 

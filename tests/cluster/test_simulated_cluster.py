@@ -100,9 +100,9 @@ def test_the_same_pod_is_admitted_where_privileged_is_enforced(
 
 
 def test_kwok_runs_every_workloads_pods_on_loopback_addresses(running_pods: list[Manifest]) -> None:
-    """The pods the controllers would create from the applied templates pass admission (Pod Security
-    `restricted` in orders and monitoring) and turn Running on a simulated node, with an IP of that
-    node's loopback pod CIDR (host-network pods: the node's own loopback IP)."""
+    """The pods the real controllers create from the applied templates pass admission (Pod Security
+    `restricted` in orders and monitoring), are placed by the scheduler and turn Running on a simulated
+    node, with an IP of that node's loopback pod CIDR (host-network pods: the node's own loopback IP)."""
     nodes = {node.name: node for node in DEFAULT_NODES}
     for pod in running_pods:
         node = nodes[pod["spec"]["nodeName"]]
@@ -134,7 +134,8 @@ def test_kwok_runs_every_workloads_pods_on_loopback_addresses(running_pods: list
         ("prometheus-agent-0", "0"),
         ("prometheus-agent-1", "1"),
     ]
-    assert len({node for _, _, node in agents}) == 2  # placed round-robin by `pods_for`
+    # The scheduler spreads them (the chart's topology spread constraint over zones: one node each).
+    assert len({node for _, _, node in agents}) == 2
     node_exporters = [p for p in running_pods if p["metadata"]["namespace"] == "node-exporter"]
     assert sorted(p["status"]["podIP"] for p in node_exporters) == ["127.1.0.1", "127.1.0.2"]
 

@@ -5,9 +5,11 @@ against it with its real Kubernetes discovery: shared by test_agent_targets.py (
 
 Nothing needs to answer the scrapes here. The pods and nodes have loopback addresses (closed ports), except
 on a third node whose addresses are TEST-NET-2 ones (RFC 5737, routed nowhere): the API server refuses
-loopback addresses in EndpointSlices, so the pods behind an annotated Service run there, and their slice is
-written as the EndpointSlice controller would (`harness.cluster.endpoint_slice_for`). The API server's own
-published address is a TEST-NET-1 one (harness.cluster.ADVERTISE_ADDRESS).
+loopback addresses in EndpointSlices, so the pods behind an annotated Service run there, and the real
+EndpointSlice controller (harness/cluster.py's kube-controller-manager) writes their slice. A terminating
+endpoint is in a slice of its own, written here: kwok deletes a pod as soon as it is being deleted, so no
+pod stays terminating long enough for the controller to list it. The API server's own published address
+is a TEST-NET-1 one (harness.cluster.ADVERTISE_ADDRESS).
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from typing import Any
 
 from harness import manifests as mf
 from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
-from harness.cluster import SimulatedCluster, SimulatedNode, against, endpoint_slice_for
+from harness.cluster import SimulatedCluster, SimulatedNode, against
 from harness.cluster_stack import AGENT_ACCOUNT, apply_charts, loopback_nodes, pod_of, run_pods
 from harness.manifests import Manifests
-from harness.stack import Prometheus, for_local_receiver, generated_config
+from harness.stack import Prometheus, for_local_receiver, generated_config, wait_until
 from observability import names
 from observability.render import scrape_config as sc
 from tests.metrics.relabel import ScrapeTarget
@@ -45,22 +47,26 @@ TERMINATING = "postgres-svc-3"  # behind the annotated Service, being deleted
 
 
 def edge_cases(cluster: SimulatedCluster, m: Manifests) -> dict[str, list[Manifest]]:
-    """The workloads' pods (node B's node-exporter annotated anyway), and variants of them: what a team's
-    pod may look like, created from our templates, Running, then finished, not ready or IPv6 pods' status
-    set as the kubelet would report it. Returns the workloads' own pods, Running, by workload name."""
+    """The workloads' pods, from their real controllers (node B's node-exporter annotated anyway), and bare
+    variants of them: what a team's pod may look like, created from our templates, Running, then finished,
+    not ready or IPv6 pods' status set as the kubelet would report it. Returns the workloads' own pods,
+    Running, by workload name."""
     workloads = {w["metadata"]["name"]: w for w in m.workloads()}
-    of_workload = {name: cluster.pods_for(w) for name, w in workloads.items()}
-    pods = [pod for each in of_workload.values() for pod in each]
+    of_workload = {name: cluster.run_workload(w) for name, w in workloads.items()}
+    controlled = [pod for each in of_workload.values() for pod in each]
     scrape_me = {mf.SCRAPE: "true", "prometheus.io/port": str(names.NODE_EXPORTER_PORT)}
     (node_exporter_b,) = [
         p
-        for p in pods
-        if p["metadata"].get("generateName") == f"{names.NODE_EXPORTER}-"
+        for p in controlled
+        if p["metadata"]["labels"].get(names.NAME_LABEL) == names.NODE_EXPORTER
         and p["spec"]["nodeName"] == cluster.nodes[1].name
     ]
     # Annotated anyway: still only its own job.
-    node_exporter_b["metadata"]["annotations"] = (
-        node_exporter_b["metadata"].get("annotations", {}) | scrape_me
+    cluster.request(
+        "PATCH",
+        f"/api/v1/namespaces/{node_exporter_b['metadata']['namespace']}/pods/{node_exporter_b['metadata']['name']}",
+        headers={"Content-Type": "application/merge-patch+json"},
+        body={"metadata": {"annotations": scrape_me}},
     )
     ksm_telemetry = {mf.SCRAPE: "true", "prometheus.io/port": str(names.KUBE_STATE_METRICS_TELEMETRY_PORT)}
     app_annotations = names.scrape_annotations(port=slo_contract.APP_PORT, path=slo_contract.METRICS_PATH)
@@ -80,7 +86,7 @@ def edge_cases(cluster: SimulatedCluster, m: Manifests) -> dict[str, list[Manife
     elsewhere["metadata"]["namespace"] = OTHER_NAMESPACE
     elsewhere["spec"]["serviceAccountName"] = "default"  # the orders API's account lives in its namespace
     postgres = workloads[names.POSTGRES]
-    pods += [
+    pods = [
         mf.with_annotations(
             pod_of(cluster, workloads[names.KUBE_STATE_METRICS], name="ksm-annotated"), ksm_telemetry
         ),
@@ -106,7 +112,8 @@ def edge_cases(cluster: SimulatedCluster, m: Manifests) -> dict[str, list[Manife
         # Its job needs every selector label and its namespace.
         other_app,
         elsewhere,
-        mf.with_annotations(pod_of(cluster, postgres, name="postgres-1"), {mf.SCRAPE: "false"}),
+        # Not `postgres-1`: the StatefulSet controller would adopt a pod named as its member and delete it.
+        mf.with_annotations(pod_of(cluster, postgres, name="postgres-standby"), {mf.SCRAPE: "false"}),
     ]
     # Behind an annotated Service on node C: Postgres pods opted out of the annotation job (one not ready,
     # one being deleted), and one that opts in itself (the `pods` job scrapes it, the Service not again).
@@ -114,18 +121,19 @@ def edge_cases(cluster: SimulatedCluster, m: Manifests) -> dict[str, list[Manife
         mf.with_annotations(pod_of(cluster, postgres, name="postgres-svc-0"), {mf.SCRAPE: "false"}),
         mf.with_annotations(pod_of(cluster, postgres, name="postgres-svc-1"), {mf.SCRAPE: "false"}),
         pod_of(cluster, postgres, name="postgres-svc-2"),
-        mf.with_annotations(pod_of(cluster, postgres, name=TERMINATING), {mf.SCRAPE: "false"}),
     ]
     for pod in behind:
         pod["metadata"]["labels"] |= BEHIND
+    terminating = mf.with_annotations(pod_of(cluster, postgres, name=TERMINATING), {mf.SCRAPE: "false"})
+    for pod in [*behind, terminating]:
         pod["spec"]["nodeName"] = NODE_C.name
     cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": OTHER_NAMESPACE}})
     cluster.add_default_service_account(OTHER_NAMESPACE)
-    running = run_pods(cluster, pods + behind)
+    running = controlled + run_pods(cluster, [*pods, *behind, terminating])
     for name in ("legacy-app-finished", "orders-api-finished"):
         set_status(cluster, names.APP_NAMESPACE, name, {"phase": "Succeeded"})
     set_status(cluster, names.APP_NAMESPACE, "legacy-app-failed", {"phase": "Failed"})
-    for name in ("postgres-1", "postgres-svc-1"):
+    for name in ("postgres-standby", "postgres-svc-1"):
         set_status(cluster, names.APP_NAMESPACE, name, {"conditions": [{"type": "Ready", "status": "False"}]})
     for name, ip in ((IPV6_POD, IPV6), (IPV6_PORTS_POD, IPV6.replace("::31", "::32"))):
         set_status(cluster, names.APP_NAMESPACE, name, {"podIP": ip, "podIPs": [{"ip": ip}]})
@@ -133,18 +141,57 @@ def edge_cases(cluster: SimulatedCluster, m: Manifests) -> dict[str, list[Manife
     service["metadata"]["name"] = ANNOTATED_SERVICE
     service["spec"]["selector"] |= BEHIND
     cluster.apply(service)
-    behind_now = [
-        cluster.request("GET", f"/api/v1/namespaces/{names.APP_NAMESPACE}/pods/{p['metadata']['name']}")
-        for p in behind
-    ]
-    # The slice as the controller writes it while that pod is being deleted (terminating, not ready).
-    behind_now = [mf.terminating(p) if p["metadata"]["name"] == TERMINATING else p for p in behind_now]
-    cluster.apply(endpoint_slice_for(service, behind_now))
-    result, start = {}, 0
-    for name, each in of_workload.items():
-        result[name] = running[start : start + len(each)]
-        start += len(each)
-    return result
+    # The EndpointSlice controller's slice: the three pods, postgres-svc-1 not ready.
+    path = f"/apis/discovery.k8s.io/v1/namespaces/{names.APP_NAMESPACE}/endpointslices"
+    selector = {"labelSelector": f"kubernetes.io/service-name={ANNOTATED_SERVICE}"}
+
+    def written() -> bool:
+        slices = cluster.request("GET", path, params=selector)["items"]
+        endpoints = [e for s in slices for e in s.get("endpoints") or []]
+        return sorted((e["targetRef"]["name"], e["conditions"]["ready"]) for e in endpoints) == [
+            ("postgres-svc-0", True),
+            ("postgres-svc-1", False),
+            ("postgres-svc-2", True),
+        ]
+
+    assert wait_until(written, attempts=600)
+    (terminating_now,) = [p for p in running if p["metadata"]["name"] == TERMINATING]
+    cluster.apply(terminating_slice(service, terminating_now))
+    return of_workload
+
+
+def terminating_slice(service: Manifest, pod: Manifest) -> Manifest:
+    """A slice of `service` listing `pod` as the EndpointSlice controller lists a pod being deleted (not
+    ready, serving, terminating), managed by another controller so the EndpointSlice controller leaves it."""
+    namespace = service["metadata"]["namespace"]
+    (port,) = service["spec"]["ports"]
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": f"{service['metadata']['name']}-terminating",
+            "namespace": namespace,
+            "labels": {
+                "kubernetes.io/service-name": service["metadata"]["name"],
+                "endpointslice.kubernetes.io/managed-by": "harness.example.com",
+            },
+        },
+        "addressType": "IPv4",
+        "endpoints": [
+            {
+                "addresses": [pod["status"]["podIP"]],
+                "conditions": {"ready": False, "serving": True, "terminating": True},
+                "nodeName": pod["spec"]["nodeName"],
+                "targetRef": {
+                    "kind": "Pod",
+                    "namespace": namespace,
+                    "name": pod["metadata"]["name"],
+                    "uid": pod["metadata"]["uid"],
+                },
+            }
+        ],
+        "ports": [{"name": port.get("name", ""), "port": names.POSTGRES_EXPORTER_PORT, "protocol": "TCP"}],
+    }
 
 
 def set_status(cluster: SimulatedCluster, namespace: str, name: str, status: Manifest) -> None:
@@ -173,6 +220,9 @@ def edge_case_cluster(
     receiver = Prometheus.receiver(workdir / "receiver")
     with SimulatedCluster(nodes=(*loopback_nodes(), NODE_C)) as cluster:
         try:
+            # The scheduler keeps the workloads' pods off node C (DaemonSets' still run there): only the
+            # bare pods behind the annotated Service live there, and only their slice is written.
+            cluster.cordon(NODE_C.name)
             apply_charts(cluster, m)
             pods = edge_cases(cluster, m)
             receiver.start_ready()

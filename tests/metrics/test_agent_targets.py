@@ -74,7 +74,7 @@ def test_dropped_targets_are_the_rest(agent):
         assert len(dropped[job]) == len(rejected), job
     dropped_pods = {t.get("__meta_kubernetes_pod_name") for t in dropped["pods"]}
     never = {"legacy-app-opted-out", "legacy-app-undeclared", "legacy-app-finished", "orders-api-finished"}
-    assert never - {"orders-api-finished"} | {"orders-api-annotated", "postgres-1"} <= dropped_pods
+    assert never - {"orders-api-finished"} | {"orders-api-annotated", "postgres-standby"} <= dropped_pods
     assert "orders-api-finished" in {t.get("__meta_kubernetes_pod_name") for t in dropped["orders-api"]}
     active_pods = {dict(t.labels).get("pod") for ts in active(agent).values() for t in ts}
     assert not never & active_pods
