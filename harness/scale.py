@@ -156,7 +156,12 @@ class CannedTargets(StartStop):
         plain = [self._bind((HOST, self.sink_port))]
         plain += [self._bind(a) for a in self.pages if a[1] not in self.tls_ports]
         tls = [self._bind(a) for a in self.pages if a[1] in self.tls_ports]
-        common: dict[str, Any] = {"lifespan": "off", "log_level": "warning", "access_log": False}
+        common: dict[str, Any] = {
+            "interface": "asgi3",
+            "lifespan": "off",
+            "log_level": "warning",
+            "access_log": False,
+        }
         common |= {"http": "httptools", "backlog": 4096, "timeout_keep_alive": 120}
         self._servers = [uvicorn.Server(uvicorn.Config(self._app, **common))]
         if tls:
