@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
+import json
 import platform
 import sys
 import tempfile
@@ -156,9 +158,8 @@ def measure_agents(agents: list[Prometheus], interval: int) -> list[AgentRun]:
     previous: list[float] = []
 
     def stable() -> bool:
-        scraped = all(t["lastScrape"] > "2000" for a in agents for t in a.targets()["activeTargets"])
         now = [a.own_metric("prometheus_agent_active_series") for a in agents]
-        done = scraped and now == previous and all(now)
+        done = now == previous and all(now)
         previous[:] = now
         return done
 
@@ -174,7 +175,9 @@ def measure_agents(agents: list[Prometheus], interval: int) -> list[AgentRun]:
     elapsed = time.monotonic() - t0
     runs = []
     for i, a in enumerate(agents):
-        active = a.targets()["activeTargets"]
+        # The targets API answers slowly with thousands of targets on a busy machine.
+        answer = httpx.get(f"{a.url}/api/v1/targets", params={"state": "active"}, timeout=120).json()
+        active = answer["data"]["activeTargets"]
         down = {t["labels"]["job"]: t["lastError"] for t in active if t["health"] != "up"}
         runs.append(
             AgentRun(
@@ -313,6 +316,7 @@ def main(argv: Sequence[str] | None = None, *, say: Callable[[str], None] = prin
             series = [a.active_series for a in result.agents]
             rss = [round(a.rss_bytes / MiB) for a in result.agents]
             say(f"N={nodes} shards={shards}: {series} series, {rss} MiB RSS, {result.seconds:.0f} s")
+            say(json.dumps(dataclasses.asdict(result)))
     say(table(runs, interval=args.interval))
 
 
