@@ -58,6 +58,7 @@ MiB = 2**20
 MEMORY_CEILING = 1024 * MiB
 KUBELET_PORT = 10250
 IDLE = "scale-idle"
+DEFAULT_INTERVAL = 10
 WINDOW_SCRAPES = 6  # CPU measured over this many scrape intervals, once the series count is stable
 
 
@@ -115,6 +116,15 @@ class Run:
     pods: int
     agents: list[AgentRun]
     seconds: float
+    interval: int  # the run's scrape interval, seconds
+
+
+def own_metric(agent: Prometheus, name: str) -> float:
+    """One of the agent's own series, waiting up to a minute: a saturated agent answers late."""
+    for line in httpx.get(f"{agent.url}/metrics", timeout=60).text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.rsplit(" ", 1)[1])
+    raise KeyError(name)
 
 
 def target_pages(cluster_pods: list[Manifest], nodes: int, pages: dict[str, bytes]) -> dict[Any, Any]:
@@ -158,20 +168,20 @@ def measure_agents(agents: list[Prometheus], interval: int) -> list[AgentRun]:
     previous: list[float] = []
 
     def stable() -> bool:
-        now = [a.own_metric("prometheus_agent_active_series") for a in agents]
+        now = [own_metric(a, "prometheus_agent_active_series") for a in agents]
         done = now == previous and all(now)
         previous[:] = now
         return done
 
     if not wait_until(stable, timeout=60 * interval, interval=interval):
         raise RuntimeError(f"active series did not settle: {previous}")
-    cpu0, t0 = [a.own_metric("process_cpu_seconds_total") for a in agents], time.monotonic()
+    cpu0, t0 = [own_metric(a, "process_cpu_seconds_total") for a in agents], time.monotonic()
     rss, heap = [0.0] * len(agents), [0.0] * len(agents)
     for _ in range(WINDOW_SCRAPES):
         time.sleep(interval)
         for i, a in enumerate(agents):
-            rss[i] = max(rss[i], a.own_metric("process_resident_memory_bytes"))
-            heap[i] = max(heap[i], a.own_metric("go_memstats_heap_inuse_bytes"))
+            rss[i] = max(rss[i], own_metric(a, "process_resident_memory_bytes"))
+            heap[i] = max(heap[i], own_metric(a, "go_memstats_heap_inuse_bytes"))
     elapsed = time.monotonic() - t0
     runs = []
     for i, a in enumerate(agents):
@@ -181,10 +191,10 @@ def measure_agents(agents: list[Prometheus], interval: int) -> list[AgentRun]:
         down = {t["labels"]["job"]: t["lastError"] for t in active if t["health"] != "up"}
         runs.append(
             AgentRun(
-                active_series=int(a.own_metric("prometheus_agent_active_series")),
+                active_series=int(own_metric(a, "prometheus_agent_active_series")),
                 rss_bytes=int(rss[i]),
                 heap_bytes=int(heap[i]),
-                cpu_cores=(a.own_metric("process_cpu_seconds_total") - cpu0[i]) / elapsed,
+                cpu_cores=(own_metric(a, "process_cpu_seconds_total") - cpu0[i]) / elapsed,
                 targets_up=sum(t["health"] == "up" for t in active),
                 targets_down=down,
             )
@@ -241,7 +251,13 @@ def measure_cluster(
             finally:
                 for agent in agents:
                     agent.stop()
-    return Run(nodes=nodes, pods=len(pods), agents=measured, seconds=time.monotonic() - started)
+    return Run(
+        nodes=nodes,
+        pods=len(pods),
+        agents=measured,
+        seconds=time.monotonic() - started,
+        interval=args.interval,
+    )
 
 
 def config_bytes() -> int:
@@ -253,7 +269,7 @@ def config_bytes() -> int:
     )
 
 
-def table(runs: Sequence[Run], *, interval: int) -> str:
+def table(runs: Sequence[Run]) -> str:
     singles = [r for r in runs if len(r.agents) == 1]
     line = fit([(r.agents[0].active_series, r.agents[0].rss_bytes) for r in singles])
     per_month = cost.SECONDS_PER_MONTH / CLUSTER_INTERVAL
@@ -264,9 +280,9 @@ def table(runs: Sequence[Run], *, interval: int) -> str:
         f"ceiling {MEMORY_CEILING / MiB:,.0f} MiB RSS per agent.",
         "",
         "| nodes | pods | shard | targets up | active series | series / node | RSS MiB | heap in use MiB "
-        f"| CPU cores @ {interval} s | CPU cores @ {CLUSTER_INTERVAL} s "
+        f"| scrape interval s | CPU cores | CPU cores @ {CLUSTER_INTERVAL} s "
         f"| shards for {MEMORY_CEILING // MiB} MiB | config bytes | AMP samples / month | AMP $ / month |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         total = sum(a.active_series for a in r.agents)
@@ -281,7 +297,7 @@ def table(runs: Sequence[Run], *, interval: int) -> str:
             out.append(
                 f"| {r.nodes} | {r.pods} | {i + 1} of {len(r.agents)} | {a.targets_up} | {a.active_series:,} "
                 f"| {a.active_series / r.nodes:,.0f} | {a.rss_bytes / MiB:,.0f} | {a.heap_bytes / MiB:,.0f} "
-                f"| {a.cpu_cores:.3f} | {a.cpu_cores * interval / CLUSTER_INTERVAL:.3f} | {needed} "
+                f"| {r.interval} | {a.cpu_cores:.3f} | {a.cpu_cores * r.interval / CLUSTER_INTERVAL:.3f} | {needed} "
                 f"| {size:,} "
                 f"| {samples / 1e9:,.2f} B | ${cost.cost(samples):,.2f} |"
             )
@@ -296,13 +312,24 @@ def table(runs: Sequence[Run], *, interval: int) -> str:
 def main(argv: Sequence[str] | None = None, *, say: Callable[[str], None] = print) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, nargs="+", default=[10, 50, 200, 500])
-    parser.add_argument("--interval", type=int, default=10, help="the run's scrape interval, seconds")
+    parser.add_argument(
+        "--interval", type=int, default=DEFAULT_INTERVAL, help="the run's scrape interval, seconds"
+    )
     parser.add_argument("--app-pods-per-node", type=int, default=4, help="orders API replicas per node")
     parser.add_argument("--idle-pods-per-node", type=int, default=5, help="unscraped pods per node")
     parser.add_argument("--two-shards-at-largest", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--earlier", type=Path, help="a log of an earlier run: its runs' JSON lines join the table"
+    )
     args = parser.parse_args(argv)
     say(f"machine: {platform.node()} {platform.machine()}, {platform.platform()}")
     runs: list[Run] = []
+    if args.earlier:
+        for text in args.earlier.read_text().splitlines():
+            if text.startswith("{"):
+                data = json.loads(text)
+                data.setdefault("interval", DEFAULT_INTERVAL)  # logs from before the field
+                runs.append(Run(**(data | {"agents": [AgentRun(**a) for a in data["agents"]]})))
     with tempfile.TemporaryDirectory(prefix="scale-") as tmp:
         pages = local_pages(Path(tmp) / "local")
         plan = [(n, 1) for n in args.nodes]
@@ -317,7 +344,7 @@ def main(argv: Sequence[str] | None = None, *, say: Callable[[str], None] = prin
             rss = [round(a.rss_bytes / MiB) for a in result.agents]
             say(f"N={nodes} shards={shards}: {series} series, {rss} MiB RSS, {result.seconds:.0f} s")
             say(json.dumps(dataclasses.asdict(result)))
-    say(table(runs, interval=args.interval))
+    say(table(runs))
 
 
 if __name__ == "__main__":
