@@ -297,8 +297,8 @@ def table(runs: Sequence[Run]) -> str:
             out.append(
                 f"| {r.nodes} | {r.pods} | {i + 1} of {len(r.agents)} | {a.targets_up} | {a.active_series:,} "
                 f"| {a.active_series / r.nodes:,.0f} | {a.rss_bytes / MiB:,.0f} | {a.heap_bytes / MiB:,.0f} "
-                f"| {r.interval} | {a.cpu_cores:.3f} | {a.cpu_cores * r.interval / CLUSTER_INTERVAL:.3f} | {needed} "
-                f"| {size:,} "
+                f"| {r.interval} | {a.cpu_cores:.3f} | {a.cpu_cores * r.interval / CLUSTER_INTERVAL:.3f} "
+                f"| {needed} | {size:,} "
                 f"| {samples / 1e9:,.2f} B | ${cost.cost(samples):,.2f} |"
             )
     for r in runs:
