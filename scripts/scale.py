@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-for _path in (REPO, REPO / "webapp", REPO / "scripts"):
+for _path in (REPO, REPO / "webapp"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-import cost  # noqa: E402 - scripts/cost.py: the request mix, AMP's pricing
 import httpx  # noqa: E402
 
 from config.monitoring import MonitoringConfig  # noqa: E402
@@ -47,6 +46,7 @@ from harness.stack import HOST, Prometheus, Stack, for_local_receiver, generated
 from observability import jobs, names  # noqa: E402
 from observability.jobs import Unit  # noqa: E402
 from observability.render import scrape_config  # noqa: E402
+from scripts import cost  # noqa: E402 - the request mix, AMP's pricing
 from webapp.orders_api import slo_contract  # noqa: E402
 
 Manifest = dict[str, Any]

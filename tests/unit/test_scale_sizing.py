@@ -71,9 +71,11 @@ def test_nodes_get_distinct_loopback_addresses_and_pod_ranges() -> None:
     nodes = scaled_nodes(500)
     assert len({n.ip for n in nodes}) == 500
     assert len({n.pod_cidr for n in nodes}) == 500
-    networks = [ipaddress.ip_network(n.pod_cidr) for n in nodes]
+    networks = [ipaddress.IPv4Network(n.pod_cidr) for n in nodes]
     assert all(ipaddress.ip_address(n.ip).is_loopback for n in nodes)
-    assert all(net.prefixlen == 24 and net.subnet_of(ipaddress.ip_network("127.0.0.0/8")) for net in networks)
+    assert all(
+        net.prefixlen == 24 and net.subnet_of(ipaddress.IPv4Network("127.0.0.0/8")) for net in networks
+    )
     assert not any(ipaddress.ip_address(n.ip) in net for n in nodes for net in networks)
 
 
