@@ -156,6 +156,11 @@ fault: ## Break the running `make local`: make fault FAULT=<name> [MS=<ms> for a
 cost: deps system-deps go-tools ## Active series per target kind and monthly AMP ingestion cost (local pipeline and simulated cluster run)
 	$(PY) scripts/cost.py
 
+# Not in CI or `make test`: a benchmark, ~25 min on 2 cores (docs/sizing.md).
+.PHONY: scale
+scale: deps system-deps go-tools ## Sizing: the real agent on simulated clusters of 10/50/200/500 nodes: series, memory, CPU, shards, AMP $
+	$(PY) scripts/scale.py
+
 # The price file `make bill` reads: observability/spec/prices/$(REGION).yaml (default: the environment's region).
 REGION ?=
 

@@ -11,10 +11,12 @@ _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _ALIAS = re.compile(r"^[\w.\-]{1,100}$")
 
 
-# From `make cost`: the agent's RSS was 95 MiB at the reference cluster's ~7,100 kept series (169 MiB
-# at ~49,000 series without the keep-lists). Request 1.5x that; the limit leaves room for bigger
-# clusters and for WAL replay after an AMP outage.
-AGENT_RESOURCES = Resources(cpu_request="100m", memory_request="144Mi", memory_limit="512Mi")
+# From `make scale` (docs/sizing.md): one agent's RSS was 128 MiB at 10 nodes (11,400 series; the
+# environments have at most 9) and 277 MiB at 50 nodes (53,000). Request: 10 nodes' RSS + 25 %. Limit:
+# twice 50 nodes' RSS (the Go heap grows to twice the live set between collections; WAL replay after a
+# restart), so one shard serves up to ~50 nodes before it needs more memory or a second shard. CPU: under
+# 0.07 core at the 30 s interval up to 200 nodes; 100m leaves room to catch up after an AMP outage.
+AGENT_RESOURCES = Resources(cpu_request="100m", memory_request="160Mi", memory_limit="576Mi")
 
 
 @dataclass(frozen=True, kw_only=True)
