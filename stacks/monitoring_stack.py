@@ -137,7 +137,7 @@ class MonitoringStack(Stack):
                 "Collector",
                 cluster_arn=cluster.cluster_arn,
                 security_group_id=cluster.cluster_security_group_id,
-                subnet_ids=cluster.vpc.select_subnets(cluster_stack.node_subnets).subnet_ids,
+                subnet_ids=cluster_stack.node_subnets.subnet_ids,
                 workspace=self.prometheus.workspace,
                 configuration_yaml=scrape_config.render(managed_config.managed_config(self.agent_config)),
                 log_group=self.prometheus.log_group,
