@@ -54,7 +54,8 @@ class MonitoringConfig:
         managed = self.collector == Collector.MANAGED
         if self.collector not in tuple(Collector):
             problems.append(
-                f"monitoring.collector: must be one of {[c.value for c in Collector]} (got {self.collector!r})"
+                f"monitoring.collector: must be one of {[one.value for one in Collector]} "
+                f"(got {self.collector!r})"
             )
         if not 10 <= self.scrape_interval_seconds <= 300:
             problems.append(

@@ -177,7 +177,7 @@ class MonitoringStack(Stack):
                 self,
                 "ScraperId",
                 value=scraper.attr_scraper_id,
-                description="AMP managed collector id (`aws amp describe-scraper --scraper-id ...`: its status)",
+                description="AMP managed collector id (its status: `aws amp describe-scraper --scraper-id`)",
             )
             CfnOutput(self, "ScraperArn", value=scraper.attr_arn, description="AMP managed collector ARN")
             CfnOutput(

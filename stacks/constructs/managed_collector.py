@@ -47,7 +47,9 @@ class ManagedCollector(Construct):
     ) -> None:
         super().__init__(scope, id_)
         if len(subnet_ids) < MIN_SUBNETS:
-            raise ValueError(f"the scraper needs subnets in at least {MIN_SUBNETS} zones (got {len(subnet_ids)})")
+            raise ValueError(
+                f"the scraper needs subnets in at least {MIN_SUBNETS} zones (got {len(subnet_ids)})"
+            )
         self.scraper = aps.CfnScraper(
             self,
             "Scraper",

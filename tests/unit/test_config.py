@@ -284,7 +284,9 @@ BOUNDARIES = {
     "managed collector into an AWS-owned-key workspace": {
         "monitoring": MonitoringConfig(collector=Collector.MANAGED, customer_managed_key=False)
     },
-    "agent every 29 s": {"monitoring": MonitoringConfig(collector=Collector.AGENT, scrape_interval_seconds=29)},
+    "agent every 29 s": {
+        "monitoring": MonitoringConfig(collector=Collector.AGENT, scrape_interval_seconds=29)
+    },
     "two distinct zones": {"availability_zones": ("us-east-1a", "us-east-1b")},
     "a NAT gateway per zone": {"nat_gateways": 2},
     "no NAT gateway": {"nat_gateways": 0},

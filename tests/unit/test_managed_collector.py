@@ -4,6 +4,8 @@ AMP-collector-how-to.html) and the CloudFormation resource (AWS::APS::Scraper)."
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 import pytest
 import yaml
@@ -13,24 +15,24 @@ from aws_cdk.assertions import Capture, Match, Template
 
 from observability import names
 from stacks.constructs.managed_collector import ManagedCollector
-from tests.unit.conftest import render_tokens
+from tests.unit.conftest import Synthesized, render_tokens
 
 CLUSTER_ARN = "arn:aws:eks:us-east-1:123456789012:cluster/example"
 # What exists only where agents run (k8s/monitoring/prometheus_agent_chart.py).
 AGENT_KINDS = ("StatefulSet", "ServiceAccount", "ConfigMap", "ClusterRole", "ClusterRoleBinding")
 
 
-def _scraper(synthesized):
+def _scraper(synthesized: Synthesized) -> dict[str, Any]:
     return synthesized.single_resource("Monitoring", "AWS::APS::Scraper")["Properties"]
 
 
-def _scrape_configuration(synthesized) -> dict:
+def _scrape_configuration(synthesized: Synthesized) -> dict[str, Any]:
     """The YAML inside `Fn::Base64`, with the cluster name (a deploy-time value) as `<token>`."""
     blob = _scraper(synthesized)["ScrapeConfiguration"]["ConfigurationBlob"]
     return yaml.safe_load(render_tokens(blob["Fn::Base64"]))
 
 
-def _agent_objects(synthesized) -> list[dict]:
+def _agent_objects(synthesized: Synthesized) -> list[dict[str, Any]]:
     return [
         o
         for o in synthesized.kubernetes_manifests("Monitoring")
@@ -92,7 +94,11 @@ def test_scrape_configuration_holds_only_what_the_collector_accepts(managed):
     # The kubelet and cAdvisor through the API server's node proxy, the only name the collector resolves.
     for job_name, path in (("kubelet", "/metrics"), ("cadvisor", "/metrics/cadvisor")):
         rules = jobs[job_name]["relabel_configs"]
-        assert {"action": "replace", "target_label": "__address__", "replacement": "kubernetes.default.svc:443"} in rules
+        assert {
+            "action": "replace",
+            "target_label": "__address__",
+            "replacement": "kubernetes.default.svc:443",
+        } in rules
         assert {
             "action": "replace",
             "source_labels": ["__meta_kubernetes_node_name"],
@@ -134,7 +140,9 @@ def test_network_policies_admit_the_scraper_from_the_node_subnets(managed):
     assert all("ipBlock" in peer for peer in webapp["spec"]["ingress"][0]["from"])
     for name in ("prometheus-agent-egress", "prometheus-agent-from-itself", "kube-state-metrics-from-agent"):
         assert not [
-            o for o in managed.kubernetes_manifests() if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == name
+            o
+            for o in managed.kubernetes_manifests()
+            if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == name
         ]
 
 
@@ -178,7 +186,9 @@ def test_construct_encodes_the_configuration_and_names_nothing():
         "AWS::APS::Scraper",
         {
             "ScrapeConfiguration": {"ConfigurationBlob": blob},
-            "Source": {"EksConfiguration": {"ClusterArn": CLUSTER_ARN, "SecurityGroupIds": ["sg-0123456789abcdef0"]}},
+            "Source": {
+                "EksConfiguration": {"ClusterArn": CLUSTER_ARN, "SecurityGroupIds": ["sg-0123456789abcdef0"]}
+            },
             "Alias": Match.absent(),
         },
     )
