@@ -10,7 +10,9 @@ from observability.model.load import load_default
 def test_no_agent_dashboard_with_the_managed_collector():
     uids = [model["uid"] for model in all_dashboards(managed_collector=True)]
     assert "eks-obs-agent" not in uids
-    assert [m for m in all_dashboards() if m["uid"] != "eks-obs-agent"] == all_dashboards(managed_collector=True)
+    assert [m for m in all_dashboards() if m["uid"] != "eks-obs-agent"] == all_dashboards(
+        managed_collector=True
+    )
 
 
 def test_the_provisioned_platform_folder_follows_the_collector():
