@@ -32,7 +32,9 @@ AGENT_JOBS = {j["job_name"]: j for j in AGENT["scrape_configs"]}
 MANAGED_JOBS = {j["job_name"]: j for j in MANAGED["scrape_configs"]}
 
 
-def check_config(promtool: Path, tmp_path: Path, config: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+def check_config(
+    promtool: Path | str, tmp_path: Path, config: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "scraper.yml"
     path.write_text(sc.render(config))
     return subprocess.run(
