@@ -98,7 +98,7 @@ destroy: deps ## Delete ENV's stacks (kept: AMP workspace, backups, database sec
 
 .PHONY: test
 test: deps system-deps go-tools ## Run every test tier
-	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/services tests/rules tests/dashboards tests/lambda tests/verification tests/cluster_probe tests/sandbox
+	$(PY) -m pytest -n 2 --dist loadgroup tests/unit tests/webapp tests/services tests/rules tests/dashboards tests/lambda tests/verification tests/cluster_probe tests/sandbox tests/docs
 	# On their own: the pipeline tests measure gaps between scrapes, which a busy CPU (synth) would widen; the
 	# simulated cluster's tests share one cluster, whose nodes' loopback addresses (and their node-exporter's
 	# port) a second worker's cluster would take too.
@@ -122,7 +122,7 @@ lint: deps ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
 	$(VENV)/bin/lint-imports --no-cache  # the layers: spec -> model -> render -> charts, stacks, harness
-	$(VENV)/bin/mypy app.py config observability stacks k8s scripts harness sandbox tests/__init__.py tests/unit tests/metrics tests/services tests/rules tests/dashboards tests/verification tests/sandbox tests/e2e tests/cluster
+	$(VENV)/bin/mypy app.py config observability stacks k8s scripts harness sandbox tests/__init__.py tests/unit tests/metrics tests/services tests/rules tests/dashboards tests/verification tests/sandbox tests/e2e tests/cluster tests/docs
 	$(VENV)/bin/mypy examples/inventory-api/inventory_api.py  # the example service: a script of its own
 	$(VENV)/bin/mypy webapp tests/webapp  # the app's own import root: `orders_api`, not `webapp.orders_api`
 	MYPYPATH=lambda/grafana_provisioner:tests/lambda $(VENV)/bin/mypy lambda/grafana_provisioner tests/lambda  # the Lambda's own import root
@@ -162,6 +162,17 @@ REGION ?=
 bill: deps ## The whole platform's monthly bill for ENV (dev by default; REGION=<region> re-prices), from its config and synth
 	$(PY) scripts/bill.py --env $(ENV) $(if $(REGION),--region $(REGION))
 
+# Material for MkDocs prints a notice of its end of life (May 2027) on every build unless told not to.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
+
+.PHONY: docs
+docs: $(VENV)/.installed ## Build the docs site into site/, strictly: a broken link, a missing page or a bad anchor fails
+	$(MKDOCS) build --strict --site-dir site
+
+.PHONY: docs-tables
+docs-tables: deps ## Write the generated reference pages under docs/reference/ (alerts, series, jobs, dashboards, config, outputs)
+	$(PY) scripts/docs_tables.py
+
 .PHONY: dashboards
 dashboards: deps ## Write the dashboards: dist/dashboards/import (any Grafana), dist/dashboards/provisioned
 	$(PY) scripts/dashboards.py --out dist/dashboards
@@ -184,7 +195,7 @@ amtool: deps system-deps ## Run Alertmanager's amtool: make amtool ARGS='check-c
 
 .PHONY: clean
 clean: ## Remove build output (cdk.out, caches); `make distclean` also removes the venv and node_modules
-	rm -rf cdk.out $(PIPELINE_OUTDIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out $(PIPELINE_OUTDIR) site .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 .PHONY: distclean

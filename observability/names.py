@@ -35,6 +35,16 @@ PROMETHEUS_AGENT = "prometheus-agent"
 PROMETHEUS_PORT = 9090
 PROMETHEUS_CONTAINER = "prometheus"
 PROMETHEUS_PORT_NAME = "web"  # the agent's API, probes and own metrics
+# One StatefulSet per shard: `prometheus-agent`, then `prometheus-agent-shard-<n>` (prometheus-operator's
+# naming); the pattern matches every shard's, for the alerts and panels that count per shard.
+AGENT_STATEFULSET_PATTERN = f"{PROMETHEUS_AGENT}(-shard-[0-9]+)?"
+
+
+def agent_statefulset(shard: int) -> str:
+    """The StatefulSet (and pod name prefix) of the agent's shard `shard` (0, 1, ...)."""
+    return PROMETHEUS_AGENT if shard == 0 else f"{PROMETHEUS_AGENT}-shard-{shard}"
+
+
 # The agent's environment variable holding its replica index within its shard (0, 1, ...: the StatefulSet
 # pod's ordinal); its config expands it into the `__replica__` external label.
 AGENT_REPLICA_ENV = "AGENT_REPLICA"

@@ -23,7 +23,9 @@ from k8s.pod_security import NOBODY, container_resources, restricted_container, 
 from k8s.rbac import ClusterReader
 from observability import names
 
-RESOURCES = Resources(cpu_request="50m", memory_request="96Mi", memory_limit="192Mi")
+# The limit sits above the README's 200 MiB for up to 100 nodes (a limit below it would OOM-kill a
+# cluster of that size on its start, when it lists every object); above 100 nodes add 2 MiB per node.
+RESOURCES = Resources(cpu_request="50m", memory_request="96Mi", memory_limit="256Mi")
 # Object labels become series labels only when listed: the workload name, nothing that explodes cardinality.
 LABEL_ALLOWLIST = ",".join(
     f"{kind}=[{names.NAME_LABEL}]" for kind in ("pods", "deployments", "statefulsets", "daemonsets")

@@ -62,11 +62,6 @@ class ShardConfig:
     checksum: str
 
 
-def shard_name(shard: int) -> str:
-    """The StatefulSet (and pod name prefix) of shard `shard`."""
-    return names.PROMETHEUS_AGENT if shard == 0 else f"{names.PROMETHEUS_AGENT}-shard-{shard}"
-
-
 class PrometheusAgentChart(cdk8s.Chart):
     def __init__(
         self,
@@ -144,7 +139,7 @@ class PrometheusAgentChart(cdk8s.Chart):
         wal_volume_gib: int,
         image: str,
     ) -> None:
-        name = shard_name(index)
+        name = names.agent_statefulset(index)
         pod_labels = names.labels(names.PROMETHEUS_AGENT) | {INSTANCE_LABEL: name}
         shard_pods = names.selector(names.PROMETHEUS_AGENT) | {INSTANCE_LABEL: name}
         suffix = "" if index == 0 else f"Shard{index}"

@@ -13,6 +13,14 @@ UID = "eks-obs-agent"
 _JOB = "{{job}}"
 
 
+def once_per_shard(metric: str) -> str:
+    """An agent's own gauge summed over the shards, one replica each: a shard's replicas scrape the same
+    targets, and AMP keeps one replica's samples, so summing both replicas would double it. The shard is
+    the agent pod's StatefulSet (its name without the ordinal)."""
+    shard = f'label_replace({sel(metric)}, "statefulset", "$1", "pod", "(.+)-[0-9]+")'
+    return f"sum(max by (cluster, statefulset) ({shard}))"
+
+
 def build(ds: DataSourceRef) -> dict[str, Any]:
     board = dashboard(uid=UID, title="EKS / Agent and remote write", ds=ds, description=__doc__ or "")
     lag = (
@@ -23,12 +31,17 @@ def build(ds: DataSourceRef) -> dict[str, Any]:
         board,
         "Pipeline",
         ds,
-        single("Active series", "short", f"sum({sel('prometheus_agent_active_series')})"),
+        single(
+            "Active series",
+            "short",
+            once_per_shard("prometheus_agent_active_series"),
+            description="The series the agents hold, each shard counted once (its replicas hold the same).",
+        ),
         single("Remote-write lag", "s", lag),
         single("Last config reload ok", "short", f"min({sel('prometheus_config_last_reload_successful')})"),
         single("Samples pending", "short", f"sum({sel('prometheus_remote_storage_samples_pending')})"),
         graph(
-            "Samples sent, failed, retried, dropped",
+            "Samples sent, failed, retried, dropped (all replicas)",
             "ops",
             (f"sum({rate('prometheus_remote_storage_samples_total')})", "sent"),
             (f"sum({rate('prometheus_remote_storage_samples_failed_total')})", "failed"),

@@ -42,8 +42,9 @@ GROUPS: Mapping[str, tuple[Alert, ...]] = {
     "platform-pipeline": PIPELINE,
 }
 # With the managed collector (monitoring.collector: managed): the alerts about our agent go (its absence,
-# its remote write: those series exist only where an agent runs) and the scraper's absence pages instead.
-AGENT_ONLY = frozenset({"PrometheusAgentAbsent"})
+# its shards, its remote write: about pods and series that exist only where agents run) and the scraper's
+# absence pages instead.
+AGENT_ONLY = frozenset({"PrometheusAgentAbsent", "PrometheusAgentShardDown"})
 MANAGED_GROUPS: Mapping[str, tuple[Alert, ...]] = {
     **{
         name: tuple(alert for alert in alerts if alert.name not in AGENT_ONLY)

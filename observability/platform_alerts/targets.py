@@ -12,7 +12,7 @@ DiskPressure condition (`KubeNodePressure`), and cAdvisor feeds dashboards and a
 from __future__ import annotations
 
 from observability import conventions as c
-from observability import jobs
+from observability import jobs, names
 from observability.platform_alerts.alert import AGENT, ALL_JOBS, APISERVER, KSM, Alert, by, job, on
 
 
@@ -31,6 +31,10 @@ count {by("node")} (up{{{job(scrape_job)}}})""",
         ),
     )
 
+
+_AGENT_STATEFULSETS = (
+    f'namespace="{names.MONITORING_NAMESPACE}", statefulset=~"{names.AGENT_STATEFULSET_PATTERN}"'
+)
 
 TARGETS = (
     Alert(
@@ -65,6 +69,28 @@ TARGETS = (
         description=(
             "Amazon Managed Prometheus has had no fresh sample of the agent's own scrape for 10 minutes: "
             "the agent is down, cannot scrape itself, or cannot deliver. No other alert can fire meanwhile."
+        ),
+    ),
+    # With `monitoring.shards` > 1, PrometheusAgentAbsent stays quiet while any shard delivers: a shard
+    # whose agents are all gone takes its targets out of discovery without a trace (no `up == 0`). Its
+    # StatefulSet, which kube-state-metrics still reports, has then no agent pod scraped successfully
+    # (every agent pod is a target of exactly one shard). Scaled to 0 on purpose: no alert.
+    Alert(
+        name="PrometheusAgentShardDown",
+        severity=c.PAGE,
+        expr=f"""count {by("namespace", "statefulset")} (
+  kube_statefulset_replicas{{{KSM}, {_AGENT_STATEFULSETS}}} > 0
+)
+unless {on("namespace", "statefulset")}
+count {by("namespace", "statefulset")} (
+  label_replace(up{{{AGENT}}} == 1, "statefulset", "$1", "pod", "(.+)-[0-9]+")
+)""",
+        for_="10m",
+        summary="An agent shard is down: its share of the targets is not collected.",
+        description=(
+            "For 10 minutes no agent pod of StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} "
+            "has been scraped successfully: that shard's targets are not collected, and their alerts cannot "
+            "fire."
         ),
     ),
     # kubernetes-mixin's KubeletDown counts kubelet targets per cluster; this one per node, so losing

@@ -78,3 +78,57 @@ def test_error_share_panels_count_5xx_among_all_requests(
         [str(PROMTOOL), "test", "rules", str(tests)], capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_active_series_counts_each_agent_shard_once(tmp_path: Path) -> None:
+    """Two shards of two replicas: a shard's replicas hold the same targets' series (1,000 and 1,004 for
+    shard 0, 400 and 402 for shard 1, the difference a scrape in flight), and AMP keeps one replica's
+    samples: the cluster sends 1,004 + 402 series, not the 2,806 of the four agents together."""
+    assert PROMTOOL.exists(), f"{PROMTOOL} is missing: run `make system-deps`"
+    held = {"prometheus-agent-0": 1000, "prometheus-agent-1": 1004}
+    held |= {"prometheus-agent-shard-1-0": 400, "prometheus-agent-shard-1-1": 402}
+    series = [
+        {
+            "series": (
+                f'prometheus_agent_active_series{{cluster="c", environment="e", job="prometheus-agent", '
+                f'namespace="monitoring", pod="{pod}", container="prometheus"}}'
+            ),
+            "values": f"{count}x20",
+        }
+        for pod, count in held.items()
+    ]
+    rules = write_yaml(
+        tmp_path / "panel.rules.yml",
+        {
+            "groups": [
+                {
+                    "name": "panel",
+                    "rules": [{"record": "panel:value", "expr": query("eks-obs-agent", "Active series")}],
+                }
+            ]
+        },
+    )
+    tests = write_yaml(
+        tmp_path / "panel.test.yml",
+        {
+            "rule_files": [str(rules)],
+            "evaluation_interval": "1m",
+            "tests": [
+                {
+                    "interval": "1m",
+                    "input_series": series,
+                    "promql_expr_test": [
+                        {
+                            "expr": "panel:value",
+                            "eval_time": "10m",
+                            "exp_samples": [{"labels": "panel:value", "value": 1406}],
+                        }
+                    ],
+                }
+            ],
+        },
+    )
+    result = subprocess.run(
+        [str(PROMTOOL), "test", "rules", str(tests)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

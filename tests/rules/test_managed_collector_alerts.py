@@ -50,7 +50,7 @@ def test_promtool_check_rules_passes(promtool, rules_path):
 
 def test_no_alert_reads_what_only_an_agent_writes():
     names = {rule["alert"] for rule in managed_rules()}
-    assert "PrometheusAgentAbsent" not in names
+    assert not {"PrometheusAgentAbsent", "PrometheusAgentShardDown"} & names
     assert ALERT in names
     for rule in managed_rules():
         assert 'job="prometheus-agent"' not in rule["expr"], rule["alert"]
@@ -60,6 +60,7 @@ def test_no_alert_reads_what_only_an_agent_writes():
 # The agent's alerts about itself: its absence and its remote write.
 AGENT_ALERTS = {
     "PrometheusAgentAbsent",
+    "PrometheusAgentShardDown",
     "PrometheusRemoteStorageFailures",
     "PrometheusRemoteWriteBehind",
     "PrometheusRemoteWriteDesiredShards",
