@@ -32,6 +32,7 @@ MANAGED_MIN_SCRAPE_INTERVAL_SECONDS = 30
 
 @dataclass(frozen=True, kw_only=True)
 class MonitoringConfig:
+    # Who scrapes: our Prometheus agents, or AMP's managed collector (no agent pods; docs/collector.md).
     collector: Collector = Collector.AGENT
     scrape_interval_seconds: int = 30
     # Metrics shipped besides the ones the platform's rules and dashboards use.
