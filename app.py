@@ -114,6 +114,7 @@ def artifacts(config: PlatformConfig, services: Services | None = None) -> Artif
         services=services or load_default(),
         runbook_base_url=config.alerting.runbook_base_url,
         grafana_version=config.grafana.grafana_version,
+        collector=config.monitoring.collector,
     )
 
 

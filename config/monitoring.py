@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from config.workloads import Resources
 
@@ -19,8 +20,22 @@ _ALIAS = re.compile(r"^[\w.\-]{1,100}$")
 AGENT_RESOURCES = Resources(cpu_request="100m", memory_request="160Mi", memory_limit="576Mi")
 
 
+class Collector(StrEnum):
+    """What scrapes the cluster and sends to AMP (docs/collector.md compares the two)."""
+
+    AGENT = "agent"  # our Prometheus agents in the cluster (StatefulSets, WAL, HA pairs, shards)
+    MANAGED = "managed"  # AMP's managed collector (`AWS::APS::Scraper`): no pods of ours
+
+
+# The managed collector refuses a scrape interval under 30 s (AMP user guide, AMP-collector-how-to.html,
+# "Scraper limitations").
+MANAGED_MIN_SCRAPE_INTERVAL_SECONDS = 30
+
+
 @dataclass(frozen=True, kw_only=True)
 class MonitoringConfig:
+    # Who scrapes: our Prometheus agents, or AMP's managed collector (no agent pods; docs/collector.md).
+    collector: Collector = Collector.AGENT
     scrape_interval_seconds: int = 30
     # Metrics shipped besides the ones the platform's rules and dashboards use.
     extra_metrics: tuple[str, ...] = ()
@@ -39,9 +54,21 @@ class MonitoringConfig:
 
     def problems(self) -> list[str]:
         problems = []
+        managed = self.collector == Collector.MANAGED
+        if self.collector not in tuple(Collector):
+            problems.append(
+                f"monitoring.collector: must be one of {[one.value for one in Collector]} "
+                f"(got {self.collector!r})"
+            )
         if not 10 <= self.scrape_interval_seconds <= 300:
             problems.append(
                 f"monitoring.scrape_interval_seconds: must be 10-300 (got {self.scrape_interval_seconds!r})"
+            )
+        elif managed and self.scrape_interval_seconds < MANAGED_MIN_SCRAPE_INTERVAL_SECONDS:
+            problems.append(
+                f"monitoring.scrape_interval_seconds: must be at least {MANAGED_MIN_SCRAPE_INTERVAL_SECONDS} "
+                f"when collector is 'managed' (the managed collector's minimum; got "
+                f"{self.scrape_interval_seconds!r})"
             )
         bad = [name for name in self.extra_metrics if not _METRIC_NAME.match(name)]
         if bad:
@@ -64,4 +91,16 @@ class MonitoringConfig:
             problems.append(f"monitoring.agent_replicas: must be 1-3 (got {self.agent_replicas!r})")
         if not 1 <= self.shards <= 16:
             problems.append(f"monitoring.shards: must be 1-16 (got {self.shards!r})")
+        elif managed and self.shards != 1:
+            problems.append(
+                f"monitoring.shards: must be 1 when collector is 'managed' (the scraper scales itself; "
+                f"got {self.shards!r})"
+            )
+        if managed and self.customer_managed_key:
+            # AMP: a scraper writing to a workspace encrypted with a customer managed key needs a
+            # RoleConfiguration (source and target roles) that this platform does not create.
+            problems.append(
+                "monitoring.customer_managed_key: must be false when collector is 'managed' (a scraper "
+                "writing to a CMK workspace needs a role configuration this platform does not set)"
+            )
         return problems

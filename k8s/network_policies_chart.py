@@ -7,6 +7,7 @@ Allowed, and nothing else:
   metrics agent  → each service here       its metrics port (services/<name>/service.yaml; the web
                                            app: TCP 8080, /metrics is served on the app port)
   metrics agent  → Postgres exporter       TCP 9187
+(With `monitoring.collector: managed` the metrics flows come from the managed collector's subnets.)
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ class NetworkPoliciesChart(cdk8s.Chart):
         load_balancer_cidrs: Sequence[str],
         capacity_mode: CapacityMode,
         services: Sequence[Service] = (),
+        scraper_cidrs: Sequence[str] = (),
     ) -> None:
         """`services`: the services whose pods run in this namespace (their service files): each admits the
-        agent on its metrics port."""
+        agent on its metrics port (or `scraper_cidrs`, the managed collector's subnets, when given)."""
         super().__init__(scope, id_, namespace=names.APP_NAMESPACE, disable_resource_name_hashes=True)
         self.policies: dict[str, k8s.KubeNetworkPolicy] = {}
         self._policy("default-deny-all", selected=k8s.LabelSelector(), ingress=[], egress=[])
@@ -78,7 +80,13 @@ class NetworkPoliciesChart(cdk8s.Chart):
             *((s.name, s.selector, s.metrics_port_number) for s in services),
             (names.POSTGRES, names.selector(names.POSTGRES), names.POSTGRES_EXPORTER_PORT),
         ):
-            policy = agent_ingress(self, workload=workload, selector=selector, metrics_port=metrics_port)
+            policy = agent_ingress(
+                self,
+                workload=workload,
+                selector=selector,
+                metrics_port=metrics_port,
+                scraper_cidrs=scraper_cidrs,
+            )
             self.policies[policy.name] = policy
 
     def _policy(

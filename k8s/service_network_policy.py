@@ -1,5 +1,6 @@
 """The NetworkPolicy that admits the agent to a service's pods: ingress to the pods of its selector on its
-metrics port, from the agent's pods in the monitoring namespace only.
+metrics port, from the agent's pods in the monitoring namespace only (with `monitoring.collector:
+managed`, from the managed collector's network interfaces instead: the node subnets' CIDRs).
 
 One definition for both places it is applied: where the platform owns the namespace (the app namespace)
 `k8s/network_policies_chart.py` adds it to its chart; for other namespaces `make render` writes it to
@@ -7,14 +8,14 @@ dist/services/<name>/network-policy.yaml for the service's team to apply."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import cdk8s
 from cdk8s_plus_35 import k8s
 from constructs import Construct
 
-from k8s.network_policy_rules import network_policy, pods_in, port
+from k8s.network_policy_rules import ip_block, network_policy, pods_in, port
 from observability import names
 from observability.model.service import Service
 
@@ -23,9 +24,15 @@ PLATFORM_NAMESPACES = (names.APP_NAMESPACE,)
 
 
 def agent_ingress(
-    scope: Construct, *, workload: str, selector: Mapping[str, str], metrics_port: int
+    scope: Construct,
+    *,
+    workload: str,
+    selector: Mapping[str, str],
+    metrics_port: int,
+    scraper_cidrs: Sequence[str] = (),
 ) -> k8s.KubeNetworkPolicy:
-    """`<workload>-metrics-from-monitoring` in `scope`'s namespace."""
+    """`<workload>-metrics-from-monitoring` in `scope`'s namespace; from `scraper_cidrs` (the managed
+    collector's subnets) when given, else from the agent's pods."""
     return network_policy(
         scope,
         f"{workload}-metrics-from-monitoring",
@@ -33,7 +40,10 @@ def agent_ingress(
         ingress=[
             k8s.NetworkPolicyIngressRule(
                 # The agent's pods only: not every pod that lands in `monitoring`.
-                from_=[pods_in(names.MONITORING_NAMESPACE, names.PROMETHEUS_AGENT)],
+                from_=(
+                    [ip_block(cidr) for cidr in scraper_cidrs]
+                    or [pods_in(names.MONITORING_NAMESPACE, names.PROMETHEUS_AGENT)]
+                ),
                 ports=[port(metrics_port)],
             )
         ],

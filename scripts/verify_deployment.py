@@ -28,6 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from config import ConfigError, environment_config  # noqa: E402
+from config.monitoring import Collector  # noqa: E402
 from scripts.verification.aws import AssumeRoleError, bootstrap_qualifier, connect  # noqa: E402
 from scripts.verification.report import Deadline, SystemClock  # noqa: E402
 from scripts.verification.run import run_checks  # noqa: E402
@@ -53,6 +55,14 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return from_outputs_file(path, args.env, os.environ)
 
 
+def managed_collector(env: str) -> bool:
+    """Whether the environment's metrics come from AMP's managed collector (config: monitoring.collector)."""
+    try:
+        return environment_config(env).monitoring.collector == Collector.MANAGED
+    except ConfigError:
+        return False  # an environment this checkout does not define (outputs given by file or VERIFY_*)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -73,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     clock = SystemClock()
     deadline = Deadline(clock=clock, at=clock.monotonic() + args.timeout, interval=args.interval)
-    results = run_checks(settings, clients, deadline)
+    results = run_checks(settings, clients, deadline, managed_collector=managed_collector(args.env))
     failed = [r for r in results if not r.ok]
     print(f"{len(results) - len(failed)}/{len(results)} checks passed" + (": FAILED" if failed else ""))
     return 1 if failed else 0

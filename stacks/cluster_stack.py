@@ -33,6 +33,12 @@ class ClusterStack(Stack):
         self, scope: Construct, id_: str, *, config: PlatformConfig, network: PlatformVpc, **kwargs: Any
     ) -> None:
         super().__init__(scope, id_, **kwargs)
+        # The managed collector's network interfaces go in the nodes' subnets (Monitoring stack); the
+        # network policies admit it from their CIDRs.
+        self.node_subnets = network.vpc.select_subnets(
+            subnet_group_name=network.node_subnets.subnet_group_name
+        )
+        self.node_subnet_cidrs = [subnet.ipv4_cidr_block for subnet in self.node_subnets.subnets]
         self.platform_cluster = PlatformCluster(
             self,
             "Eks",

@@ -1,4 +1,5 @@
-"""The metrics pipeline: AMP workspace, the agent's identity, and the agents running in the cluster."""
+"""The metrics pipeline: AMP workspace, the exporters, and what scrapes them: our agents (with their
+identity) or AMP's managed collector (`monitoring.collector`, docs/collector.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import cdk8s
 from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
+from config.monitoring import Collector
 from config.platform import PlatformConfig
 from k8s.images import image_reference
 from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
@@ -16,10 +18,11 @@ from k8s.monitoring.monitoring_network_policies_chart import MonitoringNetworkPo
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from k8s.monitoring.prometheus_agent_chart import PrometheusAgentChart, ShardConfig
 from observability import alertmanager, names
-from observability.render import Artifacts, scrape_config
+from observability.render import Artifacts, managed_config, scrape_config
 from stacks import verification_outputs
 from stacks.cluster_stack import ClusterStack
 from stacks.constructs.alert_notifications import AlertNotifications
+from stacks.constructs.managed_collector import ManagedCollector
 from stacks.constructs.prometheus_rules import PrometheusRules
 from stacks.constructs.prometheus_workspace import PrometheusWorkspace
 from stacks.constructs.workload_identity import WorkloadIdentity
@@ -71,15 +74,8 @@ class MonitoringStack(Stack):
             workspace=self.prometheus.workspace,
             files=artifacts.rule_files,
         )
-        self.agent_identity = WorkloadIdentity(
-            self,
-            "AgentIdentity",
-            cluster=cluster,
-            namespace=names.MONITORING_NAMESPACE,
-            service_account=names.PROMETHEUS_AGENT,
-        )
-        self.prometheus.grant_remote_write(self.agent_identity.role)
         # One configuration per shard (the same but for its hashmod `keep`); shard 0's is `agent_config`.
+        # The managed collector's is derived from shard 0's (observability/render/managed_config.py).
         self.agent_configs = [
             scrape_config.agent_config(
                 cluster_name=cluster.cluster_name,
@@ -95,13 +91,8 @@ class MonitoringStack(Stack):
             for shard in range(monitoring.shards)
         ]
         self.agent_config = self.agent_configs[0]
-        agent_shards = []
-        for agent_config in self.agent_configs:
-            rendered = scrape_config.render(agent_config)
-            agent_shards.append(ShardConfig(config_yaml=rendered, checksum=content_checksum(self, rendered)))
-        self.agent_config_yaml = agent_shards[0].config_yaml
-        self.agent_config_checksum = agent_shards[0].checksum
-
+        managed = monitoring.collector == Collector.MANAGED
+        scraper_cidrs = cluster_stack.node_subnet_cidrs if managed else []
         charts = cdk8s.App()
         self.namespace = apply_chart(
             self,
@@ -120,6 +111,7 @@ class MonitoringStack(Stack):
                 vpc_cidr=config.vpc_cidr,
                 capacity_mode=config.capacity_mode,
                 services=artifacts.services,
+                scraper_cidrs=scraper_cidrs,
             ),
         )
         self.node_exporter = apply_chart(
@@ -136,26 +128,22 @@ class MonitoringStack(Stack):
                 charts, "kube-state-metrics", image=image_reference("kube-state-metrics", digests)
             ),
         )
-        self.agent = apply_chart(
-            self,
-            "PrometheusAgent",
-            cluster=cluster,
-            chart=PrometheusAgentChart(
-                charts,
-                "prometheus-agent",
-                shards=agent_shards,
-                replicas=monitoring.agent_replicas,
-                resources=monitoring.agent_resources,
-                wal_volume_gib=monitoring.agent_wal_volume_gib,
-                image=image_reference("prometheus", digests),
-            ),
-        )
-        for manifest in (self.network_policies, self.node_exporter, self.kube_state_metrics, self.agent):
+        for manifest in (self.network_policies, self.node_exporter, self.kube_state_metrics):
             manifest.node.add_dependency(self.namespace)
-        # The agent's first remote write must find its identity in place.
-        self.agent.node.add_dependency(self.agent_identity.association)
-        # Its WAL claim names the disposable StorageClass, which the Cluster stack applies.
-        self.agent.node.add_dependency(cluster_stack.storage)
+        self.collector: ManagedCollector | None = None
+        if managed:
+            self.collector = ManagedCollector(
+                self,
+                "Collector",
+                cluster_arn=cluster.cluster_arn,
+                security_group_id=cluster.cluster_security_group_id,
+                subnet_ids=cluster_stack.node_subnets.subnet_ids,
+                workspace=self.prometheus.workspace,
+                configuration_yaml=scrape_config.render(managed_config.managed_config(self.agent_config)),
+                log_group=self.prometheus.log_group,
+            )
+        else:
+            self._add_agents(config=config, artifacts=artifacts, cluster_stack=cluster_stack, charts=charts)
 
         workspace = self.prometheus.workspace
         # Kept as attributes: the stage hands them to the post-deploy verification.
@@ -183,6 +171,21 @@ class MonitoringStack(Stack):
             value=self.prometheus.remote_write_url,
             description="Remote-write endpoint the agent sends to",
         )
+        if self.collector is not None:
+            scraper = self.collector.scraper
+            CfnOutput(
+                self,
+                "ScraperId",
+                value=scraper.attr_scraper_id,
+                description="AMP managed collector id (its status: `aws amp describe-scraper --scraper-id`)",
+            )
+            CfnOutput(self, "ScraperArn", value=scraper.attr_arn, description="AMP managed collector ARN")
+            CfnOutput(
+                self,
+                "ScraperRoleArn",
+                value=scraper.attr_role_arn,
+                description="The scraper's service-linked role (the principal of its EKS access entry)",
+            )
         self.topic_outputs: dict[str, CfnOutput] = {
             output_id: CfnOutput(self, output_id, value=topic.topic_arn, description=description)
             for output_id, topic, description in (
@@ -210,3 +213,43 @@ class MonitoringStack(Stack):
             value=self.prometheus.log_group.log_group_name,
             description="Log group of the AMP workspace (rule evaluation and Alertmanager errors)",
         )
+
+    def _add_agents(
+        self, *, config: PlatformConfig, artifacts: Artifacts, cluster_stack: ClusterStack, charts: cdk8s.App
+    ) -> None:
+        """The Prometheus agents (`agent_replicas` per shard), their identity and their configuration."""
+        monitoring = config.monitoring
+        cluster = cluster_stack.platform_cluster.cluster
+        self.agent_identity = WorkloadIdentity(
+            self,
+            "AgentIdentity",
+            cluster=cluster,
+            namespace=names.MONITORING_NAMESPACE,
+            service_account=names.PROMETHEUS_AGENT,
+        )
+        self.prometheus.grant_remote_write(self.agent_identity.role)
+        agent_shards = []
+        for agent_config in self.agent_configs:
+            rendered = scrape_config.render(agent_config)
+            agent_shards.append(ShardConfig(config_yaml=rendered, checksum=content_checksum(self, rendered)))
+        self.agent_config_yaml = agent_shards[0].config_yaml
+        self.agent_config_checksum = agent_shards[0].checksum
+        self.agent = apply_chart(
+            self,
+            "PrometheusAgent",
+            cluster=cluster,
+            chart=PrometheusAgentChart(
+                charts,
+                "prometheus-agent",
+                shards=agent_shards,
+                replicas=monitoring.agent_replicas,
+                resources=monitoring.agent_resources,
+                wal_volume_gib=monitoring.agent_wal_volume_gib,
+                image=image_reference("prometheus", config.image_digests),
+            ),
+        )
+        self.agent.node.add_dependency(self.namespace)
+        # The agent's first remote write must find its identity in place.
+        self.agent.node.add_dependency(self.agent_identity.association)
+        # Its WAL claim names the disposable StorageClass, which the Cluster stack applies.
+        self.agent.node.add_dependency(cluster_stack.storage)

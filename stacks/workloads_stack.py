@@ -11,6 +11,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
 from constructs import Construct
 
+from config.monitoring import Collector
 from config.platform import PlatformConfig
 from config.workloads import IngressScheme
 from k8s.app_namespace_chart import AppNamespaceChart
@@ -148,6 +149,12 @@ class WorkloadsStack(Stack):
                 load_balancer_cidrs=[subnet.ipv4_cidr_block for subnet in load_balancer_subnets],
                 capacity_mode=config.capacity_mode,
                 services=[service for service in services if service.namespace == names.APP_NAMESPACE],
+                # The managed collector scrapes from the node subnets (no agent pods then).
+                scraper_cidrs=(
+                    cluster_stack.node_subnet_cidrs
+                    if config.monitoring.collector == Collector.MANAGED
+                    else []
+                ),
             ),
         )
         for manifest in (self.postgres, self.webapp, self.network_policies):

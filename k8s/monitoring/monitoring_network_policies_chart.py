@@ -12,6 +12,9 @@ Allowed, and nothing else:
   agent               → agent                            TCP 9090 (it scrapes itself)
   kube-state-metrics  → any address                      TCP 443   (API server)
 
+With `monitoring.collector: managed` (`scraper_cidrs` given) no agent runs: its policies go, and
+kube-state-metrics admits the managed collector's network interfaces (the node subnets) instead.
+
 No policy in node-exporter's namespace: its pods use the host's network, which NetworkPolicies do not
 govern (Kubernetes leaves hostNetwork pods to the plugin; the VPC CNI does not enforce on them).
 """
@@ -56,9 +59,31 @@ class MonitoringNetworkPoliciesChart(cdk8s.Chart):
         vpc_cidr: str,
         capacity_mode: CapacityMode,
         services: Sequence[Service] = (),
+        scraper_cidrs: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_, namespace=names.MONITORING_NAMESPACE, disable_resource_name_hashes=True)
         agent, ksm = pods(names.PROMETHEUS_AGENT), pods(names.KUBE_STATE_METRICS)
+        if scraper_cidrs:
+            self.policies = {
+                name: network_policy(self, name, selected=selected, ingress=ingress, egress=egress)
+                for name, selected, ingress, egress in (
+                    ("default-deny-all", k8s.LabelSelector(), [], []),
+                    ("allow-dns", k8s.LabelSelector(), None, [dns_egress(capacity_mode)]),
+                    (
+                        "kube-state-metrics-from-scraper",
+                        ksm,
+                        [
+                            k8s.NetworkPolicyIngressRule(
+                                from_=[ip_block(cidr) for cidr in scraper_cidrs],
+                                ports=[port(names.KUBE_STATE_METRICS_PORT)],
+                            )
+                        ],
+                        None,
+                    ),
+                    ("kube-state-metrics-egress", ksm, None, [_https_anywhere()]),
+                )
+            }
+            return
         self.policies = {
             name: network_policy(self, name, selected=selected, ingress=ingress, egress=egress)
             for name, selected, ingress, egress in (

@@ -36,19 +36,23 @@ def _ds(grafana_version: str) -> DataSourceRef:
     return DataSourceRef(type_val=datasource_type(grafana_version), uid=AMP_UID)
 
 
-def all_dashboards(grafana_version: str = "10.4") -> list[dict[str, Any]]:
+def all_dashboards(grafana_version: str = "10.4", *, managed_collector: bool = False) -> list[dict[str, Any]]:
     """The platform's dashboards' JSON models, their panels reading the data source `amp` of the version's
-    type."""
+    type. With AMP's managed collector there is no agent: no agent dashboard (its series are the agent's
+    own; the scraper's only metric is `up`, which the cluster dashboard's targets panel shows)."""
     ds = _ds(grafana_version)
-    return [module.build(ds) for module in MODULES]
+    return [module.build(ds) for module in MODULES if not (managed_collector and module is agent)]
 
 
-def folders(services: Services, grafana_version: str = "10.4") -> tuple[Folder, ...]:
+def folders(
+    services: Services, grafana_version: str = "10.4", *, managed_collector: bool = False
+) -> tuple[Folder, ...]:
     """The platform's folder, then one folder per service holding its dashboard. Raises ValueError if two
     uids collide (a shortened service uid meeting another's)."""
     ds = _ds(grafana_version)
+    platform = all_dashboards(grafana_version, managed_collector=managed_collector)
     found = (
-        Folder(PLATFORM_FOLDER_UID, PLATFORM_FOLDER_TITLE, tuple(all_dashboards(grafana_version))),
+        Folder(PLATFORM_FOLDER_UID, PLATFORM_FOLDER_TITLE, tuple(platform)),
         *(
             Folder(
                 service.folder_uid(one),

@@ -24,10 +24,10 @@ from observability.platform_alerts.nodes import HOSTS, KUBE_NODES
 from observability.platform_alerts.pipeline import PIPELINE, WATCHDOG
 from observability.platform_alerts.postgres import POSTGRES
 from observability.platform_alerts.storage import STORAGE
-from observability.platform_alerts.targets import TARGETS
+from observability.platform_alerts.targets import MANAGED_COLLECTOR_ABSENT, TARGETS
 from observability.platform_alerts.workloads import CONTROLLERS, DAEMONSETS, PODS
 
-__all__ = ["ALERTS", "ALERT_NAMES", "GROUPS", "WATCHDOG", "Alert", "rules_file"]
+__all__ = ["ALERTS", "ALERT_NAMES", "GROUPS", "MANAGED_GROUPS", "WATCHDOG", "Alert", "groups", "rules_file"]
 
 GROUPS: Mapping[str, tuple[Alert, ...]] = {
     "platform-watchdog": (WATCHDOG,),
@@ -40,6 +40,18 @@ GROUPS: Mapping[str, tuple[Alert, ...]] = {
     "platform-storage": STORAGE,
     "platform-postgres": POSTGRES,
     "platform-pipeline": PIPELINE,
+}
+# With the managed collector (monitoring.collector: managed): the alerts about our agent go (its absence,
+# its shards, its remote write: about pods and series that exist only where agents run) and the scraper's
+# absence pages instead.
+AGENT_ONLY = frozenset({"PrometheusAgentAbsent", "PrometheusAgentShardDown"})
+MANAGED_GROUPS: Mapping[str, tuple[Alert, ...]] = {
+    **{
+        name: tuple(alert for alert in alerts if alert.name not in AGENT_ONLY)
+        for name, alerts in GROUPS.items()
+        if name != "platform-pipeline"
+    },
+    "platform-collector": (MANAGED_COLLECTOR_ABSENT,),
 }
 ALERTS: tuple[Alert, ...] = tuple(alert for group in GROUPS.values() for alert in group)
 ALERT_NAMES: tuple[str, ...] = tuple(dict.fromkeys(alert.name for alert in ALERTS))
@@ -58,7 +70,12 @@ def _rule(alert: Alert, runbook_base_url: str) -> dict[str, Any]:
     return rule
 
 
-def rules_file(*, runbook_base_url: str) -> dict[str, Any]:
+def groups(*, managed_collector: bool = False) -> Mapping[str, tuple[Alert, ...]]:
+    """The groups for our agents, or for AMP's managed collector."""
+    return MANAGED_GROUPS if managed_collector else GROUPS
+
+
+def rules_file(*, runbook_base_url: str, managed_collector: bool = False) -> dict[str, Any]:
     """The platform alerts as a Prometheus rules document (`{"groups": [...]}`); `runbook_base_url` is where
     docs/runbooks is served (see conventions.runbook_url)."""
     if not runbook_base_url.strip():
@@ -66,6 +83,6 @@ def rules_file(*, runbook_base_url: str) -> dict[str, Any]:
     return {
         "groups": [
             {"name": name, "rules": [_rule(alert, runbook_base_url) for alert in alerts]}
-            for name, alerts in GROUPS.items()
+            for name, alerts in groups(managed_collector=managed_collector).items()
         ]
     }

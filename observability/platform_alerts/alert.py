@@ -38,5 +38,6 @@ NODE_FS = f'{NODE_EXPORTER}, fstype!=""'
 KUBELET = job(jobs.KUBELET)
 CADVISOR = job(jobs.CADVISOR)
 AGENT = job(jobs.PROMETHEUS_AGENT)
+APISERVER = job(jobs.APISERVER)
 ALL_JOBS = "|".join(jobs.JOBS)
 POD = "{{ $labels.namespace }}/{{ $labels.pod }}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from observability import conventions as c
 from observability import jobs, names
-from observability.platform_alerts.alert import AGENT, ALL_JOBS, KSM, Alert, by, job, on
+from observability.platform_alerts.alert import AGENT, ALL_JOBS, APISERVER, KSM, Alert, by, job, on
 
 
 def _node_target_missing(*, name: str, scrape_job: str, severity: str, what: str, blinds: str) -> Alert:
@@ -115,5 +115,23 @@ count {by("namespace", "statefulset")} (
         severity=c.TICKET,
         what="node-exporter",
         blinds="the node filesystem, memory, clock and conntrack alerts",
+    ),
+)
+
+
+# With `monitoring.collector: managed` no agent runs, so nothing scrapes `prometheus-agent` and
+# PrometheusAgentAbsent would page forever. The scraper vends `up` for every endpoint it discovers (AMP
+# user guide, "Troubleshooting scraper configuration"); the API server's endpoint always exists on EKS, so
+# its `up` going silent means the scraper delivers nothing (not ACTIVE, no cluster access, no write).
+MANAGED_COLLECTOR_ABSENT = Alert(
+    name="ManagedCollectorAbsent",
+    severity=c.PAGE,
+    expr=f"absent(up{{{APISERVER}}} == 1)",
+    for_="10m",
+    summary="No data from AMP's managed collector: the metrics pipeline is down.",
+    description=(
+        "Amazon Managed Prometheus has had no successful scrape of the API server from the managed "
+        "collector for 10 minutes: the scraper is not ACTIVE, cannot reach the cluster, or cannot write. "
+        "No other alert can fire meanwhile."
     ),
 )

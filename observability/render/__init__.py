@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from config.monitoring import Collector
 from observability.dashboards import Folder, folders
 from observability.jobs import ScrapeJob, all_jobs
 from observability.model.load import Services
@@ -31,11 +32,19 @@ class Artifacts:
     services: tuple[Service, ...]
 
 
-def render(*, services: Services, runbook_base_url: str, grafana_version: str = "10.4") -> Artifacts:
+def render(
+    *,
+    services: Services,
+    runbook_base_url: str,
+    grafana_version: str = "10.4",
+    collector: Collector = Collector.AGENT,
+) -> Artifacts:
+    """`collector`: the platform alerts and dashboards about the agent only where agents run."""
+    managed = collector == Collector.MANAGED
     return Artifacts(
-        rule_files=rule_files(services, runbook_base_url=runbook_base_url),
+        rule_files=rule_files(services, runbook_base_url=runbook_base_url, managed_collector=managed),
         teams=tuple(team.name for team in services.teams),
-        dashboards=folders(services, grafana_version),
+        dashboards=folders(services, grafana_version, managed_collector=managed),
         scrape_jobs=all_jobs(services),
         services=services.services,
     )

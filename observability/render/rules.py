@@ -57,9 +57,14 @@ class _Block:
 
 
 def rule_files(
-    services: Services, *, runbook_base_url: str, quotas: Quotas | None = None
+    services: Services,
+    *,
+    runbook_base_url: str,
+    quotas: Quotas | None = None,
+    managed_collector: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Namespace name -> Prometheus rules document (`{"groups": [...]}`), within AMP's quotas."""
+    """Namespace name -> Prometheus rules document (`{"groups": [...]}`), within AMP's quotas; the platform
+    alerts for our agents, or for AMP's managed collector (`managed_collector`)."""
     quotas = quotas or load_quotas()
     limit = int(quotas.rule_namespace_bytes.value)
     budget = quotas.namespace_budget_bytes
@@ -108,7 +113,9 @@ def rule_files(
                 )
             files[name] = {"groups": groups}
             sizes[name] = used[index - 1]
-    files[PLATFORM_NAMESPACE] = platform_alerts.rules_file(runbook_base_url=runbook_base_url)
+    files[PLATFORM_NAMESPACE] = platform_alerts.rules_file(
+        runbook_base_url=runbook_base_url, managed_collector=managed_collector
+    )
     sizes[PLATFORM_NAMESPACE] = size(files[PLATFORM_NAMESPACE])
     problems += _check(files, sizes, quotas)
     if problems:

@@ -16,6 +16,7 @@ from urllib3.util import Retry, Timeout
 
 from observability.jobs import OptIn, all_jobs
 from observability.model.load import load_default
+from observability.render import managed_config
 from observability.render.rules import rule_files
 from scripts.verification.report import Deadline, Result
 
@@ -24,11 +25,16 @@ ACTIVE = "ACTIVE"
 TRANSITIONAL = frozenset({"CREATING", "UPDATING"})
 
 
-def expected_jobs() -> list[str]:
+def expected_jobs(*, managed_collector: bool = False) -> list[str]:
     """Every job of the agent that has targets here: the dedicated jobs, one per service (the orders API),
     and `pods` (the Postgres pod opts in). No Service of ours carries the opt-in annotation:
-    `service-endpoints` has no target."""
-    return [job.name for job in all_jobs(load_default()) if job.targets.opt_in is not OptIn.SERVICE]
+    `service-endpoints` has no target. With AMP's managed collector no agent runs: no `prometheus-agent`."""
+    return [
+        job.name
+        for job in all_jobs(load_default())
+        if job.targets.opt_in is not OptIn.SERVICE
+        and not (managed_collector and job.name in managed_config.DROPPED_JOBS)
+    ]
 
 
 def rule_namespaces() -> list[str]:

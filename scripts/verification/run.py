@@ -15,7 +15,12 @@ def print_line(result: Result) -> None:
 
 
 def run_checks(
-    settings: Settings, clients: Clients, deadline: Deadline, emit: Callable[[Result], None] = print_line
+    settings: Settings,
+    clients: Clients,
+    deadline: Deadline,
+    emit: Callable[[Result], None] = print_line,
+    *,
+    managed_collector: bool = False,  # monitoring.collector: managed (no agent's own job to find)
 ) -> list[Result]:
     results: list[Result] = []
 
@@ -31,7 +36,7 @@ def run_checks(
     query = amp.PrometheusQuery(
         query_url=settings.prometheus_query_url, credentials=clients.credentials, region=clients.region
     )
-    record(amp.check_samples(query, amp.expected_jobs(), deadline))
+    record(amp.check_samples(query, amp.expected_jobs(managed_collector=managed_collector), deadline))
     record(*probe.check_web_app(clients.lambda_, settings.probe_function_arn, deadline))
     # Last: the longer since the deploy, the surer the first Watchdog heartbeat had its time.
     topics = delivery.Topics(

@@ -164,7 +164,12 @@ def terminating_slice(service: Manifest, pod: Manifest) -> Manifest:
     """A slice of `service` listing `pod` as the EndpointSlice controller lists a pod being deleted (not
     ready, serving, terminating), managed by another controller so the EndpointSlice controller leaves it."""
     namespace = service["metadata"]["namespace"]
-    (port,) = service["spec"]["ports"]
+    declared = {p["name"]: p["containerPort"] for c in pod["spec"]["containers"] for p in c.get("ports", [])}
+
+    def target_port(port: Manifest) -> int:
+        wanted = port.get("targetPort", port["port"])
+        return wanted if isinstance(wanted, int) else int(declared[wanted])
+
     return {
         "apiVersion": "discovery.k8s.io/v1",
         "kind": "EndpointSlice",
@@ -190,7 +195,10 @@ def terminating_slice(service: Manifest, pod: Manifest) -> Manifest:
                 },
             }
         ],
-        "ports": [{"name": port.get("name", ""), "port": names.POSTGRES_EXPORTER_PORT, "protocol": "TCP"}],
+        "ports": [
+            {"name": port.get("name", ""), "port": target_port(port), "protocol": port.get("protocol", "TCP")}
+            for port in service["spec"]["ports"]
+        ],
     }
 
 

@@ -21,6 +21,7 @@ from aws_cdk.assertions import Template
 
 from app import build
 from config import CapacityMode, EndpointAccessMode, PlatformConfig, environment_config
+from config.monitoring import Collector
 from config.workloads import IngressScheme
 from stacks.platform_stage import PlatformStage
 
@@ -50,10 +51,19 @@ def auto_mode_config() -> PlatformConfig:
     )
 
 
+def managed_collector_config() -> PlatformConfig:
+    """dev with AMP's managed collector scraping instead of our agents (monitoring.collector: managed)."""
+    dev = environment_config("dev")
+    return dataclasses.replace(
+        dev, name="managed", monitoring=dataclasses.replace(dev.monitoring, collector=Collector.MANAGED)
+    )
+
+
 VARIANTS = {
     "dev": lambda: environment_config("dev"),
     "prod": lambda: dataclasses.replace(environment_config("prod"), account="123456789012"),
     "auto": auto_mode_config,
+    "managed": managed_collector_config,
 }
 
 
@@ -161,6 +171,11 @@ def dev(synthesized: dict[str, Synthesized]) -> Synthesized:
 @pytest.fixture(scope="session")
 def auto(synthesized: dict[str, Synthesized]) -> Synthesized:
     return synthesized["auto"]
+
+
+@pytest.fixture(scope="session")
+def managed(synthesized: dict[str, Synthesized]) -> Synthesized:
+    return synthesized["managed"]
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from app import build
 from config import KUBERNETES_VERSION, environment_config
 from tests.unit.conftest import CDK_CONTEXT, STACK_ROLES, Synthesized, run_cfn_lint
 
-VARIANTS = ["dev", "prod", "auto"]
+VARIANTS = ["dev", "prod", "auto", "managed"]
 # Every finding we accept, by rule and where it is acknowledged. A new one must be reviewed and added here.
 EXPECTED_ACKNOWLEDGEMENTS = {
     ("IAM4[AmazonEKSClusterPolicy]", "Cluster/Eks/Cluster/Role"),

@@ -24,7 +24,7 @@ from config import (
     environment_config,
     environments,
 )
-from config.monitoring import MonitoringConfig
+from config.monitoring import Collector, MonitoringConfig
 from config.platform import node_vcpus
 from config.workloads import IngressScheme, Resources, WorkloadsConfig
 from tests.unit.conftest import REPOSITORY, STACK_ROLES, TLS_CERTIFICATE_ARN
@@ -193,6 +193,23 @@ INVALID = {
         "monitoring.agent_replicas: must be 1-3 (got 4)",
     ),
     "no shard": ({"monitoring": MonitoringConfig(shards=0)}, "monitoring.shards: must be 1-16 (got 0)"),
+    "unknown collector": (
+        {"monitoring": MonitoringConfig(collector="daemonset")},  # type: ignore[arg-type]
+        "monitoring.collector: must be one of ['agent', 'managed'] (got 'daemonset')",
+    ),
+    # AMP's managed collector refuses intervals under 30 s (AMP user guide, "Scraper limitations").
+    "managed collector every 29 s": (
+        {"monitoring": MonitoringConfig(collector=Collector.MANAGED, scrape_interval_seconds=29)},
+        "monitoring.scrape_interval_seconds: must be at least 30 when collector is 'managed'",
+    ),
+    "managed collector in two shards": (
+        {"monitoring": MonitoringConfig(collector=Collector.MANAGED, shards=2)},
+        "monitoring.shards: must be 1 when collector is 'managed'",
+    ),
+    "managed collector into a CMK workspace": (
+        {"monitoring": MonitoringConfig(collector=Collector.MANAGED, customer_managed_key=True)},
+        "monitoring.customer_managed_key: must be false when collector is 'managed'",
+    ),
     "too many shards": (
         {"monitoring": MonitoringConfig(shards=17)},
         "monitoring.shards: must be 1-16 (got 17)",
@@ -260,6 +277,16 @@ BOUNDARIES = {
     "three agents per shard": {"monitoring": MonitoringConfig(agent_replicas=3)},
     "one shard": {"monitoring": MonitoringConfig(shards=1)},
     "sixteen shards": {"monitoring": MonitoringConfig(shards=16)},
+    "managed collector every 30 s": {
+        "monitoring": MonitoringConfig(collector=Collector.MANAGED, scrape_interval_seconds=30)
+    },
+    "managed collector in one shard": {"monitoring": MonitoringConfig(collector=Collector.MANAGED, shards=1)},
+    "managed collector into an AWS-owned-key workspace": {
+        "monitoring": MonitoringConfig(collector=Collector.MANAGED, customer_managed_key=False)
+    },
+    "agent every 29 s": {
+        "monitoring": MonitoringConfig(collector=Collector.AGENT, scrape_interval_seconds=29)
+    },
     "two distinct zones": {"availability_zones": ("us-east-1a", "us-east-1b")},
     "a NAT gateway per zone": {"nat_gateways": 2},
     "no NAT gateway": {"nat_gateways": 0},

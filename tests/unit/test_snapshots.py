@@ -28,12 +28,12 @@ def snapshot_json(snapshot):
 
 
 @pytest.mark.parametrize("role", STACK_ROLES)
-@pytest.mark.parametrize("variant", ["dev", "auto"])
+@pytest.mark.parametrize("variant", ["dev", "auto", "managed"])
 def test_stack_matches_snapshot(synthesized, snapshot_json, variant, role):
     assert normalised(synthesized[variant].templates[role]) == snapshot_json
 
 
-@pytest.mark.parametrize("variant", ["dev", "auto"])
+@pytest.mark.parametrize("variant", ["dev", "auto", "managed"])
 def test_kubernetes_manifests_match_snapshot(synthesized, snapshot_json, variant):
     """The objects the cluster applies, readable on their own (they are strings inside the templates)."""
     assert normalised(synthesized[variant].kubernetes_manifests()) == snapshot_json

@@ -55,6 +55,11 @@ def failed(results: dict[str, Result]) -> list[str]:
 
 def test_expected_jobs_and_namespaces_come_from_the_spec() -> None:
     assert expected_jobs() == [*(job for job in JOBS if job != SERVICE_ENDPOINTS), "orders-api"]
+    # AMP's managed collector: every job but the agent's own.
+    assert expected_jobs(managed_collector=True) == [
+        *(job for job in JOBS if job not in (SERVICE_ENDPOINTS, "prometheus-agent")),
+        "orders-api",
+    ]
     assert rule_namespaces() == ["platform-alerts", "slos-orders"]
 
 
