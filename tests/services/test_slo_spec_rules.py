@@ -141,8 +141,27 @@ def test_the_kubernetes_form_uses_camel_case_under_spec() -> None:
             f"{FILE}: spec: is missing",
         ),
         ({"service": "payments"}, f"{FILE}: version: must be 'prometheus/v1' (got None)"),
+        # Either key alone marks the Kubernetes form.
+        (
+            {"kind": "PrometheusServiceLevel", "version": "prometheus/v1"},
+            f"{FILE}: apiVersion: must be sloth.slok.dev/v1 with kind PrometheusServiceLevel, or use "
+            "`version: prometheus/v1` (got None, kind 'PrometheusServiceLevel')",
+        ),
+        (
+            {"apiVersion": "sloth.slok.dev/v1", "version": "prometheus/v1"},
+            f"{FILE}: apiVersion: must be sloth.slok.dev/v1 with kind PrometheusServiceLevel, or use "
+            "`version: prometheus/v1` (got 'sloth.slok.dev/v1', kind None)",
+        ),
     ],
-    ids=["not-a-mapping", "wrong-kind", "wrong-api-version", "no-spec", "no-version"],
+    ids=[
+        "not-a-mapping",
+        "wrong-kind",
+        "wrong-api-version",
+        "no-spec",
+        "no-version",
+        "kind-only",
+        "api-only",
+    ],
 )
 def test_what_the_file_is(spec: Any, expected: str) -> None:
     service, slos, problems = parse_slos(spec, FILE)
