@@ -136,8 +136,9 @@ def copy_repository(*, into: Path, commit: str | None) -> None:
     (into / "mutants" / ".venv").symlink_to(REPO / ".venv")
 
 
-def prepare(run: Run, *, root: Path, commit: str | None) -> list[str]:
-    """The copy for one run, its mutmut settings appended to pyproject.toml; returns the sources."""
+def prepare(run: Run, *, root: Path, commit: str | None, mutate: list[str], tests: list[str]) -> list[str]:
+    """The copy for one run, its mutmut settings appended to pyproject.toml; returns the sources. `mutate`
+    (globs) and `tests`, when given, replace the run's own files to mutate and test selection."""
     copy_repository(into=root, commit=commit)
     sources = list(run.sources)
     if run.lambda_dir is not None:
@@ -151,8 +152,8 @@ def prepare(run: Run, *, root: Path, commit: str | None) -> list[str]:
     settings = {
         "source_paths": sources,
         "also_copy": top_level,
-        "pytest_add_cli_args_test_selection": run.tests,
-        "only_mutate": run.only,
+        "pytest_add_cli_args_test_selection": tests or run.tests,
+        "only_mutate": mutate or run.only,
         "pytest_add_cli_args": [f"--ignore={t}" for t in ignored] + [f"--deselect={t}" for t in READS_SOURCE],
         "mutate_only_covered_lines": False,
         "use_git_change_detection": False,
@@ -259,6 +260,12 @@ def main() -> int:
     parser.add_argument(
         "--no-recheck", action="store_true", help="mutmut's verdicts only (fast, undercounts)"
     )
+    parser.add_argument(
+        "--mutate", nargs="*", default=[], help="mutate these files (globs) instead of the run's own list"
+    )
+    parser.add_argument(
+        "--tests", nargs="*", default=[], help="run these tests (files, folders) instead of the run's tiers"
+    )
     parser.add_argument("--match", nargs="*", default=[], help="recheck only mutants matching these globs")
     parser.add_argument("--files", nargs="*", default=[], help="recheck on these test files instead")
     parser.add_argument("--also", nargs="*", default=[], help="test files every recheck runs too (new tests)")
@@ -279,7 +286,7 @@ def main() -> int:
             if args.recheck is None:
                 root.mkdir()
                 print(f"mutmut run ({run.name}) in {root}", flush=True)
-                prepare(run, root=root, commit=args.commit)
+                prepare(run, root=root, commit=args.commit, mutate=args.mutate, tests=args.tests)
                 result = subprocess.run(
                     [str(VENV_BIN / "mutmut"), "run", "--max-children", str(args.max_children)],
                     cwd=root,

@@ -200,7 +200,8 @@ def test_grafana_500_exhausting_retries_fails_and_deletes_the_token(
         handler.on_event(event(fake_grafana), None)
 
     assert failure.value.status == 500
-    assert fake_grafana.attempts("POST", "/api/dashboards/db") == grafana_api.RETRIES + 1
+    # The first attempt and the 4 retries grafana_api documents (retries after the first attempt).
+    assert fake_grafana.attempts("POST", "/api/dashboards/db") == 5
     aws.assert_done()  # the token was deleted although the run failed
     assert TOKEN not in str(failure.value)
     assert TOKEN not in caplog.text

@@ -55,6 +55,12 @@ def test_other_periods_scale_the_factors() -> None:
         ("36h", "1d12h"),
         ("90m", "1h30m"),
         ("5m", "5m"),
+        # Years only when exact (a Prometheus year is 365 days), seconds last.
+        ("365d", "1y"),
+        ("730d", "2y"),
+        ("366d", "366d"),
+        ("90s", "1m30s"),
+        ("3661s", "1h1m1s"),
     ],
 )
 def test_durations_print_as_prometheus_prints_them(duration: str, printed: str) -> None:
