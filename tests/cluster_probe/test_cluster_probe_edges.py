@@ -142,6 +142,7 @@ def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 @pytest.fixture
 def scripted(certificate: tuple[Path, Path], request: pytest.FixtureRequest) -> Iterator[ScriptedKubernetes]:
     with kubernetes_api(ScriptedKubernetes(list(request.param)), *certificate) as fake:
+        assert isinstance(fake, ScriptedKubernetes)
         yield fake
 
 

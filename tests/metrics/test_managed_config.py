@@ -107,7 +107,7 @@ def both(tmp_path_factory: pytest.TempPathFactory, manifests: Manifests) -> Iter
         try:
             for agent in agents.values():
                 agent.start_ready()
-            seen: list[object] = []
+            seen: list[list[dict[str, set[ScrapeTarget]]]] = []
 
             def settled() -> bool:
                 now = [active(agent) for agent in agents.values()]
