@@ -106,7 +106,7 @@ def test_discovery_finds_the_simulated_pods_nodes_and_api_server(
         found.update((t["labels"]["job"], t["scrapeUrl"]) for t in _active_targets(agent))
         return found == expected
 
-    assert wait_until(discovered, timeout=60), f"expected {sorted(expected)}, found {sorted(found)}"
+    assert wait_until(discovered, timeout=180), f"expected {sorted(expected)}, found {sorted(found)}"
 
 
 def test_target_labels_name_the_pod_and_node(running_pods: list[Manifest], agent: Prometheus) -> None:
