@@ -239,9 +239,11 @@ JOB_TABLE: tuple[ScrapeJob, ...] = (
         ),
         one_target_per=Unit.CLUSTER,
         series=catalog.KUBE_STATE_METRICS_SERIES,
-        # Grows with the number of objects in the cluster (~10-20 series per pod): room for ~2,000 pods.
-        # Values are long here too (image names, owner names).
-        limits=Limits(sample_limit=50_000, label_value_length_limit=1024),
+        # Grows with the number of objects in the cluster (~15 series kept per pod, `make cost`): room for
+        # ~20,000 pods, 500 nodes at 30 pods and a margin (50,000 failed `make scale` at 5,000 pods,
+        # docs/sizing.md). Its series are bounded by the objects, not by a label gone wild. Values are long
+        # here too (image names, owner names).
+        limits=Limits(sample_limit=300_000, label_value_length_limit=1024),
         honor_labels=True,
         # No estimate: `make cost` measures the real kube-state-metrics per object on a simulated cluster.
     ),

@@ -339,6 +339,8 @@ def main(argv: Sequence[str] | None = None, *, say: Callable[[str], None] = prin
         "--earlier", type=Path, help="a log of an earlier run: its runs' JSON lines join the table"
     )
     args = parser.parse_args(argv)
+    if len(set(args.nodes)) < 2 and not args.earlier:
+        parser.error("--nodes needs two sizes or more (or --earlier): the agent's memory is fitted as a line")
     say(f"machine: {platform.node()} {platform.machine()}, {platform.platform()}")
     runs: list[Run] = []
     if args.earlier:
