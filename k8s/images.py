@@ -11,7 +11,7 @@ from collections.abc import Mapping
 POSTGRES_IMAGE = "public.ecr.aws/docker/library/postgres:17.6-bookworm"
 POSTGRES_EXPORTER_IMAGE = "quay.io/prometheuscommunity/postgres-exporter:v0.17.1"
 PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.13.5"  # the 3.13 LTS line (docs/versions.md)
-NODE_EXPORTER_IMAGE = "quay.io/prometheus/node-exporter:v1.9.1"
+NODE_EXPORTER_IMAGE = "quay.io/prometheus/node-exporter:v1.12.1"  # newest release (docs/versions.md)
 KUBE_STATE_METRICS_IMAGE = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.19.1"
 
 # By the keys of `config.images.IMAGE_KEYS`.
