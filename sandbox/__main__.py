@@ -87,6 +87,9 @@ def run(args: Sequence[str]) -> int:
         console.print(f"[bold yellow]{exc}[/]")
         return 1
     signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl-C raises KeyboardInterrupt whatever this process inherited: a parent that ignored SIGINT when it
+    # started us (a pytest-xdist worker does) would leave it ignored, and the sandbox would never stop.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     workdir = Path(tempfile.mkdtemp(prefix="orders-sandbox-"))
     sandbox: Sandbox | None = None
     control: ControlServer | None = None
