@@ -407,16 +407,11 @@ class SimulatedCluster(StartStop):
         with authorization on), with the flags kubeadm adds: each controller with its own service account's
         credentials, and the kubeconfigs that check who reads its own endpoints."""
         d = self.base_dir
-        kubeconfig = str(d / "kube-controller-manager.kubeconfig")
         self._spawn(
             "kube-controller-manager",
             [
                 str(KUBE_CONTROLLER_MANAGER),
-                "--kubeconfig", kubeconfig,
-                "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig,
-                "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
-                "--bind-address", HOST, "--secure-port", str(free_port()),
-                "--cert-dir", str(d / "kube-controller-manager-certs"),
+                *self._component_flags("kube-controller-manager"),
                 # The tokens controller's key (the API server verifies with sa.pub), and the CA it publishes
                 # in each namespace's kube-root-ca.crt.
                 "--service-account-private-key-file", str(d / "sa.key"),
@@ -428,27 +423,27 @@ class SimulatedCluster(StartStop):
                 # (harness/cluster_stack.py). The Deployment keeps its own replicas, as before the autoscaler
                 # acts.
                 "--controllers=*,-horizontal-pod-autoscaler-controller",
-                "--profiling=false",
             ],
         )  # fmt: skip
 
     def _start_scheduler(self) -> None:
         """As kwokctl starts it (components/kube_scheduler.go: its kubeconfig, --bind-address and
         --secure-port), with kubeadm's authentication and authorization kubeconfigs."""
-        d = self.base_dir
-        kubeconfig = str(d / "kube-scheduler.kubeconfig")
-        self._spawn(
-            "kube-scheduler",
-            [
-                str(KUBE_SCHEDULER),
-                "--kubeconfig", kubeconfig,
-                "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig,
-                "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
-                "--bind-address", HOST, "--secure-port", str(free_port()),
-                "--cert-dir", str(d / "kube-scheduler-certs"),
-                "--profiling=false",
-            ],
-        )  # fmt: skip
+        self._spawn("kube-scheduler", [str(KUBE_SCHEDULER), *self._component_flags("kube-scheduler")])
+
+    def _component_flags(self, name: str) -> list[str]:
+        """What kube-controller-manager and kube-scheduler share: `name`'s kubeconfig (its own client
+        certificate) for the API and for checking who reads its endpoints, its secure port on loopback, its
+        serving certificate's folder, no profiling."""
+        kubeconfig = str(self.base_dir / f"{name}.kubeconfig")
+        return [
+            "--kubeconfig", kubeconfig,
+            "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig,
+            "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+            "--bind-address", HOST, "--secure-port", str(free_port()),
+            "--cert-dir", str(self.base_dir / f"{name}-certs"),
+            "--profiling=false",
+        ]  # fmt: skip
 
     def _ready(self) -> bool:
         for name, process in self._processes.items():

@@ -216,11 +216,13 @@ class Prometheus(Process):
         rule_files: Mapping[str, Mapping[str, Any]] | None = None,
         evaluation_interval_seconds: int = 60,
         alertmanager: str | None = None,
+        *,
+        binary: str = PROMETHEUS,
     ) -> Prometheus:
         """A plain Prometheus that accepts remote writes and answers queries; with `rule_files` (name ->
         rules document) it also evaluates them every `evaluation_interval_seconds`, as AMP's ruler does,
         and with `alertmanager` (host:port) sends the alerts there, as AMP's ruler sends them to AMP's
-        Alertmanager."""
+        Alertmanager. Debian's Prometheus 2.42 by default, or `binary`."""
         workdir.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {}
         if alertmanager:
@@ -237,7 +239,7 @@ class Prometheus(Process):
         config_path.write_text(yaml.safe_dump(config))
         port = port or free_port()
         argv = [
-            PROMETHEUS,
+            binary,
             f"--config.file={config_path}",
             f"--storage.tsdb.path={workdir / 'tsdb'}",
             f"--web.listen-address={HOST}:{port}",

@@ -14,9 +14,7 @@ import yaml
 from config import environment_config
 from harness.cluster import ADDON_KINDS, PROMETHEUS, ApiError, SimulatedCluster, against
 from harness.kube_state_metrics import KubeStateMetrics
-from harness.postgres import free_port
-from harness.stack import HOST, Prometheus, for_local_receiver, generated_config
-from k8s.monitoring.prometheus_agent_chart import SHUTDOWN_FLUSH_SECONDS
+from harness.stack import Prometheus, for_local_receiver, generated_config
 from tests.unit.conftest import KUBERNETES_RESOURCE, STACK_ROLES, Synthesized, render_tokens, synthesize
 
 Manifest = dict[str, Any]
@@ -154,17 +152,7 @@ def kube_state_metrics(
 @pytest.fixture(scope="module")
 def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
     """Prometheus at the cluster's release accepting the agent's remote writes (AMP's stand-in)."""
-    workdir = Path(tmp_path_factory.mktemp("receiver"))
-    (workdir / "receiver.yml").write_text("{}\n")
-    port = free_port()
-    argv = [
-        str(PROMETHEUS),
-        f"--config.file={workdir / 'receiver.yml'}",
-        f"--storage.tsdb.path={workdir / 'tsdb'}",
-        f"--web.listen-address={HOST}:{port}",
-        "--web.enable-remote-write-receiver",
-    ]
-    process = Prometheus("receiver", argv, workdir / "receiver.log", port)
+    process = Prometheus.receiver(Path(tmp_path_factory.mktemp("receiver")), binary=str(PROMETHEUS))
     process.start_ready()
     try:
         yield process
@@ -189,18 +177,12 @@ def agent(
         cluster=cluster,
         token_file=token,
     )
-    (workdir / "agent.yml").write_text(yaml.safe_dump(for_local_receiver(config, receiver.remote_write_url)))
-    port = free_port()
     # The chart's arguments (k8s/monitoring/prometheus_agent_chart.py), with local paths and address.
-    argv = [
-        str(PROMETHEUS),
-        "--agent",
-        f"--config.file={workdir / 'agent.yml'}",
-        f"--storage.agent.path={workdir / 'wal'}",
-        f"--web.listen-address={HOST}:{port}",
-        f"--storage.remote.flush-deadline={SHUTDOWN_FLUSH_SECONDS}s",
-    ]
-    process = Prometheus("agent", argv, workdir / "agent.log", port)
+    process = Prometheus.agent(
+        workdir,
+        yaml.safe_dump(for_local_receiver(config, receiver.remote_write_url)),
+        binary=str(PROMETHEUS),
+    )
     process.start_ready()
     try:
         yield process
