@@ -239,11 +239,14 @@ class SimulatedCluster(StartStop):
             raise ClusterError(
                 f"kube-apiserver not ready in {START_TIMEOUT_SECONDS}s: {self._log_tail('kube-apiserver')}"
             )
+        # The nodes' addresses before kwok starts: its node-initialize stage fills in `--node-ip` for a node
+        # that has none yet, and a status it computed before our patch would overwrite ours (every node
+        # then had the first node's IP, under load).
+        for node in self.nodes:
+            self._register(node)
         self._start_kwok()
         self._start_controller_manager()
         self._start_scheduler()
-        for node in self.nodes:
-            self._register(node)
         if not wait_until(self._nodes_ready, timeout=START_TIMEOUT_SECONDS):
             raise ClusterError(f"kwok did not make the nodes Ready: {self._log_tail('kwok')}")
 

@@ -128,10 +128,17 @@ def test_target_labels_name_the_pod_and_node(running_pods: list[Manifest], agent
 
 
 def test_the_node_exporter_on_its_pods_ip_is_scraped_and_written(
-    agent: Prometheus, receiver: Prometheus, node_exporter_on_its_pod: str
+    agent: Prometheus, receiver: Prometheus, running_pods: list[Manifest], node_exporter_on_its_pod: str
 ) -> None:
     """The real process on the pod's loopback IP is up (the other node's is not: nothing listens there),
-    and its series reach the receiver through remote write."""
+    and its series reach the receiver through remote write. Which node's pod comes first is the DaemonSet
+    controller's choice: the process runs on that one."""
+    # Host network: each node-exporter pod has its node's InternalIP (harness/cluster.py's DEFAULT_NODES).
+    assert sorted(f"{ip}:9100" for ip in _pod_ips(running_pods, "node-exporter")) == [
+        "127.1.0.1:9100",
+        "127.1.0.2:9100",
+    ]
+    (idle,) = {"127.1.0.1:9100", "127.1.0.2:9100"} - {node_exporter_on_its_pod}
 
     def health() -> dict[str, str]:
         return {
@@ -140,11 +147,11 @@ def test_the_node_exporter_on_its_pods_ip_is_scraped_and_written(
             if t["labels"]["job"] == "node-exporter"
         }
 
-    assert wait_until(lambda: health() == {"127.1.0.1:9100": "up", "127.1.0.2:9100": "down"}, timeout=60), (
-        health()
-    )
+    assert wait_until(lambda: health() == {node_exporter_on_its_pod: "up", idle: "down"}, timeout=60), health()
     assert wait_until(
-        lambda: bool(receiver.query('node_uname_info{job="node-exporter", instance="127.1.0.1:9100"}')),
+        lambda: bool(
+            receiver.query(f'node_uname_info{{job="node-exporter", instance="{node_exporter_on_its_pod}"}}')
+        ),
         timeout=60,
     )
 
