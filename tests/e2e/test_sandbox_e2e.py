@@ -13,7 +13,9 @@ own receivers. The tests run in this order on one sandbox (each leaves it health
    it adds no time);
 5. the resolved notification of the orders page reaches the orders team (Alertmanager's group_interval,
    5 min, paces it);
-6. Postgres restarted -> every order committed before is still there.
+6. Postgres restarted -> every order committed before is still there;
+7. every dashboard panel whose series exist in the receiver returns data over the run (the faults above
+   left 503s, slow requests, recorded SLO series and ALERTS to show).
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx
 import pytest
 
 from harness.alerting import alerts_in
 from harness.stack import APP_DATABASE, http_ok, wait_until
 from observability import alertmanager
 from observability import conventions as c
+from observability.dashboards import folders
 from observability.dashboards.webapp import WEBAPP_SELECTOR
+from observability.model.load import load_default
+from observability.model.promql import selectors
 from sandbox.core import Sandbox
 from tests.e2e.conftest import TIMINGS
 
@@ -49,6 +55,10 @@ NOTIFICATION_TIMEOUT = 12 * 60
 AMP_DOWN_SECONDS = 70
 # Shared between the ordered tests of this module.
 STATE: dict[str, Any] = {}
+# Before the sandbox starts (the module is imported first): the panels' range covers the whole run.
+MODULE_IMPORTED_AT = time.time()
+# Dashboard variables as a user with "All" selected sees them, and a rate window of four scrapes.
+PANEL_VARIABLES = {"$cluster": ".*", "$environment": ".*", "$namespace": ".*", "$__rate_interval": "2m"}
 
 
 def first_notification(
@@ -246,3 +256,57 @@ def test_postgres_restart_keeps_every_committed_order(
         present = {row[0] for row in conn.execute("SELECT id FROM orders WHERE id = ANY(%s)", [committed])}
     assert len(committed) > 10
     assert present == set(committed)
+
+
+def panel_queries() -> list[tuple[str, str, str]]:
+    """(dashboard, panel, query) of every panel target, variables substituted."""
+    queries = []
+    for dashboard in [model for folder in folders(load_default()) for model in folder.dashboards]:
+        for panel in dashboard.get("panels", []):
+            for target in panel.get("targets") or []:
+                expr = target["expr"]
+                for variable, value in PANEL_VARIABLES.items():
+                    expr = expr.replace(variable, value)
+                queries.append((dashboard["title"], panel["title"], expr))
+    return queries
+
+
+def _runs_here(expr: str, present: set[str], labels: dict[str, set[str]]) -> bool:
+    """Every series the query reads exists here, and every job or alert name it selects has series here."""
+    return all(
+        selector.name in present
+        and all(
+            selector.equals[label] in values for label, values in labels.items() if label in selector.equals
+        )
+        for selector in selectors(expr)
+    )
+
+
+def test_every_panel_whose_series_exist_here_returns_data(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Last, on what the faults above left in the receiver: scraped series, the recorded SLO series and the
+    ALERTS of the alerts that fired. A panel whose every series (and selected job or alert name) exists here
+    must return data over the run; the others read what cannot run here (kubelet, cAdvisor) or the ALERTS
+    of an alert that did not fire."""
+    receiver = sandbox.receiver
+    present = set(receiver.metric_names())
+    labels = {
+        label: set(httpx.get(f"{receiver.url}/api/v1/label/{label}/values", timeout=30).json()["data"])
+        for label in ("job", "alertname")
+    }
+    end = time.time()
+    checked, empty = 0, []
+    for dashboard, panel, expr in panel_queries():
+        if not _runs_here(expr, present, labels):
+            continue
+        checked += 1
+        params: dict[str, str | float] = {"query": expr, "start": MODULE_IMPORTED_AT, "end": end, "step": 30}
+        body = httpx.get(f"{receiver.url}/api/v1/query_range", params=params, timeout=30).json()
+        assert body["status"] == "success", (dashboard, panel, expr, body)
+        if not body["data"]["result"]:
+            empty.append((dashboard, panel, expr))
+    with capsys.disabled():
+        print(f"\npanel queries run against the receiver: {checked} of {len(panel_queries())}")
+    assert checked >= 20, f"only {checked} panel queries could run here"
+    assert empty == []
