@@ -7,6 +7,7 @@ config names, also checks that every file it reads exists.
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from harness.scale import split_per_node
 from harness.stack import REPO, for_local_receiver, without_keep_lists
 from observability.render import scrape_config as sc
 
@@ -94,6 +96,20 @@ def test_local_test_variants_pass_promtool(tmp_path):
     for name, config in (("local", local), ("unfiltered", without_keep_lists(local))):
         result = check(tmp_path, name, config)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_daemonset_mode_sizing_configs_pass_promtool(tmp_path):
+    """`make scale --daemonset`'s two agents (harness/scale.py): field selectors of the roles they name."""
+    local, central = split_per_node(make(), node="kwok-node-001")
+    for name, config in (("node-local", local), ("cluster-wide", central)):
+        result = check(tmp_path, name, config)
+        assert result.returncode == 0, result.stdout + result.stderr
+    # A selector's role must be its discovery's: promtool refuses a pod selector on node discovery.
+    wrong = copy.deepcopy(local)
+    kubelet = next(j for j in wrong["scrape_configs"] if j["job_name"] == "kubelet")
+    kubelet["kubernetes_sd_configs"][0]["selectors"][0]["role"] = "pod"
+    result = check(tmp_path, "wrong-role", wrong)
+    assert result.returncode != 0, result.stdout + result.stderr
 
 
 def test_promtool_really_checks_our_file(tmp_path):
