@@ -247,6 +247,7 @@ def measure_cluster(
             tls_ports=frozenset({KUBELET_PORT}),
             workdir=workdir / "canned",
         )
+        workdir.mkdir(parents=True, exist_ok=True)
         token = workdir / "token"
         token.write_text(cluster.service_account_token(**AGENT_ACCOUNT))
 
