@@ -235,7 +235,13 @@ def measure_cluster(
     with SimulatedCluster(nodes=scaled_nodes(nodes)) as cluster:
         cluster.add_default_service_account("default")
         apply_charts(cluster, charts)
-        pods = [pod for w in charts.workloads() for pod in cluster.run_workload(w)]
+        # The controllers create pods at the controller-manager's API rate (20 requests/s by default) and
+        # kwok starts them in turn: half a second a pod on this machine, and two minutes at least.
+        pods = [
+            pod
+            for w in charts.workloads()
+            for pod in cluster.run_workload(w, timeout=max(120.0, 0.5 * w["spec"].get("replicas", nodes)))
+        ]
         (ksm_pod,) = [
             p for p in pods if p["metadata"]["labels"].get(names.NAME_LABEL) == names.KUBE_STATE_METRICS
         ]
