@@ -38,7 +38,7 @@ import httpx  # noqa: E402
 
 from config.monitoring import MonitoringConfig  # noqa: E402
 from harness import manifests  # noqa: E402
-from harness.cluster import PROMETHEUS, SimulatedCluster, against, wait_until, with_apiserver_target  # noqa: E402
+from harness.cluster import SimulatedCluster, against, wait_until, with_apiserver_target  # noqa: E402
 from harness.cluster_stack import AGENT_ACCOUNT, ClusterStack, apply_charts  # noqa: E402
 from harness.kube_state_metrics import KubeStateMetrics  # noqa: E402
 from harness.postgres import free_port  # noqa: E402
@@ -256,7 +256,6 @@ def measure_cluster(
                         scrape_config.render(for_local_receiver(local, canned.sink_url)),
                         port=names.PROMETHEUS_PORT if shard == 0 else free_port(),
                         name=f"agent-{shard}",
-                        binary=str(PROMETHEUS),
                         host=agent_pod["status"]["podIP"] if shard == 0 else HOST,
                     )
                     agents.append(agent)
