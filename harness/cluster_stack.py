@@ -3,7 +3,7 @@ the real controllers, placed by the real scheduler and run by kwok with loopback
 listening on its pod's IP and container port.
 
     simulated cluster ◀── Kubernetes discovery ── Prometheus agent ──remote write──▶ receiver
-    (harness/cluster.py)                         (the cluster's release,   (Debian's Prometheus 2.42,
+    (harness/cluster.py)                         (the cluster's release,   (the same release,
       pods: orders API ───────── Postgres          generated config)        AMP's stand-in)
             postgres-exporter ── Postgres
             node-exporter (one per node)
@@ -30,7 +30,6 @@ from typing import Any
 
 from harness import manifests
 from harness.cluster import ADDON_KINDS, SimulatedCluster, SimulatedNode, against
-from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
 from harness.lifecycle import StartStop, stop_all
 from harness.postgres import LocalPostgres, free_port
 from harness.proxy import DelayProxy
@@ -226,7 +225,6 @@ class ClusterStack(StartStop):
             scrape_config.render(local),
             port=names.PROMETHEUS_PORT if on_pod else free_port(),
             name=name,
-            binary=str(CLUSTER_PROMETHEUS),
             host=self.pod_ip(names.PROMETHEUS_AGENT) if on_pod else HOST,
         )
         self.agents[name] = agent

@@ -38,7 +38,7 @@ import httpx  # noqa: E402
 
 from config.monitoring import MonitoringConfig  # noqa: E402
 from harness import manifests  # noqa: E402
-from harness.cluster import PROMETHEUS, SimulatedCluster, against, wait_until, with_apiserver_target  # noqa: E402
+from harness.cluster import SimulatedCluster, against, wait_until, with_apiserver_target  # noqa: E402
 from harness.cluster_stack import AGENT_ACCOUNT, ClusterStack, apply_charts  # noqa: E402
 from harness.kube_state_metrics import KubeStateMetrics  # noqa: E402
 from harness.postgres import free_port  # noqa: E402
@@ -293,7 +293,6 @@ def measure_cluster(
                         scrape_config.render(config),
                         port=names.PROMETHEUS_PORT if i == 0 else free_port(),
                         name=f"agent-{i}",
-                        binary=str(PROMETHEUS),
                         host=host,
                     )
                     agents.append(agent)

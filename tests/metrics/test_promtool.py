@@ -1,14 +1,13 @@
-"""`promtool check config --agent` of Prometheus at the cluster's release (promtool3, built by `make
-go-tools`) on the rendered configs as the cluster runs them: Kubernetes discovery, relabeling, keep rules,
-limits, auth, remote write. `--syntax-only` checks them as rendered (the service-account token and CA
-bundle they read are mounted into the pod); the full check, with those files present at the paths the
-config names, also checks that every file it reads exists.
+"""`promtool check config --agent` of Prometheus at the cluster's release (`.venv/bin/promtool3`, built
+by `make go-tools`) on the rendered configs as the cluster runs them: Kubernetes discovery, relabeling,
+keep rules, limits, auth, remote write. `--syntax-only` checks them as rendered (the service-account token
+and CA bundle they read are mounted into the pod); the full check, with those files present at the paths
+the config names, also checks that every file it reads exists.
 """
 
 from __future__ import annotations
 
 import copy
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,17 +15,16 @@ from typing import Any
 import pytest
 
 from harness.scale import split_per_node
-from harness.stack import REPO, for_local_receiver, without_keep_lists
+from harness.stack import PROMTOOL, for_local_receiver, without_keep_lists
 from observability.render import scrape_config as sc
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
-PROMTOOL3 = Path(os.environ.get("PROMTOOL3_BIN", str(REPO / ".venv" / "bin" / "promtool3")))
 
 
 def promtool(path: Path, *, syntax_only: bool = True) -> subprocess.CompletedProcess[str]:
     flags = ["--syntax-only"] if syntax_only else []
     return subprocess.run(
-        [str(PROMTOOL3), "check", "config", "--agent", *flags, str(path)],
+        [str(PROMTOOL), "check", "config", "--agent", *flags, str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -53,7 +51,7 @@ def make(**overrides: Any) -> dict[str, Any]:
 
 
 def test_promtool3_is_built():
-    assert PROMTOOL3.is_file(), f"{PROMTOOL3} not found: run `make go-tools`"
+    assert PROMTOOL.is_file(), f"{PROMTOOL} not found: run `make go-tools`"
 
 
 @pytest.mark.parametrize(
