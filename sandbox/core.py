@@ -173,6 +173,19 @@ class Sandbox(StartStop):
             "notification sink": self.sink.url,
         }
 
+    def environment(self) -> dict[str, str]:
+        """What a learner's shell needs (docs/learn/, `make local-env`): the simulated cluster's admin
+        kubeconfig for kubectl, and each component's base URL, by variable name."""
+        assert self.agent is not None, "the sandbox is not started"
+        return {
+            "KUBECONFIG": str(self.stack.cluster.base_dir / "kubeconfig"),
+            "WEB_APP": self.stack.app_url,
+            "INVENTORY_API": self.inventory_api.url,
+            "AGENT": self.agent.url,
+            "AMP": self.receiver.url,
+            "ALERTMANAGER": self.alertmanager.url,
+        }
+
     # -- faults ----------------------------------------------------------------------------------------
     def apply(self, name: str, params: Mapping[str, Any] | None = None) -> str:
         """Applies one fault of `FAULTS`; returns what it did. Raises FaultError."""
