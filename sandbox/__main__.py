@@ -113,7 +113,9 @@ def run(args: Sequence[str]) -> int:
             console.print(f"  {name:<40} {url}", highlight=False)
         console.print(f"  {'control endpoint':<40} {control.url}/status", highlight=False)
         console.print(
-            'kubectl and the URLs in another shell:  eval "$(make -s local-env)"   (docs/learn/)', highlight=False
+            'kubectl and the URLs in another shell:  eval "$(make -s local-env)"   (docs/learn/)',
+            highlight=False,
+            soft_wrap=True,
         )
         console.print("break it:  make fault FAULT=<name>   (" + ", ".join(f.name for f in FAULTS) + ")")
         console.print(

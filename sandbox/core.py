@@ -25,6 +25,7 @@ Alertmanager's generated timers, so the times measured here are the real ones.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -42,8 +43,10 @@ from harness.load import Load
 from harness.manifests import Manifests
 from harness.postgres import LocalPostgres
 from harness.stack import Prometheus, generated_config, http_ok, wait_until
+from k8s.monitoring.prometheus_agent_chart import CONFIG_FILE
+from observability import names
 from observability.model.load import load_with_examples
-from observability.render import render
+from observability.render import render, scrape_config
 from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS, FaultError
 
 RUNBOOK_BASE_URL = AlertingConfig().runbook_base_url
@@ -117,6 +120,7 @@ class Sandbox(StartStop):
             scrape_interval_seconds=self.scrape_interval_seconds,
             jobs=self.artifacts.scrape_jobs,
         )
+        self._publish_agent_config(config)
         self.agent = self.stack.start_agent("agent", config)
         self.load = Load(self.stack.app_url, per_second=self.load_per_second, write_every=10)
         self.load.start()
@@ -126,6 +130,16 @@ class Sandbox(StartStop):
         self.inventory_load.start()
         self._renewal.start()
         self.started_at = time.time()
+
+    def _publish_agent_config(self, config: Mapping[str, Any]) -> None:
+        """The agent's ConfigMap as a cluster holds it: the generated file (placeholder workspace URL, this
+        cluster's name), in place of the placeholder the charts were applied with; what a learner reads
+        with kubectl (docs/learn/). The agent process runs it with the sandbox's substitutions."""
+        config_map = copy.deepcopy(
+            self.manifests.get("ConfigMap", f"{names.PROMETHEUS_AGENT}-config", names.MONITORING_NAMESPACE)
+        )
+        config_map["data"] = {CONFIG_FILE: scrape_config.render(config)}
+        self.stack.cluster.apply(config_map)
 
     def _renew_tokens(self) -> None:
         while not self._stopping.wait(TOKEN_RENEWAL_SECONDS):
