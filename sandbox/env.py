@@ -22,7 +22,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     del argv  # no options
     state = read_state(default_state_dir() / "state.json")
     if not state or "env" not in state:
-        print("error: no sandbox is running (or it is still starting): start one with `make local`", file=sys.stderr)
+        print(
+            "error: no sandbox is running (or it is still starting): start one with `make local`",
+            file=sys.stderr,
+        )
         return 1
     sys.stdout.write(exports(state["env"]))
     return 0
