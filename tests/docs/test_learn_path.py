@@ -17,7 +17,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -95,8 +94,8 @@ def check_pods(out: str) -> None:
 def check_pod_cidrs(out: str) -> None:
     table = {row[0]: row for row in rows(out)[1:]}
     assert set(table) == {"kwok-node-a", "kwok-node-b"}, out
-    cidrs = [ipaddress.ip_network(row[1]) for row in table.values()]
-    assert all(c.prefixlen == 24 and c.subnet_of(ipaddress.ip_network("127.0.0.0/8")) for c in cidrs)
+    cidrs = [ipaddress.IPv4Network(row[1]) for row in table.values()]
+    assert all(c.prefixlen == 24 and c.subnet_of(ipaddress.IPv4Network("127.0.0.0/8")) for c in cidrs)
     assert cidrs[0] != cidrs[1]
 
 
@@ -318,17 +317,18 @@ def test_every_block_has_its_check_and_every_check_its_block():
 
 
 @pytest.fixture(scope="module")
-def learner_env() -> Iterator[dict[str, str]]:
+def learner_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """`python -m sandbox --no-view` (what `make local` runs) with a state directory of its own, then the
     environment the set-up block leaves in the learner's shell. SIGINT (Ctrl-C) stops it at the end."""
-    state_dir = Path(tempfile.mkdtemp(prefix="learn-path-state-"))
+    workdir = tmp_path_factory.mktemp("learn-path")
+    state_dir = workdir / "state"
     base = os.environ | {
         "SANDBOX_STATE_DIR": str(state_dir),
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
     }
     base.pop("MAKEFLAGS", None)  # the learner's own `make`, not a sub-make of `make test`
-    log = (state_dir.parent / f"{state_dir.name}.log").open("w")
+    log = (workdir / "sandbox.log").open("w")
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--no-view"], cwd=REPO, env=base, stdout=log, stderr=log
     )
@@ -339,7 +339,7 @@ def learner_env() -> Iterator[dict[str, str]]:
             assert time.monotonic() < deadline, f"no sandbox in {START_TIMEOUT_SECONDS} s"
             time.sleep(2)
         (setup,) = [block for block in blocks() if block.id == "setup"]
-        env_file = state_dir.parent / f"{state_dir.name}.env"
+        env_file = workdir / "learner.env"
         result = run(setup.text + f'\nenv -0 > "{env_file}"\n', base)
         check_setup(result)
         learner = dict(item.split("=", 1) for item in env_file.read_text().split("\0") if "=" in item)
