@@ -118,6 +118,11 @@ def check_endpointslices(out: str) -> None:
     assert row[2:4] == ["<unset>", "<unset>"], out  # PORTS, ENDPOINTS: no loopback addresses admitted
 
 
+def check_apiserver_slice(out: str) -> None:
+    (row,) = rows(out)[1:]
+    assert (row[0], row[1], row[3]) == ("kubernetes", "IPv4", "192.0.2.1"), out  # TEST-NET-1
+
+
 def check_readyz(out: str) -> None:
     assert json.loads(out)["status"] == "ready", out
 
@@ -277,6 +282,7 @@ CHECKS: dict[str, Callable[[str], None]] = {
     "service": check_service,
     "selected": check_selected,
     "endpointslices": check_endpointslices,
+    "apiserver-slice": check_apiserver_slice,
     "readyz": check_readyz,
     "stop-postgres": check_stop_postgres,
     "start-postgres": check_start_postgres,
