@@ -42,17 +42,23 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 # Built from the Go module proxy into the venv by one script (the pinned versions are in it and in
 # scripts/kube-parts/go.mod; the cluster's Prometheus and kube-state-metrics releases are k8s/images.py's):
 # sloth, the SLO rule generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py),
+<<<<<<< HEAD
 # the simulated cluster's parts, and Prometheus (every agent, the AMP stand-in and the promtool of every rule
 # test) and kube-state-metrics at the cluster's releases (harness/stack.py, tests/cluster, make cost).
+=======
+# Prometheus 3's promtool (every platform alert's cases run on it too), the simulated cluster's parts, kubectl (the
+# learner's path, docs/learn/), and
+# Prometheus and kube-state-metrics at the cluster's releases (harness/cluster.py, tests/cluster, make cost).
+>>>>>>> learn-path
 GO_TOOLS := $(addprefix $(VENV)/bin/,sloth promtool3 kwok kube-apiserver kube-controller-manager kube-scheduler etcd \
-  prometheus kube-state-metrics)
+  kubectl prometheus kube-state-metrics)
 $(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum \
 		$(wildcard scripts/kube-parts/cmd/*/main.go) k8s/images.py
 	scripts/go-tools.sh
 	touch $(GO_TOOLS)
 
 .PHONY: go-tools
-go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth, promtool 3; kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, prometheus, kube-state-metrics) into the venv
+go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth, promtool 3; kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, kubectl, prometheus, kube-state-metrics) into the venv
 
 .PHONY: deps
 deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install Python and npm dependencies
@@ -151,6 +157,10 @@ local: deps system-deps ## The whole metrics, SLO and alerting path on 127.0.0.1
 .PHONY: fault
 fault: ## Break the running `make local`: make fault FAULT=<name> [MS=<ms> for add-latency] (no FAULT: list)
 	@$(PY) -m sandbox.fault $(or $(FAULT),--help) $(if $(MS),--ms $(MS))
+
+.PHONY: local-env
+local-env: ## The running `make local`'s KUBECONFIG and URLs as shell exports, to eval in a second shell (docs/learn/)
+	@$(PY) -m sandbox.env
 
 .PHONY: cost
 cost: deps system-deps go-tools ## Active series per target kind and monthly AMP ingestion cost (local pipeline and simulated cluster run)
