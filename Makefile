@@ -42,14 +42,9 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 # Built from the Go module proxy into the venv by one script (the pinned versions are in it and in
 # scripts/kube-parts/go.mod; the cluster's Prometheus and kube-state-metrics releases are k8s/images.py's):
 # sloth, the SLO rule generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py),
-<<<<<<< HEAD
-# the simulated cluster's parts, and Prometheus (every agent, the AMP stand-in and the promtool of every rule
-# test) and kube-state-metrics at the cluster's releases (harness/stack.py, tests/cluster, make cost).
-=======
-# Prometheus 3's promtool (every platform alert's cases run on it too), the simulated cluster's parts, kubectl (the
-# learner's path, docs/learn/), and
-# Prometheus and kube-state-metrics at the cluster's releases (harness/cluster.py, tests/cluster, make cost).
->>>>>>> learn-path
+# the simulated cluster's parts, kubectl (the learner's path, docs/learn/), and Prometheus (every agent, the
+# AMP stand-in and the promtool of every rule test) and kube-state-metrics at the cluster's releases
+# (harness/stack.py, tests/cluster, make cost).
 GO_TOOLS := $(addprefix $(VENV)/bin/,sloth promtool3 kwok kube-apiserver kube-controller-manager kube-scheduler etcd \
   kubectl prometheus kube-state-metrics)
 $(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum \
