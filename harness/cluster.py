@@ -215,17 +215,18 @@ class SimulatedCluster(StartStop):
     """etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the kwok controller with `nodes`
     registered and Ready."""
 
-    def __init__(
-        self, *, nodes: Sequence[SimulatedNode] = DEFAULT_NODES, unlimited_rates: bool = False
-    ) -> None:
-        """`unlimited_rates`: kwokctl's `disableQPSLimits`, for clusters of hundreds of nodes (`make scale`):
-        no in-flight limits or priority and fairness in the API server, 5,000 requests/s (burst 10,000) for
-        the controller-manager and the scheduler instead of their 20 and 50 (kwok v0.8.0,
-        pkg/kwokctl/components/kube_apiserver.go, kube_controller_manager.go, kube_scheduler.go)."""
+    def __init__(self, *, nodes: Sequence[SimulatedNode] = DEFAULT_NODES, at_scale: bool = False) -> None:
+        """`at_scale`, for hundreds of nodes and thousands of pods on two cores (`make scale`): kwokctl's
+        `disableQPSLimits` (no in-flight limits or priority and fairness in the API server, 5,000 requests/s,
+        burst 10,000, for the controller-manager and the scheduler instead of their 20 and 50: kwok v0.8.0,
+        pkg/kwokctl/components/kube_apiserver.go, kube_controller_manager.go, kube_scheduler.go), and nodes
+        given 5 minutes without a heartbeat instead of 40 s: kwok's heartbeats queue behind thousands of
+        pod updates, and a node marked NotReady has its pods' Ready condition set False by the node
+        lifecycle controller, which kwok's stages never set back (5 of 2,000 pods at 500 nodes)."""
         for binary in (ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER, KWOK):
             _require(binary)
         self.nodes = tuple(nodes)
-        self.unlimited_rates = unlimited_rates
+        self.at_scale = at_scale
         self.base_dir = Path(tempfile.mkdtemp(prefix="sim-cluster-"))
         self.port = free_port()
         self.server = f"https://{HOST}:{self.port}"
@@ -392,7 +393,7 @@ class SimulatedCluster(StartStop):
                 *(
                     ["--max-requests-inflight=0", "--max-mutating-requests-inflight=0",
                      "--enable-priority-and-fairness=false"]
-                    if self.unlimited_rates else []
+                    if self.at_scale else []
                 ),
             ],
         )  # fmt: skip
@@ -436,6 +437,7 @@ class SimulatedCluster(StartStop):
                 # (harness/cluster_stack.py). The Deployment keeps its own replicas, as before the autoscaler
                 # acts.
                 "--controllers=*,-horizontal-pod-autoscaler-controller",
+                *(["--node-monitor-grace-period=5m"] if self.at_scale else []),
             ],
         )  # fmt: skip
 
@@ -456,7 +458,7 @@ class SimulatedCluster(StartStop):
             "--bind-address", HOST, "--secure-port", str(free_port()),
             "--cert-dir", str(self.base_dir / f"{name}-certs"),
             "--profiling=false",
-            *(["--kube-api-qps=5000", "--kube-api-burst=10000"] if self.unlimited_rates else []),
+            *(["--kube-api-qps=5000", "--kube-api-burst=10000"] if self.at_scale else []),
         ]  # fmt: skip
 
     def _ready(self) -> bool:
