@@ -147,13 +147,14 @@ def test_pods_of_dedicated_jobs_are_left_to_them(namespace: str, app: str, scrap
 
 
 def test_pods_a_service_selects_by_other_labels_are_left_to_its_job() -> None:
-    """A dedicated job selecting `tier: api, version: v1.2` in namespace payments: its pods are left out,
-    the label values matched literally (the `.` is no wildcard)."""
+    """A dedicated job selecting `Tier: api, version: v1.2` in namespace payments: its pods are left out,
+    the label values matched literally (the `.` is no wildcard), the names as discovery writes them
+    (case kept)."""
     dedicated = dataclasses.replace(
         BY_NAME["kube-state-metrics"],
         name="payments",
         targets=Targets(
-            role=Role.POD, namespace="payments", pod_labels={"version": "v1.2", "tier": "api"}, port="http"
+            role=Role.POD, namespace="payments", pod_labels={"version": "v1.2", "Tier": "api"}, port="http"
         ),
     )
     jobs = [*JOB_TABLE, dedicated]
@@ -162,11 +163,11 @@ def test_pods_a_service_selects_by_other_labels_are_left_to_its_job() -> None:
         pod_labels = {f"__meta_kubernetes_pod_label_{key}": value for key, value in labels.items()}
         return POD | {"__meta_kubernetes_namespace": "payments"} | pod_labels
 
-    assert pods(payments(tier="api", version="v1.2"), jobs=jobs) == []
-    assert len(pods(payments(tier="api", version="v1x2"), jobs=jobs)) == 1
-    assert len(pods(payments(tier="web", version="v1.2"), jobs=jobs)) == 1
+    assert pods(payments(Tier="api", version="v1.2"), jobs=jobs) == []
+    assert len(pods(payments(Tier="api", version="v1x2"), jobs=jobs)) == 1
+    assert len(pods(payments(Tier="web", version="v1.2"), jobs=jobs)) == 1
     assert (
-        len(pods(payments(tier="api", version="v1.2") | {"__meta_kubernetes_namespace": "shop"}, jobs=jobs))
+        len(pods(payments(Tier="api", version="v1.2") | {"__meta_kubernetes_namespace": "shop"}, jobs=jobs))
         == 1
     )
 
@@ -247,3 +248,63 @@ def test_the_service_annotations_set_the_path_and_scheme() -> None:
     }
     ((url, _),) = endpoints(annotated)
     assert url == "https://10.0.0.7:8080/stats"
+
+
+# --- dedicated jobs: their own pods or Service, on the named port ---
+
+
+def dedicated(name: str, *discovered: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+    job = {"job_name": name, "relabel_configs": relabel_configs(BY_NAME[name])}
+    return [(t.url, t.label_dict) for t in targets_of(job, discovered)]
+
+
+KSM = {
+    "__address__": "10.0.0.9:8080",
+    "__meta_kubernetes_namespace": "monitoring",
+    "__meta_kubernetes_pod_name": "kube-state-metrics-0",
+    "__meta_kubernetes_pod_phase": "Running",
+    "__meta_kubernetes_pod_label_app_kubernetes_io_name": "kube-state-metrics",
+    "__meta_kubernetes_pod_container_port_name": "http-metrics",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "scraped"),
+    [
+        ({}, True),
+        ({"__meta_kubernetes_pod_container_port_name": "telemetry"}, False),  # its other port
+        ({"__meta_kubernetes_namespace": "shop"}, False),  # a namesake elsewhere
+        ({"__meta_kubernetes_pod_label_app_kubernetes_io_name": "kube-state-metrics-x"}, False),
+        ({"__meta_kubernetes_pod_phase": "Failed"}, False),
+    ],
+    ids=["its-port", "other-port", "other-namespace", "other-app", "failed"],
+)
+def test_a_dedicated_job_keeps_its_pods_on_its_named_port(change: dict[str, str], scraped: bool) -> None:
+    assert len(dedicated("kube-state-metrics", KSM | change)) == (1 if scraped else 0)
+
+
+@pytest.mark.parametrize(
+    ("change", "scraped"),
+    [
+        ({}, True),
+        ({"__meta_kubernetes_endpointslice_port_name": "metrics"}, False),
+        ({"__meta_kubernetes_service_name": "kube-dns"}, False),
+        ({"__meta_kubernetes_namespace": "shop"}, False),
+    ],
+    ids=["https", "other-port", "other-service", "other-namespace"],
+)
+def test_the_api_server_is_the_default_kubernetes_services_https_port(
+    change: dict[str, str], scraped: bool
+) -> None:
+    endpoint = {
+        "__address__": "172.20.0.10:443",
+        "__meta_kubernetes_namespace": "default",
+        "__meta_kubernetes_service_name": "kubernetes",
+        "__meta_kubernetes_endpointslice_port_name": "https",
+    }
+    found = dedicated("apiserver", endpoint | change)
+    assert [labels for _, labels in found] == (
+        [{"job": "apiserver", "instance": "172.20.0.10:443", "namespace": "default", "service": "kubernetes"}]
+        if scraped
+        else []
+    )

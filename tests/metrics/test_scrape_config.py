@@ -10,9 +10,11 @@ import pytest
 import yaml
 
 from observability import names
-from observability.jobs import BY_NAME
+from observability.jobs import BY_NAME, all_jobs
+from observability.model.load import load_default
 from observability.render import keep_rules
 from observability.render import scrape_config as sc
+from tests.metrics.relabel import targets_of
 
 TOKEN = "${Token[TOKEN.123]}"
 URL = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write"
@@ -334,3 +336,34 @@ def test_render_is_yaml_of_the_config_and_deterministic():
 def test_render_round_trips_awkward_strings(value):
     config = {"k": value, "l": [value, {"m": value}], "n": [[value]]}
     assert yaml.safe_load(sc.render(config)) == config
+
+
+def test_the_generic_pods_job_leaves_every_services_pods_to_its_own_job():
+    """With the services' jobs in the table, an orders-api pod (namespace orders, services/orders-api)
+    annotated for scraping is the orders-api job's only, not the `pods` job's too (no double scrape)."""
+    config = make(jobs=all_jobs(load_default()))
+    pod = {
+        "__address__": "10.0.0.5:8080",
+        "__meta_kubernetes_namespace": "orders",
+        "__meta_kubernetes_pod_phase": "Running",
+        "__meta_kubernetes_pod_label_app_kubernetes_io_name": "orders-api",
+        "__meta_kubernetes_pod_container_port_number": "8080",
+        "__meta_kubernetes_pod_annotation_prometheus_io_scrape": "true",
+        "__meta_kubernetes_pod_annotation_prometheus_io_port": "8080",
+    }
+    assert targets_of(job(config, "pods"), [pod]) == []
+    assert len(targets_of(job(config, "pods"), [pod | {"__meta_kubernetes_namespace": "shop"}])) == 1
+
+
+def test_editing_one_config_leaves_the_next_alone():
+    """Callers edit their copy (the managed collector's config is derived from the agent's)."""
+    first = make()
+    job(first, "kubelet")["tls_config"]["insecure_skip_verify"] = False
+    job(first, "apiserver")["authorization"]["credentials_file"] = "/elsewhere"
+
+    second = make()
+    assert job(second, "kubelet")["tls_config"] == {"insecure_skip_verify": True}
+    assert job(second, "apiserver")["authorization"] == {
+        "type": "Bearer",
+        "credentials_file": "/var/run/secrets/kubernetes.io/serviceaccount/token",
+    }
