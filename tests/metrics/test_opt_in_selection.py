@@ -164,6 +164,10 @@ def test_pods_a_service_selects_by_other_labels_are_left_to_its_job() -> None:
         return POD | {"__meta_kubernetes_namespace": "payments"} | pod_labels
 
     assert pods(payments(Tier="api", version="v1.2"), jobs=jobs) == []
+    # Its own job keeps them: both labels, on its port.
+    own = {"job_name": "payments", "relabel_configs": relabel_configs(dedicated, jobs)}
+    assert len(targets_of(own, [payments(Tier="api", version="v1.2")])) == 1
+    assert targets_of(own, [payments(Tier="api", version="v1x2")]) == []
     assert len(pods(payments(Tier="api", version="v1x2"), jobs=jobs)) == 1
     assert len(pods(payments(Tier="web", version="v1.2"), jobs=jobs)) == 1
     assert (
