@@ -367,3 +367,14 @@ def test_editing_one_config_leaves_the_next_alone():
         "type": "Bearer",
         "credentials_file": "/var/run/secrets/kubernetes.io/serviceaccount/token",
     }
+
+
+def test_render_sorts_keys_at_every_level():
+    """render's promise (keys sorted at every level, lists in order), read back in the file's own order."""
+    loaded = yaml.safe_load(sc.render(make()))
+    assert list(loaded) == ["global", "remote_write", "scrape_configs"]
+    for scrape_job in loaded["scrape_configs"]:
+        assert list(scrape_job) == sorted(scrape_job)
+    assert [j["job_name"] for j in loaded["scrape_configs"]] == [
+        j["job_name"] for j in make()["scrape_configs"]
+    ]
