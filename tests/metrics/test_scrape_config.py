@@ -14,7 +14,7 @@ from observability.jobs import BY_NAME, all_jobs
 from observability.model.load import load_default
 from observability.render import keep_rules
 from observability.render import scrape_config as sc
-from tests.metrics.relabel import targets_of
+from tests.metrics.relabel import relabel, targets_of
 
 TOKEN = "${Token[TOKEN.123]}"
 URL = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write"
@@ -378,3 +378,34 @@ def test_render_sorts_keys_at_every_level():
     assert [j["job_name"] for j in loaded["scrape_configs"]] == [
         j["job_name"] for j in make()["scrape_configs"]
     ]
+
+
+@pytest.mark.parametrize(
+    ("job_name", "series", "kept"),
+    [
+        # An extra name on a job that trims a histogram passes the second (bucket) rule too.
+        ("apiserver", {"__name__": "process_open_fds"}, True),
+        ("apiserver", {"__name__": "apiserver_request_sli_duration_seconds_bucket", "le": "1"}, True),
+        ("apiserver", {"__name__": "apiserver_request_sli_duration_seconds_bucket", "le": "0.5"}, False),
+        # The catalog's trimmed family added as an extra to another job: only its listed boundaries, +Inf.
+        (
+            "kube-state-metrics",
+            {"__name__": "apiserver_request_sli_duration_seconds_bucket", "le": "5"},
+            True,
+        ),
+        (
+            "kube-state-metrics",
+            {"__name__": "apiserver_request_sli_duration_seconds_bucket", "le": "+Inf"},
+            True,
+        ),
+        (
+            "kube-state-metrics",
+            {"__name__": "apiserver_request_sli_duration_seconds_bucket", "le": "2"},
+            False,
+        ),
+    ],
+)
+def test_extras_pass_both_keep_rules_and_extra_buckets_are_trimmed(job_name, series, kept):
+    extra = ["process_open_fds", "apiserver_request_sli_duration_seconds_bucket"]
+    rules = keep_rules.keep_rules(job_name, extra)
+    assert (relabel(series, rules) is not None) == kept
