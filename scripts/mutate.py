@@ -264,7 +264,11 @@ def main() -> int:
         "--mutate", nargs="*", default=[], help="mutate these files (globs) instead of the run's own list"
     )
     parser.add_argument(
-        "--tests", nargs="*", default=[], help="run these tests (files, folders) instead of the run's tiers"
+        "--tests",
+        nargs="*",
+        default=[],
+        help="run these tests (files, folders) instead of the run's tiers; with --recheck, the selection "
+        "the kept copy was made with (--also and --files must lie inside it)",
     )
     parser.add_argument("--match", nargs="*", default=[], help="recheck only mutants matching these globs")
     parser.add_argument("--files", nargs="*", default=[], help="recheck on these test files instead")
@@ -296,9 +300,11 @@ def main() -> int:
             elif args.update_tests:
                 for copy in (root / "tests", root / "mutants" / "tests"):
                     shutil.copytree(REPO / "tests", copy, dirs_exist_ok=True)
-            also = [t for t in args.also if any(t.startswith(d) for d in run.tests)]
+            # The run's own tiers, or the selection a focused run (--tests) was made with.
+            selection = args.tests or run.tests
+            also = [t for t in args.also if any(t.startswith(d) for d in selection)]
             if not args.no_recheck:
-                files = [t for t in args.files if any(t.startswith(d) for d in run.tests)]
+                files = [t for t in args.files if any(t.startswith(d) for d in selection)]
                 recheck(
                     root=root, env=env, also=also, files=files, match=args.match, children=args.max_children
                 )

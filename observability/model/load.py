@@ -18,7 +18,7 @@ from pathlib import Path
 from observability import spec
 from observability.model import promql
 from observability.model.service import Service, parse_service
-from observability.model.slo import SLO, parse_slos, window_query
+from observability.model.slo import SLO, field_root, parse_slos, window_query
 from observability.model.teams import Team, parse_teams
 from observability.model.windows import AlertWindows, load_windows
 from observability.spec.problems import Problem, SpecError
@@ -142,7 +142,8 @@ def _service(
             return None, [*problems.problems, slo_document]
         sloth_service, slos, slo_problems = parse_slos(slo_document, slo_file)
         if sloth_service and sloth_service != folder.name:
-            slo_problems.at("service", f"must be {folder.name!r}, the service's name (got {sloth_service!r})")
+            message = f"must be {folder.name!r}, the service's name (got {sloth_service!r})"
+            slo_problems.at(f"{field_root(slo_document)}service", message)
         if service is not None:
             for slo in slos:
                 for query in slo.sli.queries():

@@ -104,13 +104,19 @@ class _Form:
         return head + "".join(part.capitalize() for part in rest)
 
 
+def field_root(document: Any) -> str:
+    """Where the file spec's fields sit: under `spec.` in sloth's Kubernetes form (any apiVersion or kind
+    marks it), at the top in the file form."""
+    return "spec." if isinstance(document, dict) and ("apiVersion" in document or "kind" in document) else ""
+
+
 def parse_slos(document: Any, file: str) -> tuple[str, list[SLO], Collector]:
     """(sloth's `service`, the SLOs, the problems). Every problem of the file is collected."""
     problems = Collector(file)
     if not isinstance(document, dict):
         problems.at("", f"must be a sloth SLO spec (a mapping), got {type(document).__name__}")
         return "", [], problems
-    if "apiVersion" in document or "kind" in document:
+    if field_root(document):
         if document.get("apiVersion") != K8S_API_VERSION or document.get("kind") != K8S_KIND:
             problems.at(
                 "apiVersion",

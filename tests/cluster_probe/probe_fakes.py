@@ -94,10 +94,17 @@ class FakeKubernetes:
         self.pods: list[dict[str, Any]] = [pod("orders-api-a"), pod("orders-api-b")]
         self.status = 200  # e.g. 403 when RBAC refuses
         self.requests: list[tuple[str, dict[str, list[str]], str]] = []  # (path, query, authorization)
+        self.accepts: list[str | None] = []  # each request's Accept header (None: not sent)
         self.endpoint = ""
 
-    def answer(self, path: str, query: dict[str, list[str]], authorization: str) -> tuple[int, Any]:
+    def answer(
+        self, path: str, query: dict[str, list[str]], authorization: str, accept: str | None = None
+    ) -> tuple[int, Any]:
         self.requests.append((path, query, authorization))
+        self.accepts.append(accept)
+        if not json_acceptable(accept):
+            # The API server answers 406 when no media range it serves matches; no Accept means JSON.
+            return 406, {"kind": "Status", "reason": "NotAcceptable", "message": f"cannot serve {accept}"}
         if self.status != 200:
             return self.status, {"kind": "Status", "message": f'{path} is forbidden: User "verifier"'}
         if path == DEPLOYMENT_PATH:
@@ -105,6 +112,15 @@ class FakeKubernetes:
         if path == PODS_PATH:
             return 200, {"kind": "PodList", "items": self.pods}
         return 404, {"kind": "Status", "message": "not found"}
+
+
+def json_acceptable(accept: str | None) -> bool:
+    """Whether an Accept header (RFC 9110 media ranges, parameters such as q= ignored) admits
+    application/json."""
+    if accept is None:
+        return True
+    ranges = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return bool(ranges & {"application/json", "application/*", "*/*"})
 
 
 class FakeApp:
@@ -118,7 +134,9 @@ class FakeApp:
 def kubernetes_api(fake: FakeKubernetes, cert: Path, key: Path) -> Iterator[FakeKubernetes]:
     def respond(request: BaseHTTPRequestHandler) -> tuple[int, Any]:
         url = urlsplit(request.path)
-        return fake.answer(url.path, parse_qs(url.query), request.headers.get("Authorization", ""))
+        headers = request.headers
+        authorization, accept = headers.get("Authorization", ""), headers.get("Accept")
+        return fake.answer(url.path, parse_qs(url.query), authorization, accept)
 
     server = local_server(respond)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -124,11 +124,13 @@ class ScriptedKubernetes(FakeKubernetes):
         super().__init__()
         self.script = script
 
-    def answer(self, path: str, query: dict[str, list[str]], authorization: str) -> tuple[int, Any]:
+    def answer(
+        self, path: str, query: dict[str, list[str]], authorization: str, accept: str | None = None
+    ) -> tuple[int, Any]:
         if self.script:
             self.requests.append((path, query, authorization))
             return self.script.pop(0)
-        return super().answer(path, query, authorization)
+        return super().answer(path, query, authorization, accept)
 
 
 @pytest.fixture
@@ -203,6 +205,40 @@ def test_an_endpoint_with_a_trailing_slash(
     client(kubernetes, certificate, endpoint=kubernetes.endpoint + "/").get(DEPLOYMENT_PATH)
 
     assert [path for path, _, _ in kubernetes.requests] == [DEPLOYMENT_PATH]
+
+
+def test_every_request_asks_for_json(kubernetes: FakeKubernetes, certificate: tuple[Path, Path]) -> None:
+    """The client decodes JSON only: it asks for it (an API server serves protobuf or YAML on request, and
+    answers 406 to a media type it does not serve, as the fake does)."""
+    api = client(kubernetes, certificate)
+    api.get(DEPLOYMENT_PATH)
+    api.get("/api/v1/namespaces/orders/pods", labelSelector="app.kubernetes.io/name=orders-api")
+
+    assert kubernetes.accepts == ["application/json", "application/json"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "served"),
+    [
+        (None, True),  # no Accept: the API server's default, JSON
+        ("application/json", True),
+        ("application/json;as=Table;g=meta.k8s.io;v=v1, application/json", True),
+        ("*/*", True),
+        ("application/*;q=0.5", True),
+        ("application/vnd.kubernetes.protobuf", False),
+        ("XXapplication/jsonXX", False),
+    ],
+)
+def test_the_fake_refuses_what_it_cannot_serve(
+    kubernetes: FakeKubernetes, certificate: tuple[Path, Path], accept: str | None, served: bool
+) -> None:
+    """The fake's own check, through a plain client: what makes a wrong Accept header fail the probe's
+    tests."""
+    headers = {} if accept is None else {"Accept": accept}
+    ca = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=str(certificate[0]))
+    response = ca.request("GET", kubernetes.endpoint + DEPLOYMENT_PATH, headers=headers, retries=False)
+
+    assert response.status == (200 if served else 406)
 
 
 # --- The token: a presigned GET, base64url without padding (aws-cli's get_token.py) ---

@@ -10,9 +10,11 @@ import pytest
 import yaml
 
 from observability import names
-from observability.jobs import BY_NAME
+from observability.jobs import BY_NAME, all_jobs
+from observability.model.load import load_default
 from observability.render import keep_rules
 from observability.render import scrape_config as sc
+from tests.metrics.relabel import relabel, targets_of
 
 TOKEN = "${Token[TOKEN.123]}"
 URL = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write"
@@ -258,8 +260,8 @@ def test_one_shard_keeps_every_target_and_more_shards_split_by_address():
     single = make()
     for scrape in single["scrape_configs"]:
         assert all(rule["action"] != "hashmod" for rule in scrape["relabel_configs"]), scrape["job_name"]
-    for index in range(3):
-        sharded = make(shard=index, shards=3)
+    for shards, index in [(2, 0), (2, 1), (3, 0), (3, 1), (3, 2)]:  # two shards: the smallest split
+        sharded = make(shard=index, shards=shards)
         for scrape, alone in zip(sharded["scrape_configs"], single["scrape_configs"], strict=True):
             # The shard's rules come last: they hash the address every earlier rule has settled.
             assert scrape["relabel_configs"][: len(alone["relabel_configs"])] == alone["relabel_configs"]
@@ -267,7 +269,7 @@ def test_one_shard_keeps_every_target_and_more_shards_split_by_address():
                 {
                     "source_labels": ["__address__"],
                     "action": "hashmod",
-                    "modulus": 3,
+                    "modulus": shards,
                     "target_label": "__tmp_shard",
                 },
                 {"action": "keep", "source_labels": ["__tmp_shard"], "regex": str(index)},
@@ -334,3 +336,76 @@ def test_render_is_yaml_of_the_config_and_deterministic():
 def test_render_round_trips_awkward_strings(value):
     config = {"k": value, "l": [value, {"m": value}], "n": [[value]]}
     assert yaml.safe_load(sc.render(config)) == config
+
+
+def test_the_generic_pods_job_leaves_every_services_pods_to_its_own_job():
+    """With the services' jobs in the table, an orders-api pod (namespace orders, services/orders-api)
+    annotated for scraping is the orders-api job's only, not the `pods` job's too (no double scrape)."""
+    config = make(jobs=all_jobs(load_default()))
+    pod = {
+        "__address__": "10.0.0.5:8080",
+        "__meta_kubernetes_namespace": "orders",
+        "__meta_kubernetes_pod_phase": "Running",
+        "__meta_kubernetes_pod_label_app_kubernetes_io_name": "orders-api",
+        "__meta_kubernetes_pod_container_port_number": "8080",
+        "__meta_kubernetes_pod_annotation_prometheus_io_scrape": "true",
+        "__meta_kubernetes_pod_annotation_prometheus_io_port": "8080",
+    }
+    assert targets_of(job(config, "pods"), [pod]) == []
+    assert len(targets_of(job(config, "pods"), [pod | {"__meta_kubernetes_namespace": "shop"}])) == 1
+
+
+def test_editing_one_config_leaves_the_next_alone():
+    """Callers edit their copy (the managed collector's config is derived from the agent's)."""
+    first = make()
+    job(first, "kubelet")["tls_config"]["insecure_skip_verify"] = False
+    job(first, "apiserver")["authorization"]["credentials_file"] = "/elsewhere"
+
+    second = make()
+    assert job(second, "kubelet")["tls_config"] == {"insecure_skip_verify": True}
+    assert job(second, "apiserver")["authorization"] == {
+        "type": "Bearer",
+        "credentials_file": "/var/run/secrets/kubernetes.io/serviceaccount/token",
+    }
+
+
+def test_render_sorts_keys_at_every_level():
+    """render's promise (keys sorted at every level, lists in order), read back in the file's own order."""
+    loaded = yaml.safe_load(sc.render(make()))
+    assert list(loaded) == ["global", "remote_write", "scrape_configs"]
+    for scrape_job in loaded["scrape_configs"]:
+        assert list(scrape_job) == sorted(scrape_job)
+    assert [j["job_name"] for j in loaded["scrape_configs"]] == [
+        j["job_name"] for j in make()["scrape_configs"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("job_name", "series", "kept"),
+    [
+        # An extra name on a job that trims a histogram passes the second (bucket) rule too.
+        ("apiserver", {"__name__": "process_open_fds"}, True),
+        ("apiserver", {"__name__": "apiserver_request_sli_duration_seconds_bucket", "le": "1"}, True),
+        ("apiserver", {"__name__": "apiserver_request_sli_duration_seconds_bucket", "le": "0.5"}, False),
+        # The catalog's trimmed family added as an extra to another job: only its listed boundaries, +Inf.
+        (
+            "kube-state-metrics",
+            {"__name__": "apiserver_request_sli_duration_seconds_bucket", "le": "5"},
+            True,
+        ),
+        (
+            "kube-state-metrics",
+            {"__name__": "apiserver_request_sli_duration_seconds_bucket", "le": "+Inf"},
+            True,
+        ),
+        (
+            "kube-state-metrics",
+            {"__name__": "apiserver_request_sli_duration_seconds_bucket", "le": "2"},
+            False,
+        ),
+    ],
+)
+def test_extras_pass_both_keep_rules_and_extra_buckets_are_trimmed(job_name, series, kept):
+    extra = ["process_open_fds", "apiserver_request_sli_duration_seconds_bucket"]
+    rules = keep_rules.keep_rules(job_name, extra)
+    assert (relabel(series, rules) is not None) == kept

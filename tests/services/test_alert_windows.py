@@ -7,11 +7,14 @@ as literals from the Workbook and the files' own comments, never computed by the
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from observability import spec
 from observability.model.windows import AlertWindows, load_windows, parse_windows, prometheus_duration
+from observability.spec.problems import Problem, SpecError
 
 WINDOWS = load_windows()
 
@@ -144,3 +147,52 @@ def test_the_boundaries_are_accepted() -> None:
         Decimal(100),
     )
     assert parsed.factor(parsed.pairs[0]) == 24.0  # 100 % of a day's budget in 1 hour
+
+
+# --- load_windows(): the windows folder, each file named after its period, every problem at once ---
+
+
+def seven_days() -> str:
+    return (
+        "apiVersion: sloth.slok.dev/v1\nkind: AlertWindows\nspec:\n  sloPeriod: 7d\n"
+        "  page:\n    quick: {errorBudgetPercent: 8, shortWindow: 5m, longWindow: 1h}\n"
+        "    slow: {errorBudgetPercent: 12.5, shortWindow: 30m, longWindow: 6h}\n"
+        "  ticket:\n    quick: {errorBudgetPercent: 20, shortWindow: 2h, longWindow: 1d}\n"
+        "    slow: {errorBudgetPercent: 42, shortWindow: 6h, longWindow: 3d}\n"
+    )
+
+
+def test_a_windows_folder_loads_by_period(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "7d.yaml").write_text(seven_days())
+    monkeypatch.setattr(spec, "WINDOWS_DIR", tmp_path)
+
+    loaded = load_windows()
+
+    assert list(loaded) == ["7d"]
+    assert [round(loaded["7d"].factor(p), 4) for p in loaded["7d"].pairs] == [13.44, 3.5, 1.4, 0.98]
+
+
+def test_a_file_named_after_another_period_and_broken_files_are_all_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file's name is its period: 30d.yaml holding a 7-day table is refused, and the other files' problems
+    (one not YAML, one without its ticket windows) come in the same error."""
+    (tmp_path / "30d.yaml").write_text(seven_days())
+    (tmp_path / "14d.yaml").write_text("kind: AlertWindows\nspec: [\n")
+    (tmp_path / "28d.yaml").write_text(seven_days().replace("7d", "28d").split("  ticket:")[0])
+    monkeypatch.setattr(spec, "WINDOWS_DIR", tmp_path)
+
+    with pytest.raises(SpecError) as error:
+        load_windows()
+
+    problems = error.value.problems
+    assert [(Path(p.file).name, p.path) for p in problems] == [
+        ("14d.yaml", ""),  # not YAML: the whole file
+        ("28d.yaml", "spec.ticket.quick"),
+        ("28d.yaml", "spec.ticket.slow"),
+        ("30d.yaml", "spec.sloPeriod"),
+    ]
+    assert problems[0].message.startswith("is not valid YAML")
+    assert problems[1].message == problems[2].message == "is missing"
+    named = Problem(str(tmp_path / "30d.yaml"), "spec.sloPeriod", "must be 30d, the file's name")
+    assert problems[3] == named

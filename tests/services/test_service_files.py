@@ -353,6 +353,46 @@ def test_the_kubernetes_form_is_read_like_the_file_form(services):
     assert loaded.ticket.disable is False
 
 
+def kubernetes_form_problems(services: Path, *, service: str) -> list[tuple[str, str]]:
+    """The problems' (file, path) of a PrometheusServiceLevel for payments naming `service`, without SLOs."""
+    folder = second_service(services)
+    (folder / "slos.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "sloth.slok.dev/v1",
+                "kind": "PrometheusServiceLevel",
+                "metadata": {"name": "payments"},
+                "spec": {"service": service, "slos": []},
+            }
+        )
+    )
+    with pytest.raises(SpecError) as error:
+        load(services)
+    return [(Path(p.file).name, p.path) for p in error.value.problems]
+
+
+def test_the_kubernetes_forms_problems_are_under_spec(services):
+    """In sloth's PrometheusServiceLevel resource the file spec's fields sit under `spec`: so do the paths
+    of its problems."""
+    problems = kubernetes_form_problems(services, service="payments api")
+    assert problems == [("slos.yaml", "spec.service"), ("slos.yaml", "spec.slos")]
+
+
+def test_the_kubernetes_forms_service_is_the_folders_under_spec(services):
+    problems = kubernetes_form_problems(services, service="orders-api")
+    assert problems == [("slos.yaml", "spec.service"), ("slos.yaml", "spec.slos")]
+
+
+def test_an_slo_file_that_is_not_a_mapping_is_a_problem_of_the_whole_file(services):
+    folder = second_service(services)
+    (folder / "slos.yaml").write_text("- name: availability\n")
+    with pytest.raises(SpecError) as error:
+        load(services)
+    ((path, message),) = [(p.path, p.message) for p in error.value.problems]
+    assert path == ""  # the whole file (Problem's convention), printed without a field
+    assert message == "must be a sloth SLO spec (a mapping), got list"
+
+
 def test_check_services_prints_every_problem_and_exits_1(services):
     second_service(services)
     edit(services / "payments/slos.yaml", lambda d: d["slos"][0].update(objective=0))
