@@ -35,16 +35,19 @@ import httpx
 
 from config.alerting import AlertingConfig
 from config.monitoring import MonitoringConfig
+from config.workloads import WorkloadsConfig
 from harness import alerting, inventory
-from harness.cluster_stack import ClusterStack
+from harness.cluster import ApiError, ClusterError
+from harness.cluster_stack import ClusterStack, Manifest
 from harness.lifecycle import StartStop, stop_all
 from harness.load import Load
 from harness.manifests import Manifests
 from harness.postgres import LocalPostgres
 from harness.stack import Prometheus, generated_config, http_ok, wait_until
+from observability import names
 from observability.model.load import load_with_examples
 from observability.render import render
-from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS, FaultError
+from sandbox.faults import DEFAULT_LATENCY_MS, DEFAULT_POD, FAULTS, FaultError
 
 RUNBOOK_BASE_URL = AlertingConfig().runbook_base_url
 SCRAPE_INTERVAL = MonitoringConfig().scrape_interval_seconds
@@ -52,6 +55,9 @@ EVALUATION_INTERVAL = 60  # AMP's default rule group interval
 INVENTORY_LOAD_PER_SECOND = 5  # the example service's traffic: a smaller service than the orders API
 # The agent's service-account token expires after an hour: renewed well before, as the kubelet would.
 TOKEN_RENEWAL_SECONDS = 20 * 60
+# The orders API's Deployment has no `replicas` (its autoscaler's, which does not run here): one pod.
+ORDERS_API_REPLICAS = 1
+MAX_ORDERS_API_REPLICAS = WorkloadsConfig().web_max_replicas  # as far as its autoscaler would go
 
 
 class Sandbox(StartStop):
@@ -92,7 +98,6 @@ class Sandbox(StartStop):
         self.load_per_second = load_per_second
         self.load: Load | None = None
         self.inventory_load: Load | None = None
-        self.agent: Prometheus | None = None
         # Fault name -> (what, since when): what the live view shows as active.
         self.active: dict[str, tuple[str, float]] = {}
         self.events: list[tuple[float, str]] = []  # every fault applied, in order
@@ -117,7 +122,7 @@ class Sandbox(StartStop):
             scrape_interval_seconds=self.scrape_interval_seconds,
             jobs=self.artifacts.scrape_jobs,
         )
-        self.agent = self.stack.start_agent("agent", config)
+        self.stack.start_agent("agent", config)
         self.load = Load(self.stack.app_url, per_second=self.load_per_second, write_every=10)
         self.load.start()
         self.inventory_load = Load(
@@ -146,6 +151,11 @@ class Sandbox(StartStop):
 
     # -- where things are ----------------------------------------------------------------------------
     @property
+    def agent(self) -> Prometheus:
+        """The agent's process: a new one when its pod moved (its WAL kept)."""
+        return self.stack.agents["agent"]
+
+    @property
     def receiver(self) -> Prometheus:
         return self.stack.receiver
 
@@ -160,7 +170,6 @@ class Sandbox(StartStop):
         return self.inventory
 
     def urls(self) -> dict[str, str]:
-        assert self.agent is not None
         if not self._ui:  # asked once: the pages do not move while the processes run
             self._ui = {"receiver": ui_page(self.receiver.url, "alerts")}
         return {
@@ -196,6 +205,10 @@ class Sandbox(StartStop):
             "restart-agent": self._restart_agent,
             "break-inventory": self._break_inventory,
             "fix-inventory": self._fix_inventory,
+            "delete-pod": lambda: self._delete_pod(str(params.get("pod", DEFAULT_POD))),
+            "drain-node": lambda: self._drain_node(self._node(params)),
+            "uncordon-node": lambda: self._uncordon_node(self._node(params)),
+            "scale": lambda: self._scale(params.get("replicas")),
         }
 
     def _stop_postgres(self) -> str:
@@ -241,7 +254,6 @@ class Sandbox(StartStop):
         return "AMP stand-in started: the agent back-fills what it queued"
 
     def _restart_agent(self) -> str:
-        assert self.agent is not None
         self.agent.stop()
         self.agent.start_ready()
         self.active["agent"] = ("agent restarted", time.time())
@@ -261,13 +273,117 @@ class Sandbox(StartStop):
         self.active.pop("inventory", None)
         return "the inventory API's stock file is back"
 
+    # -- faults on the cluster -------------------------------------------------------------------------
+    def _delete_pod(self, pod: str) -> str:
+        """`pod` names a workload (its first pod is deleted) or one of the workloads' pods."""
+        owners = {p["metadata"]["name"]: name for name, pods in self.stack.pods.items() for p in pods}
+        workload = pod if pod in self.stack.pods else owners.get(pod)
+        if workload is None:
+            raise FaultError(f"no workload or pod {pod!r}; workloads: {', '.join(sorted(self.stack.pods))}")
+        if workload == names.POSTGRES:
+            # Its replacement would get a new IP, where nothing moves the server and its data.
+            raise FaultError("the sandbox does not move Postgres: stop it with FAULT=stop-postgres instead")
+        (victim,) = [p for p in self.stack.pods[workload] if pod in (workload, p["metadata"]["name"])][:1]
+        metadata = victim["metadata"]
+        self.stack.cluster.delete_pod(namespace=metadata["namespace"], name=metadata["name"])
+        deleted = f"deleted pod {metadata['namespace']}/{metadata['name']} ({_where(victim)})"
+        return "\n".join([deleted, self._follow(workload)])
+
+    @staticmethod
+    def _node(params: Mapping[str, Any]) -> str:
+        node = params.get("node")
+        if not node:
+            raise FaultError("which node? NODE=<node> (make fault FAULT=status lists them)")
+        return str(node)
+
+    def _drain_node(self, node: str) -> str:
+        self._known_node(node)
+        workloads = {p["metadata"]["name"]: name for name, pods in self.stack.pods.items() for p in pods}
+        drained = self.stack.cluster.drain_node(node)
+        self.active[f"cordon {node}"] = (f"{node} cordoned", time.time())
+        lines = [f"{node} cordoned; evicted: {', '.join(drained.evicted) or 'none'}"]
+        lines += [
+            f"refused by a PodDisruptionBudget: {pod}: {error.status_code} {error.reason}: {error.message}"
+            for pod, error in drained.refused.items()
+        ]
+        lines += [
+            f"not evicted: {pod} has no controller (kubectl drain refuses it without --force)"
+            for pod in drained.unmanaged
+        ]
+        moved = dict.fromkeys(workloads[pod] for pod in drained.evicted if pod in workloads)
+        lines += [self._follow(workload) for workload in moved]
+        return "\n".join(lines)
+
+    def _uncordon_node(self, node: str) -> str:
+        self._known_node(node)
+        self.stack.cluster.cordon(node, unschedulable=False)
+        self.active.pop(f"cordon {node}", None)
+        return (
+            f"{node} uncordoned: the scheduler places new pods there again (moved pods stay where they are)"
+        )
+
+    def _known_node(self, node: str) -> None:
+        known = [n.name for n in self.stack.cluster.nodes]
+        if node not in known:
+            raise FaultError(f"no node {node!r}; one of: {', '.join(known)}")
+
+    def _scale(self, replicas: Any) -> str:
+        if replicas is None:
+            raise FaultError("how many? REPLICAS=<n>")
+        count = int(replicas)
+        if not 1 <= count <= MAX_ORDERS_API_REPLICAS:
+            raise FaultError(f"replicas must be between 1 and {MAX_ORDERS_API_REPLICAS} (got {count})")
+        self.stack.cluster.scale(self.manifests.get("Deployment", names.WEBAPP), replicas=count)
+        if count == ORDERS_API_REPLICAS:
+            self.active.pop("scale", None)
+        else:
+            self.active["scale"] = (f"orders API at {count} replicas", time.time())
+        return f"{names.WEBAPP} scaled to {count}\n{self._follow(names.WEBAPP)}"
+
+    def _follow(self, workload: str) -> str:
+        """Waits for `workload`'s controller to roll it out again; its processes follow its pods (and the
+        load the orders API's). Says where its pods are now."""
+        try:
+            synced = self.stack.follow(workload)
+        except ClusterError as error:
+            reason = error.message if isinstance(error, ApiError) else str(error).split(":", 1)[0]
+            return f"{workload}: not back yet ({reason}); FAULT=status shows its pods"
+        if workload == names.WEBAPP and self.load is not None:
+            self.load.retarget(self.stack.app_urls)
+        pods = ", ".join(f"{p['metadata']['name']} ({_where(p)})" for p in self.stack.pods[workload])
+        line = f"{workload}: {pods}"
+        if synced is not None:
+            line += f"; processes stopped: {', '.join(synced.stopped) or 'none'}"
+            line += f", started: {', '.join(synced.started) or 'none'}"
+        return line
+
+    def cluster_status(self) -> dict[str, Any]:
+        """The nodes (IP, cordoned or not) and every pod (phase, IP, node), as the API server has them."""
+        cluster = self.stack.cluster
+        nodes = {
+            n["metadata"]["name"]: {
+                "ip": next(a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP"),
+                "schedulable": not n["spec"].get("unschedulable", False),
+            }
+            for n in cluster.list_objects("v1", "Node")
+        }
+        pods = {
+            f"{p['metadata']['namespace']}/{p['metadata']['name']}": (
+                f"{p.get('status', {}).get('phase', '?')} {_where(p)}"
+            )
+            for p in sorted(cluster.list_objects("v1", "Pod"), key=lambda p: str(p["metadata"]["name"]))
+        }
+        return {"nodes": nodes, "pods": pods}
+
     def status(self) -> dict[str, Any]:
-        """What the control endpoint reports: the URLs, active faults and the counts so far."""
+        """What the control endpoint reports: the URLs, active faults, the cluster's nodes and pods and
+        the counts so far."""
         with self._lock:
             active = {key: {"what": what, "since": since} for key, (what, since) in self.active.items()}
         return {
             "urls": self.urls(),
             "faults": active,
+            **self.cluster_status(),
             "notifications": len(self.sink.notifications()),
             "load": dict(self.load.statuses) if self.load else {},
             "inventory load": dict(self.inventory_load.statuses) if self.inventory_load else {},
@@ -285,6 +401,11 @@ class Sandbox(StartStop):
             return jobs <= {rate["metric"].get("job") for rate in rates}
 
         return wait_until(seen, attempts=attempts, interval=5)
+
+
+def _where(pod: Manifest) -> str:
+    status, spec = pod.get("status", {}), pod.get("spec", {})
+    return f"{status.get('podIP') or 'no IP'} on {spec.get('nodeName') or 'no node'}"
 
 
 def ui_page(base_url: str, page: str) -> str:

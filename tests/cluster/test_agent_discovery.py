@@ -147,7 +147,9 @@ def test_the_node_exporter_on_its_pods_ip_is_scraped_and_written(
             if t["labels"]["job"] == "node-exporter"
         }
 
-    assert wait_until(lambda: health() == {node_exporter_on_its_pod: "up", idle: "down"}, timeout=60), health()
+    assert wait_until(lambda: health() == {node_exporter_on_its_pod: "up", idle: "down"}, timeout=60), (
+        health()
+    )
     assert wait_until(
         lambda: bool(
             receiver.query(f'node_uname_info{{job="node-exporter", instance="{node_exporter_on_its_pod}"}}')
