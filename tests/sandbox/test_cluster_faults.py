@@ -31,12 +31,8 @@ DEADLINE = 120  # seconds: generous, for a loaded 2-core machine
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    started = Sandbox(tmp_path_factory.mktemp("cluster-faults"), synthesize(agent_replicas=1))
-    try:
-        started.start()
+    with Sandbox(tmp_path_factory.mktemp("cluster-faults"), synthesize(agent_replicas=1)) as started:
         yield started
-    finally:
-        started.stop()
 
 
 def pods(sandbox: Sandbox, selector: str) -> list[Manifest]:
@@ -83,9 +79,13 @@ def discovered_up(sandbox: Sandbox, job: str, expected: list[str]) -> None:
 
 
 def load_gets_answers(sandbox: Sandbox) -> None:
-    """The load's requests are answered (200) again: 20 more than now."""
+    """The load goes to the orders API's pods as they are now, and its requests are answered (200) again:
+    20 more than now."""
     assert sandbox.load is not None
     load = sandbox.load
+    assert sorted(load.base_urls) == [
+        f"http://{p['status']['podIP']}:{APP_PORT}" for p in pods(sandbox, ORDERS)
+    ]
     before = load.statuses[200]
     assert wait_until(lambda: load.statuses[200] >= before + 20, timeout=DEADLINE), dict(load.statuses)
 
