@@ -6,6 +6,7 @@ order on one sandbox; each leaves one orders API pod and both nodes schedulable.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -72,6 +73,15 @@ def refuses(url: str) -> bool:
     return False
 
 
+def listeners(address: str) -> set[str]:
+    """The PIDs of the processes listening on `address` (ip:port), as `ss` lists them: kwok may give a
+    replacement pod the IP its predecessor freed, and then only the process tells them apart."""
+    shown = subprocess.run(
+        ["ss", "-ltnpH", "src", address], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    return set(re.findall(r"pid=(\d+)", shown))
+
+
 def discovered_up(sandbox: Sandbox, job: str, expected: list[str]) -> None:
     """The agent's `job` targets become exactly `expected`'s pods, each up (scraped at its pod's IP)."""
     want = dict.fromkeys(expected, "up")
@@ -93,10 +103,15 @@ def load_gets_answers(sandbox: Sandbox) -> None:
 def test_a_deleted_orders_api_pod_is_replaced_and_the_app_runs_on_the_new_pod(sandbox):
     (old,) = pods(sandbox, ORDERS)
     discovered_up(sandbox, "orders-api", names_of([old]))
+    old_process = listeners(f"{old['status']['podIP']}:{APP_PORT}")
+    assert old_process
 
     message = sandbox.apply("delete-pod", {"pod": "orders-api"})
 
     (new,) = pods(sandbox, ORDERS)
+    new_process = listeners(f"{new['status']['podIP']}:{APP_PORT}")
+    assert new_process
+    assert not new_process & old_process
     assert new["metadata"]["name"] != old["metadata"]["name"]
     assert f"deleted pod orders/{old['metadata']['name']}" in message
     assert new["metadata"]["name"] in message
@@ -111,9 +126,14 @@ def test_a_deleted_agent_pod_moves_the_agent_which_keeps_discovering(sandbox):
     """The agent's StatefulSet replaces its pod (same name, new uid): the agent restarts on the new pod's
     IP, where its own job scrapes it, and keeps finding the orders API."""
     (old,) = pods(sandbox, AGENT)
+    old_process = listeners(f"{old['status']['podIP']}:{AGENT_PORT}")
+    assert old_process
     sandbox.apply("delete-pod", {"pod": "prometheus-agent-0"})
     (new,) = pods(sandbox, AGENT)
     assert new["metadata"]["uid"] != old["metadata"]["uid"]
+    new_process = listeners(f"{new['status']['podIP']}:{AGENT_PORT}")
+    assert new_process
+    assert not new_process & old_process
     assert sandbox.agent.url == f"http://{new['status']['podIP']}:{AGENT_PORT}"
     discovered_up(sandbox, "prometheus-agent", ["prometheus-agent-0"])
     discovered_up(sandbox, "orders-api", names_of(pods(sandbox, ORDERS)))
