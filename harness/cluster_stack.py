@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import manifests
-from harness.cluster import ADDON_KINDS, START_TIMEOUT_SECONDS, SimulatedCluster, SimulatedNode, against
+from harness.cluster import ADDON_KINDS, SimulatedCluster, SimulatedNode, against
 from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
 from harness.kubelet import Kubelet, Synced
 from harness.lifecycle import StartStop, stop_all
@@ -223,11 +223,19 @@ class ClusterStack(StartStop):
         """Where the orders API's first pod (by name) serves."""
         return self.app_urls[0]
 
-    def follow(self, workload: str, *, timeout: float = START_TIMEOUT_SECONDS) -> Synced | None:
-        """Once `workload`'s controller has rolled it out again (ClusterError after `timeout`), its pods
-        as they are now; the processes of those the kubelet runs follow them (what it did, else None)."""
+    def follow(self, workload: str, *, wait: bool = True) -> Synced | None:
+        """`workload`'s Running pods, once its controller has rolled it out again (ClusterError if not in
+        START_TIMEOUT_SECONDS), or without `wait` as they are now; the processes of those the kubelet runs
+        follow them (what it did, else None)."""
         (template,) = [w for w in self.charts.workloads() if w["metadata"]["name"] == workload]
-        self.pods[workload] = self.cluster.run_workload(template, timeout=timeout)
+        if wait:
+            self.pods[workload] = self.cluster.run_workload(template)
+        else:
+            self.pods[workload] = [
+                p
+                for p in self.cluster.selected_pods(template)
+                if p.get("status", {}).get("phase") == "Running" and p["status"].get("podIP")
+            ]
         return self.kubelet.sync(workload, self.pods[workload]) if self.kubelet.runs(workload) else None
 
     def add_pod(self, workload: str, *, name: str, annotations: Mapping[str, str]) -> Manifest:

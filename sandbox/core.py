@@ -101,6 +101,8 @@ class Sandbox(StartStop):
         # Fault name -> (what, since when): what the live view shows as active.
         self.active: dict[str, tuple[str, float]] = {}
         self.events: list[tuple[float, str]] = []  # every fault applied, in order
+        # Workloads a cluster fault left not rolled out (pods Pending): followed again on uncordon-node.
+        self._not_back: set[str] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._renewal = threading.Thread(target=self._renew_tokens, name="token-renewal", daemon=True)
@@ -172,8 +174,9 @@ class Sandbox(StartStop):
     def urls(self) -> dict[str, str]:
         if not self._ui:  # asked once: the pages do not move while the processes run
             self._ui = {"receiver": ui_page(self.receiver.url, "alerts")}
+        apps = self.stack.app_urls
         return {
-            "web app": f"{self.stack.app_url}/orders",
+            "web app": f"{apps[0]}/orders" if apps else "none: no orders API pod is Running",
             "inventory API (example service)": f"{self.inventory_api.url}{inventory.READ_PATH}",
             # The cluster's release, built from the Go module proxy: without the web UI's assets.
             "agent (targets API; no web UI)": f"{self.agent.url}/api/v1/targets",
@@ -283,7 +286,10 @@ class Sandbox(StartStop):
         if workload == names.POSTGRES:
             # Its replacement would get a new IP, where nothing moves the server and its data.
             raise FaultError("the sandbox does not move Postgres: stop it with FAULT=stop-postgres instead")
-        (victim,) = [p for p in self.stack.pods[workload] if pod in (workload, p["metadata"]["name"])][:1]
+        candidates = [p for p in self.stack.pods[workload] if pod in (workload, p["metadata"]["name"])]
+        if not candidates:
+            raise FaultError(f"{workload} has no Running pod")
+        victim = candidates[0]
         metadata = victim["metadata"]
         self.stack.cluster.delete_pod(namespace=metadata["namespace"], name=metadata["name"])
         deleted = f"deleted pod {metadata['namespace']}/{metadata['name']} ({_where(victim)})"
@@ -311,16 +317,26 @@ class Sandbox(StartStop):
             for pod in drained.unmanaged
         ]
         moved = dict.fromkeys(workloads[pod] for pod in drained.evicted if pod in workloads)
+        if moved and not self._schedulable_nodes():
+            lines.append("every node is cordoned: the evicted pods stay Pending until uncordon-node")
+            lines += [self._follow(workload, wait=False) for workload in moved]
+            self._not_back.update(moved)
+            return "\n".join(lines)
         lines += [self._follow(workload) for workload in moved]
         return "\n".join(lines)
+
+    def _schedulable_nodes(self) -> list[str]:
+        return [name for name, node in self.cluster_status()["nodes"].items() if node["schedulable"]]
 
     def _uncordon_node(self, node: str) -> str:
         self._known_node(node)
         self.stack.cluster.cordon(node, unschedulable=False)
         self.active.pop(f"cordon {node}", None)
-        return (
+        done = (
             f"{node} uncordoned: the scheduler places new pods there again (moved pods stay where they are)"
         )
+        # What a drain left Pending (no node to go to) is placed now: its processes follow.
+        return "\n".join([done, *(self._follow(workload) for workload in sorted(self._not_back))])
 
     def _known_node(self, node: str) -> None:
         known = [n.name for n in self.stack.cluster.nodes]
@@ -340,17 +356,21 @@ class Sandbox(StartStop):
             self.active["scale"] = (f"orders API at {count} replicas", time.time())
         return f"{names.WEBAPP} scaled to {count}\n{self._follow(names.WEBAPP)}"
 
-    def _follow(self, workload: str) -> str:
-        """Waits for `workload`'s controller to roll it out again; its processes follow its pods (and the
-        load the orders API's). Says where its pods are now."""
+    def _follow(self, workload: str, *, wait: bool = True) -> str:
+        """Waits for `workload`'s controller to roll it out again (unless not `wait`); its processes follow
+        its Running pods (and the load the orders API's, while it has any). Says where its pods are now."""
         try:
-            synced = self.stack.follow(workload)
-        except ClusterError as error:
+            synced = self.stack.follow(workload, wait=wait)
+        except (ClusterError, httpx.TransportError) as error:
+            self._not_back.add(workload)
             reason = error.message if isinstance(error, ApiError) else str(error).split(":", 1)[0]
-            return f"{workload}: not back yet ({reason}); FAULT=status shows its pods"
-        if workload == names.WEBAPP and self.load is not None:
+            return f"{workload}: not back yet ({reason}); uncordon-node follows it again"
+        self._not_back.discard(workload)
+        if workload == names.WEBAPP and self.load is not None and self.stack.app_urls:
+            # With none, it keeps knocking where the last pod was: a Service without endpoints.
             self.load.retarget(self.stack.app_urls)
         pods = ", ".join(f"{p['metadata']['name']} ({_where(p)})" for p in self.stack.pods[workload])
+        pods = pods or "no pod Running"
         line = f"{workload}: {pods}"
         if synced is not None:
             line += f"; processes stopped: {', '.join(synced.stopped) or 'none'}"

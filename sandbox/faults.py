@@ -50,8 +50,9 @@ FAULTS = (
     Fault(
         "delete-pod",
         f"delete the pod of workload POD (default {DEFAULT_POD}; or prometheus-agent, kube-state-metrics,"
-        " node-exporter) or the pod named POD: its controller replaces it under a new name and IP, the"
-        " sandbox runs its process there and stops the old one, the agent's discovery follows",
+        " node-exporter) or the pod named POD: its controller replaces it (a new name, but a StatefulSet's;"
+        " the IP kwok gives it, maybe the freed one), the sandbox stops the old pod's process and starts the"
+        " new one's there, the agent's discovery follows",
     ),
     Fault(
         "drain-node",
@@ -64,9 +65,13 @@ FAULTS = (
     ),
     Fault(
         "scale",
-        "scale the orders API's Deployment to REPLICAS pods: each runs its own orders API on its pod's IP,"
-        " the load takes turns over them (as its Service would), the agent's discovery follows",
+        "scale the orders API's Deployment to REPLICAS pods (1-6): each runs its own orders API on its pod's"
+        " IP, the load takes turns over them (as its Service would), the agent's discovery follows",
     ),
 )
 # Not a fault: what `make fault FAULT=status` prints.
-STATUS = Fault("status", "print the running sandbox's URLs, active faults, notifications and load counts")
+STATUS = Fault(
+    "status",
+    "print the running sandbox's URLs, active faults, nodes and pods (where each runs), notifications and"
+    " load counts",
+)

@@ -225,6 +225,33 @@ def test_draining_moves_the_pods_and_the_postgres_budget_refuses_its_eviction(sa
     assert shown[f"orders/{after['metadata']['name']}"] == f"Running {after['status']['podIP']} on {other}"
 
 
+def test_pods_evicted_with_every_node_cordoned_wait_and_run_once_one_is_uncordoned(sandbox):
+    """Both nodes drained: the second drain's evicted pods have nowhere to go (Pending, no process);
+    uncordoning one node lets the scheduler place them, and their processes start there."""
+    (orders,) = pods(sandbox, ORDERS)
+    node = orders["spec"]["nodeName"]
+    (other,) = {n.name for n in sandbox.stack.cluster.nodes} - {node}
+    try:
+        sandbox.apply("drain-node", {"node": other})
+        drained = sandbox.apply("drain-node", {"node": node})
+        assert "every node is cordoned: the evicted pods stay Pending until uncordon-node" in drained
+        assert pods(sandbox, ORDERS) == []
+        pending = [k for k, v in sandbox.status()["pods"].items() if k.startswith("orders/orders-api-")]
+        assert [sandbox.status()["pods"][k].split(" ")[0] for k in pending] == ["Pending"]
+        assert refuses(f"http://{orders['status']['podIP']}:{APP_PORT}/readyz")
+
+        uncordoned = sandbox.apply("uncordon-node", {"node": other})
+    finally:
+        for name in (node, other):
+            sandbox.stack.cluster.cordon(name, unschedulable=False)
+    (back,) = pods(sandbox, ORDERS)
+    assert back["spec"]["nodeName"] == other
+    assert back["metadata"]["name"] in uncordoned
+    assert answers(f"http://{back['status']['podIP']}:{APP_PORT}/readyz")
+    discovered_up(sandbox, "orders-api", names_of([back]))
+    load_gets_answers(sandbox)
+
+
 def test_a_node_must_be_named_and_known(sandbox):
     with pytest.raises(FaultError, match="which node"):
         sandbox.apply("drain-node", {})
