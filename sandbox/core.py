@@ -21,6 +21,9 @@ Postgres, app and exporters listening on their pods' IPs, the receiver, the agen
 discovery), `inventory` (the example service, on a pod of its team's Deployment), `alerting`
 (Alertmanager and sink), `load`. The intervals are the cluster's: scrapes every 30 s, rules every 60 s,
 Alertmanager's generated timers, so the times measured here are the real ones.
+
+The faults on the processes are here; those on the cluster (a pod deleted, a node drained, the orders API
+scaled) are sandbox/cluster_faults.py's.
 """
 
 from __future__ import annotations
@@ -35,19 +38,17 @@ import httpx
 
 from config.alerting import AlertingConfig
 from config.monitoring import MonitoringConfig
-from config.workloads import WorkloadsConfig
 from harness import alerting, inventory
-from harness.cluster import ApiError, ClusterError
-from harness.cluster_stack import ClusterStack, Manifest
+from harness.cluster_stack import ClusterStack
 from harness.lifecycle import StartStop, stop_all
 from harness.load import Load
 from harness.manifests import Manifests
 from harness.postgres import LocalPostgres
 from harness.stack import Prometheus, generated_config, http_ok, wait_until
-from observability import names
 from observability.model.load import load_with_examples
 from observability.render import render
-from sandbox.faults import DEFAULT_LATENCY_MS, DEFAULT_POD, FAULTS, FaultError
+from sandbox.cluster_faults import ClusterFaults
+from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS, FaultError
 
 RUNBOOK_BASE_URL = AlertingConfig().runbook_base_url
 SCRAPE_INTERVAL = MonitoringConfig().scrape_interval_seconds
@@ -55,9 +56,6 @@ EVALUATION_INTERVAL = 60  # AMP's default rule group interval
 INVENTORY_LOAD_PER_SECOND = 5  # the example service's traffic: a smaller service than the orders API
 # The agent's service-account token expires after an hour: renewed well before, as the kubelet would.
 TOKEN_RENEWAL_SECONDS = 20 * 60
-# The orders API's Deployment has no `replicas` (its autoscaler's, which does not run here): one pod.
-ORDERS_API_REPLICAS = 1
-MAX_ORDERS_API_REPLICAS = WorkloadsConfig().web_max_replicas  # as far as its autoscaler would go
 
 
 class Sandbox(StartStop):
@@ -101,8 +99,9 @@ class Sandbox(StartStop):
         # Fault name -> (what, since when): what the live view shows as active.
         self.active: dict[str, tuple[str, float]] = {}
         self.events: list[tuple[float, str]] = []  # every fault applied, in order
-        # Workloads a cluster fault left not rolled out (pods Pending): followed again on uncordon-node.
-        self._not_back: set[str] = set()
+        self.cluster_faults = ClusterFaults(
+            self.stack, manifests, active=self.active, moved=self._orders_api_moved
+        )
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._renewal = threading.Thread(target=self._renew_tokens, name="token-renewal", daemon=True)
@@ -133,6 +132,11 @@ class Sandbox(StartStop):
         self.inventory_load.start()
         self._renewal.start()
         self.started_at = time.time()
+
+    def _orders_api_moved(self, urls: list[str]) -> None:
+        """The load follows the orders API's pods (as its Service would)."""
+        if self.load is not None:
+            self.load.retarget(urls)
 
     def _renew_tokens(self) -> None:
         while not self._stopping.wait(TOKEN_RENEWAL_SECONDS):
@@ -208,10 +212,7 @@ class Sandbox(StartStop):
             "restart-agent": self._restart_agent,
             "break-inventory": self._break_inventory,
             "fix-inventory": self._fix_inventory,
-            "delete-pod": lambda: self._delete_pod(str(params.get("pod", DEFAULT_POD))),
-            "drain-node": lambda: self._drain_node(self._node(params)),
-            "uncordon-node": lambda: self._uncordon_node(self._node(params)),
-            "scale": lambda: self._scale(params.get("replicas")),
+            **self.cluster_faults.handlers(params),
         }
 
     def _stop_postgres(self) -> str:
@@ -276,125 +277,6 @@ class Sandbox(StartStop):
         self.active.pop("inventory", None)
         return "the inventory API's stock file is back"
 
-    # -- faults on the cluster -------------------------------------------------------------------------
-    def _delete_pod(self, pod: str) -> str:
-        """`pod` names a workload (its first pod is deleted) or one of the workloads' pods."""
-        owners = {p["metadata"]["name"]: name for name, pods in self.stack.pods.items() for p in pods}
-        workload = pod if pod in self.stack.pods else owners.get(pod)
-        if workload is None:
-            raise FaultError(f"no workload or pod {pod!r}; workloads: {', '.join(sorted(self.stack.pods))}")
-        if workload == names.POSTGRES:
-            # Its replacement would get a new IP, where nothing moves the server and its data.
-            raise FaultError("the sandbox does not move Postgres: stop it with FAULT=stop-postgres instead")
-        candidates = [p for p in self.stack.pods[workload] if pod in (workload, p["metadata"]["name"])]
-        if not candidates:
-            raise FaultError(f"{workload} has no Running pod")
-        victim = candidates[0]
-        metadata = victim["metadata"]
-        self.stack.cluster.delete_pod(namespace=metadata["namespace"], name=metadata["name"])
-        deleted = f"deleted pod {metadata['namespace']}/{metadata['name']} ({_where(victim)})"
-        return "\n".join([deleted, self._follow(workload)])
-
-    @staticmethod
-    def _node(params: Mapping[str, Any]) -> str:
-        node = params.get("node")
-        if not node:
-            raise FaultError("which node? NODE=<node> (make fault FAULT=status lists them)")
-        return str(node)
-
-    def _drain_node(self, node: str) -> str:
-        self._known_node(node)
-        workloads = {p["metadata"]["name"]: name for name, pods in self.stack.pods.items() for p in pods}
-        drained = self.stack.cluster.drain_node(node)
-        self.active[f"cordon {node}"] = (f"{node} cordoned", time.time())
-        lines = [f"{node} cordoned; evicted: {', '.join(drained.evicted) or 'none'}"]
-        lines += [
-            f"refused by a PodDisruptionBudget: {pod}: {error.status_code} {error.reason}: {error.message}"
-            for pod, error in drained.refused.items()
-        ]
-        lines += [
-            f"not evicted: {pod} has no controller (kubectl drain refuses it without --force)"
-            for pod in drained.unmanaged
-        ]
-        moved = dict.fromkeys(workloads[pod] for pod in drained.evicted if pod in workloads)
-        if moved and not self._schedulable_nodes():
-            lines.append("every node is cordoned: the evicted pods stay Pending until uncordon-node")
-            lines += [self._follow(workload, wait=False) for workload in moved]
-            self._not_back.update(moved)
-            return "\n".join(lines)
-        lines += [self._follow(workload) for workload in moved]
-        return "\n".join(lines)
-
-    def _schedulable_nodes(self) -> list[str]:
-        return [name for name, node in self.cluster_status()["nodes"].items() if node["schedulable"]]
-
-    def _uncordon_node(self, node: str) -> str:
-        self._known_node(node)
-        self.stack.cluster.cordon(node, unschedulable=False)
-        self.active.pop(f"cordon {node}", None)
-        done = (
-            f"{node} uncordoned: the scheduler places new pods there again (moved pods stay where they are)"
-        )
-        # What a drain left Pending (no node to go to) is placed now: its processes follow.
-        return "\n".join([done, *(self._follow(workload) for workload in sorted(self._not_back))])
-
-    def _known_node(self, node: str) -> None:
-        known = [n.name for n in self.stack.cluster.nodes]
-        if node not in known:
-            raise FaultError(f"no node {node!r}; one of: {', '.join(known)}")
-
-    def _scale(self, replicas: Any) -> str:
-        if replicas is None:
-            raise FaultError("how many? REPLICAS=<n>")
-        count = int(replicas)
-        if not 1 <= count <= MAX_ORDERS_API_REPLICAS:
-            raise FaultError(f"replicas must be between 1 and {MAX_ORDERS_API_REPLICAS} (got {count})")
-        self.stack.cluster.scale(self.manifests.get("Deployment", names.WEBAPP), replicas=count)
-        if count == ORDERS_API_REPLICAS:
-            self.active.pop("scale", None)
-        else:
-            self.active["scale"] = (f"orders API at {count} replicas", time.time())
-        return f"{names.WEBAPP} scaled to {count}\n{self._follow(names.WEBAPP)}"
-
-    def _follow(self, workload: str, *, wait: bool = True) -> str:
-        """Waits for `workload`'s controller to roll it out again (unless not `wait`); its processes follow
-        its Running pods (and the load the orders API's, while it has any). Says where its pods are now."""
-        try:
-            synced = self.stack.follow(workload, wait=wait)
-        except (ClusterError, httpx.TransportError) as error:
-            self._not_back.add(workload)
-            reason = error.message if isinstance(error, ApiError) else str(error).split(":", 1)[0]
-            return f"{workload}: not back yet ({reason}); uncordon-node follows it again"
-        self._not_back.discard(workload)
-        if workload == names.WEBAPP and self.load is not None and self.stack.app_urls:
-            # With none, it keeps knocking where the last pod was: a Service without endpoints.
-            self.load.retarget(self.stack.app_urls)
-        pods = ", ".join(f"{p['metadata']['name']} ({_where(p)})" for p in self.stack.pods[workload])
-        pods = pods or "no pod Running"
-        line = f"{workload}: {pods}"
-        if synced is not None:
-            line += f"; processes stopped: {', '.join(synced.stopped) or 'none'}"
-            line += f", started: {', '.join(synced.started) or 'none'}"
-        return line
-
-    def cluster_status(self) -> dict[str, Any]:
-        """The nodes (IP, cordoned or not) and every pod (phase, IP, node), as the API server has them."""
-        cluster = self.stack.cluster
-        nodes = {
-            n["metadata"]["name"]: {
-                "ip": next(a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP"),
-                "schedulable": not n["spec"].get("unschedulable", False),
-            }
-            for n in cluster.list_objects("v1", "Node")
-        }
-        pods = {
-            f"{p['metadata']['namespace']}/{p['metadata']['name']}": (
-                f"{p.get('status', {}).get('phase', '?')} {_where(p)}"
-            )
-            for p in sorted(cluster.list_objects("v1", "Pod"), key=lambda p: str(p["metadata"]["name"]))
-        }
-        return {"nodes": nodes, "pods": pods}
-
     def status(self) -> dict[str, Any]:
         """What the control endpoint reports: the URLs, active faults, the cluster's nodes and pods and
         the counts so far."""
@@ -403,7 +285,7 @@ class Sandbox(StartStop):
         return {
             "urls": self.urls(),
             "faults": active,
-            **self.cluster_status(),
+            **self.cluster_faults.status(),
             "notifications": len(self.sink.notifications()),
             "load": dict(self.load.statuses) if self.load else {},
             "inventory load": dict(self.inventory_load.statuses) if self.inventory_load else {},
@@ -421,11 +303,6 @@ class Sandbox(StartStop):
             return jobs <= {rate["metric"].get("job") for rate in rates}
 
         return wait_until(seen, attempts=attempts, interval=5)
-
-
-def _where(pod: Manifest) -> str:
-    status, spec = pod.get("status", {}), pod.get("spec", {})
-    return f"{status.get('podIP') or 'no IP'} on {spec.get('nodeName') or 'no node'}"
 
 
 def ui_page(base_url: str, page: str) -> str:
