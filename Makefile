@@ -42,8 +42,8 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 # Built from the Go module proxy into the venv by one script (the pinned versions are in it and in
 # scripts/kube-parts/go.mod; the cluster's Prometheus and kube-state-metrics releases are k8s/images.py's):
 # sloth, the SLO rule generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py),
-# Prometheus 3's promtool (every platform alert's cases run on it too), the simulated cluster's parts, and
-# Prometheus and kube-state-metrics at the cluster's releases (harness/cluster.py, tests/cluster, make cost).
+# the simulated cluster's parts, and Prometheus (every agent, the AMP stand-in and the promtool of every rule
+# test) and kube-state-metrics at the cluster's releases (harness/stack.py, tests/cluster, make cost).
 GO_TOOLS := $(addprefix $(VENV)/bin/,sloth promtool3 kwok kube-apiserver kube-controller-manager kube-scheduler etcd \
   prometheus kube-state-metrics)
 $(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum \
@@ -111,7 +111,7 @@ test-unit: deps ## Run the unit tier (synth assertions, snapshots, cdk-nag, cfn-
 
 # Not in CI or `make test`: mutmut on a copy in a temporary directory, the fast tiers only (docs/mutation-testing.md).
 .PHONY: mutate
-mutate: deps system-deps ## Mutation testing of observability/, config/, lambda/ on the fast tiers: kill rate per package
+mutate: deps system-deps go-tools ## Mutation testing of observability/, config/, lambda/ on the fast tiers: kill rate per package
 	$(PY) scripts/mutate.py --max-children 2
 
 .PHONY: snapshot-update

@@ -7,8 +7,9 @@ One explicit substitution (`with_webhook_receivers`, tested): AMP's only receive
 needs AWS, so each `sns_configs` entry becomes a `webhook_configs` entry to the sink, keeping its
 `send_resolved`. Routes, grouping, timers, inhibition and templates stay as generated.
 
-The Alertmanager is the binary of Debian's `prometheus-alertmanager`, unpacked (never installed, so no
-service is enabled) by scripts/system-packages.sh. Debian's build reads its default notification
+The Alertmanager is the binary of Debian's `prometheus-alertmanager` (0.25), unpacked (never installed, so
+no service is enabled) by scripts/system-packages.sh; docs/decisions/alertmanager-debian.md says why not a
+newer build. Debian's build reads its default notification
 templates from /usr/share/prometheus/alertmanager/, which that script provides.
 """
 

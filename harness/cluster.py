@@ -64,8 +64,6 @@ CONTROL_PLANE_USERS = {
     "kube-controller-manager": "system:kube-controller-manager",
     "kube-scheduler": "system:kube-scheduler",
 }
-# Prometheus at the cluster's release (k8s/images.py), for the agent's real Kubernetes discovery.
-PROMETHEUS = Path(os.environ.get("PROMETHEUS_3_BIN", str(VENV_BIN / "prometheus")))
 # scripts/go-tools.sh: GOMODCACHE, and the kwok release it builds (kwok's stages are read from that module).
 GO_MODULE_CACHE = REPO / ".venv" / "go" / "mod"
 KWOK_MODULE = "sigs.k8s.io/kwok"

@@ -17,11 +17,12 @@ import yaml
 
 from config.platform import CapacityMode
 from harness import manifests
-from harness.cluster import PROMETHEUS, SimulatedCluster, against, wait_until, with_apiserver_target
+from harness.cluster import SimulatedCluster, against, wait_until, with_apiserver_target
 from harness.kube_state_metrics import KubeStateMetrics
 from harness.postgres import free_port
 from harness.stack import (
     HOST,
+    PROMETHEUS,
     Prometheus,
     for_local_receiver,
     generated_config,
@@ -97,7 +98,7 @@ def _prometheus(name: str, workdir: Path, config: Mapping[str, Any], *flags: str
     (workdir / "prometheus.yml").write_text(yaml.safe_dump(dict(config)))
     port = free_port()
     argv = [
-        str(PROMETHEUS),
+        PROMETHEUS,
         f"--config.file={workdir / 'prometheus.yml'}",
         f"--web.listen-address={HOST}:{port}",
         *flags,

@@ -3,7 +3,7 @@ the real controllers, placed by the real scheduler and run by kwok with loopback
 listening on its pod's IP and container port.
 
     simulated cluster ◀── Kubernetes discovery ── Prometheus agent ──remote write──▶ receiver
-    (harness/cluster.py)                         (the cluster's release,   (Debian's Prometheus 2.42,
+    (harness/cluster.py)                         (the cluster's release,   (the same release,
       pods: orders API ───────── Postgres          generated config)        AMP's stand-in)
             postgres-exporter ── Postgres
             node-exporter (one per node)
@@ -30,7 +30,6 @@ from typing import Any
 
 from harness import manifests
 from harness.cluster import ADDON_KINDS, SimulatedCluster, SimulatedNode, against
-from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
 from harness.kubelet import Kubelet, Synced
 from harness.lifecycle import StartStop, stop_all
 from harness.postgres import LocalPostgres, free_port
@@ -261,9 +260,7 @@ class ClusterStack(StartStop):
         text = scrape_config.render(local)
 
         def agent(host: str, port: int) -> Prometheus:
-            self.agents[name] = Prometheus.agent(
-                workdir, text, port=port, name=name, binary=str(CLUSTER_PROMETHEUS), host=host
-            )
+            self.agents[name] = Prometheus.agent(workdir, text, port=port, name=name, host=host)
             return self.agents[name]
 
         if self.agents:

@@ -4,7 +4,7 @@ sloth (harness/sloth.py) generates its rules from the same spec; they are rename
 (record `slo:X` -> `oracle_slo:X`, `sloth_slo_info` -> `oracle_sloth_slo_info`, every reference to them in the
 expressions, alert `X` -> `OracleX`; the expressions are rewritten token by token and re-read with the PromQL
 parser to prove only those names changed) and loaded with the candidate's rules into one promtool unit test
-(`promtool test rules`, Debian's Prometheus 2.42 by default) on synthetic input series made from the spec's
+(`promtool test rules`, of the cluster's Prometheus release) on synthetic input series made from the spec's
 SLI queries (harness/slo_series.py). promtool evaluates both every minute of the scenario; the expression
 tests then look, over the whole scenario, for the first minute at which the two sides disagree.
 """
@@ -12,7 +12,6 @@ tests then look, over the whole scenario, for the first minute at which the two 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import tempfile
@@ -25,8 +24,8 @@ import yaml
 
 from harness import sloth
 from harness.slo_series import Scenario, input_series, parse_query
+from harness.stack import PROMTOOL
 
-PROMTOOL = Path(os.environ.get("PROMTOOL_BIN", "/usr/bin/promtool"))
 RECORD_PREFIX = "oracle_"
 ALERT_PREFIX = "Oracle"
 GROUP_PREFIX = "oracle-"
@@ -150,7 +149,9 @@ def compare(
 
 def run_promtool(test_file: Path) -> subprocess.CompletedProcess[str]:
     if not PROMTOOL.is_file():
-        raise ConformanceError(f"{PROMTOOL} not found: run `make system-deps` (Debian package prometheus)")
+        raise ConformanceError(
+            f"{PROMTOOL} not found: run `make go-tools` (builds it from the Go module proxy)"
+        )
     return subprocess.run(
         [str(PROMTOOL), "test", "rules", test_file.name],
         cwd=test_file.parent,

@@ -18,6 +18,7 @@ Every socket and process is opened here and closed here.
 from __future__ import annotations
 
 import asyncio
+import copy
 import math
 import secrets
 import socket
@@ -79,6 +80,30 @@ def shards_needed(*, series: float, bytes_per_series: float, base_bytes: float, 
     if room <= 0:
         raise ValueError("the ceiling leaves no room above the agent's base memory")
     return max(1, math.ceil(series * bytes_per_series / room))
+
+
+# DaemonSet mode: the discovery roles the API server can limit to one node by a field selector (pods by
+# `spec.nodeName`, nodes by `metadata.name`: Prometheus's `selectors`, filtered server-side).
+NODE_FIELDS = {"pod": "spec.nodeName", "node": "metadata.name"}
+
+
+def split_per_node(config: Mapping[str, Any], *, node: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """DaemonSet mode, for the sizing comparison: (the agent on `node`, the one cluster-wide agent). A job
+    whose discovery lists pods or nodes runs on every node's agent, limited to that node's objects by a
+    field selector; a job with any other discovery (EndpointSlices: the API server, annotated Services,
+    which no field limits to a node) or static targets stays on the cluster-wide agent."""
+    local, central = copy.deepcopy(dict(config)), copy.deepcopy(dict(config))
+    local["scrape_configs"], central["scrape_configs"] = [], []
+    for job in config["scrape_configs"]:
+        discoveries = job.get("kubernetes_sd_configs", [])
+        if discoveries and all(d["role"] in NODE_FIELDS for d in discoveries):
+            job = copy.deepcopy(job)
+            for d in job["kubernetes_sd_configs"]:
+                d["selectors"] = [{"role": d["role"], "field": f"{NODE_FIELDS[d['role']]}={node}"}]
+            local["scrape_configs"].append(job)
+        else:
+            central["scrape_configs"].append(copy.deepcopy(job))
+    return local, central
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ Every process listens on 127.0.0.0/8, is started here and stopped here, by its o
 from __future__ import annotations
 
 import copy
-import functools
 import os
 import signal
 import subprocess
@@ -33,28 +32,18 @@ from observability.jobs import ScrapeJob
 from observability.render import scrape_config
 
 REPO = Path(__file__).resolve().parents[1]
-PROMETHEUS = os.environ.get("PROMETHEUS_BIN", "/usr/bin/prometheus")
+VENV_BIN = REPO / ".venv" / "bin"
+# Prometheus and its promtool at the cluster's release (k8s/images.py's tag), built by `make go-tools`
+# (scripts/go-tools.sh): the agent, the AMP stand-in and every rule test run the PromQL the cluster's
+# release runs (3's range windows exclude their start; Debian's 2.42 includes it).
+PROMETHEUS = os.environ.get("PROMETHEUS_BIN", str(VENV_BIN / "prometheus"))
+PROMTOOL = Path(os.environ.get("PROMTOOL_BIN", str(VENV_BIN / "promtool3")))
 NODE_EXPORTER = os.environ.get("NODE_EXPORTER_BIN", "/usr/bin/prometheus-node-exporter")
 POSTGRES_EXPORTER = os.environ.get("POSTGRES_EXPORTER_BIN", "/usr/bin/prometheus-postgres-exporter")
 HOST = "127.0.0.1"
 APP_ROLE = "orders_app"
 APP_PASSWORD = "metrics-" + "test-pw-3x4mple"
 APP_DATABASE = names.POSTGRES_DATABASE
-
-
-@functools.cache
-def prometheus_major_version(binary: str = PROMETHEUS) -> int:
-    """The major version of `binary` (Debian's is 2.42; PROMETHEUS_BIN may name a 3.x build)."""
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True, timeout=30)
-    return int(out.stdout.split("version ", 1)[1].split(".", 1)[0])
-
-
-def agent_mode_flags(binary: str = PROMETHEUS) -> list[str]:
-    """Agent mode, with `${AGENT_REPLICA}` expanded in the external labels: the chart's `--agent` in
-    Prometheus 3 (which expands them by default), two feature flags in 2.x."""
-    if prometheus_major_version(binary) >= 3:
-        return ["--agent"]
-    return ["--enable-feature=agent", "--enable-feature=expand-external-labels"]
 
 
 def wait_until(predicate: Callable[[], bool], attempts: int = 300, interval: float = 0.1) -> bool:
@@ -193,7 +182,7 @@ class Process:
 
 
 class Prometheus(Process):
-    """`prometheus` as the agent (`--enable-feature=agent`) or as the remote-write receiver."""
+    """`prometheus` (the cluster's release) as the agent (`--agent`) or as the remote-write receiver."""
 
     def __init__(
         self,
@@ -222,7 +211,7 @@ class Prometheus(Process):
         """A plain Prometheus that accepts remote writes and answers queries; with `rule_files` (name ->
         rules document) it also evaluates them every `evaluation_interval_seconds`, as AMP's ruler does,
         and with `alertmanager` (host:port) sends the alerts there, as AMP's ruler sends them to AMP's
-        Alertmanager. Debian's Prometheus 2.42 by default, or `binary`."""
+        Alertmanager. The cluster's release by default, or `binary`."""
         workdir.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {}
         if alertmanager:
@@ -261,16 +250,16 @@ class Prometheus(Process):
         host: str = HOST,
     ) -> Prometheus:
         """An agent on `config_text`, as replica `replica` of its shard (the pod ordinal the chart puts in
-        its environment, which the config expands into the `__replica__` external label): Debian's
-        Prometheus 2.42 by default, or `binary` (3.x, with Kubernetes discovery: harness.cluster.PROMETHEUS),
-        listening on `host`:`port`."""
+        its environment, which the config expands into the `__replica__` external label; Prometheus 3
+        expands external labels by default), listening on `host`:`port`. The cluster's release by default
+        (with Kubernetes discovery), or `binary`."""
         workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "agent.yml"
         config.write_text(config_text)
         port = port or free_port()
         argv = [
             binary,
-            *agent_mode_flags(binary),
+            "--agent",  # as the chart runs it
             f"--config.file={config}",
             f"--storage.agent.path={workdir / 'wal'}",
             f"--web.listen-address={host}:{port}",

@@ -34,8 +34,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from config.alerting import AlertingConfig
 from config.monitoring import MonitoringConfig
 from harness import alerting, inventory
@@ -44,7 +42,7 @@ from harness.lifecycle import StartStop, stop_all
 from harness.load import Load
 from harness.manifests import Manifests
 from harness.postgres import LocalPostgres
-from harness.stack import Prometheus, generated_config, http_ok, wait_until
+from harness.stack import Prometheus, generated_config, wait_until
 from observability.model.load import load_with_examples
 from observability.render import render
 from sandbox.cluster_faults import ClusterFaults
@@ -106,7 +104,6 @@ class Sandbox(StartStop):
         self._stopping = threading.Event()
         self._renewal = threading.Thread(target=self._renew_tokens, name="token-renewal", daemon=True)
         self.started_at = 0.0
-        self._ui: dict[str, str] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -176,15 +173,13 @@ class Sandbox(StartStop):
         return self.inventory
 
     def urls(self) -> dict[str, str]:
-        if not self._ui:  # asked once: the pages do not move while the processes run
-            self._ui = {"receiver": ui_page(self.receiver.url, "alerts")}
         apps = self.stack.app_urls
         return {
             "web app": f"{apps[0]}/orders" if apps else "none: no orders API pod is Running",
             "inventory API (example service)": f"{self.inventory_api.url}{inventory.READ_PATH}",
             # The cluster's release, built from the Go module proxy: without the web UI's assets.
             "agent (targets API; no web UI)": f"{self.agent.url}/api/v1/targets",
-            "AMP stand-in (rules, alerts, graph)": self._ui["receiver"],
+            "AMP stand-in (alerts API; no web UI)": f"{self.receiver.url}/api/v1/alerts",
             "Alertmanager (API; Debian ships no UI)": f"{self.alertmanager.url}/api/v2/alerts",
             "notification sink": self.sink.url,
         }
@@ -303,19 +298,3 @@ class Sandbox(StartStop):
             return jobs <= {rate["metric"].get("job") for rate in rates}
 
         return wait_until(seen, attempts=attempts, interval=5)
-
-
-def ui_page(base_url: str, page: str) -> str:
-    """The URL of a Prometheus web UI page (`targets`, `alerts`) that answers on this build. Upstream
-    Prometheus serves its UI at the root (`/targets`); Debian's build (2.42 in bookworm) ships no React UI
-    and serves the classic one under `/classic/` only. The server says where its UI lives: `/` redirects
-    to its home page (`/graph`, `/classic/graph`, `/classic/agent`, `/query` in Prometheus 3)."""
-    home = httpx.get(f"{base_url}/", timeout=5, follow_redirects=True).url.path
-    prefix = home.rsplit("/", 1)[0]
-    candidates = dict.fromkeys(
-        [f"{base_url}{prefix}/{page}", f"{base_url}/{page}", f"{base_url}/classic/{page}"]
-    )
-    for url in candidates:
-        if http_ok(url):
-            return url
-    return f"{base_url}{home}"  # at least the UI's home page

@@ -4,9 +4,9 @@
 #               (harness/conformance.py); its example specs are read from the same module in the module cache.
 #   prometheus, promtool3 (github.com/prometheus/prometheus, cmd/prometheus and cmd/promtool) - Prometheus at
 #               the cluster's release (k8s/images.py), with only the Kubernetes discovery among the optional
-#               plugins: the agent's real discovery against the simulated cluster (tests/cluster), and its
-#               promtool, which runs every platform alert's cases besides Debian's promtool 2.42 (3's range
-#               windows exclude their start, which shifts `changes`, `max_over_time` and `for` by one sample).
+#               plugins: every agent (its real discovery against the simulated cluster), the AMP stand-in
+#               (harness/stack.py) and the promtool of every rule test (the platform alerts' cases also run
+#               on Debian's promtool 2.42: 3's range windows exclude their start, 2's include it).
 #   kube-apiserver, kube-controller-manager, kube-scheduler, etcd (scripts/kube-parts: k8s.io/kubernetes and
 #               the etcd server it requires) and the kwok controller (sigs.k8s.io/kwok) - the simulated cluster
 #               of harness/cluster.py; kwok's stage definitions are read from its module in the module cache.

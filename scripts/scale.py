@@ -38,11 +38,19 @@ import httpx  # noqa: E402
 
 from config.monitoring import MonitoringConfig  # noqa: E402
 from harness import manifests  # noqa: E402
-from harness.cluster import PROMETHEUS, SimulatedCluster, against, wait_until, with_apiserver_target  # noqa: E402
+from harness.cluster import SimulatedCluster, against, wait_until, with_apiserver_target  # noqa: E402
 from harness.cluster_stack import AGENT_ACCOUNT, ClusterStack, apply_charts  # noqa: E402
 from harness.kube_state_metrics import KubeStateMetrics  # noqa: E402
 from harness.postgres import free_port  # noqa: E402
-from harness.scale import CannedTargets, estimated_page, fit, per_target, scaled_nodes, shards_needed  # noqa: E402
+from harness.scale import (  # noqa: E402
+    CannedTargets,
+    estimated_page,
+    fit,
+    per_target,
+    scaled_nodes,
+    shards_needed,
+    split_per_node,
+)
 from harness.stack import HOST, Prometheus, for_local_receiver, generated_config  # noqa: E402
 from observability import jobs, names  # noqa: E402
 from observability.jobs import Unit  # noqa: E402
@@ -116,6 +124,7 @@ class AgentRun:
     cpu_cores: float  # process_cpu_seconds_total over the window / the window
     targets_up: int
     targets_down: dict[str, str]  # job -> one target's last error
+    role: str = ""  # "shard 0", "node kwok-node-003", "cluster-wide"
 
 
 @dataclass(frozen=True)
@@ -170,7 +179,7 @@ def target_pages(cluster_pods: list[Manifest], nodes: int, pages: dict[str, byte
     return routes
 
 
-def measure_agents(agents: list[Prometheus], interval: int) -> list[AgentRun]:
+def measure_agents(agents: list[Prometheus], interval: int, roles: Sequence[str]) -> list[AgentRun]:
     """Once every target was scraped and the active series stayed the same over two scrapes: each agent's
     memory (largest in the window) and CPU over WINDOW_SCRAPES intervals."""
     previous: list[float] = []
@@ -205,6 +214,7 @@ def measure_agents(agents: list[Prometheus], interval: int) -> list[AgentRun]:
                 cpu_cores=(own_metric(a, "process_cpu_seconds_total") - cpu0[i]) / elapsed,
                 targets_up=sum(t["health"] == "up" for t in active),
                 targets_down=down,
+                role=roles[i],
             )
         )
     return runs
@@ -218,13 +228,20 @@ def measure_cluster(
     interval: int,
     args: argparse.Namespace,
     pages: dict[str, bytes],
+    daemonset: bool = False,
 ) -> Run:
     started = time.monotonic()
     charts = scaled_charts(app_pods=nodes * args.app_pods_per_node, idle_pods=nodes * args.idle_pods_per_node)
     with SimulatedCluster(nodes=scaled_nodes(nodes)) as cluster:
         cluster.add_default_service_account("default")
         apply_charts(cluster, charts)
-        pods = [pod for w in charts.workloads() for pod in cluster.run_workload(w)]
+        # The controllers create pods at the controller-manager's API rate (20 requests/s by default) and
+        # kwok starts them in turn: half a second a pod on this machine, and two minutes at least.
+        pods = [
+            pod
+            for w in charts.workloads()
+            for pod in cluster.run_workload(w, timeout=max(120.0, 0.5 * w["spec"].get("replicas", nodes)))
+        ]
         (ksm_pod,) = [
             p for p in pods if p["metadata"]["labels"].get(names.NAME_LABEL) == names.KUBE_STATE_METRICS
         ]
@@ -236,32 +253,51 @@ def measure_cluster(
             tls_ports=frozenset({KUBELET_PORT}),
             workdir=workdir / "canned",
         )
+        workdir.mkdir(parents=True, exist_ok=True)
+        token = workdir / "token"
+        token.write_text(cluster.service_account_token(**AGENT_ACCOUNT))
+
+        def local(config: dict[str, Any]) -> dict[str, Any]:
+            prepared = against(config, cluster=cluster, token_file=token)
+            return for_local_receiver(with_apiserver_target(prepared, cluster=cluster), canned.sink_url)
+
+        # (name, configuration, address): the first listens where the agent's pod is (its own job finds it).
+        plan: list[tuple[str, dict[str, Any], str]] = []
+        if daemonset:
+            generated = local(generated_config(cluster_name="scale", scrape_interval_seconds=interval))
+            # The agents of three nodes: the agent's pod's, kube-state-metrics' (its ~15 series per pod
+            # in the cluster land there), and one with neither; and the one cluster-wide agent.
+            busy = [agent_pod["spec"]["nodeName"], ksm_pod["spec"]["nodeName"]]
+            plain = next(n.name for n in cluster.nodes if n.name not in busy)
+            holds: dict[str, list[str]] = {node: [] for node in [*busy, plain]}
+            holds[busy[0]].append("the agent's pod")
+            holds[busy[1]].append("kube-state-metrics")
+            for node, what in holds.items():
+                node_local, central = split_per_node(generated, node=node)
+                host = agent_pod["status"]["podIP"] if not plan else HOST
+                plan.append((f"node ({', '.join(what) or 'plain'})", node_local, host))
+            plan.append(("cluster-wide", central, HOST))
+        else:
+            for shard in range(shards):
+                config = generated_config(
+                    cluster_name="scale", scrape_interval_seconds=interval, shard=shard, shards=shards
+                )
+                host = agent_pod["status"]["podIP"] if not plan else HOST
+                plan.append((f"shard {shard}", local(config), host))
         with KubeStateMetrics(cluster=cluster, pod=ksm_pod, workdir=workdir / "ksm"), canned:
             agents: list[Prometheus] = []
             try:
-                token = workdir / "token"
-                token.write_text(cluster.service_account_token(**AGENT_ACCOUNT))
-                for shard in range(shards):
-                    config = generated_config(
-                        cluster_name="scale",
-                        scrape_interval_seconds=interval,
-                        shard=shard,
-                        shards=shards,
-                    )
-                    local = with_apiserver_target(
-                        against(config, cluster=cluster, token_file=token), cluster=cluster
-                    )
+                for i, (_, config, host) in enumerate(plan):
                     agent = Prometheus.agent(
-                        workdir / f"agent-{shard}",
-                        scrape_config.render(for_local_receiver(local, canned.sink_url)),
-                        port=names.PROMETHEUS_PORT if shard == 0 else free_port(),
-                        name=f"agent-{shard}",
-                        binary=str(PROMETHEUS),
-                        host=agent_pod["status"]["podIP"] if shard == 0 else HOST,
+                        workdir / f"agent-{i}",
+                        scrape_config.render(config),
+                        port=names.PROMETHEUS_PORT if i == 0 else free_port(),
+                        name=f"agent-{i}",
+                        host=host,
                     )
                     agents.append(agent)
                     agent.start_ready()
-                measured = measure_agents(agents, interval)
+                measured = measure_agents(agents, interval, [role for role, _, _ in plan])
             finally:
                 for agent in agents:
                     agent.stop()
@@ -336,9 +372,17 @@ def main(argv: Sequence[str] | None = None, *, say: Callable[[str], None] = prin
     parser.add_argument("--idle-pods-per-node", type=int, default=5, help="unscraped pods per node")
     parser.add_argument("--two-shards-at-largest", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument(
+        "--daemonset",
+        action="store_true",
+        help="measure DaemonSet mode instead: per-node agents (node-local discovery), one cluster-wide agent",
+    )
+    parser.add_argument(
         "--earlier", type=Path, help="a log of an earlier run: its runs' JSON lines join the table"
     )
     args = parser.parse_args(argv)
+    if args.daemonset:
+        daemonset_mode(args, say=say)
+        return
     if len(set(args.nodes)) < 2 and not args.earlier:
         parser.error("--nodes needs two sizes or more (or --earlier): the agent's memory is fitted as a line")
     say(f"machine: {platform.node()} {platform.machine()}, {platform.platform()}")
@@ -370,6 +414,47 @@ def main(argv: Sequence[str] | None = None, *, say: Callable[[str], None] = prin
             say(f"N={nodes} shards={shards}: {series} series, {rss} MiB RSS, {result.seconds:.0f} s")
             say(json.dumps(dataclasses.asdict(result)))
     say(table(runs))
+
+
+def daemonset_mode(args: argparse.Namespace, *, say: Callable[[str], None]) -> None:
+    """Per N: the agents of three nodes (the agent's pod's, kube-state-metrics', a plain one) and the
+    cluster-wide agent, and the memory of the whole DaemonSet (the plain node's agent on every other node)
+    beside the one agent of the same cluster (docs/decisions/no-daemonset-agent.md)."""
+    say(f"machine: {platform.node()} {platform.machine()}, {platform.platform()}")
+    rows = [
+        "| nodes | agent | targets up | active series | RSS MiB | heap in use MiB | CPU cores @ 30 s |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    totals = []
+    with tempfile.TemporaryDirectory(prefix="scale-") as tmp:
+        pages = local_pages(Path(tmp) / "local")
+        for nodes in args.nodes:
+            interval = args.interval or DEFAULT_INTERVAL
+            run = measure_cluster(
+                Path(tmp) / f"n{nodes}-daemonset",
+                nodes=nodes,
+                shards=1,
+                interval=interval,
+                args=args,
+                pages=pages,
+                daemonset=True,
+            )
+            say(json.dumps(dataclasses.asdict(run)))
+            per_node = run.agents[:-1]
+            for a in run.agents:
+                rows.append(
+                    f"| {nodes} | {a.role} | {a.targets_up} | {a.active_series:,} | {a.rss_bytes / MiB:,.0f} "
+                    f"| {a.heap_bytes / MiB:,.0f} | {a.cpu_cores * interval / CLUSTER_INTERVAL:.3f} |"
+                )
+            plain = per_node[-1]
+            whole = sum(a.rss_bytes for a in run.agents) + (nodes - len(per_node)) * plain.rss_bytes
+            series = sum(a.active_series for a in run.agents) + (nodes - len(per_node)) * plain.active_series
+            totals.append(
+                f"N={nodes}: DaemonSet mode {whole / MiB:,.0f} MiB RSS in {nodes + 1} agents for ~{series:,}"
+                " series (the plain node's agent on every other node)"
+            )
+    say("\n".join(rows))
+    say("\n".join(totals))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the tests run for real, when they are missing:
 #   postgresql  - the web app's tests run against a real Postgres on 127.0.0.1
-#   prometheus, prometheus-node-exporter, prometheus-postgres-exporter
-#               - the metrics tests run the generated agent config in a real Prometheus (agent and
-#                 remote-write receiver) against real exporters; promtool comes with prometheus
+#   prometheus-node-exporter, prometheus-postgres-exporter
+#               - the real exporters the metrics tests and the sandbox scrape (Prometheus itself, agent and
+#                 receiver, is the cluster's release, built by `make go-tools`)
+#   prometheus  - its promtool 2.42: the platform alerts' cases run on it besides the cluster's release's
 #   jq          - the Grafana HTTP API upload (docs/architecture/grafana.md) (scripts/dashboard-api-body.jq), run by the dashboard tests
 #   prometheus-alertmanager (amtool, and the binary the sandbox runs)
 #               - unpacked into $AMTOOL_ROOT, never installed: its postinst would enable and start an

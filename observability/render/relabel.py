@@ -1,6 +1,6 @@
 """Prometheus relabeling primitives: the `__meta_kubernetes_*` labels discovery gives a target, and small
-builders for `replace`, `keep`/`drop` and `keepequal` rules. Only fields both Prometheus 2.42 (the local
-tests) and 3.x (the cluster) accept (`keepequal` is 2.41+)."""
+builders for `replace`, `keep`/`drop` and `keepequal` rules (`keepequal` is Prometheus 2.41+; the cluster and
+the tests run 3.13)."""
 
 from __future__ import annotations
 

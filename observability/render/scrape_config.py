@@ -46,8 +46,7 @@ external label does not replace a label a series already has, and AMP groups rep
 
 High availability and sharding: each shard runs two (`monitoring.agent_replicas`) identical agents whose
 only difference is the `__replica__` external label, their replica index expanded from the environment
-(`${AGENT_REPLICA}`: expanded by default in Prometheus 3, behind `--enable-feature=expand-external-labels`
-in 2.42, the local tests').
+(`${AGENT_REPLICA}`: expanded by default in Prometheus 3).
 AMP keeps `cluster`, elects one replica per `cluster` value, drops the others' samples and strips
 `__replica__` (Send-high-availability-data.html). With `shards` > 1 every job keeps only the targets whose
 `__address__` hashes (hashmod) to its shard. There is no `shard` label: AMP's election is per `cluster`
@@ -55,9 +54,8 @@ value, so every shard's replica 0 shares one replica name and they are accepted 
 unique per shard, would make AMP elect one shard and drop the others, grafana/mimir#5217); a `shard`
 label would also give a target new series whenever the shard count changes.
 
-Compatibility: only fields that both Prometheus 2.42 (the local tests) and 3.x (the cluster) accept; no
-3.x-only ones (`fallback_scrape_protocol`, `scrape_protocols` tuning, ...) and nothing newer than 2.41
-(`keepequal`).
+Compatibility: the cluster's Prometheus release, which the local tests run too (`make go-tools`); only the
+fields tests/metrics/test_scrape_config.py lists, each reviewed (none newer than 2.41's `keepequal`).
 """
 
 from __future__ import annotations

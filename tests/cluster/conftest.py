@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from config import environment_config
-from harness.cluster import ADDON_KINDS, PROMETHEUS, ApiError, SimulatedCluster, against
+from harness.cluster import ADDON_KINDS, ApiError, SimulatedCluster, against
 from harness.kube_state_metrics import KubeStateMetrics
 from harness.stack import Prometheus, for_local_receiver, generated_config
 from tests.unit.conftest import KUBERNETES_RESOURCE, STACK_ROLES, Synthesized, render_tokens, synthesize
@@ -152,7 +152,7 @@ def kube_state_metrics(
 @pytest.fixture(scope="module")
 def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
     """Prometheus at the cluster's release accepting the agent's remote writes (AMP's stand-in)."""
-    process = Prometheus.receiver(Path(tmp_path_factory.mktemp("receiver")), binary=str(PROMETHEUS))
+    process = Prometheus.receiver(Path(tmp_path_factory.mktemp("receiver")))
     process.start_ready()
     try:
         yield process
@@ -181,7 +181,6 @@ def agent(
     process = Prometheus.agent(
         workdir,
         yaml.safe_dump(for_local_receiver(config, receiver.remote_write_url)),
-        binary=str(PROMETHEUS),
     )
     process.start_ready()
     try:

@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.cluster import ADVERTISE_ADDRESS, PROMETHEUS, SimulatedCluster, wait_until
+from harness.cluster import ADVERTISE_ADDRESS, SimulatedCluster, wait_until
 from harness.kube_state_metrics import KubeStateMetrics
 from harness.stack import (
     NODE_EXPORTER,
+    PROMETHEUS,
     Process,
     Prometheus,
     http_ok,
@@ -70,9 +71,7 @@ def _pod_ip(running_pods: list[Manifest], workload: str) -> str:
 
 
 def test_the_agent_is_the_clusters_prometheus_release() -> None:
-    version = subprocess.run(
-        [str(PROMETHEUS), "--version"], capture_output=True, text=True, check=True
-    ).stdout
+    version = subprocess.run([PROMETHEUS, "--version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith(f"prometheus, version {PROMETHEUS_IMAGE.rsplit(':v', 1)[1]} ")
 
 

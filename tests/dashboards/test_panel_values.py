@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.stack import PROMTOOL
 from observability.dashboards import all_dashboards, folders
 from observability.model.load import load_default
 from tests.dashboards.queries import panel_queries
-from tests.rules.conftest import PROMTOOL, write_yaml
+from tests.rules.conftest import write_yaml
 
 MODELS = all_dashboards() + [model for folder in folders(load_default())[1:] for model in folder.dashboards]
 # The orders API's series as the agent labels them (its own job), over three statuses of one route:
@@ -49,7 +50,7 @@ def query(uid: str, title: str) -> str:
 def test_error_share_panels_count_5xx_among_all_requests(
     tmp_path: Path, uid: str, title: str, labels: str, value: float
 ) -> None:
-    assert PROMTOOL.exists(), f"{PROMTOOL} is missing: run `make system-deps`"
+    assert PROMTOOL.exists(), f"{PROMTOOL} is missing: run `make go-tools`"
     rules = write_yaml(
         tmp_path / "panel.rules.yml",
         {"groups": [{"name": "panel", "rules": [{"record": "panel:value", "expr": query(uid, title)}]}]},
@@ -84,7 +85,7 @@ def test_active_series_counts_each_agent_shard_once(tmp_path: Path) -> None:
     """Two shards of two replicas: a shard's replicas hold the same targets' series (1,000 and 1,004 for
     shard 0, 400 and 402 for shard 1, the difference a scrape in flight), and AMP keeps one replica's
     samples: the cluster sends 1,004 + 402 series, not the 2,806 of the four agents together."""
-    assert PROMTOOL.exists(), f"{PROMTOOL} is missing: run `make system-deps`"
+    assert PROMTOOL.exists(), f"{PROMTOOL} is missing: run `make go-tools`"
     held = {"prometheus-agent-0": 1000, "prometheus-agent-1": 1004}
     held |= {"prometheus-agent-shard-1-0": 400, "prometheus-agent-shard-1-1": 402}
     series = [

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
+from harness.stack import PROMTOOL
 from observability.model.load import load_default
 from observability.render.slo_rules import groups
 from tests.dashboards.queries import parsable
 from tests.dashboards.test_panel_values import MODELS, VARIABLES
-from tests.rules.conftest import PROMTOOL, write_yaml
+from tests.rules.conftest import write_yaml
 from tests.rules.test_slo_rules import counter, labels, rounded
 
 UID = "svc-orders-api"
@@ -116,7 +117,7 @@ def checks(
 def test_slo_panels_show_the_recorded_series(
     tmp_path: Path, bad_per_minute: int, expected: dict[str, Any]
 ) -> None:
-    assert PROMTOOL.exists(), f"{PROMTOOL} is missing: run `make system-deps`"
+    assert PROMTOOL.exists(), f"{PROMTOOL} is missing: run `make go-tools`"
     services = load_default()
     service = services.service("orders-api")
     document = {

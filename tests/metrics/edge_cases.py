@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from harness import manifests as mf
-from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
 from harness.cluster import SimulatedCluster, SimulatedNode, against
 from harness.cluster_stack import AGENT_ACCOUNT, apply_charts, loopback_nodes, pod_of, run_pods
 from harness.manifests import Manifests
@@ -264,7 +263,7 @@ def cluster_agent(
 ) -> Prometheus:
     """An agent at the cluster's release on `config`, changed only in API server, credentials and receiver."""
     local = for_local_receiver(against(config, cluster=cluster, token_file=token), receiver.remote_write_url)
-    return Prometheus.agent(workdir / name, sc.render(local), name=name, binary=str(CLUSTER_PROMETHEUS))
+    return Prometheus.agent(workdir / name, sc.render(local), name=name)
 
 
 def discovered(agent: Prometheus) -> dict[str, list[dict[str, str]]]:

@@ -7,7 +7,6 @@ both configurations run in real agents (the cluster's release) against the edge-
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,17 +15,13 @@ from typing import Any
 import pytest
 
 from harness.manifests import Manifests
-from harness.stack import Prometheus, wait_until
+from harness.stack import PROMTOOL, Prometheus, wait_until
 from observability.render import managed_config as mc
 from observability.render import scrape_config as sc
 from tests.metrics.edge_cases import TERMINATING, cluster_agent, edge_case_cluster
 from tests.metrics.relabel import ScrapeTarget
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
-# Prometheus 3's promtool, built with Kubernetes discovery by `make go-tools` (Debian's has none).
-PROMTOOL3 = Path(
-    os.environ.get("PROMTOOL3_BIN", str(Path(__file__).resolve().parents[2] / ".venv/bin/promtool3"))
-)
 AGENT = sc.agent_config(cluster_name="c", environment="dev", region="us-east-1", remote_write_url="https://x")
 MANAGED = mc.managed_config(AGENT)
 AGENT_JOBS = {j["job_name"]: j for j in AGENT["scrape_configs"]}
@@ -49,13 +44,13 @@ def check_config(
 
 def test_as_deployed_passes_prometheus_3s_promtool(tmp_path):
     """With its Kubernetes discovery blocks (role `endpoints` included), as the scraper receives it."""
-    if not PROMTOOL3.exists():
-        pytest.fail(f"{PROMTOOL3} not found: run `make go-tools` (builds it from the Go module proxy)")
-    result = check_config(PROMTOOL3, tmp_path, MANAGED)
+    if not PROMTOOL.exists():
+        pytest.fail(f"{PROMTOOL} not found: run `make go-tools` (builds it from the Go module proxy)")
+    result = check_config(PROMTOOL, tmp_path, MANAGED)
     assert result.returncode == 0, result.stdout + result.stderr
     broken = mc.managed_config(AGENT)
     broken["scrape_configs"][0]["kubernetes_sd_configs"][0]["role"] = "endpointslices"  # a typo: refused
-    assert check_config(PROMTOOL3, tmp_path, broken).returncode != 0
+    assert check_config(PROMTOOL, tmp_path, broken).returncode != 0
 
 
 def test_a_sharded_agent_configuration_is_refused():

@@ -1,30 +1,30 @@
-"""`promtool check config --agent` of Prometheus at the cluster's release (promtool3, built by `make
-go-tools`) on the rendered configs as the cluster runs them: Kubernetes discovery, relabeling, keep rules,
-limits, auth, remote write. `--syntax-only` checks them as rendered (the service-account token and CA
-bundle they read are mounted into the pod); the full check, with those files present at the paths the
-config names, also checks that every file it reads exists.
+"""`promtool check config --agent` of Prometheus at the cluster's release (`.venv/bin/promtool3`, built
+by `make go-tools`) on the rendered configs as the cluster runs them: Kubernetes discovery, relabeling,
+keep rules, limits, auth, remote write. `--syntax-only` checks them as rendered (the service-account token
+and CA bundle they read are mounted into the pod); the full check, with those files present at the paths
+the config names, also checks that every file it reads exists.
 """
 
 from __future__ import annotations
 
-import os
+import copy
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.stack import REPO, for_local_receiver, without_keep_lists
+from harness.scale import split_per_node
+from harness.stack import PROMTOOL, for_local_receiver, without_keep_lists
 from observability.render import scrape_config as sc
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("metrics")]
-PROMTOOL3 = Path(os.environ.get("PROMTOOL3_BIN", str(REPO / ".venv" / "bin" / "promtool3")))
 
 
 def promtool(path: Path, *, syntax_only: bool = True) -> subprocess.CompletedProcess[str]:
     flags = ["--syntax-only"] if syntax_only else []
     return subprocess.run(
-        [str(PROMTOOL3), "check", "config", "--agent", *flags, str(path)],
+        [str(PROMTOOL), "check", "config", "--agent", *flags, str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -51,7 +51,7 @@ def make(**overrides: Any) -> dict[str, Any]:
 
 
 def test_promtool3_is_built():
-    assert PROMTOOL3.is_file(), f"{PROMTOOL3} not found: run `make go-tools`"
+    assert PROMTOOL.is_file(), f"{PROMTOOL} not found: run `make go-tools`"
 
 
 @pytest.mark.parametrize(
@@ -94,6 +94,20 @@ def test_local_test_variants_pass_promtool(tmp_path):
     for name, config in (("local", local), ("unfiltered", without_keep_lists(local))):
         result = check(tmp_path, name, config)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_daemonset_mode_sizing_configs_pass_promtool(tmp_path):
+    """`make scale --daemonset`'s two agents (harness/scale.py): field selectors of the roles they name."""
+    local, central = split_per_node(make(), node="kwok-node-001")
+    for name, config in (("node-local", local), ("cluster-wide", central)):
+        result = check(tmp_path, name, config)
+        assert result.returncode == 0, result.stdout + result.stderr
+    # A selector's role must be its discovery's: promtool refuses a pod selector on node discovery.
+    wrong = copy.deepcopy(local)
+    kubelet = next(j for j in wrong["scrape_configs"] if j["job_name"] == "kubelet")
+    kubelet["kubernetes_sd_configs"][0]["selectors"][0]["role"] = "pod"
+    result = check(tmp_path, "wrong-role", wrong)
+    assert result.returncode != 0, result.stdout + result.stderr
 
 
 def test_promtool_really_checks_our_file(tmp_path):

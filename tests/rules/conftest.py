@@ -1,4 +1,4 @@
-"""Shared helpers of the rules tier: the real promtool (Debian's Prometheus 2.42 by default)."""
+"""Shared helpers of the rules tier: the real promtool, of the cluster's Prometheus release."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
-PROMTOOL = Path(os.environ.get("PROMTOOL_BIN", "/usr/bin/promtool"))
-# Prometheus 3's promtool, built by `make go-tools` (scripts/go-tools.sh): for kubernetes-mixin's cases.
-PROMTOOL3 = Path(
-    os.environ.get("PROMTOOL3_BIN", str(Path(__file__).resolve().parents[2] / ".venv/bin/promtool3"))
-)
+from harness.stack import PROMTOOL
+
+# Debian's promtool (Prometheus 2.42, `make system-deps`): only for the platform alerts' cases, which run on
+# both range conventions (test_platform_alerts.py says why).
+DEBIAN_PROMTOOL = Path(os.environ.get("DEBIAN_PROMTOOL_BIN", "/usr/bin/promtool"))
 
 Promtool = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -31,18 +31,19 @@ def _runner(binary: Path) -> Promtool:
 
 @pytest.fixture(scope="session")
 def promtool() -> Promtool:
-    """`promtool(*args)`: runs promtool, returns the finished process (the caller checks returncode)."""
+    """`promtool(*args)`: runs the cluster's release's promtool, returns the finished process (the caller
+    checks returncode)."""
     if not PROMTOOL.exists():
-        pytest.fail(f"{PROMTOOL} not found: run `make system-deps` (Debian package prometheus)")
+        pytest.fail(f"{PROMTOOL} not found: run `make go-tools` (builds it from the Go module proxy)")
     return _runner(PROMTOOL)
 
 
 @pytest.fixture(scope="session")
-def promtool3() -> Promtool:
-    """As `promtool`, with Prometheus 3's promtool (range windows that exclude their start)."""
-    if not PROMTOOL3.exists():
-        pytest.fail(f"{PROMTOOL3} not found: run `make go-tools` (builds it from the Go module proxy)")
-    return _runner(PROMTOOL3)
+def debian_promtool() -> Promtool:
+    """As `promtool`, with Debian's promtool 2.42 (range windows that include their start)."""
+    if not DEBIAN_PROMTOOL.exists():
+        pytest.fail(f"{DEBIAN_PROMTOOL} not found: run `make system-deps` (Debian package prometheus)")
+    return _runner(DEBIAN_PROMTOOL)
 
 
 def write_yaml(path: Path, document: Any) -> Path:

@@ -590,11 +590,12 @@ def test_promtool_check_rules_passes(promtool, rules_path):
     [(case, s) for case in CASES for s in (*case.firing, *case.quiet)],
     ids=[f"{case.alert}-{s.id}" for case in CASES for s in (*case.firing, *case.quiet)],
 )
-def test_promtool_test_rules(promtool, promtool3, rules_path, tmp_path, case, scenario):
-    """On Prometheus 2 (Debian's promtool) and 3 alike: their range windows differ at the start (3 leaves it
-    out), and which one AMP's ruler follows is not documented, so no case may depend on it."""
+def test_promtool_test_rules(promtool, debian_promtool, rules_path, tmp_path, case, scenario):
+    """On Prometheus 3 (the cluster's release) and 2 (Debian's promtool 2.42) alike: their range windows
+    differ at the start (3 leaves it out), and which one AMP's ruler follows is not documented, so no case
+    may depend on it."""
     path = write_yaml(tmp_path / "test.yml", promtool_test(case, scenario, rules_path))
-    for run in (promtool, promtool3):
+    for run in (promtool, debian_promtool):
         result = run("test", "rules", path)
         assert result.returncode == 0, result.stdout + result.stderr
 

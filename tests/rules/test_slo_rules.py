@@ -268,11 +268,13 @@ class Segment:
 
 @dataclass
 class Traffic:
-    """Samples every `step` minutes, rules evaluated every `evaluation` minutes (5m samples keep the 5m
-    ratio: promtool 2.42's ranges include both ends; sparse evaluations keep multi-day runs fast)."""
+    """Samples every `step` minutes, rules evaluated every `evaluation` minutes; sparse evaluations keep
+    multi-day runs fast. Samples every minute: Prometheus 3's ranges leave out their start, so a 5m range
+    holds 5 samples (with 5m samples it would hold one, and rate() needs two), and rate() extrapolates the
+    range's first minute at the range's average rate, which is that minute's own in a steady segment."""
 
     segments: Sequence[Segment]
-    step: int = 5
+    step: int = 1
     evaluation: int = 5
     requests: int = 1_000_000  # per step at volume 1, split over two pods
     _counts: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
@@ -441,7 +443,9 @@ def pair_scenarios() -> dict[str, Scenario]:
         ):
             traffic = Traffic([*before, *burst(long_ratio, short_ratio)], evaluation=evaluation)
             out[f"{name}-{case}"] = Scenario(traffic, {start + long: fires}, (pair.severity,))
-        traffic = Traffic([*before, Segment(long, pair.factor * 1.9), clean(pair.long_window)], 5, evaluation)
+        traffic = Traffic(
+            [*before, Segment(long, pair.factor * 1.9), clean(pair.long_window)], evaluation=evaluation
+        )
         checks = {
             start + long // 3: set(),  # the short window burns, the long one holds it back
             start + long: {pair.severity},
@@ -525,8 +529,9 @@ def recorded_values() -> Scenario:
         ]
         five, period = {"sloth_window": "5m"}, {"sloth_window": "30d"}
         exprs += [
-            expect(f"slo:sli_error_events:rate5m{this}", at, ratio * 1_000_000 / 300, spec, window=five),
-            expect(f"slo:sli_total_events:rate5m{this}", at, 1_000_000 / 300, spec, window=five),
+            # 1,000,000 requests a minute: 5 minutes of them over 300 s.
+            expect(f"slo:sli_error_events:rate5m{this}", at, ratio * 5_000_000 / 300, spec, window=five),
+            expect(f"slo:sli_total_events:rate5m{this}", at, 5_000_000 / 300, spec, window=five),
             expect(f"slo:objective:ratio{this}", at, spec.objective, spec, context=False),
             expect(f"slo:error_budget:ratio{this}", at, spec.error_budget, spec, context=False),
             expect(f"slo:time_period:days{this}", at, spec.days, spec, context=False),

@@ -12,12 +12,11 @@ import yaml
 
 from config.alerting import AlertingConfig
 from harness import alerting
-from harness.stack import Prometheus
+from harness.stack import PROMTOOL, Prometheus
 from observability import alertmanager
 
 SINK = "http://127.0.0.1:9999"
 AMTOOL = Path(os.environ.get("AMTOOL_BIN", alerting.UNPACKED / "usr/bin/amtool"))
-PROMTOOL = Path(os.environ.get("PROMTOOL_BIN", "/usr/bin/promtool"))
 
 
 def test_only_the_receivers_change():

@@ -15,7 +15,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness import inventory
-from harness.cluster import PROMETHEUS as CLUSTER_PROMETHEUS
 from harness.cluster import SimulatedCluster, against
 from harness.cluster_stack import loopback_nodes
 from harness.stack import Prometheus, for_local_receiver, generated_config, wait_until
@@ -96,9 +95,7 @@ def test_the_agent_discovers_it_and_scrapes_it_on_its_own_job_keeping_what_its_s
         local = for_local_receiver(
             against(config, cluster=cluster, token_file=token), receiver.remote_write_url
         )
-        agent = Prometheus.agent(
-            tmp_path / "agent", scrape_config.render(local), binary=str(CLUSTER_PROMETHEUS)
-        )
+        agent = Prometheus.agent(tmp_path / "agent", scrape_config.render(local))
         agent.start_ready()
         stack.callback(agent.stop)  # before the receiver: an agent whose receiver is gone keeps flushing
         assert wait_until(

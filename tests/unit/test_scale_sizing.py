@@ -8,7 +8,16 @@ import ipaddress
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.scale import DROPPED_SERIES, estimated_page, fit, per_target, scaled_nodes, shards_needed
+from harness.scale import (
+    DROPPED_SERIES,
+    estimated_page,
+    fit,
+    per_target,
+    scaled_nodes,
+    shards_needed,
+    split_per_node,
+)
+from harness.stack import generated_config
 from observability import jobs
 from observability.jobs import Unit
 
@@ -82,3 +91,30 @@ def test_nodes_get_distinct_loopback_addresses_and_pod_ranges() -> None:
 def test_more_than_500_nodes_are_refused() -> None:
     with pytest.raises(ValueError, match="1-500"):
         scaled_nodes(501)
+
+
+def test_daemonset_mode_keeps_pod_and_node_jobs_on_each_node_and_the_rest_on_one_agent() -> None:
+    config = generated_config(cluster_name="scale", scrape_interval_seconds=30)
+    local, central = split_per_node(config, node="kwok-node-007")
+    # Pods by the API server's field `spec.nodeName`, nodes by `metadata.name` (Prometheus's `selectors`).
+    fields = {
+        job["job_name"]: [(d["role"], d["selectors"]) for d in job["kubernetes_sd_configs"]]
+        for job in local["scrape_configs"]
+    }
+    on_node = [{"role": "pod", "field": "spec.nodeName=kwok-node-007"}]
+    assert fields == {
+        "kubelet": [("node", [{"role": "node", "field": "metadata.name=kwok-node-007"}])],
+        "cadvisor": [("node", [{"role": "node", "field": "metadata.name=kwok-node-007"}])],
+        "node-exporter": [("pod", on_node)],
+        "kube-state-metrics": [("pod", on_node)],
+        "prometheus-agent": [("pod", on_node)],
+        "pods": [("pod", on_node)],
+        "orders-api": [("pod", on_node)],
+    }
+    # EndpointSlices have no node field: the API server's job and annotated Services stay central.
+    assert [job["job_name"] for job in central["scrape_configs"]] == ["apiserver", "service-endpoints"]
+    # Nothing else changes: the remote write and global settings are the generated ones on both.
+    for part in (local, central):
+        assert {k: v for k, v in part.items() if k != "scrape_configs"} == {
+            k: v for k, v in config.items() if k != "scrape_configs"
+        }
