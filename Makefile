@@ -42,17 +42,18 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 # Built from the Go module proxy into the venv by one script (the pinned versions are in it and in
 # scripts/kube-parts/go.mod; the cluster's Prometheus and kube-state-metrics releases are k8s/images.py's):
 # sloth, the SLO rule generator the SLO rules are checked against (tests/rules/test_sloth_conformance.py),
-# the simulated cluster's parts, and Prometheus (every agent, the AMP stand-in and the promtool of every rule
-# test) and kube-state-metrics at the cluster's releases (harness/stack.py, tests/cluster, make cost).
+# the simulated cluster's parts, kubectl (the learner's path, docs/learn/), and Prometheus (every agent, the
+# AMP stand-in and the promtool of every rule test) and kube-state-metrics at the cluster's releases
+# (harness/stack.py, tests/cluster, make cost).
 GO_TOOLS := $(addprefix $(VENV)/bin/,sloth promtool3 kwok kube-apiserver kube-controller-manager kube-scheduler etcd \
-  prometheus kube-state-metrics)
+  kubectl prometheus kube-state-metrics)
 $(GO_TOOLS) &: scripts/go-tools.sh scripts/kube-parts/go.mod scripts/kube-parts/go.sum \
 		$(wildcard scripts/kube-parts/cmd/*/main.go) k8s/images.py
 	scripts/go-tools.sh
 	touch $(GO_TOOLS)
 
 .PHONY: go-tools
-go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth, promtool 3; kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, prometheus, kube-state-metrics) into the venv
+go-tools: $(GO_TOOLS) ## Build the Go tools the tests run (sloth, promtool 3; kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, kubectl, prometheus, kube-state-metrics) into the venv
 
 .PHONY: deps
 deps: $(VENV)/.installed node_modules/.installed ## Create the venv and install Python and npm dependencies
@@ -152,6 +153,10 @@ local: deps system-deps ## The whole metrics, SLO and alerting path on 127.0.0.1
 fault: ## Break the running `make local`: make fault FAULT=<name> [MS=<ms>] [POD=<workload>] [NODE=<node>] [REPLICAS=<n>] (no FAULT: list)
 	@$(PY) -m sandbox.fault $(or $(FAULT),--help) $(if $(MS),--ms $(MS)) $(if $(POD),--pod $(POD)) \
 		$(if $(NODE),--node $(NODE)) $(if $(REPLICAS),--replicas $(REPLICAS))
+
+.PHONY: local-env
+local-env: ## The running `make local`'s KUBECONFIG and URLs as shell exports, to eval in a second shell (docs/learn/)
+	@$(PY) -m sandbox.env
 
 .PHONY: cost
 cost: deps system-deps go-tools ## Active series per target kind and monthly AMP ingestion cost (local pipeline and simulated cluster run)

@@ -225,10 +225,17 @@ class SimulatedCluster(StartStop):
     """etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the kwok controller with `nodes`
     registered and Ready."""
 
-    def __init__(self, *, nodes: Sequence[SimulatedNode] = DEFAULT_NODES) -> None:
+    def __init__(
+        self, *, nodes: Sequence[SimulatedNode] = DEFAULT_NODES, unlimited_rates: bool = False
+    ) -> None:
+        """`unlimited_rates`: kwokctl's `disableQPSLimits`, for clusters of hundreds of nodes (`make scale`):
+        no in-flight limits or priority and fairness in the API server, 5,000 requests/s (burst 10,000) for
+        the controller-manager and the scheduler instead of their 20 and 50 (kwok v0.8.0,
+        pkg/kwokctl/components/kube_apiserver.go, kube_controller_manager.go, kube_scheduler.go)."""
         for binary in (ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER, KWOK):
             _require(binary)
         self.nodes = tuple(nodes)
+        self.unlimited_rates = unlimited_rates
         self.base_dir = Path(tempfile.mkdtemp(prefix="sim-cluster-"))
         self.port = free_port()
         self.server = f"https://{HOST}:{self.port}"
@@ -392,6 +399,11 @@ class SimulatedCluster(StartStop):
                 # As EKS (and the kubelet's default): privileged containers exist; node-exporter's
                 # namespace admits them, `restricted` ones refuse them.
                 "--allow-privileged=true",
+                *(
+                    ["--max-requests-inflight=0", "--max-mutating-requests-inflight=0",
+                     "--enable-priority-and-fairness=false"]
+                    if self.unlimited_rates else []
+                ),
             ],
         )  # fmt: skip
 
@@ -454,6 +466,7 @@ class SimulatedCluster(StartStop):
             "--bind-address", HOST, "--secure-port", str(free_port()),
             "--cert-dir", str(self.base_dir / f"{name}-certs"),
             "--profiling=false",
+            *(["--kube-api-qps=5000", "--kube-api-burst=10000"] if self.unlimited_rates else []),
         ]  # fmt: skip
 
     def _ready(self) -> bool:

@@ -106,10 +106,17 @@ def run(args: Sequence[str]) -> int:
         sandbox.start()
         control = ControlServer(sandbox, errors=(FaultError, ValueError))
         control.start()
-        lock.write_state({"pid": os.getpid(), "control": control.url, "urls": sandbox.urls()})
+        lock.write_state(
+            {"pid": os.getpid(), "control": control.url, "urls": sandbox.urls(), "env": sandbox.environment()}
+        )
         for name, url in sandbox.urls().items():
             console.print(f"  {name:<40} {url}", highlight=False)
         console.print(f"  {'control endpoint':<40} {control.url}/status", highlight=False)
+        console.print(
+            'kubectl and the URLs in another shell:  eval "$(make -s local-env)"   (docs/learn/)',
+            highlight=False,
+            soft_wrap=True,
+        )
         console.print("break it:  make fault FAULT=<name>   (" + ", ".join(f.name for f in FAULTS) + ")")
         console.print(
             "first rates after two scrapes (~1 min), SLO series after the next rule evaluation. Ctrl-C stops."

@@ -28,6 +28,7 @@ scaled) are sandbox/cluster_faults.py's.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -43,8 +44,10 @@ from harness.load import Load
 from harness.manifests import Manifests
 from harness.postgres import LocalPostgres
 from harness.stack import Prometheus, generated_config, wait_until
+from k8s.monitoring.prometheus_agent_chart import CONFIG_FILE
+from observability import names
 from observability.model.load import load_with_examples
-from observability.render import render
+from observability.render import render, scrape_config
 from sandbox.cluster_faults import ClusterFaults
 from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS, FaultError
 
@@ -120,6 +123,7 @@ class Sandbox(StartStop):
             scrape_interval_seconds=self.scrape_interval_seconds,
             jobs=self.artifacts.scrape_jobs,
         )
+        self._publish_agent_config(config)
         self.stack.start_agent("agent", config)
         self.load = Load(self.stack.app_url, per_second=self.load_per_second, write_every=10)
         self.load.start()
@@ -134,6 +138,16 @@ class Sandbox(StartStop):
         """The load follows the orders API's pods (as its Service would)."""
         if self.load is not None:
             self.load.retarget(urls)
+
+    def _publish_agent_config(self, config: Mapping[str, Any]) -> None:
+        """The agent's ConfigMap as a cluster holds it: the generated file (placeholder workspace URL, this
+        cluster's name), in place of the placeholder the charts were applied with; what a learner reads
+        with kubectl (docs/learn/). The agent process runs it with the sandbox's substitutions."""
+        config_map = copy.deepcopy(
+            self.manifests.get("ConfigMap", f"{names.PROMETHEUS_AGENT}-config", names.MONITORING_NAMESPACE)
+        )
+        config_map["data"] = {CONFIG_FILE: scrape_config.render(config)}
+        self.stack.cluster.apply(config_map)
 
     def _renew_tokens(self) -> None:
         while not self._stopping.wait(TOKEN_RENEWAL_SECONDS):
@@ -182,6 +196,19 @@ class Sandbox(StartStop):
             "AMP stand-in (alerts API; no web UI)": f"{self.receiver.url}/api/v1/alerts",
             "Alertmanager (API; Debian ships no UI)": f"{self.alertmanager.url}/api/v2/alerts",
             "notification sink": self.sink.url,
+        }
+
+    def environment(self) -> dict[str, str]:
+        """What a learner's shell needs (docs/learn/, `make local-env`): the simulated cluster's admin
+        kubeconfig for kubectl, and each component's base URL, by variable name."""
+        assert "agent" in self.stack.agents, "the sandbox is not started"
+        return {
+            "KUBECONFIG": str(self.stack.cluster.base_dir / "kubeconfig"),
+            "WEB_APP": self.stack.app_url,
+            "INVENTORY_API": self.inventory_api.url,
+            "AGENT": self.agent.url,
+            "AMP": self.receiver.url,
+            "ALERTMANAGER": self.alertmanager.url,
         }
 
     # -- faults ----------------------------------------------------------------------------------------

@@ -10,6 +10,9 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler, etcd (scripts/kube-parts: k8s.io/kubernetes and
 #               the etcd server it requires) and the kwok controller (sigs.k8s.io/kwok) - the simulated cluster
 #               of harness/cluster.py; kwok's stage definitions are read from its module in the module cache.
+#   kubectl (scripts/kube-parts, the same release) - the learner's path (docs/learn/) runs it against the
+#               sandbox's simulated cluster; built with the others, it adds about 37 CPU-seconds (its own
+#               packages: kustomize, cli-runtime; the client packages it shares are compiled once).
 #   kube-state-metrics (k8s.io/kube-state-metrics/v2) - at the cluster's release (k8s/images.py), reading the
 #               simulated cluster as its own service account (tests/cluster, `make cost`).
 # Everything lives under .venv (binaries, module cache, build cache): `make distclean` removes it, and a second
@@ -63,9 +66,10 @@ for package in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   version_flags+=" -X $package.gitVersion=$kubernetes_version -X $package.gitMajor=1 -X $package.gitMinor=$minor"
   version_flags+=" -X $package.gitTreeState=clean"
 done
-echo "building kube-apiserver, kube-controller-manager, kube-scheduler $kubernetes_version and etcd $etcd_version"
+echo "building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $kubernetes_version and etcd $etcd_version"
 (cd "$kube_parts" && "$go" install -mod=readonly -buildvcs=false -trimpath $NO_DWARF -ldflags "-s -w$version_flags" \
-  ./cmd/kube-apiserver ./cmd/kube-controller-manager ./cmd/kube-scheduler ./cmd/etcd)
+  ./cmd/kube-apiserver ./cmd/kube-controller-manager ./cmd/kube-scheduler ./cmd/kubectl ./cmd/etcd)
+echo "$GOBIN/kubectl: $("$GOBIN/kubectl" version --client 2>/dev/null | head -1)"
 for command in kube-apiserver kube-controller-manager kube-scheduler; do
   echo "$GOBIN/$command: $("$GOBIN/$command" --version 2>/dev/null)"
 done

@@ -232,7 +232,7 @@ def measure_cluster(
 ) -> Run:
     started = time.monotonic()
     charts = scaled_charts(app_pods=nodes * args.app_pods_per_node, idle_pods=nodes * args.idle_pods_per_node)
-    with SimulatedCluster(nodes=scaled_nodes(nodes)) as cluster:
+    with SimulatedCluster(nodes=scaled_nodes(nodes), unlimited_rates=True) as cluster:
         cluster.add_default_service_account("default")
         apply_charts(cluster, charts)
         # The controllers create pods at the controller-manager's API rate (20 requests/s by default) and
