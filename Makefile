@@ -150,8 +150,9 @@ local: deps system-deps ## The whole metrics, SLO and alerting path on 127.0.0.1
 	$(PY) -m sandbox
 
 .PHONY: fault
-fault: ## Break the running `make local`: make fault FAULT=<name> [MS=<ms> for add-latency] (no FAULT: list)
-	@$(PY) -m sandbox.fault $(or $(FAULT),--help) $(if $(MS),--ms $(MS))
+fault: ## Break the running `make local`: make fault FAULT=<name> [MS=<ms>] [POD=<workload>] [NODE=<node>] [REPLICAS=<n>] (no FAULT: list)
+	@$(PY) -m sandbox.fault $(or $(FAULT),--help) $(if $(MS),--ms $(MS)) $(if $(POD),--pod $(POD)) \
+		$(if $(NODE),--node $(NODE)) $(if $(REPLICAS),--replicas $(REPLICAS))
 
 .PHONY: local-env
 local-env: ## The running `make local`'s KUBECONFIG and URLs as shell exports, to eval in a second shell (docs/learn/)

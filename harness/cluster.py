@@ -137,6 +137,16 @@ class SimulatedNode:
     zone: str = "sim-zone-a"
 
 
+@dataclasses.dataclass
+class Drained:
+    """What `drain_node` did: the pods evicted, those a PodDisruptionBudget kept (their refusals), and
+    those no controller owns (left alone), by name."""
+
+    evicted: list[str] = dataclasses.field(default_factory=list)
+    refused: dict[str, ApiError] = dataclasses.field(default_factory=dict)
+    unmanaged: list[str] = dataclasses.field(default_factory=list)
+
+
 DEFAULT_NODES = (
     SimulatedNode(name="kwok-node-a", ip="127.1.0.1", pod_cidr="127.2.1.0/24"),
     SimulatedNode(name="kwok-node-b", ip="127.1.0.2", pod_cidr="127.2.2.0/24", zone="sim-zone-b"),
@@ -767,23 +777,34 @@ class SimulatedCluster(StartStop):
             },
         )
 
-    def drain_node(self, node: str, *, pod_selector: str = "") -> list[str]:
+    def drain_node(self, node: str, *, pod_selector: str = "") -> Drained:
         """`kubectl drain --ignore-daemonsets [--pod-selector]`: cordons `node`, then evicts its pods (but
-        DaemonSets'), in name order; returns the evicted pods' names. A refusal (ApiError 429 from a
-        PodDisruptionBudget) is raised at once, where kubectl would retry until its timeout."""
+        DaemonSets'), in name order. Where kubectl retries a refused eviction (ApiError 429 from a
+        PodDisruptionBudget) until its timeout, the refusal is kept and the next pod tried; a pod no
+        controller owns is not evicted (kubectl refuses it without --force: nothing would replace it)."""
         self.cordon(node)
         params = {"fieldSelector": f"spec.nodeName={node}"}
         if pod_selector:
             params["labelSelector"] = pod_selector
         pods = self.request("GET", "/api/v1/pods", params=params)["items"]
-        evicted = []
+        drained = Drained()
         for pod in sorted(pods, key=lambda p: str(p["metadata"]["name"])):
-            owners = pod["metadata"].get("ownerReferences", [])
-            if any(o["kind"] == "DaemonSet" for o in owners) or "deletionTimestamp" in pod["metadata"]:
+            metadata = pod["metadata"]
+            owners = metadata.get("ownerReferences", [])
+            if any(o["kind"] == "DaemonSet" for o in owners) or "deletionTimestamp" in metadata:
                 continue
-            self.evict(namespace=pod["metadata"]["namespace"], name=pod["metadata"]["name"])
-            evicted.append(pod["metadata"]["name"])
-        return evicted
+            if not any(o.get("controller") for o in owners):
+                drained.unmanaged.append(metadata["name"])
+                continue
+            try:
+                self.evict(namespace=metadata["namespace"], name=metadata["name"])
+            except ApiError as refused:
+                if refused.status_code != 429:
+                    raise
+                drained.refused[metadata["name"]] = refused
+                continue
+            drained.evicted.append(metadata["name"])
+        return drained
 
     def scale(self, workload: Manifest, *, replicas: int) -> None:
         """`kubectl scale`: the workload's scale subresource set to `replicas`."""

@@ -30,6 +30,7 @@ from typing import Any
 
 from harness import manifests
 from harness.cluster import ADDON_KINDS, SimulatedCluster, SimulatedNode, against
+from harness.kubelet import Kubelet, Synced
 from harness.lifecycle import StartStop, stop_all
 from harness.postgres import LocalPostgres, free_port
 from harness.proxy import DelayProxy
@@ -116,6 +117,10 @@ def pod_of(cluster: SimulatedCluster, workload: Manifest, *, name: str) -> Manif
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
 
 
+def _url(pod: Manifest, port: int) -> str:
+    return f"http://{pod['status']['podIP']}:{port}"
+
+
 class ClusterStack(StartStop):
     """The simulated cluster with `charts` applied and their pods Running; Postgres, the orders API,
     postgres-exporter, one node-exporter per node and the receiver started on their pods' addresses.
@@ -131,8 +136,12 @@ class ClusterStack(StartStop):
         self.pg: LocalPostgres | None = None
         self.db_proxy: DelayProxy | None = None
         self._want_db_proxy = db_proxy
-        self.processes: dict[str, Process] = {}
+        self.processes: dict[str, Process] = {}  # those of pods that never move (Postgres's, the nodes')
+        # The pods that do move (replaced, drained, scaled), run as a kubelet would: the orders API's, and
+        # the first agent's.
+        self.kubelet = Kubelet()
         self.agents: dict[str, Prometheus] = {}
+        self._database: tuple[str, int] = (HOST, 0)  # where the orders API connects to
         self.receiver = Prometheus.receiver(workdir / "receiver")
 
     # -- start ---------------------------------------------------------------------------------------
@@ -166,14 +175,10 @@ class ClusterStack(StartStop):
         password_file = self.workdir / "db-password"
         password_file.write_text(APP_PASSWORD + "\n")
         password_file.chmod(0o600)
-        db_host, db_port = self.pg.host, self.pg.port
+        self._database = (self.pg.host, self.pg.port)
         if self.db_proxy is not None:
-            db_host, db_port = HOST, self.db_proxy.port
-        app = (self.pod_ip(names.WEBAPP), slo_contract.APP_PORT)
-        self._add(
-            orders_api(self.workdir, listen=app, database=(db_host, db_port), password_file=password_file),
-            f"{self.app_url}/readyz",
-        )
+            self._database = (HOST, self.db_proxy.port)
+        self.kubelet.run(names.WEBAPP, self._orders_api, self.pods[names.WEBAPP])
         exporter = f"{self.pod_ip(names.POSTGRES)}:{names.POSTGRES_EXPORTER_PORT}"
         self._add(
             postgres_exporter(
@@ -196,9 +201,41 @@ class ClusterStack(StartStop):
         process.start()
         process.wait_ready(lambda: http_ok(ready_url))
 
+    def _orders_api(self, pod: Manifest) -> tuple[Process, str]:
+        """The orders API's container for `pod`: on its IP and the app's port, its log in its own folder."""
+        workdir = self.workdir / "pods" / pod["metadata"]["name"]
+        workdir.mkdir(parents=True, exist_ok=True)
+        url = _url(pod, slo_contract.APP_PORT)
+        listen = (pod["status"]["podIP"], slo_contract.APP_PORT)
+        process = orders_api(
+            workdir, listen=listen, database=self._database, password_file=self.workdir / "db-password"
+        )
+        return process, f"{url}/readyz"
+
+    @property
+    def app_urls(self) -> list[str]:
+        """The orders API where each of its pods serves, by pod name."""
+        return [_url(pod, slo_contract.APP_PORT) for pod, _ in self.kubelet.processes(names.WEBAPP)]
+
     @property
     def app_url(self) -> str:
-        return f"http://{self.pod_ip(names.WEBAPP)}:{slo_contract.APP_PORT}"
+        """Where the orders API's first pod (by name) serves."""
+        return self.app_urls[0]
+
+    def follow(self, workload: str, *, wait: bool = True) -> Synced | None:
+        """`workload`'s Running pods, once its controller has rolled it out again (ClusterError if not in
+        START_TIMEOUT_SECONDS), or without `wait` as they are now; the processes of those the kubelet runs
+        follow them (what it did, else None)."""
+        (template,) = [w for w in self.charts.workloads() if w["metadata"]["name"] == workload]
+        if wait:
+            self.pods[workload] = self.cluster.run_workload(template)
+        else:
+            self.pods[workload] = [
+                p
+                for p in self.cluster.selected_pods(template)
+                if p.get("status", {}).get("phase") == "Running" and p["status"].get("podIP")
+            ]
+        return self.kubelet.sync(workload, self.pods[workload]) if self.kubelet.runs(workload) else None
 
     def add_pod(self, workload: str, *, name: str, annotations: Mapping[str, str]) -> Manifest:
         """One more pod from `workload`'s template, named `name`, with `annotations` added; Running."""
@@ -210,8 +247,9 @@ class ClusterStack(StartStop):
 
     def start_agent(self, name: str, config: Mapping[str, Any]) -> Prometheus:
         """An agent of the cluster's Prometheus release running `config` (the generated one) against the
-        simulated cluster as the agent's service account. The first listens on the agent pod's IP and
-        port (it scrapes itself there); later ones on 127.0.0.1, and their `prometheus-agent` job scrapes
+        simulated cluster as the agent's service account. The first runs in the agent's pod (the kubelet
+        moves it with its pod, keeping its WAL), on its IP and port (it scrapes itself there): `agents[name]`
+        is its current process. Later ones listen on 127.0.0.1, and their `prometheus-agent` job scrapes
         the first."""
         workdir = self.workdir / name
         workdir.mkdir(parents=True, exist_ok=True)
@@ -219,17 +257,23 @@ class ClusterStack(StartStop):
         local = for_local_receiver(
             against(config, cluster=self.cluster, token_file=token), self.receiver.remote_write_url
         )
-        on_pod = not self.agents
-        agent = Prometheus.agent(
-            workdir,
-            scrape_config.render(local),
-            port=names.PROMETHEUS_PORT if on_pod else free_port(),
-            name=name,
-            host=self.pod_ip(names.PROMETHEUS_AGENT) if on_pod else HOST,
-        )
-        self.agents[name] = agent
-        agent.start_ready()
-        return agent
+        text = scrape_config.render(local)
+
+        def agent(host: str, port: int) -> Prometheus:
+            self.agents[name] = Prometheus.agent(workdir, text, port=port, name=name, host=host)
+            return self.agents[name]
+
+        if self.agents:
+            agent(HOST, free_port()).start_ready()
+            return self.agents[name]
+
+        def container(pod: Manifest) -> tuple[Process, str]:
+            process = agent(pod["status"]["podIP"], names.PROMETHEUS_PORT)
+            return process, f"{process.url}/-/ready"
+
+        self.pod_ip(names.PROMETHEUS_AGENT)  # one pod: one agent in it
+        self.kubelet.run(names.PROMETHEUS_AGENT, container, self.pods[names.PROMETHEUS_AGENT])
+        return self.agents[name]
 
     def _write_token(self, agent: str) -> Path:
         """A new token of the agent's service account in `agent`'s token file, replaced in one step."""
@@ -248,7 +292,7 @@ class ClusterStack(StartStop):
     # -- stop ----------------------------------------------------------------------------------------
     def stop(self) -> None:
         steps: list[Callable[[], None]] = [agent.stop for agent in self.agents.values()]
-        steps += [self.receiver.stop, *(p.stop for p in self.processes.values())]
+        steps += [self.receiver.stop, self.kubelet.stop, *(p.stop for p in self.processes.values())]
         if self.db_proxy is not None:
             steps.append(self.db_proxy.stop)
         if self.pg is not None:

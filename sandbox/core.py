@@ -21,6 +21,9 @@ Postgres, app and exporters listening on their pods' IPs, the receiver, the agen
 discovery), `inventory` (the example service, on a pod of its team's Deployment), `alerting`
 (Alertmanager and sink), `load`. The intervals are the cluster's: scrapes every 30 s, rules every 60 s,
 Alertmanager's generated timers, so the times measured here are the real ones.
+
+The faults on the processes are here; those on the cluster (a pod deleted, a node drained, the orders API
+scaled) are sandbox/cluster_faults.py's.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from k8s.monitoring.prometheus_agent_chart import CONFIG_FILE
 from observability import names
 from observability.model.load import load_with_examples
 from observability.render import render, scrape_config
+from sandbox.cluster_faults import ClusterFaults
 from sandbox.faults import DEFAULT_LATENCY_MS, FAULTS, FaultError
 
 RUNBOOK_BASE_URL = AlertingConfig().runbook_base_url
@@ -93,10 +97,12 @@ class Sandbox(StartStop):
         self.load_per_second = load_per_second
         self.load: Load | None = None
         self.inventory_load: Load | None = None
-        self.agent: Prometheus | None = None
         # Fault name -> (what, since when): what the live view shows as active.
         self.active: dict[str, tuple[str, float]] = {}
         self.events: list[tuple[float, str]] = []  # every fault applied, in order
+        self.cluster_faults = ClusterFaults(
+            self.stack, manifests, active=self.active, moved=self._orders_api_moved
+        )
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._renewal = threading.Thread(target=self._renew_tokens, name="token-renewal", daemon=True)
@@ -118,7 +124,7 @@ class Sandbox(StartStop):
             jobs=self.artifacts.scrape_jobs,
         )
         self._publish_agent_config(config)
-        self.agent = self.stack.start_agent("agent", config)
+        self.stack.start_agent("agent", config)
         self.load = Load(self.stack.app_url, per_second=self.load_per_second, write_every=10)
         self.load.start()
         self.inventory_load = Load(
@@ -127,6 +133,11 @@ class Sandbox(StartStop):
         self.inventory_load.start()
         self._renewal.start()
         self.started_at = time.time()
+
+    def _orders_api_moved(self, urls: list[str]) -> None:
+        """The load follows the orders API's pods (as its Service would)."""
+        if self.load is not None:
+            self.load.retarget(urls)
 
     def _publish_agent_config(self, config: Mapping[str, Any]) -> None:
         """The agent's ConfigMap as a cluster holds it: the generated file (placeholder workspace URL, this
@@ -157,6 +168,11 @@ class Sandbox(StartStop):
 
     # -- where things are ----------------------------------------------------------------------------
     @property
+    def agent(self) -> Prometheus:
+        """The agent's process: a new one when its pod moved (its WAL kept)."""
+        return self.stack.agents["agent"]
+
+    @property
     def receiver(self) -> Prometheus:
         return self.stack.receiver
 
@@ -171,9 +187,9 @@ class Sandbox(StartStop):
         return self.inventory
 
     def urls(self) -> dict[str, str]:
-        assert self.agent is not None
+        apps = self.stack.app_urls
         return {
-            "web app": f"{self.stack.app_url}/orders",
+            "web app": f"{apps[0]}/orders" if apps else "none: no orders API pod is Running",
             "inventory API (example service)": f"{self.inventory_api.url}{inventory.READ_PATH}",
             # The cluster's release, built from the Go module proxy: without the web UI's assets.
             "agent (targets API; no web UI)": f"{self.agent.url}/api/v1/targets",
@@ -185,7 +201,7 @@ class Sandbox(StartStop):
     def environment(self) -> dict[str, str]:
         """What a learner's shell needs (docs/learn/, `make local-env`): the simulated cluster's admin
         kubeconfig for kubectl, and each component's base URL, by variable name."""
-        assert self.agent is not None, "the sandbox is not started"
+        assert "agent" in self.stack.agents, "the sandbox is not started"
         return {
             "KUBECONFIG": str(self.stack.cluster.base_dir / "kubeconfig"),
             "WEB_APP": self.stack.app_url,
@@ -218,6 +234,7 @@ class Sandbox(StartStop):
             "restart-agent": self._restart_agent,
             "break-inventory": self._break_inventory,
             "fix-inventory": self._fix_inventory,
+            **self.cluster_faults.handlers(params),
         }
 
     def _stop_postgres(self) -> str:
@@ -263,7 +280,6 @@ class Sandbox(StartStop):
         return "AMP stand-in started: the agent back-fills what it queued"
 
     def _restart_agent(self) -> str:
-        assert self.agent is not None
         self.agent.stop()
         self.agent.start_ready()
         self.active["agent"] = ("agent restarted", time.time())
@@ -284,12 +300,14 @@ class Sandbox(StartStop):
         return "the inventory API's stock file is back"
 
     def status(self) -> dict[str, Any]:
-        """What the control endpoint reports: the URLs, active faults and the counts so far."""
+        """What the control endpoint reports: the URLs, active faults, the cluster's nodes and pods and
+        the counts so far."""
         with self._lock:
             active = {key: {"what": what, "since": since} for key, (what, since) in self.active.items()}
         return {
             "urls": self.urls(),
             "faults": active,
+            **self.cluster_faults.status(),
             "notifications": len(self.sink.notifications()),
             "load": dict(self.load.statuses) if self.load else {},
             "inventory load": dict(self.inventory_load.statuses) if self.inventory_load else {},

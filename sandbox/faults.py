@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from observability import names
+
 # Per query message the app sends (four per request): requests take about 0.65 s, above the 300 ms SLO
 # threshold, while its pool of 10 connections still serves 10 requests/s. From about 300 ms the pool runs
 # short and requests also fail (503 after the 2 s pool timeout).
 DEFAULT_LATENCY_MS = 150
+DEFAULT_POD = names.WEBAPP  # delete-pod's POD: the orders API's (first) pod
 
 
 class FaultError(ValueError):
@@ -44,6 +47,31 @@ FAULTS = (
         " warehouse team, not the orders team)",
     ),
     Fault("fix-inventory", "put the inventory API's stock file back"),
+    Fault(
+        "delete-pod",
+        f"delete the pod of workload POD (default {DEFAULT_POD}; or prometheus-agent, kube-state-metrics,"
+        " node-exporter) or the pod named POD: its controller replaces it (a new name, but a StatefulSet's;"
+        " the IP kwok gives it, maybe the freed one), the sandbox stops the old pod's process and starts the"
+        " new one's there, the agent's discovery follows",
+    ),
+    Fault(
+        "drain-node",
+        "cordon node NODE and evict its pods through the Eviction API, DaemonSets' aside: a"
+        " PodDisruptionBudget refuses what would break it (Postgres's), the others are replaced on the"
+        " other node and their processes move with them",
+    ),
+    Fault(
+        "uncordon-node", "let the scheduler place pods on node NODE again (moved pods stay where they are)"
+    ),
+    Fault(
+        "scale",
+        "scale the orders API's Deployment to REPLICAS pods (1-6): each runs its own orders API on its pod's"
+        " IP, the load takes turns over them (as its Service would), the agent's discovery follows",
+    ),
 )
 # Not a fault: what `make fault FAULT=status` prints.
-STATUS = Fault("status", "print the running sandbox's URLs, active faults, notifications and load counts")
+STATUS = Fault(
+    "status",
+    "print the running sandbox's URLs, active faults, nodes and pods (where each runs), notifications and"
+    " load counts",
+)

@@ -17,6 +17,7 @@ from sandbox.control import AlreadyRunningError, ControlServer, SandboxLock, rea
 from sandbox.faults import FaultError
 
 REPO = Path(__file__).resolve().parents[2]
+USAGE = "usage: make fault FAULT=<name> [MS=<ms>] [POD=<workload or pod>] [NODE=<node>] [REPLICAS=<n>]"
 
 
 class FakeSandbox:
@@ -158,28 +159,51 @@ def test_without_a_running_sandbox_the_fault_command_says_so(tmp_path):
     assert "no sandbox is running" in result.stderr
 
 
-def make_fault(*assignments: str) -> subprocess.CompletedProcess[str]:
-    """`make fault ...` as a user types it, in the repository."""
+def make_fault(*assignments: str, state_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`make fault ...` as a user types it, in the repository (against the sandbox of `state_dir`)."""
+    env = os.environ | ({"SANDBOX_STATE_DIR": str(state_dir)} if state_dir else {})
     return subprocess.run(
         ["make", "--no-print-directory", "fault", *assignments],
         capture_output=True,
         text=True,
         cwd=REPO,
+        env=env,
         timeout=60,
     )
+
+
+@pytest.mark.parametrize(
+    ("assignments", "applied"),
+    [
+        (["FAULT=delete-pod"], ("delete-pod", {"pod": "orders-api"})),
+        (["FAULT=delete-pod", "POD=prometheus-agent"], ("delete-pod", {"pod": "prometheus-agent"})),
+        (["FAULT=drain-node", "NODE=kwok-node-a"], ("drain-node", {"node": "kwok-node-a"})),
+        (["FAULT=uncordon-node", "NODE=kwok-node-b"], ("uncordon-node", {"node": "kwok-node-b"})),
+        (["FAULT=scale", "REPLICAS=3"], ("scale", {"replicas": 3})),
+        (["FAULT=drain-node"], ("drain-node", {})),  # the sandbox asks which node
+        (["FAULT=add-latency", "MS=250", "NODE=kwok-node-a"], ("add-latency", {"ms": 250})),
+    ],
+)  # fmt: skip
+def test_make_fault_passes_each_cluster_fault_its_own_parameter(control, tmp_path, assignments, applied):
+    result = make_fault(*assignments, state_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert control.applied == [applied]
 
 
 def test_make_fault_alone_shows_the_usage_a_user_types_and_every_fault():
     result = make_fault()
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "usage: make fault FAULT=<name> [MS=<ms>]"
+    assert lines[0] == USAGE
     listed = [line.split()[0] for line in lines if line.startswith("  ")]
     assert listed == [
         "stop-postgres", "start-postgres", "add-latency", "remove-latency", "stop-amp", "start-amp",
-        "restart-agent", "break-inventory", "fix-inventory", "status",
+        "restart-agent", "break-inventory", "fix-inventory", "delete-pod", "drain-node", "uncordon-node",
+        "scale", "status",
     ]  # fmt: skip
     assert "MS: add-latency's delay per query message in ms (default 150)." in lines
+    assert "POD: delete-pod's workload or pod (default orders-api)." in lines
+    assert "REPLICAS: scale's count of orders API pods." in lines
     for internal in ("--ms", "-h", "FAULT= [", "positional arguments"):
         assert internal not in result.stdout, internal
 
@@ -187,5 +211,5 @@ def test_make_fault_alone_shows_the_usage_a_user_types_and_every_fault():
 def test_make_fault_with_an_unknown_name_shows_the_same_usage():
     result = make_fault("FAULT=unplug-the-cable")
     assert result.returncode != 0
-    assert result.stderr.startswith("usage: make fault FAULT=<name> [MS=<ms>]\n")
+    assert result.stderr.startswith(f"{USAGE}\n")
     assert "invalid choice: 'unplug-the-cable'" in result.stderr
