@@ -68,16 +68,16 @@ class AlertingConfig:
     runbook_base_url: str = PLACEHOLDER_RUNBOOK_BASE_URL
     # Email subscriptions: each address must confirm the subscription from the email SNS sends.
     page_emails: tuple[str, ...] = ()
-    ticket_emails: tuple[str, ...] = ()
-    slack: SlackChannel | None = None
-    teams: TeamsChannel | None = None
+    ticket_emails: tuple[str, ...] = ()  # the ticket topic's, likewise
+    slack: SlackChannel | None = None  # pages and tickets also to this Slack channel, through AWS Chatbot
+    teams: TeamsChannel | None = None  # and to this Microsoft Teams channel
     # Each team's own channels, by team name: the platform's channels above get the platform's alerts.
     team_channels: Mapping[str, TeamChannels] = field(default_factory=dict)
     # Alertmanager's grouping timers: first notification of a group, then of its changes, then repeats.
     group_wait: str = "30s"
-    group_interval: str = "5m"
+    group_interval: str = "5m"  # between notifications of a group's changes
     repeat_interval: str = "4h"  # pages
-    ticket_repeat_interval: str = "1d"
+    ticket_repeat_interval: str = "1d"  # tickets; at most 5d (AMP's cap), at least group_interval
 
     def problems(self) -> list[str]:
         problems = []

@@ -36,11 +36,12 @@ MANAGED_MIN_SCRAPE_INTERVAL_SECONDS = 30
 class MonitoringConfig:
     # Who scrapes: our Prometheus agents, or AMP's managed collector (no agent pods; docs/collector.md).
     collector: Collector = Collector.AGENT
-    scrape_interval_seconds: int = 30
+    scrape_interval_seconds: int = 30  # every job's, 10-300 (at least 30 with the managed collector)
     # Metrics shipped besides the ones the platform's rules and dashboards use.
     extra_metrics: tuple[str, ...] = ()
+    # Each agent's requests and memory limit (docs/sizing.md derives them).
     agent_resources: Resources = AGENT_RESOURCES
-    agent_wal_volume_gib: int = 10
+    agent_wal_volume_gib: int = 10  # each agent's write-ahead-log volume claim, 1-1000 GiB
     workspace_alias: str | None = None  # default: "<environment>-eks-observability"
     metrics_retention_days: int = 150  # AMP's default; 1-1095
     customer_managed_key: bool = False  # encrypt the workspace with our own KMS key

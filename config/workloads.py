@@ -30,9 +30,9 @@ class IngressScheme(StrEnum):
 class Resources:
     """Requests and a memory limit (no CPU limit: throttling hurts latency more than it protects)."""
 
-    cpu_request: str
-    memory_request: str
-    memory_limit: str
+    cpu_request: str  # CPU the scheduler reserves for the container ('250m' or '1')
+    memory_request: str  # memory the scheduler reserves ('512Mi' or '1Gi')
+    memory_limit: str  # above it the container is OOM-killed; at least memory_request
 
     def problems(self, prefix: str) -> list[str]:
         problems = []
@@ -50,9 +50,10 @@ class Resources:
 
 @dataclass(frozen=True, kw_only=True)
 class WorkloadsConfig:
-    web_min_replicas: int = 2
-    web_max_replicas: int = 6
-    web_target_cpu_percent: int = 70
+    web_min_replicas: int = 2  # the orders API autoscaler's floor: 1 to web_max_replicas
+    web_max_replicas: int = 6  # and its ceiling
+    web_target_cpu_percent: int = 70  # the autoscaler's CPU target, percent of the request (10-95)
+    # The orders API container's requests and memory limit.
     web_resources: Resources = Resources(cpu_request="100m", memory_request="128Mi", memory_limit="256Mi")
     # `internal`, or `internet-facing` (needs tls_certificate_arn and ingress_allowed_cidrs).
     ingress_scheme: IngressScheme = IngressScheme.INTERNAL
@@ -62,15 +63,16 @@ class WorkloadsConfig:
     # Source CIDRs the load balancer's security group admits. Empty means the VPC's CIDR on an internal load
     # balancer; internet-facing requires a list ('0.0.0.0/0' opens it to everyone, so only when listed).
     ingress_allowed_cidrs: tuple[str, ...] = ()
-    postgres_volume_gib: int = 20
+    postgres_volume_gib: int = 20  # the database's volume claim, 1-16384 GiB
+    # The Postgres server container's requests and memory limit.
     postgres_resources: Resources = Resources(cpu_request="250m", memory_request="512Mi", memory_limit="1Gi")
     backup_schedule: str = "cron(0 3 * * ? *)"  # daily, 03:00 UTC
-    backup_retention_days: int = 35
+    backup_retention_days: int = 35  # days AWS Backup keeps each recovery point (1-36500)
     # The vault outlives `make destroy` (it holds the recovery points), so it has a fixed name: None means
     # "<environment>-orders-db-backups". To deploy again after a destroy, set `adopt_backup_vault=True`:
     # the stack then uses the existing vault of that name instead of creating it.
     backup_vault_name: str | None = None
-    adopt_backup_vault: bool = False
+    adopt_backup_vault: bool = False  # use the existing vault of backup_vault_name's name (after a destroy)
     # Encrypt the database password with a key of its own that only the pods' roles may use to decrypt.
     database_secret_customer_managed_key: bool = False
 
