@@ -7,6 +7,7 @@ as the YAML the namespace's Data holds."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import yaml
 
 from harness.services import generate
 from observability.model.load import load
+from observability.model.quotas import load_quotas
 from observability.render.rules import rule_files
 from observability.spec.problems import SpecError
 
@@ -145,3 +147,61 @@ def test_check_services_reports_the_too_big_service(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[1].startswith(f"{root}/svc-000/slos.yaml: slos: the rules of svc-000")
+
+
+def test_a_service_without_slos_gets_no_namespace_and_the_next_services_still_do(tmp_path: Path) -> None:
+    root = generate(tmp_path / "services", 3)
+    (root / "svc-000" / "slos.yaml").unlink()  # svc-000 sorts first: the services after it still count
+    files = rule_files(load(root), runbook_base_url=RUNBOOKS)
+    assert sorted(files) == ["platform-alerts", "slos-team-001", "slos-team-002"]
+
+
+def test_a_one_slo_service_over_the_namespace_limit_is_named_by_its_file(tmp_path: Path) -> None:
+    root = generate(tmp_path / "services", 1, slos_per_service=1)
+    services = load(root)
+    (slo,) = services.service("svc-000").slos
+    quotas = load_quotas()
+    tiny = dataclasses.replace(
+        quotas, rule_namespace_bytes=dataclasses.replace(quotas.rule_namespace_bytes, value=2_000)
+    )
+    with pytest.raises(SpecError) as error:
+        rule_files(services, runbook_base_url=RUNBOOKS, quotas=tiny)
+    assert any(
+        line.startswith(f"{root}/svc-000/slos.yaml: slos: the rules of svc-000's 1 SLO(s) render to ")
+        and "over the 2,000-byte limit of one rule groups namespace" in line
+        for line in str(error.value).splitlines()
+    ), str(error.value)
+    assert slo.file == str(root / "svc-000" / "slos.yaml")
+
+
+def test_a_team_name_too_long_for_its_namespace_is_named_in_teams_yaml(tmp_path: Path) -> None:
+    limit = QUOTAS["namespace_name_characters"]["value"]  # 64
+    longest = "t" * (limit - len("slos-"))
+    files = rule_files(load(generate(tmp_path / "fits", 1, shared_team=longest)), runbook_base_url=RUNBOOKS)
+    assert f"slos-{longest}" in files  # exactly 64 characters: accepted
+    root = generate(tmp_path / "over", 1, shared_team=longest + "t")
+    with pytest.raises(SpecError) as error:
+        rule_files(load(root), runbook_base_url=RUNBOOKS)
+    assert str(error.value).splitlines() == [
+        f"{root}/teams.yaml: teams ({longest}t): name must be short enough to name its rule groups namespace "
+        f"'slos-{longest}t' in {limit} characters"
+    ]
+
+
+def test_the_platform_alerts_are_the_agents_unless_the_managed_collector_scrapes(tmp_path: Path) -> None:
+    services = load(generate(tmp_path / "services", 1))
+
+    def alerts(files: dict[str, Any]) -> set[str]:
+        return {
+            rule["alert"]
+            for group in files["platform-alerts"]["groups"]
+            for rule in group["rules"]
+            if "alert" in rule
+        }
+
+    agents = alerts(rule_files(services, runbook_base_url=RUNBOOKS))
+    managed = alerts(rule_files(services, runbook_base_url=RUNBOOKS, managed_collector=True))
+    assert {"PrometheusAgentAbsent", "PrometheusAgentShardDown"} <= agents
+    assert "ManagedCollectorAbsent" not in agents
+    assert "ManagedCollectorAbsent" in managed
+    assert "PrometheusAgentAbsent" not in managed
