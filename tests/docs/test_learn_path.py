@@ -32,6 +32,7 @@ BLOCK = re.compile(
 )
 START_TIMEOUT_SECONDS = 600
 BLOCK_TIMEOUT_SECONDS = 240
+DISCOVERY_TIMEOUT_SECONDS = 180
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("learn-path")]
 
@@ -153,19 +154,23 @@ def targets(out: str) -> dict[str, list[tuple[str, str]]]:
     return by_job
 
 
+# The jobs the agent's targets page lists in the sandbox (learn/discovery.md).
+SANDBOX_JOBS = {
+    "apiserver",
+    "kubelet",
+    "cadvisor",
+    "node-exporter",
+    "kube-state-metrics",
+    "prometheus-agent",
+    "pods",
+    "orders-api",
+    "inventory-api",
+}
+
+
 def check_targets(out: str) -> None:
     by_job = targets(out)
-    assert set(by_job) == {
-        "apiserver",
-        "kubelet",
-        "cadvisor",
-        "node-exporter",
-        "kube-state-metrics",
-        "prometheus-agent",
-        "pods",
-        "orders-api",
-        "inventory-api",
-    }, out
+    assert set(by_job) == SANDBOX_JOBS, out
     assert len(by_job["node-exporter"]) == 2  # one per node
     ((url, _),) = by_job["orders-api"]  # the one pod's IP, its port 8080
     assert re.fullmatch(r"http://127\.\d+\.\d+\.\d+:8080/metrics", url), out
@@ -348,6 +353,14 @@ def learner_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         result = run(setup.text + f'\nenv -0 > "{env_file}"\n', base)
         check_setup(result)
         learner = dict(item.split("=", 1) for item in env_file.read_text().split("\0") if "=" in item)
+        # A learner reads on once `make local` shows the sandbox running: on a busy machine the agent's
+        # first discovery can take a while after it is ready, so wait (generously) until its targets page,
+        # read by the page's own block, lists every job.
+        (listing,) = [block for block in blocks() if block.id == "targets"]
+        deadline = time.monotonic() + DISCOVERY_TIMEOUT_SECONDS
+        while set(targets(run(listing.text, learner))) != SANDBOX_JOBS:
+            assert time.monotonic() < deadline, run(listing.text, learner)
+            time.sleep(2)
         yield learner
     finally:
         if sandbox.poll() is None:
