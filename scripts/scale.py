@@ -38,7 +38,13 @@ import httpx  # noqa: E402
 
 from config.monitoring import MonitoringConfig  # noqa: E402
 from harness import manifests  # noqa: E402
-from harness.cluster import SimulatedCluster, against, wait_until, with_apiserver_target  # noqa: E402
+from harness.cluster import (  # noqa: E402
+    START_TIMEOUT_SECONDS,
+    SimulatedCluster,
+    against,
+    wait_until,
+    with_apiserver_target,
+)
 from harness.cluster_stack import AGENT_ACCOUNT, ClusterStack, apply_charts  # noqa: E402
 from harness.kube_state_metrics import KubeStateMetrics  # noqa: E402
 from harness.postgres import free_port  # noqa: E402
@@ -236,11 +242,13 @@ def measure_cluster(
         cluster.add_default_service_account("default")
         apply_charts(cluster, charts)
         # The controllers create pods at the controller-manager's API rate (20 requests/s by default) and
-        # kwok starts them in turn: half a second a pod on this machine, and two minutes at least.
+        # kwok starts them in turn: half a second a pod on this machine, and the harness's timeout at least.
         pods = [
             pod
             for w in charts.workloads()
-            for pod in cluster.run_workload(w, timeout=max(120.0, 0.5 * w["spec"].get("replicas", nodes)))
+            for pod in cluster.run_workload(
+                w, timeout=max(START_TIMEOUT_SECONDS, 0.5 * w["spec"].get("replicas", nodes))
+            )
         ]
         (ksm_pod,) = [
             p for p in pods if p["metadata"]["labels"].get(names.NAME_LABEL) == names.KUBE_STATE_METRICS

@@ -37,6 +37,7 @@ from observability.dashboards.webapp import WEBAPP_SELECTOR
 from observability.model.load import load_default
 from observability.model.promql import selectors
 from sandbox.core import Sandbox
+from tests.dashboards.queries import panel_queries
 from tests.e2e.conftest import TIMINGS
 
 pytestmark = pytest.mark.integration
@@ -57,8 +58,9 @@ AMP_DOWN_SECONDS = 70
 STATE: dict[str, Any] = {}
 # Before the sandbox starts (the module is imported first): the panels' range covers the whole run.
 MODULE_IMPORTED_AT = time.time()
-# Dashboard variables as a user with "All" selected sees them, and a rate window of four scrapes.
-PANEL_VARIABLES = {"$cluster": ".*", "$environment": ".*", "$namespace": ".*", "$__rate_interval": "2m"}
+# Dashboard variables as a user with "All" selected sends them (tests.dashboards.queries fills the
+# interval variables).
+ALL_SELECTED = {"$cluster": ".*", "$environment": ".*", "$namespace": ".*"}
 
 
 def first_notification(
@@ -258,16 +260,15 @@ def test_postgres_restart_keeps_every_committed_order(
     assert present == set(committed)
 
 
-def panel_queries() -> list[tuple[str, str, str]]:
-    """(dashboard, panel, query) of every panel target, variables substituted."""
+def runnable_panel_queries() -> list[tuple[str, str, str]]:
+    """(dashboard uid, panel, query) of every panel target of the platform's and the services' dashboards,
+    with the variables a user with "All" selected sends."""
+    models = [model for folder in folders(load_default()) for model in folder.dashboards]
     queries = []
-    for dashboard in [model for folder in folders(load_default()) for model in folder.dashboards]:
-        for panel in dashboard.get("panels", []):
-            for target in panel.get("targets") or []:
-                expr = target["expr"]
-                for variable, value in PANEL_VARIABLES.items():
-                    expr = expr.replace(variable, value)
-                queries.append((dashboard["title"], panel["title"], expr))
+    for uid, panel, expr in panel_queries(models):
+        for variable, value in ALL_SELECTED.items():
+            expr = expr.replace(variable, value)
+        queries.append((uid, panel, expr))
     return queries
 
 
@@ -297,7 +298,7 @@ def test_every_panel_whose_series_exist_here_returns_data(
     }
     end = time.time()
     checked, empty = 0, []
-    for dashboard, panel, expr in panel_queries():
+    for dashboard, panel, expr in runnable_panel_queries():
         if not _runs_here(expr, present, labels):
             continue
         checked += 1
@@ -307,6 +308,6 @@ def test_every_panel_whose_series_exist_here_returns_data(
         if not body["data"]["result"]:
             empty.append((dashboard, panel, expr))
     with capsys.disabled():
-        print(f"\npanel queries run against the receiver: {checked} of {len(panel_queries())}")
+        print(f"\npanel queries run against the receiver: {checked} of {len(runnable_panel_queries())}")
     assert checked >= 20, f"only {checked} panel queries could run here"
     assert empty == []
