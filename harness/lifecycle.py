@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterable
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Self
 
 
@@ -18,6 +19,19 @@ def stop_all(steps: Iterable[Callable[[], None]]) -> None:
             errors.append(exc)
     if errors:
         raise errors[0]
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def unwind_on_sigterm() -> None:
+    """SIGTERM (and SIGINT, whatever this process inherited) raise KeyboardInterrupt in the main thread, so
+    that a script killed by `kill` or a CI timeout leaves its `with` blocks and stops what they started
+    (Python's default for SIGTERM ends the process at once and leaves its child processes running)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    # A parent that ignored SIGINT when it started us (a pytest-xdist worker does) leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class StartStop:

@@ -29,6 +29,7 @@ import httpx
 from rich.console import Console
 from rich.live import Live
 
+from harness.lifecycle import unwind_on_sigterm
 from sandbox.control import AlreadyRunningError, ControlServer, SandboxLock
 from sandbox.faults import FAULTS, FaultError
 from sandbox.view import Snapshot, collect, notification_line, render, summary_line
@@ -73,10 +74,6 @@ def launch(args: Sequence[str]) -> int:
     return child.wait()
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM unwinds like Ctrl-C: the `finally` below stops everything
-
-
 def run(args: Sequence[str]) -> int:
     no_view = options().parse_args(args).no_view
     console = Console()
@@ -86,10 +83,7 @@ def run(args: Sequence[str]) -> int:
     except AlreadyRunningError as exc:
         console.print(f"[bold yellow]{exc}[/]")
         return 1
-    signal.signal(signal.SIGTERM, _terminate)
-    # Ctrl-C raises KeyboardInterrupt whatever this process inherited: a parent that ignored SIGINT when it
-    # started us (a pytest-xdist worker does) would leave it ignored, and the sandbox would never stop.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    unwind_on_sigterm()  # SIGTERM and Ctrl-C unwind: the `finally` below stops everything
     workdir = Path(tempfile.mkdtemp(prefix="orders-sandbox-"))
     sandbox: Sandbox | None = None
     control: ControlServer | None = None

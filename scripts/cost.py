@@ -49,6 +49,7 @@ from config.monitoring import MonitoringConfig  # noqa: E402
 from harness import cluster_series, manifests  # noqa: E402
 from harness.cluster_series import ClusterSeries  # noqa: E402
 from harness.cluster_stack import ClusterStack, pod_of, run_pods  # noqa: E402
+from harness.lifecycle import unwind_on_sigterm  # noqa: E402
 from harness.stack import (  # noqa: E402
     CannedExporter,
     Prometheus,
@@ -434,6 +435,7 @@ def main() -> None:
         help="scrape interval the cost is computed for (default: the configured one)",
     )
     args = parser.parse_args()
+    unwind_on_sigterm()  # a killed run stops its agents and cluster too
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="metrics-cost-") as tmp:
         measurement = measure(Path(tmp))

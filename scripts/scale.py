@@ -47,6 +47,7 @@ from harness.cluster import (  # noqa: E402
 )
 from harness.cluster_stack import AGENT_ACCOUNT, ClusterStack, apply_charts  # noqa: E402
 from harness.kube_state_metrics import KubeStateMetrics  # noqa: E402
+from harness.lifecycle import unwind_on_sigterm  # noqa: E402
 from harness.postgres import free_port  # noqa: E402
 from harness.scale import (  # noqa: E402
     CannedTargets,
@@ -388,6 +389,7 @@ def main(argv: Sequence[str] | None = None, *, say: Callable[[str], None] = prin
         "--earlier", type=Path, help="a log of an earlier run: its runs' JSON lines join the table"
     )
     args = parser.parse_args(argv)
+    unwind_on_sigterm()  # a killed benchmark stops its clusters and agents too
     if args.daemonset:
         daemonset_mode(args, say=say)
         return
