@@ -86,9 +86,9 @@ def test_dev_bill_worked_out_by_hand(dev: Synthesized):
     assert lines["Lambda requests (9 functions)"] == pytest.approx(0.0018)  # 9,000 requests x $0.20 / M
     assert lines["Lambda duration"] == pytest.approx(0.0375075)  # 2.25 GB x 1,000 s x $0.00001667
     assert lines["Interface endpoints (0, 0 zone-attachments)"] == 0
-    assert result.total_usd == pytest.approx(185.4403075)
+    assert lines["Nodes (2 x m7i.large)"] == pytest.approx(147.168)  # 2 x 730 h x $0.1008
+    assert result.total_usd == pytest.approx(185.4403075 + 147.168)
     assert set(result.unpriced) == {
-        "Nodes (2 x m7i.large)",
         "AMP ingestion",
         "AMP storage (150 days)",
         "AMP query samples",
@@ -106,7 +106,7 @@ def test_a_missing_price_leaves_its_line_unpriced_not_zero(dev: Synthesized, tmp
     )
     assert monthly(result)["KMS keys (3)"] is None
     assert "KMS keys (3)" in result.unpriced
-    assert result.total_usd == pytest.approx(185.4403075 - 3.00)
+    assert result.total_usd == pytest.approx(185.4403075 + 147.168 - 3.00)
 
 
 def test_amp_ingestion_is_the_samples_of_make_cost_times_the_price(dev: Synthesized, tmp_path: Path):
@@ -122,7 +122,7 @@ def test_amp_ingestion_is_the_samples_of_make_cost_times_the_price(dev: Synthesi
     lines = monthly(result)
     assert lines["AMP ingestion"] == pytest.approx(180.00)  # 200 x 10 M samples x $0.90
     assert lines["Grafana viewers"] == 0
-    assert lines["Nodes (10 x m7i.large)"] is None  # the projection scales the node line; still unpriced
+    assert lines["Nodes (10 x m7i.large)"] == pytest.approx(735.84)  # projected: 10 x 730 h x $0.1008
 
 
 def test_a_price_without_the_date_it_was_read_is_refused(tmp_path: Path):
