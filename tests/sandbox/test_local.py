@@ -3,9 +3,11 @@ and Ctrl-C (SIGINT to the terminal's foreground process group) stops it quietly 
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -162,16 +164,27 @@ def start_local() -> tuple[subprocess.Popen[str], Path]:
 
 
 def read_until(process: subprocess.Popen[str], pattern: str, lines: list[str], timeout: float) -> bool:
-    stdout = cast(IO[str], process.stdout)
+    """Reads the output into `lines` until a line matches `pattern` (True), the output ends or `timeout`
+    seconds pass (False). Waits on the pipe with select: a sandbox that stalls without printing cannot block
+    the test past its timeout (a readline would). Reads the pipe's descriptor, not its buffered file, so that
+    `interrupt`'s communicate() later finds all that is left."""
+    fd = cast(IO[str], process.stdout).fileno()
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    partial = lines.pop() if lines and not lines[-1].endswith("\n") else ""
+    found = False
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = stdout.readline()
-        if not line:
-            return False
-        lines.append(line)
-        if re.search(pattern, line):
-            return True
-    return False
+    while not found and (remaining := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], remaining)
+        chunk = os.read(fd, 65536) if ready else b""
+        if not chunk:
+            break  # timed out, or the output ended
+        *complete, partial = (partial + decoder.decode(chunk)).split("\n")
+        for line in complete:
+            lines.append(line + "\n")
+            found = found or re.search(pattern, line) is not None
+    if partial:
+        lines.append(partial)
+    return found
 
 
 def interrupt(process: subprocess.Popen[str], lines: list[str]) -> str:
