@@ -5,15 +5,18 @@ them. The expected values are literals from the example's files and the document
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
 
+from config.monitoring import Collector
 from observability.model.load import load, load_default, load_with_examples
-from observability.render import render
+from observability.render import Artifacts, render
 from observability.spec.problems import SpecError
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -146,3 +149,52 @@ def test_the_examples_alone_need_their_team_file(roots):
     """Each folder is complete: examples/services/ alone loads (its team is its own)."""
     _, examples = roots
     assert [service.name for service in load(examples).services] == ["inventory-api"]
+
+
+RUNBOOKS = "https://runbooks.example.com"
+# The alerts about our own agents (their absence, their shards, their remote write).
+AGENT_ALERTS = {"PrometheusAgentAbsent", "PrometheusAgentShardDown", "PrometheusRemoteWriteBehind"}
+
+
+def _alert_names(rules: Mapping[str, Any]) -> set[str]:
+    return {rule["alert"] for group in rules["groups"] for rule in group["rules"] if "alert" in rule}
+
+
+def _datasource_types(artifacts: Artifacts) -> set[str]:
+    return {
+        panel["datasource"]["type"]
+        for folder in artifacts.dashboards
+        for model in folder.dashboards
+        for panel in model["panels"]
+        if "datasource" in panel
+    }
+
+
+def test_the_entry_point_renders_for_the_collector_it_is_given():
+    """Agents (the default): the agent's alerts and its dashboard. AMP's managed collector: neither, and the
+    scraper's absence alert instead (docs/collector.md)."""
+    services = load_default()
+    agent = render(services=services, runbook_base_url=RUNBOOKS)
+    managed = render(services=services, runbook_base_url=RUNBOOKS, collector=Collector.MANAGED)
+    agent_alerts = _alert_names(agent.rule_files["platform-alerts"])
+    managed_alerts = _alert_names(managed.rule_files["platform-alerts"])
+    assert agent_alerts >= AGENT_ALERTS
+    assert "ManagedCollectorAbsent" not in agent_alerts
+    assert "ManagedCollectorAbsent" in managed_alerts
+    assert not managed_alerts & AGENT_ALERTS
+
+    def platform_uids(artifacts: Artifacts) -> set[str]:
+        (platform, *_) = artifacts.dashboards
+        return {str(model["uid"]) for model in platform.dashboards}
+
+    assert "eks-obs-agent" in platform_uids(agent)
+    assert "eks-obs-agent" not in platform_uids(managed)
+
+
+def test_the_entry_point_carries_the_services_and_the_grafana_version():
+    services = load_with_examples()
+    artifacts = render(services=services, runbook_base_url=RUNBOOKS, grafana_version="13.0")
+    assert [service.name for service in artifacts.services] == ["orders-api", "inventory-api"]
+    # Grafana 13 removed SigV4 from the core Prometheus data source: panels read the Amazon plugin's type.
+    assert _datasource_types(artifacts) == {"grafana-amazonprometheus-datasource"}
+    assert _datasource_types(render(services=services, runbook_base_url=RUNBOOKS)) == {"prometheus"}
