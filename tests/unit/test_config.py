@@ -464,3 +464,14 @@ def test_vcpus_follow_the_size(instance_type, vcpus):
 
 def test_node_group_mode_accepts_any_size():
     assert dataclasses.replace(DEV, node_instance_types=("t3.medium",)).node_instance_types == ("t3.medium",)
+
+
+def test_the_monitoring_problems_that_explain_themselves_are_whole_lines():
+    # Tests above match a problem's start; these two carry their reason, checked whole.
+    assert MonitoringConfig(workspace_alias="has space").problems() == [
+        "monitoring.workspace_alias: must be 1-100 letters, digits, '_', '.', '-' (got 'has space')"
+    ]
+    assert MonitoringConfig(collector=Collector.MANAGED, customer_managed_key=True).problems() == [
+        "monitoring.customer_managed_key: must be false when collector is 'managed' (a scraper writing to a "
+        "CMK workspace needs a role configuration this platform does not set)"
+    ]
