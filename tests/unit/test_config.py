@@ -475,3 +475,46 @@ def test_the_monitoring_problems_that_explain_themselves_are_whole_lines():
         "monitoring.customer_managed_key: must be false when collector is 'managed' (a scraper writing to a "
         "CMK workspace needs a role configuration this platform does not set)"
     ]
+
+
+def test_memory_in_gi_is_1024_mi_and_a_bad_memory_field_is_named():
+    assert Resources(cpu_request="1", memory_request="1Gi", memory_limit="1024Mi").problems("p") == []
+    assert Resources(cpu_request="1", memory_request="1025Mi", memory_limit="1Gi").problems("p") == [
+        "p.memory_limit: must be >= memory_request (1025Mi)"
+    ]
+    assert Resources(cpu_request="1", memory_request="128Mi", memory_limit="1G").problems("p") == [
+        "p.memory_limit: must look like '512Mi' or '1Gi' (got '1G')"
+    ]
+
+
+def test_a_backup_vault_name_is_2_to_50_letters_digits_dashes_or_underscores():
+    assert WorkloadsConfig(backup_vault_name="my_vault-1").problems() == []
+    assert WorkloadsConfig(backup_vault_name="v" * 50).problems() == []
+    for name in ("v", "v" * 51, "my vault"):
+        assert WorkloadsConfig(backup_vault_name=name).problems() == [
+            f"workloads.backup_vault_name: must be 2-50 letters, digits, '-' or '_' (got {name!r})"
+        ]
+
+
+def test_the_backup_vault_is_named_after_the_environment_unless_configured():
+    assert WorkloadsConfig().resolved_backup_vault_name("dev") == "dev-orders-db-backups"
+    assert WorkloadsConfig(backup_vault_name="kept").resolved_backup_vault_name("dev") == "kept"
+
+
+def test_the_workloads_problems_that_explain_themselves_are_whole_lines():
+    assert WorkloadsConfig(ingress_scheme=IngressScheme.INTERNET_FACING).problems() == [
+        "workloads.tls_certificate_arn: required when ingress_scheme is 'internet-facing' (the app is not "
+        "served to the internet over plain HTTP)",
+        "workloads.ingress_allowed_cidrs: required when ingress_scheme is 'internet-facing' (list the "
+        "clients' networks; '0.0.0.0/0' admits the whole internet and is never implied)",
+    ]
+    assert WorkloadsConfig(
+        tls_certificate_arn="arn:aws:acm:us-east-1:123:certificate/x",
+        postgres_volume_gib=0,
+        backup_schedule="daily",
+    ).problems() == [
+        "workloads.tls_certificate_arn: must be an ACM certificate ARN like "
+        "'arn:aws:acm:<region>:<account>:certificate/<id>' (got 'arn:aws:acm:us-east-1:123:certificate/x')",
+        "workloads.postgres_volume_gib: must be 1-16384 (the gp3 limit) (got 0)",
+        "workloads.backup_schedule: must be an AWS cron expression like 'cron(0 3 * * ? *)' (got 'daily')",
+    ]
