@@ -146,3 +146,50 @@ def test_the_examples_alone_need_their_team_file(roots):
     """Each folder is complete: examples/services/ alone loads (its team is its own)."""
     _, examples = roots
     assert [service.name for service in load(examples).services] == ["inventory-api"]
+
+
+def test_every_teams_problem_of_both_folders_is_reported(roots):
+    services, examples = roots
+    edit(services / "teams.yaml", lambda d: d["teams"].extend([{"name": "Bad"}, {"name": "billing"}]))
+    edit(
+        examples / "teams.yaml",
+        lambda d: d["teams"].extend(["shipping", {"name": "orders"}, {"name": "billing"}]),
+    )
+    assert problems(services, examples) == [
+        "examples/teams.yaml: teams[1].name: must be lower-case letters, digits and '-' (got None)",
+        "examples/teams.yaml: teams[2].name: must be unique across the services folders ('orders' is also in"
+        " services/teams.yaml)",
+        "examples/teams.yaml: teams[3].name: must be unique across the services folders ('billing' is also in"
+        " services/teams.yaml)",
+        "services/teams.yaml: teams[1].name: must be lower-case letters, digits and '-' (got 'Bad')",
+    ]
+
+
+def test_the_teams_of_both_folders_and_every_periods_windows_are_loaded(roots):
+    services, examples = roots
+    loaded = load(services, examples)
+    assert [(team.name, team.description) for team in loaded.teams] == [
+        ("orders", "Owns the orders API and its database."),
+        ("warehouse", "Owns the inventory API (an example service that the sandbox runs)."),
+    ]
+    assert sorted(loaded.windows) == ["28d", "30d", "7d"]
+    assert loaded.windows_of(loaded.service("inventory-api")) is loaded.windows["28d"]
+
+
+def test_a_service_without_an_slo_file_has_no_slos(roots):
+    _, examples = roots
+    (examples / "inventory-api/slos.yaml").unlink()
+    assert load(examples).service("inventory-api").slos == ()
+
+
+def test_the_problems_of_a_folder_after_a_broken_one_are_reported_too(roots):
+    services, _ = roots
+    edit(services / "orders-api/service.yaml", lambda d: d.update(team="nobody"))
+    shutil.copytree(services / "orders-api", services / "a-api")
+    edit(services / "a-api/service.yaml", lambda d: d.update(name="a-api"))
+    assert problems(services) == [
+        "services/a-api/service.yaml: team: must be a team of services/teams.yaml: ['orders'] (got 'nobody')",
+        "services/a-api/slos.yaml: service: must be 'a-api', the service's name (got 'orders-api')",
+        "services/orders-api/service.yaml: team: must be a team of services/teams.yaml: ['orders'] "
+        "(got 'nobody')",
+    ]
