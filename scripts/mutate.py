@@ -77,7 +77,7 @@ CONFIG_TESTS = [
 PRICE_TESTS = [
     "tests/unit/test_bill.py::test_a_price_without_the_date_it_was_read_is_refused",
     "tests/unit/test_bill.py::test_a_region_without_a_price_file_is_named",
-    "tests/unit/test_prices.py",
+    "tests/services/test_price_file.py",
 ]
 RENDER_TESTS = [
     "tests/metrics/test_scrape_config.py",
