@@ -49,6 +49,7 @@ SERVICE_TESTS = [
     "tests/services/test_orders_api_contract.py",
     "tests/services/test_alert_windows.py",
     "tests/services/test_teams_file.py",
+    "tests/services/test_service_spec_rules.py",
 ]
 # The config tests construct configs only (tests/unit's snapshot and synth tests are left out, and so are the
 # tests of those files that take a synthesized stage).
