@@ -37,6 +37,10 @@ VALID: dict[str, Any] = {
 }
 
 
+BUDGET = "metrics.series_budget: must be a whole number of series per target in 1..5000, the platform's cap"
+PORT = "metrics.port: must be the name of a container port, at most 15 characters"
+
+
 def document(**changes: Any) -> dict[str, Any]:
     """VALID with top-level or `workload.x`/`metrics.x` fields replaced (None: removed)."""
     result = copy.deepcopy(VALID)
@@ -101,7 +105,8 @@ def test_the_optional_fields_default_as_documented():
             {"name": "pods"},
             [
                 "name: must not be a scrape job of the platform's own, ['apiserver', 'kubelet', 'cadvisor', "
-                "'node-exporter', 'kube-state-metrics', 'prometheus-agent', 'pods', 'service-endpoints'] (got 'pods')"
+                "'node-exporter', 'kube-state-metrics', 'prometheus-agent', 'pods', 'service-endpoints'] "
+                "(got 'pods')"
             ],
         ),
         ({"team": "Payments"}, ["team: must name a team of services/teams.yaml (got 'Payments')"]),
@@ -132,9 +137,7 @@ def test_the_optional_fields_default_as_documented():
         ),
         (
             {"metrics__port": "http-metrics-web"},
-            [
-                "metrics.port: must be the name of a container port, at most 15 characters (got 'http-metrics-web')"
-            ],
+            [f"{PORT} (got 'http-metrics-web')"],
         ),
         (
             {"metrics__port_number": 0},
@@ -151,28 +154,21 @@ def test_the_optional_fields_default_as_documented():
         ({"metrics__path": "metrics"}, ["metrics.path: must be a URL path starting with / (got 'metrics')"]),
         (
             {"metrics__series_budget": 5001},
-            [
-                "metrics.series_budget: must be a whole number of series per target in 1..5000, the platform's cap "
-                "(got 5001)"
-            ],
+            [f"{BUDGET} (got 5001)"],
         ),
         (
             {"metrics__series_budget": 0},
-            [
-                "metrics.series_budget: must be a whole number of series per target in 1..5000, the platform's cap "
-                "(got 0)"
-            ],
+            [f"{BUDGET} (got 0)"],
         ),
         ({"slo_period": "14d"}, ["slo_period: must be one of ['7d', '28d', '30d'] (got '14d')"]),
         (
             {"metrics": None},
             [
                 "metrics: must be a mapping (got None)",
-                "metrics.port: must be the name of a container port, at most 15 characters (got None)",
+                f"{PORT} (got None)",
                 "metrics.port_number: must be the container port's number, 1..65535 (got None)",
                 "metrics.keep: must list the series names (or patterns) to keep",
-                "metrics.series_budget: must be a whole number of series per target in 1..5000, the platform's cap "
-                "(got None)",
+                f"{BUDGET} (got None)",
             ],
         ),
     ],
@@ -215,8 +211,8 @@ def test_the_red_panels_read_only_kept_series():
     keep = ["payments_.*"]
     assert lines(document(metrics__keep=keep)) == [
         f"{FILE}: dashboards.red.requests: reads http_requests_total, which metrics.keep does not keep",
-        f"{FILE}: dashboards.red.duration: reads http_request_duration_seconds_bucket, which metrics.keep does not "
-        "keep",
+        f"{FILE}: dashboards.red.duration: reads http_request_duration_seconds_bucket, which metrics.keep "
+        "does not keep",
     ]
 
 
