@@ -111,7 +111,10 @@ CORE_GROUPS = {
         ],
     ),
     "prices": (["observability/model/prices.py"], PRICE_TESTS),
-    "quotas": (["observability/model/quotas.py"], ["tests/unit/test_rule_limits.py"]),
+    "quotas": (
+        ["observability/model/quotas.py"],
+        ["tests/services/test_quotas_file.py", "tests/unit/test_rule_limits.py"],
+    ),
     "render": (["observability/render/[!s]*.py", "observability/render/s[!l]*.py"], RENDER_TESTS),
     # Every case renders and checks rules with promtool: slow (about a minute for the whole selection).
     "slo_rules": (
