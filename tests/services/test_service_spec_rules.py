@@ -229,3 +229,72 @@ def test_two_services_overlap_only_in_one_namespace_with_no_label_selected_diffe
     assert a.overlaps(service("shop", {"tier": "web"}))
     assert not a.overlaps(service("shop", {"app": "b"}))
     assert not a.overlaps(service("other", {"app": "a"}))
+
+
+def red(**fields: Any) -> dict[str, Any]:
+    """VALID's RED panels with fields replaced (None: removed)."""
+    merged = {**VALID["dashboards"]["red"], **fields}
+    return {"red": {key: value for key, value in merged.items() if value is not None}}
+
+
+@pytest.mark.parametrize(
+    ("dashboards", "expected"),
+    [
+        ("red", ["dashboards: must be a mapping like {red: {...}} (got 'red')"]),
+        ({**red(), "colour": 1}, ["dashboards.colour: is not a dashboards field (known: red)"]),
+        (
+            {"red": "http_requests_total"},
+            ["dashboards.red: must map requests, errors and duration (got 'http_requests_total')"],
+        ),
+        (
+            {"red": {**red()["red"], "latency": "x"}},
+            ["dashboards.red.latency: is not a RED field (known: requests, errors, duration)"],
+        ),
+        (
+            red(requests="http-requests"),
+            ["dashboards.red.requests: must be the name of a request counter (got 'http-requests')"],
+        ),
+        (red(errors=" "), ["dashboards.red.errors: must be label matchers like code=~\"5..\" (got ' ')"]),
+        (
+            red(errors='code=~"5.."}[5m]'),
+            [
+                'dashboards.red.errors: must be label matchers on http_requests_total, like code=~"5.." '
+                "(got 'code=~\"5..\"}[5m]')"
+            ],
+        ),
+        (
+            red(duration="http_request_duration_seconds_bucket"),
+            [
+                "dashboards.red.duration: must be a histogram's family name, without _bucket "
+                "(got 'http_request_duration_seconds_bucket')"
+            ],
+        ),
+    ],
+    ids=[
+        "not a mapping",
+        "unknown field",
+        "red not a mapping",
+        "unknown RED field",
+        "requests",
+        "errors empty",
+        "errors not matchers",
+        "duration a bucket",
+    ],
+)
+def test_a_broken_dashboards_field_is_one_problem_naming_it(dashboards, expected):
+    assert lines(document(dashboards=dashboards)) == [f"{FILE}: {line}" for line in expected]
+
+
+def test_red_metrics_without_a_duration_and_with_spaced_matchers():
+    service, _ = parse_service(document(dashboards=red(errors=' code=~"5.." ', duration=None)), FILE, PERIODS)
+    assert service is not None
+    assert service.dashboards.red is not None
+    assert (
+        service.dashboards.red.requests,
+        service.dashboards.red.errors,
+        service.dashboards.red.duration,
+    ) == (
+        "http_requests_total",
+        'code=~"5.."',
+        None,
+    )
