@@ -193,3 +193,34 @@ def test_the_problems_of_a_folder_after_a_broken_one_are_reported_too(roots):
         "services/orders-api/service.yaml: team: must be a team of services/teams.yaml: ['orders'] "
         "(got 'nobody')",
     ]
+
+
+def test_a_service_after_one_whose_name_is_taken_is_still_read(roots):
+    services, examples = roots
+    shutil.copytree(services / "orders-api", examples / "orders-api")
+    edit(examples / "orders-api/service.yaml", lambda d: d.update(team="warehouse"))
+    edit(examples / "orders-api/service.yaml", lambda d: d["workload"].update(namespace="elsewhere"))
+    shutil.copytree(examples / "inventory-api", examples / "stock-api")
+    edit(examples / "stock-api/service.yaml", lambda d: d.update(name="stock-api", team="shipping"))
+    assert problems(services, examples) == [
+        "examples/orders-api/service.yaml: name: must be unique across the services folders ('orders-api' is"
+        " also services/orders-api)",
+        "examples/stock-api/service.yaml: team: must be a team of examples/teams.yaml or "
+        "services/teams.yaml: ['orders', 'warehouse'] (got 'shipping')",
+        "examples/stock-api/slos.yaml: service: must be 'stock-api', the service's name "
+        "(got 'inventory-api')",
+    ]
+
+
+def test_an_alert_name_is_unique_across_services_after_an_slo_without_alerts(roots):
+    services, examples = roots
+
+    def alerts_off_then_taken(document):
+        document["slos"][0]["alerting"] = {"page_alert": {"disable": True}, "ticket_alert": {"disable": True}}
+        document["slos"][1]["alerting"]["name"] = "InventoryApiAvailabilityBudgetBurn"
+
+    edit(services / "orders-api/slos.yaml", alerts_off_then_taken)
+    assert problems(services, examples) == [
+        "examples/inventory-api/slos.yaml: slos[0].alerting.name: must be unique across services "
+        "('InventoryApiAvailabilityBudgetBurn' is also orders-api's)"
+    ]
