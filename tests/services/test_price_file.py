@@ -145,3 +145,20 @@ def test_a_region_without_a_file_names_the_region_and_the_reason(tmp_path: Path)
     assert [(p.path, p.message) for p in error.value.problems] == [
         ("", "no price file for region 'eu-west-9' (file is missing)")
     ]
+
+
+def test_each_problem_names_the_price_file(tmp_path: Path):
+    (tmp_path / "eu-west-1.yaml").write_text(HEADER.replace("eu-west-1", "us-east-1") + "  a: 1\n")
+    with pytest.raises(SpecError) as error:
+        load_prices("eu-west-1", directory=tmp_path)
+    assert [p.file for p in error.value.problems] == [str(tmp_path / "eu-west-1.yaml")] * 2
+    with pytest.raises(SpecError) as error:
+        load_prices("eu-west-9", directory=tmp_path)
+    assert [p.file for p in error.value.problems] == [str(tmp_path / "eu-west-9.yaml")]
+
+
+def test_any_positive_number_of_hours_and_a_file_without_prices_leave_everything_unpriced(tmp_path: Path):
+    prices = book(
+        tmp_path, "", header="version: prices/v1\nregion: eu-west-1\nhours_per_month: 0.5\nprices: []\n"
+    )
+    assert (prices.hours_per_month, dict(prices.prices), dict(prices.instance_hour)) == (0.5, {}, {})
