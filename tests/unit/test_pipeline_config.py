@@ -227,3 +227,16 @@ def test_a_pipeline_built_in_code_is_named_by_repository_and_branch():
         "invalid pipeline configuration 'org/repo@main':\n"
         "  - stages: must list at least one environment (got [])"
     )
+
+
+def test_several_problems_are_listed_one_a_line_under_the_file(tmp_path):
+    document = example()
+    document["account"] = "123"
+    document["region"] = "nowhere"
+    with pytest.raises(ConfigError) as caught:
+        load_pipeline_config(write(tmp_path, document))
+    assert str(caught.value) == (
+        f"invalid pipeline configuration {str(tmp_path / 'pipeline.yaml')!r}:\n"
+        "  - account: must be a 12-digit AWS account id in quotes (got '123')\n"
+        "  - region: must be an AWS region code like 'eu-west-1' (got 'nowhere')"
+    )
