@@ -298,3 +298,28 @@ def test_red_metrics_without_a_duration_and_with_spaced_matchers():
         'code=~"5.."',
         None,
     )
+
+
+def test_keep_must_be_a_list_not_one_name():
+    assert lines(document(metrics__keep="http_requests_total", dashboards=None)) == [
+        f"{FILE}: metrics.keep: must list the series names (or patterns) to keep"
+    ]
+
+
+def test_unknown_fields_of_any_key_type_are_each_named_in_order():
+    assert lines(document(dashboards={**red(), "colour": 1, 2: "x"})) == [
+        f"{FILE}: dashboards.2: is not a dashboards field (known: red)",
+        f"{FILE}: dashboards.colour: is not a dashboards field (known: red)",
+    ]
+    assert lines(document(dashboards={"red": {**red()["red"], "latency": 1, 3: "x"}})) == [
+        f"{FILE}: dashboards.red.3: is not a RED field (known: requests, errors, duration)",
+        f"{FILE}: dashboards.red.latency: is not a RED field (known: requests, errors, duration)",
+    ]
+
+
+@pytest.mark.parametrize("duration", ["http-duration", 5])
+def test_a_duration_that_is_no_metric_name_is_refused(duration):
+    assert lines(document(dashboards=red(duration=duration))) == [
+        f"{FILE}: dashboards.red.duration: must be a histogram's family name, without _bucket "
+        f"(got {duration!r})"
+    ]
