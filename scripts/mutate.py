@@ -119,7 +119,11 @@ CORE_GROUPS = {
     # Every case renders and checks rules with promtool: slow (about a minute for the whole selection).
     "slo_rules": (
         ["observability/render/slo_rules.py"],
-        ["tests/rules/test_slo_rules.py", "tests/rules/test_rules_conform_to_sloth.py"],
+        [
+            "tests/rules/test_slo_alert_switches.py",
+            "tests/rules/test_slo_rules.py",
+            "tests/rules/test_rules_conform_to_sloth.py",
+        ],
     ),
     "alertmanager": (
         ["observability/alertmanager.py", "observability/amp_lint.py"],
