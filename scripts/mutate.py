@@ -1,14 +1,17 @@
 """Mutation testing (`make mutate`): mutmut over observability/, config/ and the Lambda packages, on a copy
 of the repository in a temporary directory, with the fast test tiers only. Prints the kill rate per package.
 
-    scripts/mutate.py [--keep] [--only core|grafana_provisioner|cluster_probe ...] [--max-children 2]
+    scripts/mutate.py [--keep] [--only core|core-<group>|grafana_provisioner|cluster_probe ...]
+                      [--max-children 2]
 
-Three mutmut runs, one per import root: `core` (observability/, config/), and each Lambda package, whose
-modules the tests import by their bare names (the Lambda's own root): their files move to the copy's root
-so that mutmut names the mutants after the modules the tests import. Nothing is written into the source
-tree; the copy is deleted unless --keep is given (then its path is printed; `mutmut show <name>` there
-prints a mutant's diff). mutmut mutates code inside functions only: module-level tables (the platform
-alerts, the burn-rate windows in YAML) are not mutated; the tests in docs/mutation-testing.md cover them.
+One mutmut run per group of `core` (observability/ and config/: CORE_GROUPS, each group's files on the fast
+tests that exercise them) and one per Lambda package, whose modules the tests import by their bare names (the
+Lambda's own root): their files move to the copy's root so that mutmut names the mutants after the modules the
+tests import. `--mutate`/`--tests` replace the groups by one `core` run of those files on those tests. Nothing
+is written into the source tree; the copy is deleted unless --keep is given (then its path is printed; `mutmut
+show <name>` there prints a mutant's diff). mutmut mutates code inside functions only: module-level tables
+(the platform alerts, the burn-rate windows in YAML) are not mutated; the tests in docs/mutation-testing.md
+cover them.
 """
 
 from __future__ import annotations
@@ -35,14 +38,123 @@ SURVIVED = {0}
 NO_TESTS = {5, 33}
 RECHECKED = "rechecked.json"  # mutant -> killed in a fresh process (recheck)
 
-# The fast tiers that exercise each package: no real-process metrics, sandbox or e2e tiers, no synth. The
-# config tests here construct configs only (tests/unit's snapshot and synth tests are left out).
+# The fast tests that exercise each module: no real-process metrics, sandbox or e2e tiers, no synth. Tests
+# that run promtool, sloth or amtool are in (seconds). One mutmut run per group below, each mutant on its
+# group's tests only, so that every file of observability/ and config/ is covered without running every test
+# for every mutant (docs/mutation-testing.md).
+SERVICE_TESTS = [
+    "tests/services/test_service_files.py",
+    "tests/services/test_slo_spec_rules.py",
+    "tests/services/test_example_services.py",
+    "tests/services/test_orders_api_contract.py",
+    "tests/services/test_alert_windows.py",
+    "tests/services/test_teams_file.py",
+    "tests/services/test_service_spec_rules.py",
+]
+# The config tests construct configs only (tests/unit's snapshot and synth tests are left out, and so are the
+# tests of those files that take a synthesized stage).
 CONFIG_TESTS = [
     "tests/unit/test_config.py",
     "tests/unit/test_alerting_config.py",
     "tests/unit/test_grafana_config.py",
     "tests/unit/test_pipeline_config.py",
+    "tests/unit/test_images.py::test_a_bad_digest_entry_is_one_clear_config_error",
+    "tests/unit/test_images.py::test_every_bad_entry_is_reported",
+    "tests/unit/test_images.py::test_every_image_has_a_key_and_a_version_tag",
+    "tests/unit/test_images.py::test_image_reference_appends_the_configured_digest",
+    "tests/unit/test_images.py::test_shipped_environments_pin_no_digest",
+    "tests/unit/test_images.py::test_a_well_formed_digest_passes_and_a_digest_that_is_not_text_is_refused",
+    "tests/unit/test_ingress.py::test_bad_allowed_cidrs_are_one_clear_config_error",
+    "tests/unit/test_ingress.py::test_listed_cidrs_replace_the_vpc_default",
+    "tests/unit/test_ingress.py::test_the_whole_internet_only_when_listed",
+    "tests/unit/test_capacity.py::test_deletion_protection_is_off_unless_an_environment_turns_it_on",
+    "tests/unit/test_capacity.py::test_secrets_store_version_is_configurable_like_the_other_addons",
+    "tests/unit/test_deploy_path.py::test_adopt_context_reaches_the_config_and_rejects_other_values",
+    "tests/unit/test_deploy_path.py::test_redeploy_after_destroy_adopts_the_retained_vault",
+    "tests/unit/test_compliance.py::test_strict_validation_rejects_an_unknown_field",
+    "tests/unit/test_compliance.py::test_prod_and_dev_endpoints_are_private_by_default",
 ]
+# test_bill.py's tests that synthesize nothing (the others take the dev stage's templates: ~8 s each).
+PRICE_TESTS = [
+    "tests/unit/test_bill.py::test_a_price_without_the_date_it_was_read_is_refused",
+    "tests/unit/test_bill.py::test_a_region_without_a_price_file_is_named",
+    "tests/services/test_price_file.py",
+]
+RENDER_TESTS = [
+    "tests/metrics/test_scrape_config.py",
+    "tests/metrics/test_metrics_catalog.py",
+    "tests/metrics/test_opt_in_selection.py",
+    "tests/metrics/test_managed_targets.py",
+    "tests/rules/test_slo_rules.py",
+    "tests/rules/test_keep_list.py",
+    "tests/rules/test_replica_label.py",
+    "tests/unit/test_rule_limits.py",
+]
+# Group -> (files to mutate (globs), the tests that exercise them). Every Python file under observability/ and
+# config/ but config/environments.py (the environments' values) is in exactly one group.
+CORE_GROUPS = {
+    "config": (["config/[!e]*.py"], CONFIG_TESTS),
+    "spec": (["observability/spec/*.py"], ["tests/services/test_spec_read.py", *SERVICE_TESTS, *PRICE_TESTS]),
+    "model": (
+        [f"observability/model/{m}.py" for m in ("load", "service", "teams", "slo", "windows")],
+        SERVICE_TESTS,
+    ),
+    "promql": (
+        ["observability/model/promql.py"],
+        [
+            "tests/rules/test_keep_list.py",
+            "tests/rules/test_replica_label.py",
+            "tests/rules/test_managed_collector_alerts.py",
+            "tests/services/test_service_files.py",
+            "tests/services/test_orders_api_contract.py",
+            "tests/services/test_promql_selectors.py",
+        ],
+    ),
+    "prices": (["observability/model/prices.py"], PRICE_TESTS),
+    "quotas": (
+        ["observability/model/quotas.py"],
+        ["tests/services/test_quotas_file.py", "tests/unit/test_rule_limits.py"],
+    ),
+    "render": (["observability/render/[!s]*.py", "observability/render/s[!l]*.py"], RENDER_TESTS),
+    # Every case renders and checks rules with promtool: slow (about a minute for the whole selection).
+    "slo_rules": (
+        ["observability/render/slo_rules.py"],
+        [
+            "tests/rules/test_slo_alert_switches.py",
+            "tests/rules/test_slo_rules.py",
+            "tests/rules/test_rules_conform_to_sloth.py",
+        ],
+    ),
+    "alertmanager": (
+        ["observability/alertmanager.py", "observability/amp_lint.py"],
+        ["tests/rules/test_alertmanager.py"],
+    ),
+    "platform_alerts": (
+        ["observability/platform_alerts/*.py", "observability/conventions.py"],
+        [
+            "tests/rules/test_platform_alerts.py",
+            "tests/rules/test_managed_collector_alerts.py",
+            "tests/rules/test_keep_list.py",
+            "tests/rules/test_replica_label.py",
+        ],
+    ),
+    "dashboards": (
+        ["observability/dashboards/*.py", "observability/importable_dashboard.py"],
+        ["tests/dashboards"],
+    ),
+    "catalog": (
+        ["observability/catalog.py", "observability/jobs.py", "observability/names.py"],
+        [
+            "tests/unit/test_job_table.py",
+            "tests/metrics/test_metrics_catalog.py",
+            "tests/metrics/test_scrape_config.py",
+            "tests/rules/test_keep_list.py",
+        ],
+    ),
+    # The bill's tests take the dev stage's synthesized templates (one synth per mutant: slow).
+    "bill": (["observability/bill.py", "observability/billed_resources.py"], ["tests/unit/test_bill.py"]),
+    "init": (["observability/__init__.py", "observability/model/__init__.py"], []),
+}
 # Tests that run the Go tools (sloth, promtool 3): in the run only when `make go-tools` built them.
 GO_TOOL_TESTS = {
     "tests/rules/test_platform_alerts.py": "promtool3",
@@ -56,23 +168,6 @@ READS_SOURCE = [
     "tests/unit/test_config.py::test_a_bad_value_prints_only_the_list_of_problems",
     "tests/unit/test_config.py::test_prod_synthesizes_while_dev_is_broken",
 ]
-# What the core run mutates: the config rules, the SLO windows and rules, routing, the platform alerts.
-# Left out to keep the run near half an hour on 2 cores (docs/mutation-testing.md): the environments'
-# values, the dashboards, the service-file model, the scrape and keep-list renderers.
-CORE_FILES = [
-    "config/alerting.py",
-    "config/grafana.py",
-    "config/images.py",
-    "config/monitoring.py",
-    "config/pipeline.py",
-    "config/platform.py",
-    "config/workloads.py",
-    "observability/alertmanager.py",
-    "observability/model/windows.py",
-    "observability/model/slo.py",
-    "observability/platform_alerts/*.py",
-    "observability/render/slo_rules.py",
-]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,12 +179,12 @@ class Run:
     lambda_dir: str | None = None  # a Lambda package moved to the copy's root
 
 
+# `core-<group>`: one run per group (`--only core` runs them all, `--only core-model` one).
 RUNS = [
-    Run(
-        name="core",
-        sources=["observability", "config"],
-        tests=["tests/rules", "tests/dashboards", "tests/services", *CONFIG_TESTS],
-        only=CORE_FILES,
+    *(
+        Run(name=f"core-{group}", sources=["observability", "config"], tests=tests, only=files)
+        for group, (files, tests) in CORE_GROUPS.items()
+        if tests
     ),
     Run(
         name="grafana_provisioner",
@@ -163,6 +258,17 @@ def prepare(run: Run, *, root: Path, commit: str | None, mutate: list[str], test
         for key, value in settings.items():
             pyproject.write(f"{key} = {json.dumps(value)}\n")
     return sources
+
+
+def unmapped() -> list[str]:
+    """Python files of observability/ and config/ in no group (config/environments.py: on purpose)."""
+    files = sorted(
+        str(p.relative_to(REPO)) for d in ("observability", "config") for p in (REPO / d).rglob("*.py")
+    )
+    globs = [g for mutate, _ in CORE_GROUPS.values() for g in mutate]
+    return [
+        f for f in files if f != "config/environments.py" and not any(fnmatch.fnmatch(f, g) for g in globs)
+    ]
 
 
 def package_of(meta: Path, *, mutants: Path, run: Run) -> str:
@@ -244,7 +350,10 @@ def tally(*, root: Path, run: Run) -> tuple[dict[str, Counter[str]], list[str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", choices=[r.name for r in RUNS], default=[r.name for r in RUNS])
+    names = [r.name for r in RUNS]
+    parser.add_argument(
+        "--only", nargs="*", choices=["core", *names], default=names, help="core: every core-*"
+    )
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the copy (mutmut show/results there)")
     parser.add_argument("--commit", help="test this commit's tree (e.g. to measure before a change)")
@@ -284,9 +393,24 @@ def main() -> int:
     totals: dict[str, Counter[str]] = {}
     survivors: list[str] = []
     failed = False
+    for name in unmapped():
+        print(f"    not mutated: {name} is in no group of CORE_GROUPS")
+    runs = [r for r in RUNS if r.name in args.only or ("core" in args.only and r.name.startswith("core-"))]
+    groups = [r for r in runs if r.lambda_dir is None]
+    if groups and (args.mutate or args.tests):
+        # A focused run: one `core` run of these files (or the groups') on these tests (or the groups').
+        focused = Run(
+            name="core",
+            sources=["observability", "config"],
+            tests=args.tests or list(dict.fromkeys(t for r in groups for t in r.tests)),
+            only=args.mutate or [g for r in groups for g in r.only],
+        )
+        runs = [focused, *(r for r in runs if r.lambda_dir is not None)]
     try:
-        for run in (r for r in RUNS if r.name in args.only):
+        for run in runs:
             root = base / run.name
+            if args.recheck is not None and not root.is_dir():
+                continue  # the kept copy has no such run
             if args.recheck is None:
                 root.mkdir()
                 print(f"mutmut run ({run.name}) in {root}", flush=True)
@@ -309,7 +433,8 @@ def main() -> int:
                     root=root, env=env, also=also, files=files, match=args.match, children=args.max_children
                 )
             by_package, run_survivors = tally(root=root, run=run)
-            totals.update(by_package)
+            for package, counts in by_package.items():
+                totals.setdefault(package, Counter()).update(counts)
             survivors += run_survivors
     finally:
         if args.keep or args.recheck:

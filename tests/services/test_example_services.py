@@ -198,3 +198,81 @@ def test_the_entry_point_carries_the_services_and_the_grafana_version():
     # Grafana 13 removed SigV4 from the core Prometheus data source: panels read the Amazon plugin's type.
     assert _datasource_types(artifacts) == {"grafana-amazonprometheus-datasource"}
     assert _datasource_types(render(services=services, runbook_base_url=RUNBOOKS)) == {"prometheus"}
+
+
+def test_every_teams_problem_of_both_folders_is_reported(roots):
+    services, examples = roots
+    edit(services / "teams.yaml", lambda d: d["teams"].extend([{"name": "Bad"}, {"name": "billing"}]))
+    edit(
+        examples / "teams.yaml",
+        lambda d: d["teams"].extend(["shipping", {"name": "orders"}, {"name": "billing"}]),
+    )
+    assert problems(services, examples) == [
+        "examples/teams.yaml: teams[1].name: must be lower-case letters, digits and '-' (got None)",
+        "examples/teams.yaml: teams[2].name: must be unique across the services folders ('orders' is also in"
+        " services/teams.yaml)",
+        "examples/teams.yaml: teams[3].name: must be unique across the services folders ('billing' is also in"
+        " services/teams.yaml)",
+        "services/teams.yaml: teams[1].name: must be lower-case letters, digits and '-' (got 'Bad')",
+    ]
+
+
+def test_the_teams_of_both_folders_and_every_periods_windows_are_loaded(roots):
+    services, examples = roots
+    loaded = load(services, examples)
+    assert [(team.name, team.description) for team in loaded.teams] == [
+        ("orders", "Owns the orders API and its database."),
+        ("warehouse", "Owns the inventory API (an example service that the sandbox runs)."),
+    ]
+    assert sorted(loaded.windows) == ["28d", "30d", "7d"]
+    assert loaded.windows_of(loaded.service("inventory-api")) is loaded.windows["28d"]
+
+
+def test_a_service_without_an_slo_file_has_no_slos(roots):
+    _, examples = roots
+    (examples / "inventory-api/slos.yaml").unlink()
+    assert load(examples).service("inventory-api").slos == ()
+
+
+def test_the_problems_of_a_folder_after_a_broken_one_are_reported_too(roots):
+    services, _ = roots
+    edit(services / "orders-api/service.yaml", lambda d: d.update(team="nobody"))
+    shutil.copytree(services / "orders-api", services / "a-api")
+    edit(services / "a-api/service.yaml", lambda d: d.update(name="a-api"))
+    assert problems(services) == [
+        "services/a-api/service.yaml: team: must be a team of services/teams.yaml: ['orders'] (got 'nobody')",
+        "services/a-api/slos.yaml: service: must be 'a-api', the service's name (got 'orders-api')",
+        "services/orders-api/service.yaml: team: must be a team of services/teams.yaml: ['orders'] "
+        "(got 'nobody')",
+    ]
+
+
+def test_a_service_after_one_whose_name_is_taken_is_still_read(roots):
+    services, examples = roots
+    shutil.copytree(services / "orders-api", examples / "orders-api")
+    edit(examples / "orders-api/service.yaml", lambda d: d.update(team="warehouse"))
+    edit(examples / "orders-api/service.yaml", lambda d: d["workload"].update(namespace="elsewhere"))
+    shutil.copytree(examples / "inventory-api", examples / "stock-api")
+    edit(examples / "stock-api/service.yaml", lambda d: d.update(name="stock-api", team="shipping"))
+    assert problems(services, examples) == [
+        "examples/orders-api/service.yaml: name: must be unique across the services folders ('orders-api' is"
+        " also services/orders-api)",
+        "examples/stock-api/service.yaml: team: must be a team of examples/teams.yaml or "
+        "services/teams.yaml: ['orders', 'warehouse'] (got 'shipping')",
+        "examples/stock-api/slos.yaml: service: must be 'stock-api', the service's name "
+        "(got 'inventory-api')",
+    ]
+
+
+def test_an_alert_name_is_unique_across_services_after_an_slo_without_alerts(roots):
+    services, examples = roots
+
+    def alerts_off_then_taken(document):
+        document["slos"][0]["alerting"] = {"page_alert": {"disable": True}, "ticket_alert": {"disable": True}}
+        document["slos"][1]["alerting"]["name"] = "InventoryApiAvailabilityBudgetBurn"
+
+    edit(services / "orders-api/slos.yaml", alerts_off_then_taken)
+    assert problems(services, examples) == [
+        "examples/inventory-api/slos.yaml: slos[0].alerting.name: must be unique across services "
+        "('InventoryApiAvailabilityBudgetBurn' is also orders-api's)"
+    ]

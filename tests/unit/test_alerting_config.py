@@ -14,6 +14,7 @@ from config.alerting import (
     SlackChannel,
     TeamChannels,
     TeamsChannel,
+    duration_seconds,
 )
 
 TEAM = "5f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
@@ -129,3 +130,21 @@ def test_a_full_configuration_is_valid():
 def test_alerting_config_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         AlertingConfig().group_wait = "1s"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("5m", 300), ("1m30s", 90), ("1d2h3m4s", 93784), ("0s", None), ("", None), ("5", None)],
+)
+def test_a_duration_is_the_sum_of_its_parts_in_seconds(text, seconds):
+    assert duration_seconds(text) == seconds
+
+
+def test_a_bad_slack_channel_is_reported_when_a_teams_channel_is_set_too():
+    config = AlertingConfig(
+        slack=SlackChannel(workspace_id="t0123", channel_id="C0123"),
+        teams=TeamsChannel(team_id=TEAM, channel_id=CHANNEL, tenant_id=TEAM),
+    )
+    assert config.problems() == [
+        "alerting.slack.workspace_id: must be upper-case letters/digits (got 't0123')"
+    ]

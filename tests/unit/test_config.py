@@ -25,7 +25,7 @@ from config import (
     environments,
 )
 from config.monitoring import Collector, MonitoringConfig
-from config.platform import node_vcpus
+from config.platform import node_architecture, node_vcpus
 from config.workloads import IngressScheme, Resources, WorkloadsConfig
 from tests.unit.conftest import REPOSITORY, STACK_ROLES, TLS_CERTIFICATE_ARN
 
@@ -464,3 +464,114 @@ def test_vcpus_follow_the_size(instance_type, vcpus):
 
 def test_node_group_mode_accepts_any_size():
     assert dataclasses.replace(DEV, node_instance_types=("t3.medium",)).node_instance_types == ("t3.medium",)
+
+
+def test_the_monitoring_problems_that_explain_themselves_are_whole_lines():
+    # Tests above match a problem's start; these two carry their reason, checked whole.
+    assert MonitoringConfig(workspace_alias="has space").problems() == [
+        "monitoring.workspace_alias: must be 1-100 letters, digits, '_', '.', '-' (got 'has space')"
+    ]
+    assert MonitoringConfig(collector=Collector.MANAGED, customer_managed_key=True).problems() == [
+        "monitoring.customer_managed_key: must be false when collector is 'managed' (a scraper writing to a "
+        "CMK workspace needs a role configuration this platform does not set)"
+    ]
+
+
+def test_memory_in_gi_is_1024_mi_and_a_bad_memory_field_is_named():
+    assert Resources(cpu_request="1", memory_request="1Gi", memory_limit="1024Mi").problems("p") == []
+    assert Resources(cpu_request="1", memory_request="1025Mi", memory_limit="1Gi").problems("p") == [
+        "p.memory_limit: must be >= memory_request (1025Mi)"
+    ]
+    assert Resources(cpu_request="1", memory_request="128Mi", memory_limit="1G").problems("p") == [
+        "p.memory_limit: must look like '512Mi' or '1Gi' (got '1G')"
+    ]
+
+
+def test_a_backup_vault_name_is_2_to_50_letters_digits_dashes_or_underscores():
+    assert WorkloadsConfig(backup_vault_name="my_vault-1").problems() == []
+    assert WorkloadsConfig(backup_vault_name="v" * 50).problems() == []
+    for name in ("v", "v" * 51, "my vault"):
+        assert WorkloadsConfig(backup_vault_name=name).problems() == [
+            f"workloads.backup_vault_name: must be 2-50 letters, digits, '-' or '_' (got {name!r})"
+        ]
+
+
+def test_the_backup_vault_is_named_after_the_environment_unless_configured():
+    assert WorkloadsConfig().resolved_backup_vault_name("dev") == "dev-orders-db-backups"
+    assert WorkloadsConfig(backup_vault_name="kept").resolved_backup_vault_name("dev") == "kept"
+
+
+def test_the_workloads_problems_that_explain_themselves_are_whole_lines():
+    assert WorkloadsConfig(ingress_scheme=IngressScheme.INTERNET_FACING).problems() == [
+        "workloads.tls_certificate_arn: required when ingress_scheme is 'internet-facing' (the app is not "
+        "served to the internet over plain HTTP)",
+        "workloads.ingress_allowed_cidrs: required when ingress_scheme is 'internet-facing' (list the "
+        "clients' networks; '0.0.0.0/0' admits the whole internet and is never implied)",
+    ]
+    assert WorkloadsConfig(
+        tls_certificate_arn="arn:aws:acm:us-east-1:123:certificate/x",
+        postgres_volume_gib=0,
+        backup_schedule="daily",
+    ).problems() == [
+        "workloads.tls_certificate_arn: must be an ACM certificate ARN like "
+        "'arn:aws:acm:<region>:<account>:certificate/<id>' (got 'arn:aws:acm:us-east-1:123:certificate/x')",
+        "workloads.postgres_volume_gib: must be 1-16384 (the gp3 limit) (got 0)",
+        "workloads.backup_schedule: must be an AWS cron expression like 'cron(0 3 * * ? *)' (got 'daily')",
+    ]
+
+
+def test_the_error_names_the_environment_and_lists_one_problem_a_line():
+    with pytest.raises(ConfigError) as error:
+        dataclasses.replace(
+            environment_config("dev"), node_min_size=0, public_access_cidrs=("203.0.113.0/24",)
+        )
+    assert str(error.value) == (
+        "invalid configuration for environment 'dev':\n"
+        "  - node_min_size: must be at least 1 (got 0)\n"
+        "  - public_access_cidrs: must be empty when endpoint_access is 'private'"
+    )
+
+
+def test_auto_mode_accepts_sized_types_and_names_the_unsized_ones():
+    dev = environment_config("dev")
+    auto = dataclasses.replace(
+        dev, capacity_mode=CapacityMode.AUTO, node_instance_types=("m7i.large", "m7i.2xlarge")
+    )
+    assert auto.node_instance_types == ("m7i.large", "m7i.2xlarge")
+    with pytest.raises(ConfigError) as error:
+        dataclasses.replace(dev, capacity_mode=CapacityMode.AUTO, node_instance_types=("m7i.medium",))
+    assert error.value.problems == [
+        "node_instance_types: in Auto Mode each size must be large, xlarge or <N>xlarge (their vCPUs cap the "
+        "workloads NodePool at node_max_size nodes) (got ['m7i.medium'])"
+    ]
+
+
+def test_graviton_and_x86_types_are_not_mixed_and_each_is_named_by_its_architecture():
+    assert (node_architecture("m7g.large"), node_architecture("c7gn.xlarge")) == ("arm64", "arm64")
+    assert (node_architecture("m7i.large"), node_architecture("t3.large")) == ("x86_64", "x86_64")
+    with pytest.raises(ConfigError) as error:
+        dataclasses.replace(environment_config("dev"), node_instance_types=("m7g.large", "m7i.large"))
+    assert error.value.problems == [
+        "node_instance_types: must all be Graviton (arm64) or all x86_64, one node image serves them "
+        "(got ['m7g.large', 'm7i.large'])"
+    ]
+
+
+def test_every_bad_public_cidr_is_named_and_a_public_endpoint_needs_some():
+    public = dataclasses.replace(
+        environment_config("dev"),
+        endpoint_access=EndpointAccessMode.PUBLIC_AND_PRIVATE,
+        public_access_cidrs=("203.0.113.0/24",),
+    )
+    with pytest.raises(ConfigError) as error:
+        dataclasses.replace(public, public_access_cidrs=("not-a-cidr", "0.0.0.0/0", "also-not"))
+    assert error.value.problems == [
+        "public_access_cidrs: 'not-a-cidr' is not a CIDR block",
+        "public_access_cidrs: '0.0.0.0/0' opens the API to the whole internet",
+        "public_access_cidrs: 'also-not' is not a CIDR block",
+    ]
+    with pytest.raises(ConfigError) as error:
+        dataclasses.replace(public, public_access_cidrs=())
+    assert error.value.problems == [
+        "public_access_cidrs: must list the CIDRs allowed when endpoint_access is public"
+    ]

@@ -71,3 +71,21 @@ def test_saml_with_an_https_metadata_url_is_valid():
 def test_grafana_config_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         GrafanaConfig().grafana_version = "9.4"  # type: ignore[misc]
+
+
+def test_a_saml_metadata_url_with_a_space_is_refused():
+    config = GrafanaConfig(
+        authentication=GrafanaAuthentication.SAML,
+        saml_metadata_url="https://idp.example.com/app/meta data.xml",
+    )
+    assert config.problems() == [
+        "grafana.saml_metadata_url: must be the identity provider's https:// metadata URL when "
+        "authentication is SAML (got 'https://idp.example.com/app/meta data.xml')"
+    ]
+
+
+def test_a_metadata_url_without_saml_is_the_whole_line():
+    assert GrafanaConfig(saml_metadata_url=SAML_URL).problems() == [
+        "grafana.saml_metadata_url: must be unset unless authentication is SAML "
+        "(got 'https://idp.example.com/app/metadata.xml')"
+    ]

@@ -15,7 +15,7 @@ from aws_cdk.assertions import Template
 
 from app import artifacts
 from config import ConfigError, PlatformConfig, environment_config
-from config.images import IMAGE_KEYS
+from config.images import IMAGE_KEYS, image_digest_problems
 from k8s.images import TAGGED_IMAGES, image_reference
 from k8s.monitoring.node_exporter_chart import NodeExporterChart
 from stacks.platform_stage import PlatformStage
@@ -131,3 +131,12 @@ def test_shipped_environments_pin_no_digest():
     for name in ("dev", "prod"):
         config: PlatformConfig = environment_config(name)
         assert dict(config.image_digests) == {}
+
+
+def test_a_well_formed_digest_passes_and_a_digest_that_is_not_text_is_refused():
+    assert image_digest_problems({"postgres": "sha256:" + "0123456789abcdef" * 4}) == []
+    # An environment's Python can hold any value where a digest belongs: the check does not trust the type.
+    not_text: dict = {"postgres": 12}
+    assert image_digest_problems(not_text) == [
+        "image_digests: postgres must be 'sha256:' and 64 lowercase hex digits (got 12)"
+    ]

@@ -178,3 +178,65 @@ def test_the_dataclass_validates_on_construction_too():
             region="us-east-1",
             stages=(PipelineStageTarget(environment="dev", account="2", approval=False),),
         )
+
+
+def test_a_file_error_names_the_file_and_lists_one_problem_a_line(tmp_path):
+    absent = tmp_path / "absent.yaml"
+    with pytest.raises(ConfigError) as caught:
+        load_pipeline_config(absent)
+    assert str(caught.value) == (
+        f"invalid pipeline configuration {str(absent)!r}:\n"
+        "  - file: must be a readable file (got No such file or directory)"
+    )
+    for text, problem in [
+        ("- a list\n", "file: must be a YAML mapping (got ['a list'])"),
+        ("a: [\n", "file: must be valid YAML (got "),
+    ]:
+        path = tmp_path / "pipeline.yaml"
+        path.write_text(text)
+        with pytest.raises(ConfigError) as caught:
+            load_pipeline_config(path)
+        assert str(caught.value).startswith(f"invalid pipeline configuration {str(path)!r}:\n  - {problem}")
+
+
+def test_without_stages_the_file_says_so_twice_and_a_stage_that_is_no_mapping_stops_nothing(tmp_path):
+    document = example()
+    del document["stages"]
+    assert problems_of(tmp_path, document) == [
+        "stages: must be set (got nothing)",
+        "stages: must list at least one environment (got [])",
+    ]
+    document["stages"] = ["dev", {"environment": "qa", "account": "111111111111", "approval": False}]
+    assert problems_of(tmp_path, document) == [
+        "stages[0]: must be a mapping of ['environment', 'account', 'approval'] (got 'dev')",
+        "stages[1].environment: must be one of ['dev', 'prod'] (got 'qa')",
+    ]
+
+
+def test_a_pipeline_built_in_code_is_named_by_repository_and_branch():
+    with pytest.raises(ConfigError) as caught:
+        PipelineConfig(
+            connection_arn=CONNECTION,
+            repository="org/repo",
+            branch="main",
+            account="111111111111",
+            region="us-east-1",
+            stages=(),
+        )
+    assert str(caught.value) == (
+        "invalid pipeline configuration 'org/repo@main':\n"
+        "  - stages: must list at least one environment (got [])"
+    )
+
+
+def test_several_problems_are_listed_one_a_line_under_the_file(tmp_path):
+    document = example()
+    document["account"] = "123"
+    document["region"] = "nowhere"
+    with pytest.raises(ConfigError) as caught:
+        load_pipeline_config(write(tmp_path, document))
+    assert str(caught.value) == (
+        f"invalid pipeline configuration {str(tmp_path / 'pipeline.yaml')!r}:\n"
+        "  - account: must be a 12-digit AWS account id in quotes (got '123')\n"
+        "  - region: must be an AWS region code like 'eu-west-1' (got 'nowhere')"
+    )
