@@ -240,6 +240,9 @@ def test_each_receiver_publishes_to_its_topics_and_says_when_alerts_resolve(conf
         ]
         for receiver in config["receivers"]
     }
+    # Every message's subject is the short ASCII subject template (test_subject_is_short_printable_ascii).
+    subjects = {sns["subject"] for receiver in config["receivers"] for sns in receiver["sns_configs"]}
+    assert subjects == {'{{ template "amp.subject" . }}'}
     region = {"region": "eu-west-1"}
     assert sent == {
         "page": [(f"{arn}page", message, True, region), (f"{arn}chat", chat, True, region)],
