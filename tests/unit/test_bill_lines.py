@@ -99,8 +99,9 @@ def test_each_line_is_its_quantity_times_its_price():
         "Lambda requests (2 functions)": 0.0004,  # 2 x 1,000 requests x $0.20 / M
         "Lambda duration": 0.025005,  # (0.5 + 1) GB x 1,000 x 1 s x $0.00001667
     }
-    assert lines == pytest.approx(expected)
-    assert result.total_usd == pytest.approx(sum(expected.values()))
+    # Exact to float rounding: 1e7 samples and 1e6 requests are the price units, not 10,000,001.
+    assert lines == pytest.approx(expected, rel=1e-12)
+    assert result.total_usd == pytest.approx(sum(expected.values()), rel=1e-12)
     assert result.unpriced == ()
     assert (result.environment, result.region, result.nodes, result.samples_per_month) == (
         "dev",
@@ -178,8 +179,12 @@ def kubernetes(*manifests: dict[str, Any], split_at: int = 10) -> dict[str, Any]
 
 
 def ingress(name: str, group: str | None = None) -> dict[str, Any]:
-    annotations = {"alb.ingress.kubernetes.io/group.name": group} if group else {}
-    return {"kind": "Ingress", "metadata": {"name": name, "annotations": annotations}}
+    """An Ingress, with the AWS Load Balancer Controller's group annotation when `group` is given (and no
+    annotations at all otherwise)."""
+    metadata: dict[str, Any] = {"name": name}
+    if group:
+        metadata["annotations"] = {"alb.ingress.kubernetes.io/group.name": group}
+    return {"kind": "Ingress", "metadata": metadata}
 
 
 def statefulset(sizes: list[str], replicas: int | None = None) -> dict[str, Any]:
@@ -211,6 +216,7 @@ def test_templates_are_counted_by_resource_type():
             "Amp2": of("AWS::APS::Workspace"),
             "Logs": of("AWS::Logs::LogGroup", RetentionInDays=30),
             "Forever": of("AWS::Logs::LogGroup"),
+            "Bare": {"Type": "AWS::Logs::LogGroup"},  # no Properties at all: never expires
             "Fn": of("AWS::Lambda::Function", MemorySize=256),
             "Fn2": of("AWS::Lambda::Function"),  # Lambda's default, 128 MB
         }
@@ -227,6 +233,7 @@ def test_templates_are_counted_by_resource_type():
     assert (found.grafana_workspaces, found.prometheus_workspaces) == (1, 2)
     assert found.log_groups == (
         LogGroup(retention_days=30),
+        LogGroup(retention_days=None),
         LogGroup(retention_days=None),
         LogGroup(retention_days=731),
     )
@@ -274,6 +281,7 @@ def test_claimed_volumes_are_templates_times_replicas():
         statefulset(["10Gi"], replicas=2),
         statefulset(["20Gi", "5Gi"]),  # no replicas: Kubernetes's default, 1
         {"kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicas": 3}},
+        {"kind": "StatefulSet", "metadata": {"name": "cache"}, "spec": {"replicas": 2}},  # claims nothing
         split_at=3,
     )
     found = count([{"Resources": {"Manifest": manifests, "Key": of("AWS::KMS::Key")}}], az_count=2)
