@@ -279,3 +279,28 @@ def test_amp_lint_names_what_amp_accepts_and_its_caps_edges():
     assert lint({**DEFINITION, "alertmanager_config": {"route": {}}}) == [
         "alertmanager_config: must be the Alertmanager configuration as a YAML string"
     ]
+
+
+def test_a_teams_chat_topic_gets_a_copy_of_its_pages_and_tickets():
+    """A team with a chat channel: its page and ticket receivers publish to its own topic and, in the chat
+    format, to its chat topic."""
+    arn = "arn:aws:sns:eu-west-1:123456789012:"
+    topics = alertmanager.Topics(
+        page=f"{arn}page",
+        ticket=f"{arn}ticket",
+        watchdog=f"{arn}watchdog",
+        teams={
+            "orders": alertmanager.TeamTopics(
+                page=f"{arn}orders-page", ticket=f"{arn}orders-ticket", chat=f"{arn}orders-chat"
+            )
+        },
+    )
+    config = alertmanager.alertmanager_config(alerting=AlertingConfig(), region="eu-west-1", topics=topics)
+    sent = {
+        receiver["name"]: [(sns["topic_arn"], sns["message"]) for sns in receiver["sns_configs"]]
+        for receiver in config["receivers"]
+    }
+    message, chat = '{{ template "amp.message" . }}', '{{ template "amp.chat" . }}'
+    assert sent["orders-page"] == [(f"{arn}orders-page", message), (f"{arn}orders-chat", chat)]
+    assert sent["orders-ticket"] == [(f"{arn}orders-ticket", message), (f"{arn}orders-chat", chat)]
+    assert sent["page"] == [(f"{arn}page", message)]  # no platform chat channel here
