@@ -685,3 +685,8 @@ def test_the_groups_are_the_agents_unless_the_managed_collector_is_asked_for():
     assert "platform-pipeline" in pa.groups()
     assert "platform-collector" not in pa.groups()
     assert "platform-collector" in pa.groups(managed_collector=True)
+
+
+def test_a_runbook_url_joins_the_base_and_the_alert_with_one_slash():
+    for base in ("https://git.example/runbooks-X", "https://git.example/runbooks-X/"):
+        assert c.runbook_url(base, "Watchdog") == "https://git.example/runbooks-X/Watchdog.md", base
