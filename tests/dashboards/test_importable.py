@@ -116,3 +116,18 @@ def test_the_http_api_body_binds_the_input_and_changes_nothing_else(written):
             assert variable.pop("current") == {}
             assert variable.pop("options") == []
         assert dashboard == provisioned
+
+
+@pytest.mark.parametrize(
+    "panel",
+    [
+        {"type": "stat", "datasource": {"type": "prometheus"}, "targets": []},
+        {"type": "stat", "datasource": {"uid": "amp"}, "targets": []},
+        {"type": "stat", "datasource": "amp", "targets": []},
+        {"type": "stat", "targets": [{"expr": "up"}]},  # a query reading a panel without a data source
+    ],
+    ids=["no uid", "no type", "a bare name", "none at all"],
+)
+def test_a_data_source_reference_without_uid_and_type_is_refused(panel):
+    with pytest.raises(ValueError, match=r"^dashboard 'board': a data source reference without uid/type$"):
+        importable({"uid": "board", "panels": [panel]}, grafana_version="10.4.0")

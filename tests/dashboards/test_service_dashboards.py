@@ -245,3 +245,31 @@ def test_make_render_writes_every_dashboard_as_provisioned(tmp_path: Path):
     }
     (model,) = folders(load_default())[1].dashboards
     assert json.loads((tmp_path / "dashboards" / "svc-orders-api.json").read_text()) == model
+
+
+def test_each_panel_shows_its_value_in_its_unit_with_its_legend():
+    """Shares as percentages (0.999 reads 99.9 %), burn rates and alert counts as plain numbers, requests per
+    second, durations in seconds; each series is named by its window, quantile or kind."""
+    (model,) = folders(load_default())[1].dashboards
+    shown = {
+        (row, panel["title"]): (
+            panel["fieldConfig"]["defaults"]["unit"],
+            [target["legendFormat"] for target in panel["targets"]],
+        )
+        for row, panels in _panels(model).items()
+        for panel in panels
+    }
+    availability = "SLO availability: 99.9% over 30d"
+    windows = ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]
+    assert shown[(availability, "Error budget remaining")] == ("percentunit", ["__auto"])
+    assert shown[(availability, "Burn rate over 30d")] == ("short", ["__auto"])
+    assert shown[(availability, "Burn rate now (5m)")] == ("short", ["__auto"])
+    assert shown[(availability, "Burn-rate alerts firing")] == ("short", ["__auto"])
+    assert shown[(availability, "Error ratio by window")] == ("percentunit", [*windows, "error budget"])
+    assert shown[(availability, "Burn-rate alerts by severity and windows")] == (
+        "short",
+        ["{{severity}} {{long_window}}/{{short_window}} {{alertstate}}"],
+    )
+    assert shown[("Requests (RED)", "Requests")] == ("reqps", ["all", "failed"])
+    assert shown[("Requests (RED)", "Error share")] == ("percentunit", ["failed"])
+    assert shown[("Requests (RED)", "Duration")] == ("s", ["p50", "p90", "p99"])

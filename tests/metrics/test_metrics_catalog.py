@@ -135,3 +135,8 @@ def test_bucket_regex_keeps_listed_boundaries_and_inf_and_every_other_kept_serie
             assert regex.match(f"{name};0.05"), name
     # Jobs without a trimmed family get no second rule.
     assert keep_rules.bucket_regex("node-exporter") is None
+
+
+def test_invalid_names_are_all_listed_once():
+    with pytest.raises(ValueError, match=r"^invalid metric names: '1st_series', 'bad-name'$"):
+        catalog.validate_names(["up", "bad-name", "1st_series", "bad-name", "ok:recorded"])

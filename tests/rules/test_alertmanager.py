@@ -205,6 +205,10 @@ BROKEN = {
         lambda c: c["route"].update(repeat_interval="1w"),
         "route.repeat_interval: must be at most 5d, AMP's cap (got '1w')",
     ),
+    "global http_config": (
+        lambda c: c.setdefault("global", {}).update(http_config={"proxy_url": "http://proxy:3128"}),
+        "global.http_config: refused: AMP supports no HTTP client settings (proxies)",
+    ),
 }
 
 
@@ -236,6 +240,9 @@ def test_each_receiver_publishes_to_its_topics_and_says_when_alerts_resolve(conf
         ]
         for receiver in config["receivers"]
     }
+    # Every message's subject is the short ASCII subject template (test_subject_is_short_printable_ascii).
+    subjects = {sns["subject"] for receiver in config["receivers"] for sns in receiver["sns_configs"]}
+    assert subjects == {'{{ template "amp.subject" . }}'}
     region = {"region": "eu-west-1"}
     assert sent == {
         "page": [(f"{arn}page", message, True, region), (f"{arn}chat", chat, True, region)],
@@ -246,3 +253,54 @@ def test_each_receiver_publishes_to_its_topics_and_says_when_alerts_resolve(conf
         "payments-ticket": [(f"{arn}payments-ticket", message, True, region)],
         "watchdog": [(f"{arn}watchdog", message, False, region)],
     }
+
+
+def test_amp_lint_names_what_amp_accepts_and_its_caps_edges():
+    """An SNS field Alertmanager knows but AMP does not take (target_arn) is refused with the list AMP takes;
+    the repeat cap is "at most 5d": 5 days (also as 120h) pass, 5 days and a minute do not; an empty
+    duration is not one; a definition whose config is not YAML text is refused whole."""
+
+    def target_arn(c: dict) -> None:
+        first_sns(c)["target_arn"] = first_sns(c).pop("topic_arn")
+
+    assert lint(mutated(target_arn)) == [
+        "receivers[page].sns_configs[0].target_arn: refused: AMP accepts only "
+        "['attributes', 'message', 'send_resolved', 'sigv4', 'subject', 'topic_arn']",
+        "receivers[page].sns_configs[0].topic_arn: required (AMP sends to SNS topics only)",
+    ]
+    for accepted in ("5d", "120h", "4d23h59m"):
+        assert lint(mutated(lambda c, r=accepted: c["route"].update(repeat_interval=r))) == [], accepted
+    assert lint(mutated(lambda c: c["route"].update(repeat_interval="5d1m"))) == [
+        "route.repeat_interval: must be at most 5d, AMP's cap (got '5d1m')"
+    ]
+    assert lint(mutated(lambda c: c["route"].update(repeat_interval=""))) == [
+        "route.repeat_interval: not a duration (got '')"
+    ]
+    assert lint({**DEFINITION, "alertmanager_config": {"route": {}}}) == [
+        "alertmanager_config: must be the Alertmanager configuration as a YAML string"
+    ]
+
+
+def test_a_teams_chat_topic_gets_a_copy_of_its_pages_and_tickets():
+    """A team with a chat channel: its page and ticket receivers publish to its own topic and, in the chat
+    format, to its chat topic."""
+    arn = "arn:aws:sns:eu-west-1:123456789012:"
+    topics = alertmanager.Topics(
+        page=f"{arn}page",
+        ticket=f"{arn}ticket",
+        watchdog=f"{arn}watchdog",
+        teams={
+            "orders": alertmanager.TeamTopics(
+                page=f"{arn}orders-page", ticket=f"{arn}orders-ticket", chat=f"{arn}orders-chat"
+            )
+        },
+    )
+    config = alertmanager.alertmanager_config(alerting=AlertingConfig(), region="eu-west-1", topics=topics)
+    sent = {
+        receiver["name"]: [(sns["topic_arn"], sns["message"]) for sns in receiver["sns_configs"]]
+        for receiver in config["receivers"]
+    }
+    message, chat = '{{ template "amp.message" . }}', '{{ template "amp.chat" . }}'
+    assert sent["orders-page"] == [(f"{arn}orders-page", message), (f"{arn}orders-chat", chat)]
+    assert sent["orders-ticket"] == [(f"{arn}orders-ticket", message), (f"{arn}orders-chat", chat)]
+    assert sent["page"] == [(f"{arn}page", message)]  # no platform chat channel here

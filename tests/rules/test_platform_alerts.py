@@ -676,5 +676,17 @@ def test_nothing_that_cannot_work_on_eks():
 
 
 def test_runbook_base_url_is_required():
-    with pytest.raises(ValueError, match="runbook_base_url"):
+    with pytest.raises(ValueError, match=r"^runbook_base_url must not be empty$"):
         pa.rules_file(runbook_base_url=" ")
+
+
+def test_the_groups_are_the_agents_unless_the_managed_collector_is_asked_for():
+    # The agents' groups by default: their own pipeline alerts, no managed collector's.
+    assert "platform-pipeline" in pa.groups()
+    assert "platform-collector" not in pa.groups()
+    assert "platform-collector" in pa.groups(managed_collector=True)
+
+
+def test_a_runbook_url_joins_the_base_and_the_alert_with_one_slash():
+    for base in ("https://git.example/runbooks-X", "https://git.example/runbooks-X/"):
+        assert c.runbook_url(base, "Watchdog") == "https://git.example/runbooks-X/Watchdog.md", base

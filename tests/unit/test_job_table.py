@@ -136,6 +136,21 @@ def test_a_contradictory_selection_is_refused(kwargs):
         Targets(**kwargs)
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"role": Role.POD, "namespace": "n", "opt_in": jobs.OptIn.POD, "app": "x"},
+        {"role": Role.POD, "namespace": "n", "opt_in": jobs.OptIn.POD, "pod_labels": {"tier": "web"}},
+        {"role": Role.ENDPOINTSLICE, "namespace": "n", "opt_in": jobs.OptIn.SERVICE, "service": "s"},
+    ],
+    ids=["app", "pod labels", "service"],
+)
+def test_an_opt_in_job_names_no_workload(kwargs):
+    """Opting in by annotation and naming the workload are two selections: the first refusal says so."""
+    with pytest.raises(ValueError, match=r"^targets: opt-in jobs take the port from the annotation"):
+        Targets(**kwargs)
+
+
 def test_a_trimmed_histogram_must_be_kept_whole():
     row = BY_NAME[jobs.APISERVER]
     family = next(iter(row.buckets))
