@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from observability import jobs
 from observability.jobs import BY_NAME, JOB_TABLE, JOBS, Role, Targets, Unit, all_jobs
-from observability.model.load import load_default
+from observability.model.load import load, load_default
+
+REPO = Path(__file__).resolve().parents[2]
 
 # The platform's jobs, then one per service (services/: the orders API).
 ALL = all_jobs(load_default())
@@ -189,3 +194,39 @@ def test_a_service_gets_its_own_job_from_its_file_and_the_generic_jobs_skip_its_
             and regex.match("orders;orders-api")
             for labels, regex in drops
         ), generic
+
+
+def test_a_histogram_with_n_boundaries_is_n_plus_3_series():
+    """n buckets, the +Inf bucket, `_count` and `_sum`: the kubelet's PLEG relist histogram (11 boundaries,
+    the client's defaults) is 14 series in the kubelet job's estimate."""
+    assert jobs._histogram_series(11) == 14
+    assert jobs._histogram_series(0) == 3
+
+
+def test_a_services_job_grows_per_pod_and_splits_its_keep_list(tmp_path):
+    """A service's job has a target per pod (the sizing multiplies its budget by the pods); the metric names
+    of its keep list are kept by name, the other entries as whole-name patterns (services/_template)."""
+    services = tmp_path / "services"
+    shutil.copytree(REPO / "services", services)
+    path = services / "orders-api" / "service.yaml"
+    document = yaml.safe_load(path.read_text())
+    names = document["metrics"]["keep"]
+    assert len(names) == 14
+    assert all(re.fullmatch(r"[a-z_]+", name) for name in names)
+    document["metrics"]["keep"] = [*names[:1], "orders_api_cache_.*", *names[1:]]
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    (job,) = [job for job in all_jobs(load(services)) if job.name == "orders-api"]
+    assert job.one_target_per == Unit.POD
+    assert job.series == tuple(names)
+    assert job.patterns == ("orders_api_cache_.*",)
+
+
+def test_a_job_keeping_only_a_trimmed_histogram_keeps_it_whole():
+    """The three series of a trimmed histogram are enough (the boundary of the rule); two of them are not."""
+    family = "apiserver_request_sli_duration_seconds"
+    whole = (f"{family}_bucket", f"{family}_count", f"{family}_sum")
+    row = BY_NAME["apiserver"]
+    kept = dataclasses.replace(row, series=whole, buckets={family: ("1",)})
+    assert kept.series == whole
+    with pytest.raises(ValueError, match=f"apiserver: trimmed histogram {family} is not kept whole"):
+        dataclasses.replace(row, series=whole[:2], buckets={family: ("1",)})
