@@ -44,3 +44,45 @@ def test_a_ticket_alert_switched_off_leaves_the_pages(tmp_path: Path):
         "slo-orders-api-availability": ["page", "page"],
         "slo-orders-api-latency": ["page", "page", "ticket", "ticket"],
     }
+
+
+def rendered_alerts(tmp_path: Path, alerting: dict) -> list[dict]:
+    """orders-api's availability SLO's alerts, after its `alerting` gets `alerting`."""
+    root = tmp_path / "services"
+    shutil.copytree(REPOSITORY / "services", root)
+    path = root / "orders-api/slos.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["slos"][0]["alerting"].update(alerting)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    services = load(root)
+    service = services.service("orders-api")
+    rendered = groups(service, services.windows_of(service), runbook_base_url="https://runbooks.example.com")
+    (group,) = [group for group in rendered if group["name"] == "slo-orders-api-availability"]
+    return [rule for rule in group["rules"] if "alert" in rule]
+
+
+def test_page_and_ticket_labels_and_annotations_go_to_their_own_alerts(tmp_path: Path):
+    """sloth's `page_alert.labels/annotations` reach the page alerts only, `ticket_alert`'s the tickets."""
+    alerts = rendered_alerts(
+        tmp_path,
+        {
+            "page_alert": {"labels": {"route": "pager"}, "annotations": {"note": "wake someone"}},
+            "ticket_alert": {"labels": {"route": "queue"}, "annotations": {"note": "next business day"}},
+        },
+    )
+    assert [(a["labels"]["severity"], a["labels"]["route"], a["annotations"]["note"]) for a in alerts] == [
+        ("page", "pager", "wake someone"),
+        ("page", "pager", "wake someone"),
+        ("ticket", "queue", "next business day"),
+        ("ticket", "queue", "next business day"),
+    ]
+
+
+def test_the_description_states_the_budget_and_how_soon_it_is_gone(tmp_path: Path):
+    """99.9 % over 30 days allows 0.1 % bad; at 14.4x (1h/5m) the budget lasts 30 / 14.4 = 2.08 days, at 1x
+    (3d/6h) 30 days (the SRE Workbook's multiwindow, multi-burn-rate table)."""
+    first, *_, last = rendered_alerts(tmp_path, {})
+    description = first["annotations"]["description"]
+    assert "SLO availability allows 0.1% bad over 30d (objective: 99.9%" in description
+    assert "budget is gone in 2.08 days." in description
+    assert "budget is gone in 30 days." in last["annotations"]["description"]
