@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -46,13 +47,13 @@ def test_a_ticket_alert_switched_off_leaves_the_pages(tmp_path: Path):
     }
 
 
-def rendered_alerts(tmp_path: Path, alerting: dict) -> list[dict]:
-    """orders-api's availability SLO's alerts, after its `alerting` gets `alerting`."""
+def rendered_alerts(tmp_path: Path, change: Callable[[dict], object]) -> list[dict]:
+    """orders-api's availability SLO's alerts, after `change` edits its slos.yaml."""
     root = tmp_path / "services"
     shutil.copytree(REPOSITORY / "services", root)
     path = root / "orders-api/slos.yaml"
     document = yaml.safe_load(path.read_text())
-    document["slos"][0]["alerting"].update(alerting)
+    change(document)
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     services = load(root)
     service = services.service("orders-api")
@@ -61,15 +62,17 @@ def rendered_alerts(tmp_path: Path, alerting: dict) -> list[dict]:
     return [rule for rule in group["rules"] if "alert" in rule]
 
 
+def unchanged(document: dict) -> None:
+    pass
+
+
 def test_page_and_ticket_labels_and_annotations_go_to_their_own_alerts(tmp_path: Path):
     """sloth's `page_alert.labels/annotations` reach the page alerts only, `ticket_alert`'s the tickets."""
-    alerts = rendered_alerts(
-        tmp_path,
-        {
-            "page_alert": {"labels": {"route": "pager"}, "annotations": {"note": "wake someone"}},
-            "ticket_alert": {"labels": {"route": "queue"}, "annotations": {"note": "next business day"}},
-        },
-    )
+    alerting = {
+        "page_alert": {"labels": {"route": "pager"}, "annotations": {"note": "wake someone"}},
+        "ticket_alert": {"labels": {"route": "queue"}, "annotations": {"note": "next business day"}},
+    }
+    alerts = rendered_alerts(tmp_path, lambda document: document["slos"][0]["alerting"].update(alerting))
     assert [(a["labels"]["severity"], a["labels"]["route"], a["annotations"]["note"]) for a in alerts] == [
         ("page", "pager", "wake someone"),
         ("page", "pager", "wake someone"),
@@ -81,8 +84,18 @@ def test_page_and_ticket_labels_and_annotations_go_to_their_own_alerts(tmp_path:
 def test_the_description_states_the_budget_and_how_soon_it_is_gone(tmp_path: Path):
     """99.9 % over 30 days allows 0.1 % bad; at 14.4x (1h/5m) the budget lasts 30 / 14.4 = 2.08 days, at 1x
     (3d/6h) 30 days (the SRE Workbook's multiwindow, multi-burn-rate table)."""
-    first, *_, last = rendered_alerts(tmp_path, {})
+    first, *_, last = rendered_alerts(tmp_path, unchanged)
     description = first["annotations"]["description"]
     assert "SLO availability allows 0.1% bad over 30d (objective: 99.9%" in description
     assert "budget is gone in 2.08 days." in description
     assert "budget is gone in 30 days." in last["annotations"]["description"]
+
+
+def test_the_description_quotes_the_slos_own_description_when_it_has_one(tmp_path: Path):
+    """slos.yaml's description ("Requests answered without a 5xx status.") is quoted without its full stop;
+    an SLO without one says nothing more."""
+    (alert, *_) = rendered_alerts(tmp_path, unchanged)
+    quoted = "(objective: 99.9%, good: Requests answered without a 5xx status). Fires"
+    assert quoted in alert["annotations"]["description"]
+    (bare, *_) = rendered_alerts(tmp_path / "bare", lambda document: document["slos"][0].pop("description"))
+    assert "(objective: 99.9%). Fires" in bare["annotations"]["description"]
