@@ -16,17 +16,22 @@ from observability.render.slo_rules import groups
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def severities(tmp_path: Path, alerting: dict) -> dict[str, list[str]]:
-    """Group name -> the severities of its alerts, after orders-api's availability SLO gets `alerting`."""
+def rendered_groups(tmp_path: Path, change: Callable[[dict], object]) -> list[dict]:
+    """orders-api's SLO rule groups, after `change` edits a copy of its slos.yaml."""
     root = tmp_path / "services"
     shutil.copytree(REPOSITORY / "services", root)
     path = root / "orders-api/slos.yaml"
     document = yaml.safe_load(path.read_text())
-    document["slos"][0]["alerting"].update(alerting)
+    change(document)
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     services = load(root)
     service = services.service("orders-api")
-    rendered = groups(service, services.windows_of(service), runbook_base_url="https://runbooks.example.com")
+    return groups(service, services.windows_of(service), runbook_base_url="https://runbooks.example.com")
+
+
+def severities(tmp_path: Path, alerting: dict) -> dict[str, list[str]]:
+    """Group name -> the severities of its alerts, after orders-api's availability SLO gets `alerting`."""
+    rendered = rendered_groups(tmp_path, lambda document: document["slos"][0]["alerting"].update(alerting))
     return {
         group["name"]: [rule["labels"]["severity"] for rule in group["rules"] if "alert" in rule]
         for group in rendered
@@ -49,16 +54,7 @@ def test_a_ticket_alert_switched_off_leaves_the_pages(tmp_path: Path):
 
 def rendered_alerts(tmp_path: Path, change: Callable[[dict], object]) -> list[dict]:
     """orders-api's availability SLO's alerts, after `change` edits its slos.yaml."""
-    root = tmp_path / "services"
-    shutil.copytree(REPOSITORY / "services", root)
-    path = root / "orders-api/slos.yaml"
-    document = yaml.safe_load(path.read_text())
-    change(document)
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    services = load(root)
-    service = services.service("orders-api")
-    rendered = groups(service, services.windows_of(service), runbook_base_url="https://runbooks.example.com")
-    (group,) = [group for group in rendered if group["name"] == "slo-orders-api-availability"]
+    (group,) = [g for g in rendered_groups(tmp_path, change) if g["name"] == "slo-orders-api-availability"]
     return [rule for rule in group["rules"] if "alert" in rule]
 
 

@@ -167,17 +167,22 @@ def test_a_missing_file_is_refused(tmp_path):
         load_pipeline_config(tmp_path / "absent.yaml")
 
 
+def built_in_code(*, stages: tuple[PipelineStageTarget, ...]) -> PipelineConfig:
+    """The pipeline of org/repo@main built in code, not loaded from a file."""
+    return PipelineConfig(
+        connection_arn=CONNECTION,
+        repository="org/repo",
+        branch="main",
+        account="111111111111",
+        region="us-east-1",
+        stages=stages,
+    )
+
+
 def test_the_dataclass_validates_on_construction_too():
     """Built in code rather than loaded, a bad value still fails before any construct exists."""
     with pytest.raises(ConfigError, match=r"stages\[0\]\.account: must be a 12-digit"):
-        PipelineConfig(
-            connection_arn=CONNECTION,
-            repository="org/repo",
-            branch="main",
-            account="111111111111",
-            region="us-east-1",
-            stages=(PipelineStageTarget(environment="dev", account="2", approval=False),),
-        )
+        built_in_code(stages=(PipelineStageTarget(environment="dev", account="2", approval=False),))
 
 
 def test_a_file_error_names_the_file_and_lists_one_problem_a_line(tmp_path):
@@ -215,14 +220,7 @@ def test_without_stages_the_file_says_so_twice_and_a_stage_that_is_no_mapping_st
 
 def test_a_pipeline_built_in_code_is_named_by_repository_and_branch():
     with pytest.raises(ConfigError) as caught:
-        PipelineConfig(
-            connection_arn=CONNECTION,
-            repository="org/repo",
-            branch="main",
-            account="111111111111",
-            region="us-east-1",
-            stages=(),
-        )
+        built_in_code(stages=())
     assert str(caught.value) == (
         "invalid pipeline configuration 'org/repo@main':\n"
         "  - stages: must list at least one environment (got [])"
