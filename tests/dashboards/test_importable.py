@@ -16,7 +16,6 @@ from observability.dashboards import all_dashboards
 from observability.importable_dashboard import importable
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-PROVISIONED = all_dashboards()
 # What Grafana's "Export for sharing externally" writes for a Prometheus data source.
 DS_INPUT = {
     "name": "DS_AMP",
@@ -51,12 +50,12 @@ def _strings(value: Any) -> list[str]:
 
 
 def test_provisioned_dashboards_are_the_stacks_models_unchanged(written):
-    assert _load(written / "provisioned") == {model["uid"]: model for model in PROVISIONED}
+    assert _load(written / "provisioned") == {model["uid"]: model for model in all_dashboards()}
 
 
 def test_every_importable_dashboard_asks_for_a_prometheus_data_source(written):
     imports = _load(written / "import")
-    assert sorted(imports) == sorted(model["uid"] for model in PROVISIONED)
+    assert sorted(imports) == sorted(model["uid"] for model in all_dashboards())
     for model in imports.values():
         assert model["__inputs"] == [DS_INPUT]
         assert model["__elements"] == {}
@@ -89,16 +88,17 @@ def test_no_panel_query_or_variable_names_the_amp_uid(version):
 
 
 def test_the_transform_leaves_its_input_alone():
-    before = json.dumps(PROVISIONED[0], sort_keys=True)
-    importable(PROVISIONED[0], grafana_version="10.4.0")
-    assert json.dumps(PROVISIONED[0], sort_keys=True) == before
+    provisioned = all_dashboards()[0]
+    before = json.dumps(provisioned, sort_keys=True)
+    importable(provisioned, grafana_version="10.4.0")
+    assert json.dumps(provisioned, sort_keys=True) == before
 
 
 def test_the_http_api_body_binds_the_input_and_changes_nothing_else(written):
     """The documented upload (docs/architecture/grafana.md): `jq -f scripts/dashboard-api-body.jq` gives POST
     /api/dashboards/db's body; bound to uid `amp`, the dashboard is the provisioned one but for what the
     export adds."""
-    for provisioned in PROVISIONED:
+    for provisioned in all_dashboards():
         result = subprocess.run(
             ["jq", "--arg", "datasource", "amp", "--arg", "folder", "observability", "-f",
              "scripts/dashboard-api-body.jq", str(written / "import" / f"{provisioned['uid']}.json")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,6 @@ from observability.model.load import load_default
 from tests.dashboards.queries import panel_queries
 from tests.rules.conftest import write_yaml
 
-MODELS = all_dashboards() + [model for folder in folders(load_default())[1:] for model in folder.dashboards]
 # The orders API's series as the agent labels them (its own job), over three statuses of one route:
 # 1.25 requests/s answered 200, 0.5/s answered 404 (a client error) and 0.25/s answered 503.
 LABELS = (
@@ -32,8 +32,14 @@ SERIES = [
 VARIABLES = {'"$cluster"': '".*"', '"$environment"': '".*"'}
 
 
+def models() -> list[dict[str, Any]]:
+    """The platform's and the services' dashboards, built when a test asks (not at import) so that mutation
+    testing sees a mutated builder."""
+    return all_dashboards() + [model for folder in folders(load_default())[1:] for model in folder.dashboards]
+
+
 def query(uid: str, title: str) -> str:
-    (expr,) = [expr for u, t, expr in panel_queries(MODELS) if (u, t) == (uid, title)]
+    (expr,) = [expr for u, t, expr in panel_queries(models()) if (u, t) == (uid, title)]
     for variable, value in VARIABLES.items():
         expr = expr.replace(variable, value)
     return expr
