@@ -77,10 +77,11 @@ def build(ds: DataSourceRef) -> dict[str, Any]:
         graph(
             "Network errors and drops",
             "pps",
-            _per_node("node_network_receive_errs_total", **_NET),
-            _per_node("node_network_transmit_errs_total", **_NET),
-            _per_node("node_network_receive_drop_total", **_NET),
-            _per_node("node_network_transmit_drop_total", **_NET),
+            # Four series per node: each legend says which, or they would all read "<node>".
+            (by("node", rate("node_network_receive_errs_total", **_NET)), "{{node}} receive errors"),
+            (by("node", rate("node_network_transmit_errs_total", **_NET)), "{{node}} transmit errors"),
+            (by("node", rate("node_network_receive_drop_total", **_NET)), "{{node}} receive drops"),
+            (by("node", rate("node_network_transmit_drop_total", **_NET)), "{{node}} transmit drops"),
         ),
     )
     inodes = (

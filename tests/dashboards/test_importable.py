@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from observability.dashboards import all_dashboards
-from observability.importable_dashboard import importable
+from observability.importable_dashboard import importable, input_name
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 # What Grafana's "Export for sharing externally" writes for a Prometheus data source.
@@ -53,10 +53,16 @@ def test_provisioned_dashboards_are_the_stacks_models_unchanged(written):
     assert _load(written / "provisioned") == {model["uid"]: model for model in all_dashboards()}
 
 
-def test_every_importable_dashboard_asks_for_a_prometheus_data_source(written):
-    imports = _load(written / "import")
-    assert sorted(imports) == sorted(model["uid"] for model in all_dashboards())
-    for model in imports.values():
+def test_the_script_writes_each_dashboard_in_its_importable_form(written):
+    """`make dashboards` writes what `importable` makes of each provisioned model (the tests below check the
+    transform itself, in this process)."""
+    expected = {model["uid"]: importable(model, grafana_version="10.4.0") for model in all_dashboards()}
+    assert _load(written / "import") == expected
+
+
+def test_every_importable_dashboard_asks_for_a_prometheus_data_source():
+    for provisioned in all_dashboards():
+        model = importable(provisioned, grafana_version="10.4.0")
         assert model["__inputs"] == [DS_INPUT]
         assert model["__elements"] == {}
         assert model["id"] is None
@@ -66,6 +72,140 @@ def test_every_importable_dashboard_asks_for_a_prometheus_data_source(written):
             ("datasource", "prometheus", "Prometheus", "1.0.0"),
         ]
         assert {panel for kind, panel, _, _ in ids if kind == "panel"} <= {"stat", "table", "timeseries"}
+
+
+def test_the_export_of_a_small_dashboard_is_grafanas_export_format():
+    """Every part of the transform on one hand-written dashboard, the whole expected file written out from
+    Grafana's exporter (DashboardExporter.ts): an AMP-flavoured reference exported as `prometheus`; a query
+    without a data source reading its panel's; a collapsed row's panels; a CloudWatch panel kept as its own
+    plugin; a query variable losing its saved value and refreshing on load (a "never" refresh would leave it
+    empty); an annotation of a data source templated and Grafana's built-in one left alone."""
+    amp = {"type": "grafana-amazonprometheus-datasource", "uid": "amp"}
+    logs = {"type": "cloudwatch", "uid": "cw-logs.eu"}
+    dashboard = {
+        "uid": "small",
+        "id": 7,
+        "panels": [
+            {
+                "type": "timeseries",
+                "datasource": amp,
+                "targets": [{"expr": "up"}, {"expr": "x", "datasource": amp}],
+            },
+            {
+                "type": "row",
+                "collapsed": True,
+                "panels": [
+                    {"type": "piechart", "datasource": logs, "targets": [{"expression": "fields @m"}]}
+                ],
+            },
+        ],
+        "templating": {
+            "list": [
+                {"type": "query", "name": "a", "datasource": amp, "current": {"text": "x"}, "options": [1]},
+                {"type": "query", "name": "b", "datasource": amp, "refresh": 2, "current": {}, "options": []},
+                {"type": "custom", "name": "c", "current": {"text": "y"}},
+            ]
+        },
+        "annotations": {
+            "list": [
+                {
+                    "builtIn": 1,
+                    "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+                    "name": "Annotations",
+                },
+                {"name": "deploys", "datasource": amp},
+            ]
+        },
+    }
+    ds_amp = {"type": "prometheus", "uid": "${DS_AMP}"}
+    ds_logs = {"type": "cloudwatch", "uid": "${DS_CW_LOGS_EU}"}
+    assert importable(dashboard, grafana_version="12.4.0") == {
+        "__inputs": [
+            {
+                "name": "DS_AMP",
+                "label": "Prometheus",
+                "description": "the data source the stack provisions with uid 'amp'",
+                "type": "datasource",
+                "pluginId": "prometheus",
+                "pluginName": "Prometheus",
+            },
+            {
+                "name": "DS_CW_LOGS_EU",
+                "label": "cloudwatch",
+                "description": "the data source the stack provisions with uid 'cw-logs.eu'",
+                "type": "datasource",
+                "pluginId": "cloudwatch",
+                "pluginName": "cloudwatch",
+            },
+        ],
+        "__elements": {},
+        "__requires": [  # sorted by id, as the exporter sorts them
+            {"type": "datasource", "id": "cloudwatch", "name": "cloudwatch", "version": "1.0.0"},
+            {"type": "grafana", "id": "grafana", "name": "Grafana", "version": "12.4.0"},
+            {"type": "panel", "id": "piechart", "name": "piechart", "version": ""},
+            {"type": "datasource", "id": "prometheus", "name": "Prometheus", "version": "1.0.0"},
+            {"type": "panel", "id": "timeseries", "name": "Time series", "version": ""},
+        ],
+        "uid": "small",
+        "id": None,
+        "panels": [
+            {
+                "type": "timeseries",
+                "datasource": ds_amp,
+                "targets": [{"expr": "up", "datasource": ds_amp}, {"expr": "x", "datasource": ds_amp}],
+            },
+            {
+                "type": "row",
+                "collapsed": True,
+                "panels": [
+                    {
+                        "type": "piechart",
+                        "datasource": ds_logs,
+                        "targets": [{"expression": "fields @m", "datasource": ds_logs}],
+                    }
+                ],
+            },
+        ],
+        "templating": {
+            "list": [
+                {
+                    "type": "query",
+                    "name": "a",
+                    "datasource": ds_amp,
+                    "current": {},
+                    "options": [],
+                    "refresh": 1,
+                },
+                {
+                    "type": "query",
+                    "name": "b",
+                    "datasource": ds_amp,
+                    "refresh": 2,
+                    "current": {},
+                    "options": [],
+                },
+                {"type": "custom", "name": "c", "current": {"text": "y"}},
+            ]
+        },
+        "annotations": {
+            "list": [
+                {
+                    "builtIn": 1,
+                    "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+                    "name": "Annotations",
+                },
+                {"name": "deploys", "datasource": ds_amp},
+            ]
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("uid", "name"),
+    [("amp", "DS_AMP"), ("cw-logs.eu", "DS_CW_LOGS_EU"), ("a b/c", "DS_A_B_C"), ("x_1", "DS_X_1")],
+)
+def test_an_input_is_named_after_its_uid_upper_case_with_every_non_word_character_an_underscore(uid, name):
+    assert input_name(uid) == name
 
 
 @pytest.mark.parametrize("version", ["10.4", "13.0"])
@@ -94,14 +234,16 @@ def test_the_transform_leaves_its_input_alone():
     assert json.dumps(provisioned, sort_keys=True) == before
 
 
-def test_the_http_api_body_binds_the_input_and_changes_nothing_else(written):
+def test_the_http_api_body_binds_the_input_and_changes_nothing_else(tmp_path):
     """The documented upload (docs/architecture/grafana.md): `jq -f scripts/dashboard-api-body.jq` gives POST
     /api/dashboards/db's body; bound to uid `amp`, the dashboard is the provisioned one but for what the
     export adds."""
     for provisioned in all_dashboards():
+        exported = tmp_path / f"{provisioned['uid']}.json"
+        exported.write_text(json.dumps(importable(provisioned, grafana_version="10.4.0")))
         result = subprocess.run(
             ["jq", "--arg", "datasource", "amp", "--arg", "folder", "observability", "-f",
-             "scripts/dashboard-api-body.jq", str(written / "import" / f"{provisioned['uid']}.json")],
+             "scripts/dashboard-api-body.jq", str(exported)],
             cwd=REPOSITORY, capture_output=True, text=True, check=True,
         )  # fmt: skip
         body = json.loads(result.stdout)
