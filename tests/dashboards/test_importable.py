@@ -200,6 +200,41 @@ def test_the_export_of_a_small_dashboard_is_grafanas_export_format():
     }
 
 
+def test_a_query_with_its_own_data_source_keeps_it_and_missing_parts_are_no_error():
+    """A query naming another data source than its panel's keeps its own; a dashboard without variables or
+    annotations, an expanded row (no `panels` of its own) and a text panel (no data source, no queries) export
+    as they are."""
+    amp = {"type": "prometheus", "uid": "amp"}
+    logs = {"type": "cloudwatch", "uid": "logs"}
+    dashboard = {
+        "uid": "bare",
+        "panels": [
+            {"type": "row", "collapsed": False},
+            {"type": "text"},
+            {"type": "timeseries", "datasource": amp, "targets": [{"expr": "up"}, {"datasource": logs}]},
+        ],
+    }
+    exported = importable(dashboard, grafana_version="10.4.0")
+    assert [item["name"] for item in exported["__inputs"]] == ["DS_AMP", "DS_LOGS"]
+    assert exported["panels"] == [
+        {"type": "row", "collapsed": False},
+        {"type": "text"},
+        {
+            "type": "timeseries",
+            "datasource": {"type": "prometheus", "uid": "${DS_AMP}"},
+            "targets": [
+                {"expr": "up", "datasource": {"type": "prometheus", "uid": "${DS_AMP}"}},
+                {"datasource": {"type": "cloudwatch", "uid": "${DS_LOGS}"}},
+            ],
+        },
+    ]
+    assert "templating" not in exported
+    assert "annotations" not in exported
+    assert importable({"uid": "empty"}, grafana_version="10.4.0")["__requires"] == [
+        {"type": "grafana", "id": "grafana", "name": "Grafana", "version": "10.4.0"}
+    ]
+
+
 @pytest.mark.parametrize(
     ("uid", "name"),
     [("amp", "DS_AMP"), ("cw-logs.eu", "DS_CW_LOGS_EU"), ("a b/c", "DS_A_B_C"), ("x_1", "DS_X_1")],

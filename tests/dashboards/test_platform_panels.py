@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from observability.dashboards import all_dashboards
+from observability.dashboards.common import by, rate, sel
 
 Row = list[tuple[str, str, str | None, tuple[str, ...]]]
 AUTO = ("__auto",)  # one series: Grafana names it after its labels
@@ -270,3 +271,22 @@ def test_no_two_series_of_a_panel_read_alike():
         for rows in shown(model).values():
             for panel, _, _, legends in rows:
                 assert len(set(legends)) == len(legends), (model["uid"], panel)
+
+
+def test_each_panels_queries_are_lettered_a_b_c_in_order():
+    """Grafana's own query ids: A, B, C... (a panel's links and overrides name them)."""
+    for model in all_dashboards():
+        for panel in model["panels"]:
+            refs = [target["refId"] for target in panel.get("targets", [])]
+            assert refs == list("ABCDEFGH"[: len(refs)]), (model["uid"], panel["title"])
+
+
+def test_a_selector_takes_the_variables_then_each_matcher_with_its_operator():
+    scope = 'cluster=~"$cluster", environment=~"$environment"'
+    assert sel("up") == f"up{{{scope}}}"
+    assert sel("m", a="x", b="~x.*", c="!~y|z", d="!lo") == (
+        f'm{{{scope}, a="x", b=~"x.*", c!~"y|z", d!="lo"}}'
+    )
+    assert rate("m", d="!lo") == f'rate(m{{{scope}, d!="lo"}}[$__rate_interval])'
+    assert by("node", "x") == "sum by (node) (x)"
+    assert by("job", "x", "max") == "max by (job) (x)"
