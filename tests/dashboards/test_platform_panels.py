@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from observability.dashboards import all_dashboards
+from observability.dashboards import all_dashboards, folders
 from observability.dashboards.common import by, rate, sel
+from observability.model.load import load_default
 
 Row = list[tuple[str, str, str | None, tuple[str, ...]]]
 AUTO = ("__auto",)  # one series: Grafana names it after its labels
@@ -290,3 +291,59 @@ def test_a_selector_takes_the_variables_then_each_matcher_with_its_operator():
     assert rate("m", d="!lo") == f'rate(m{{{scope}, d!="lo"}}[$__rate_interval])'
     assert by("node", "x") == "sum by (node) (x)"
     assert by("job", "x", "max") == "max by (job) (x)"
+
+
+def _variable(name: str, label: str, query: str) -> dict[str, Any]:
+    return {
+        "type": "query",
+        "name": name,
+        "label": label,
+        "query": query,
+        "datasource": {"type": "prometheus", "uid": "amp"},
+        "includeAll": True,
+        "allValue": ".*",  # "All" must match every value: the queries read `cluster=~"$cluster"`
+        "multi": False,
+        "refresh": 2,  # reload the values when the time range changes
+        "skipUrlSync": False,
+        "auto": False,
+        "auto_count": 30,
+        "auto_min": "10s",
+    }
+
+
+def test_every_dashboard_picks_environment_then_cluster_over_the_last_six_hours():
+    """Every dashboard, the services' too: the environment, then the clusters of that environment (each "All"
+    by default), the last 6 hours refreshed every minute, tagged as generated, panels numbered 1, 2, 3... in
+    order (a panel's link names its number)."""
+    services = [m for folder in folders(load_default())[1:] for m in folder.dashboards]
+    for model in all_dashboards() + services:
+        namespaces = (
+            'label_values(kube_pod_info{cluster=~"$cluster", environment=~"$environment"}, namespace)'
+        )
+        assert model["templating"]["list"] == [
+            _variable("environment", "Environment", "label_values(up, environment)"),
+            _variable("cluster", "Cluster", 'label_values(up{environment=~"$environment"}, cluster)'),
+            # The workloads dashboard narrows to the namespaces of the clusters picked.
+            *(
+                [_variable("namespace", "Namespace", namespaces)]
+                if model["uid"] == "eks-obs-workloads"
+                else []
+            ),
+        ]
+        assert model["time"] == {"from": "now-6h", "to": "now"}
+        assert model["refresh"] == "1m"
+        # A service's dashboard is also tagged with its team and service (services/orders-api/service.yaml).
+        own = ["team:orders", "service:orders-api"] if model["uid"] == "svc-orders-api" else []
+        assert model["tags"] == ["eks-observability", "generated", *own]
+        assert [panel["id"] for panel in model["panels"]] == list(range(1, len(model["panels"]) + 1))
+
+
+def test_a_stat_is_a_quarter_row_and_a_table_a_whole_row_of_one_instant_query():
+    for model in all_dashboards():
+        for panel in model["panels"]:
+            if panel["type"] == "stat":
+                assert (panel["gridPos"]["w"], panel["gridPos"]["h"]) == (6, 5)
+            if panel["type"] == "table":
+                assert panel["gridPos"]["w"] == 24
+                ((target),) = panel["targets"]
+                assert (target["instant"], target["format"]) == (True, "table")
