@@ -16,8 +16,6 @@ from observability import spec
 from observability.model.windows import AlertWindows, load_windows, parse_windows, prometheus_duration
 from observability.spec.problems import Problem, SpecError
 
-WINDOWS = load_windows()
-
 
 def table(windows: AlertWindows) -> list[tuple[str, str, str, str, float]]:
     return [
@@ -26,26 +24,32 @@ def table(windows: AlertWindows) -> list[tuple[str, str, str, str, float]]:
     ]
 
 
+# The windows are loaded inside each test, not at import: mutation testing forks from a process that has
+# imported the test modules, and would not see a mutated parser otherwise.
+
+
 def test_thirty_days_are_the_workbooks_windows_and_factors() -> None:
-    assert table(WINDOWS["30d"]) == [
+    shipped = load_windows()
+    assert table(shipped["30d"]) == [
         ("page", "quick", "1h", "5m", 14.4),  # 2 % of the budget in 1 hour
         ("page", "slow", "6h", "30m", 6.0),  # 5 % in 6 hours
         ("ticket", "quick", "1d", "2h", 3.0),  # 10 % in 1 day
         ("ticket", "slow", "3d", "6h", 1.0),  # 10 % in 3 days
     ]
-    assert WINDOWS["30d"].windows == ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
-    assert WINDOWS["30d"].days == 30
-    assert WINDOWS["30d"].period_window == "30d"
+    assert shipped["30d"].windows == ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+    assert shipped["30d"].days == 30
+    assert shipped["30d"].period_window == "30d"
 
 
 def test_other_periods_scale_the_factors() -> None:
+    shipped = load_windows()
     # 28 days: the 30-day budget shares, factors x 28/30 (sloth's google-28d).
-    assert [row[4] for row in table(WINDOWS["28d"])] == [13.44, 5.6, 2.8, 0.9333]
+    assert [row[4] for row in table(shipped["28d"])] == [13.44, 5.6, 2.8, 0.9333]
     # 7 days: sloth's 7d table (8 %, 12.5 %, 20 %, 42 % of a week's budget).
-    assert [row[4] for row in table(WINDOWS["7d"])] == [13.44, 3.5, 1.4, 0.98]
+    assert [row[4] for row in table(shipped["7d"])] == [13.44, 3.5, 1.4, 0.98]
     # Period series are named as Prometheus prints the duration (sloth: slo:sli_error:ratio_rate4w).
-    assert (WINDOWS["28d"].period_window, WINDOWS["7d"].period_window) == ("4w", "1w")
-    assert (WINDOWS["28d"].days, WINDOWS["7d"].days) == (28, 7)
+    assert (shipped["28d"].period_window, shipped["7d"].period_window) == ("4w", "1w")
+    assert (shipped["28d"].days, shipped["7d"].days) == (28, 7)
 
 
 @pytest.mark.parametrize(
@@ -135,7 +139,8 @@ def test_a_windows_file_breaking_a_rule_is_refused(document: Any, expected: str)
 
 
 def test_the_boundaries_are_accepted() -> None:
-    """100 % of the budget, a short window one unit shorter than the long one, a one-day period."""
+    """100 % of the budget, a short window one unit shorter than the long one, a one-day period; and a budget
+    share just above 0 %."""
     parsed = parse_windows(
         windows_file(spec={"sloPeriod": "1d"}, quick={"errorBudgetPercent": 100, "shortWindow": "59m"}),
         "w.yaml",
@@ -147,6 +152,9 @@ def test_the_boundaries_are_accepted() -> None:
         Decimal(100),
     )
     assert parsed.factor(parsed.pairs[0]) == 24.0  # 100 % of a day's budget in 1 hour
+    small = parse_windows(windows_file(quick={"errorBudgetPercent": 0.5}), "w.yaml")
+    assert isinstance(small, AlertWindows)
+    assert small.pairs[0].budget_percent == Decimal("0.5")
 
 
 # --- load_windows(): the windows folder, each file named after its period, every problem at once ---
