@@ -116,7 +116,20 @@ CORE_GROUPS = {
         ["observability/model/quotas.py"],
         ["tests/services/test_quotas_file.py", "tests/unit/test_rule_limits.py"],
     ),
-    "render": (["observability/render/[!s]*.py", "observability/render/s[!l]*.py"], RENDER_TESTS),
+    "render": (
+        [
+            "observability/render/[!rs]*.py",
+            "observability/render/relabel.py",
+            "observability/render/s[!l]*.py",
+        ],
+        RENDER_TESTS,
+    ),
+    # The namespaces' packing and AMP's size limits, on the tests that fill them (generated services: seconds
+    # a mutant, so a group of its own).
+    "rules": (
+        ["observability/render/rules.py"],
+        ["tests/services/test_rule_namespaces.py", "tests/unit/test_rule_limits.py"],
+    ),
     # Every case renders and checks rules with promtool: slow (about a minute for the whole selection).
     "slo_rules": (
         ["observability/render/slo_rules.py"],

@@ -205,3 +205,88 @@ def test_the_platform_alerts_are_the_agents_unless_the_managed_collector_scrapes
     assert "ManagedCollectorAbsent" not in agents
     assert "ManagedCollectorAbsent" in managed
     assert "PrometheusAgentAbsent" not in managed
+
+
+def _with(quotas: Any, **values: float) -> Any:
+    """`quotas` with these quotas' values replaced."""
+    return dataclasses.replace(
+        quotas,
+        **{name: dataclasses.replace(getattr(quotas, name), value=value) for name, value in values.items()},
+    )
+
+
+def test_every_size_limit_takes_a_file_exactly_at_it_and_refuses_one_byte_more(tmp_path: Path) -> None:
+    """The limits are maxima (AMP refuses a namespace over `rule_namespace_bytes`, not at it): a team's rules
+    file exactly at the limit, two services exactly filling the renderer's budget, the platform alerts' file
+    and the longest namespace + group name exactly at theirs are accepted; one byte less and each is refused
+    or, for the budget, the second service opens the team's next namespace. Sizes measured here as the
+    namespace's Data."""
+    services = load(generate(tmp_path / "services", 2, slos_per_service=1, shared_team="team-a"))
+    quotas = _with(load_quotas(), rule_namespace_fill=1.0)
+    roomy = _with(quotas, rule_namespace_bytes=10_000_000)
+    together = rule_files(services, runbook_base_url=RUNBOOKS, quotas=roomy)
+    both = data_bytes(together["slos-team-a"])
+    platform = data_bytes(together["platform-alerts"])
+    alone = [
+        data_bytes({"groups": [g for g in together["slos-team-a"]["groups"] if g["name"].startswith(prefix)]})
+        for prefix in ("slo-svc-000-", "slo-svc-001-")
+    ]
+    assert both == alone[0] + alone[1] - len("groups:\n")  # one header, both services' groups
+
+    # The budget: both services in one namespace at exactly its size, two namespaces one byte under it.
+    limit = max(both, platform)
+    exact = _with(quotas, rule_namespace_bytes=limit, rule_namespace_fill=both / limit)
+    assert sorted(rule_files(services, runbook_base_url=RUNBOOKS, quotas=exact)) == [
+        "platform-alerts",
+        "slos-team-a",
+    ]
+    under = _with(quotas, rule_namespace_bytes=limit, rule_namespace_fill=(both - 1) / limit)
+    split = rule_files(services, runbook_base_url=RUNBOOKS, quotas=under)
+    assert sorted(split) == ["platform-alerts", "slos-team-a", "slos-team-a-2"]
+    assert [data_bytes(split["slos-team-a"]), data_bytes(split["slos-team-a-2"])] == alone
+
+    # One service's rules at exactly the namespace limit pass, one byte over they are refused by name (the
+    # platform alerts' bigger file is refused at both limits: only the service's line differs).
+    one = load(generate(tmp_path / "one", 1, slos_per_service=1, shared_team="team-a"))
+    single = data_bytes(rule_files(one, runbook_base_url=RUNBOOKS, quotas=roomy)["slos-team-a"])
+    assert single < platform
+
+    def refused(limit: int) -> list[str]:
+        with pytest.raises(SpecError) as error:
+            rule_files(one, runbook_base_url=RUNBOOKS, quotas=_with(quotas, rule_namespace_bytes=limit))
+        return str(error.value).splitlines()
+
+    too_big = "the rules of svc-000's 1 SLO(s) render to"
+    assert not [line for line in refused(single) if too_big in line]
+    assert [line for line in refused(single - 1) if too_big in line] == [
+        f"{tmp_path}/one/svc-000/slos.yaml: slos: {too_big} {single:,} bytes, over the {single - 1:,}-byte "
+        "limit of one rule groups namespace (observability/spec/amp-quotas.yaml: rule_namespace_bytes): "
+        "split its SLOs over more than one service"
+    ]
+
+    # The platform alerts' file: at its own size, accepted; one byte less, named with both sizes.
+    assert "platform-alerts" in rule_files(
+        one, runbook_base_url=RUNBOOKS, quotas=_with(quotas, rule_namespace_bytes=platform)
+    )
+    assert (
+        f"rules/platform-alerts.yaml: must be at most {platform - 1:,} bytes (got {platform:,})"
+        in refused(platform - 1)
+    )
+
+    # The namespace + group name bytes: the longest pair exactly at the limit passes, one byte less does not.
+    longest = max(
+        len(namespace.encode()) + len(group["name"].encode())
+        for namespace, document in together.items()
+        for group in document["groups"]
+    )
+    assert rule_files(
+        services, runbook_base_url=RUNBOOKS, quotas=_with(roomy, namespace_and_group_name_bytes=longest)
+    )
+    with pytest.raises(
+        SpecError, match=rf"namespace \+ group name must be at most {longest - 1} UTF-8 bytes"
+    ):
+        rule_files(
+            services,
+            runbook_base_url=RUNBOOKS,
+            quotas=_with(roomy, namespace_and_group_name_bytes=longest - 1),
+        )
