@@ -18,8 +18,8 @@ def _ratio(used: str, total: str) -> tuple[str, str]:
     return (f"{sel(used)} / {sel(total)}", _NODE)
 
 
-def _per_node(name: str, **matchers: str) -> tuple[str, str]:
-    return (by("node", rate(name, **matchers)), _NODE)
+def _per_node(name: str) -> tuple[str, str]:
+    return (by("node", rate(name)), _NODE)
 
 
 def build(ds: DataSourceRef) -> dict[str, Any]:

@@ -84,10 +84,17 @@ def output_labels(node: Any) -> frozenset[str] | None:
             many = lhs if card.endswith("ManyToOne") else rhs
             return None if many is None else many | frozenset(modifier.group_labels)
         if matching is not None and str(matching.type).endswith("Include"):  # on (...): those labels only
-            return frozenset(matching.labels)
+            on = frozenset(matching.labels)
+            for side in (lhs, rhs):
+                assert side is None or on <= side, f"on {sorted(on)}: a side without them matches nothing"
+            return on
         if matching is not None:  # ignoring (...)
             return None if lhs is None else lhs - frozenset(matching.labels)
-        return lhs  # one-to-one on every label: the left side's
+        # One-to-one on every label: both sides need the same labels, or no series match (an empty panel).
+        assert lhs is None or rhs is None or lhs == rhs, (
+            f"{sorted(lhs)} against {sorted(rhs)}: nothing matches"
+        )
+        return lhs
     raise AssertionError(f"no label rule for {kind}")
 
 
@@ -99,26 +106,38 @@ def platform_targets() -> Iterator[tuple[str, str, str, str]]:
                 yield model["uid"], panel["title"], target["legendFormat"], parsable(target["expr"])
 
 
-def matchers(expr: str) -> Iterator[tuple[str, str, str, str]]:
-    """(metric, label, operator, value) of every matcher of every selector in `expr`."""
+def each_selector(expr: str) -> list[tuple[str, frozenset[tuple[str, str, str]]]]:
+    """(metric, its matchers as (label, operator, value)) of every selector in `expr`, in order."""
     ops = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
+    found: list[tuple[str, frozenset[tuple[str, str, str]]]] = []
 
-    def walk(node: Any) -> Iterator[tuple[str, str, str, str]]:
+    def walk(node: Any) -> None:
         kind = type(node).__name__
         if kind == "MatrixSelector":
-            node = node.vector_selector
-            kind = "VectorSelector"
+            node, kind = node.vector_selector, "VectorSelector"
         if kind == "VectorSelector":
-            for matcher in node.matchers.matchers:
-                yield node.name, matcher.name, ops[str(matcher.op).rsplit(".", 1)[-1]], matcher.value
+            found.append(
+                (
+                    node.name,
+                    frozenset(
+                        (m.name, ops[str(m.op).rsplit(".", 1)[-1]], m.value) for m in node.matchers.matchers
+                    ),
+                )
+            )
             return
         for child in ("expr", "lhs", "rhs"):
-            if hasattr(node, child) and getattr(node, child) is not None:
-                yield from walk(getattr(node, child))
+            if getattr(node, child, None) is not None:
+                walk(getattr(node, child))
         for arg in getattr(node, "args", None) or []:
-            yield from walk(arg)
+            walk(arg)
 
-    yield from walk(promql_parser.parse(expr))
+    walk(promql_parser.parse(expr))
+    return found
+
+
+def matchers(expr: str) -> set[tuple[str, str, str, str]]:
+    """(metric, label, operator, value) of every matcher of every selector in `expr`."""
+    return {(metric, *matcher) for metric, found in each_selector(expr) for matcher in found}
 
 
 @pytest.mark.parametrize(
@@ -144,6 +163,17 @@ def test_output_labels_follow_prometheus(expr, labels):
     assert found == (None if labels is None else frozenset(labels))
 
 
+@pytest.mark.parametrize(
+    "expr",
+    ["sum by (a) (x) / sum by (b) (y)", "sum by (a) (x) / sum(y)", "sum by (a) (x) / on (b) sum by (a) (y)"],
+)
+def test_sides_without_the_same_labels_match_nothing(expr):
+    """One-to-one matching pairs series with the same labels (or the same `on` labels): otherwise the result
+    is empty, a panel without data."""
+    with pytest.raises(AssertionError, match="match"):
+        output_labels(promql_parser.parse(expr))
+
+
 def test_every_label_a_legend_names_survives_the_query():
     lost = [
         (uid, title, legend, expr)
@@ -157,9 +187,8 @@ def test_every_label_a_legend_names_survives_the_query():
 def test_the_workloads_dashboard_narrows_every_query_to_the_namespaces_picked():
     for uid, title, expr in panel_queries(all_dashboards()):
         if uid == "eks-obs-workloads":
-            found = set(matchers(expr))
-            for metric in {m for m, *_ in found}:
-                assert (metric, "namespace", "=~", "$namespace") in found, (title, metric)
+            for metric, found in each_selector(expr):
+                assert ("namespace", "=~", "$namespace") in found, (title, metric)
 
 
 def test_container_usage_reads_cadvisors_per_container_cgroups_not_the_pods_total():
@@ -167,10 +196,9 @@ def test_container_usage_reads_cadvisors_per_container_cgroups_not_the_pods_tota
     doubles a pod's CPU, memory and OOM kills (network counters exist only for the pod: no container)."""
     checked = set()
     for uid, title, expr in panel_queries(all_dashboards()):
-        found = set(matchers(expr))
-        for metric in {m for m, *_ in found}:
+        for metric, found in each_selector(expr):
             if metric.startswith("container_") and not metric.startswith("container_network_"):
-                assert (metric, "container", "!=", "") in found, (uid, title)
+                assert ("container", "!=", "") in found, (uid, title)
                 checked.add(metric)
     assert checked == {
         "container_cpu_usage_seconds_total",
@@ -186,27 +214,45 @@ def test_container_usage_reads_cadvisors_per_container_cgroups_not_the_pods_tota
 def test_node_network_panels_leave_out_the_loopback_device():
     checked = set()
     for uid, title, expr in panel_queries(all_dashboards()):
-        found = set(matchers(expr))
-        for metric in {m for m, *_ in found}:
+        for metric, found in each_selector(expr):
             if metric.startswith("node_network_"):
-                assert (metric, "device", "!=", "lo") in found, (uid, title)
+                assert ("device", "!=", "lo") in found, (uid, title)
                 checked.add(metric)
     assert len(checked) == 6  # received and sent bytes; receive and transmit errors and drops
 
 
 def test_the_web_app_dashboard_reads_only_the_orders_apis_own_container():
     """The app's series as the agent labels them: its job, namespace and container (a second app exposing the
-    same metric names must not be summed in)."""
+    same metric names must not be summed in), in every selector (a ratio's numerator and denominator)."""
+    app = {("job", "=", "orders-api"), ("namespace", "=", "orders"), ("container", "=", "orders-api")}
     for uid, title, expr in panel_queries(all_dashboards()):
         if uid == "eks-obs-webapp":
-            found = set(matchers(expr))
-            for metric in {m for m, *_ in found}:
-                for label, value in (
-                    ("job", "orders-api"),
-                    ("namespace", "orders"),
-                    ("container", "orders-api"),
-                ):
-                    assert (metric, label, "=", value) in found, (title, metric, label)
+            for metric, found in each_selector(expr):
+                assert app <= found, (title, metric)
+
+
+# The columns of each table: the labels its one instant query keeps (None: the series' own labels).
+TABLE_COLUMNS = {
+    ("eks-obs-cluster", "Volume claims: requested size and storage class"): None,
+    ("eks-obs-nodes", "Kernel versions"): None,
+    ("eks-obs-workloads", "Pods: node, IP and owner"): None,
+    ("eks-obs-webapp", "Running versions"): {"version", "revision"},
+    ("eks-obs-agent", "Agent version"): {"version"},
+}
+
+
+def test_each_table_shows_its_columns():
+    tables = {
+        (model["uid"], panel["title"]): panel["targets"][0]["expr"]
+        for model in all_dashboards()
+        for panel in model["panels"]
+        if panel["type"] == "table"
+    }
+    assert list(tables) == list(TABLE_COLUMNS)
+    for key, expr in tables.items():
+        columns = TABLE_COLUMNS[key]
+        expected = None if columns is None else frozenset(columns)
+        assert output_labels(promql_parser.parse(parsable(expr))) == expected, key
 
 
 # The panels whose aggregation is not a sum: a maximum for "slowest"/"oldest", a count where the panel counts
