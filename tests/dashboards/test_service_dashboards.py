@@ -130,6 +130,11 @@ def test_uids_follow_the_name_within_grafanas_40_characters():
     assert len(folder_uid(_service(long))) <= 40
     other = long.replace("payments", "billings")
     assert dashboard_uid(_service(other)) != dashboard_uid(_service(long))
+    # Exactly 40 characters is within Grafana's limit: kept whole; one more is cut.
+    fits = "p" * 36
+    assert dashboard_uid(_service(fits)) == f"svc-{fits}"
+    assert dashboard_uid(_service(fits + "p")) != f"svc-{fits}p"
+    assert len(dashboard_uid(_service(fits + "p"))) == 40
 
 
 @pytest.fixture
