@@ -274,19 +274,20 @@ def test_every_size_limit_takes_a_file_exactly_at_it_and_refuses_one_byte_more(t
     )
 
     # The namespace + group name bytes: the longest pair exactly at the limit passes, one byte less does not.
-    longest = max(
-        len(namespace.encode()) + len(group["name"].encode())
+    combined = {
+        (namespace, group["name"]): len(namespace.encode()) + len(group["name"].encode())
         for namespace, document in together.items()
         for group in document["groups"]
+    }
+    longest = max(combined.values())
+    at_name_limit = _with(roomy, namespace_and_group_name_bytes=longest)
+    assert rule_files(services, runbook_base_url=RUNBOOKS, quotas=at_name_limit)
+    over = _with(roomy, namespace_and_group_name_bytes=longest - 1)
+    with pytest.raises(SpecError) as error:
+        rule_files(services, runbook_base_url=RUNBOOKS, quotas=over)
+    rule = f"namespace + group name must be at most {longest - 1} UTF-8 bytes (got {longest})"
+    assert str(error.value).splitlines() == sorted(
+        f"rules/{namespace}.yaml: groups[{group}]: {rule}"
+        for (namespace, group), size in combined.items()
+        if size == longest
     )
-    assert rule_files(
-        services, runbook_base_url=RUNBOOKS, quotas=_with(roomy, namespace_and_group_name_bytes=longest)
-    )
-    with pytest.raises(
-        SpecError, match=rf"namespace \+ group name must be at most {longest - 1} UTF-8 bytes"
-    ):
-        rule_files(
-            services,
-            runbook_base_url=RUNBOOKS,
-            quotas=_with(roomy, namespace_and_group_name_bytes=longest - 1),
-        )
