@@ -73,6 +73,8 @@ def output_labels(node: Any) -> frozenset[str] | None:
         lhs, rhs = output_labels(node.lhs), output_labels(node.rhs)
         if str(node.op) == "or":  # the series of either side
             return None if lhs is None or rhs is None else lhs | rhs
+        if str(node.op) in ("and", "unless"):  # the left side's series, kept or dropped by the right's
+            return lhs
         if type(node.lhs).__name__ == "NumberLiteral":
             return rhs
         if type(node.rhs).__name__ == "NumberLiteral":
@@ -153,6 +155,8 @@ def matchers(expr: str) -> set[tuple[str, str, str, str]]:
         ("sum by (a, b) (x) / on (a) sum by (a) (y)", {"a"}),
         ("sum by (a, b) (x) / ignoring (b) sum by (a) (y)", {"a"}),
         ("sum without (b) (x)", None),
+        ("sum by (a, r) (x) unless on (a, r) sum by (a, r, z) (y)", {"a", "r"}),
+        ("sum by (a, r, z) (x) and on (a) sum by (a) (y)", {"a", "r", "z"}),
         ("max(x)", set()),
     ],
 )
