@@ -284,15 +284,18 @@ def test_the_agent_reports_its_own_health(pipeline):
 def test_receiver_outage_of_a_minute_leaves_no_gap(pipeline):
     receiver, agent = pipeline.receiver, pipeline.agent
     series_before = pipeline.up_series()
-    # History to compare against: a few scrapes of every target before the outage.
+    # History to compare against: a few scrapes of every target before the outage. The window is six
+    # intervals for four samples: remote write delivers a sample up to its batch deadline (5 s) after the
+    # scrape, so a window of four intervals held four delivered samples of every target at once only when
+    # the targets' scrape phases and that delay happened to line up.
     assert wait_until(
         lambda: all(
             len(t) >= 4
-            for t in sample_times(receiver, "up", time.time() - 4 * INTERVAL, time.time()).values()
+            for t in sample_times(receiver, "up", time.time() - 6 * INTERVAL, time.time()).values()
         ),
         attempts=120,
         interval=0.5,
-    )
+    ), sample_times(receiver, "up", time.time() - 6 * INTERVAL, time.time())
     retried_before = agent.own_metric("prometheus_remote_storage_samples_retried_total")
     down_at = time.time()
     receiver.stop()
@@ -346,7 +349,7 @@ def test_receiver_outage_of_a_minute_leaves_no_gap(pipeline):
 def test_agent_restart_misses_at_most_one_scrape(pipeline):
     """A restart loses only the scrapes due while the agent is down: it comes back on the same scrape
     grid (each target's phase is a hash of its labels), so when it is scraping again within one
-    interval, at most one scrape per target is missed. The stop is timed a second before the
+    interval, at most one scrape per target is missed. The stop is timed seconds before the
     node-exporter's next scrape, the worst case: that scrape is missed, the one after must not be."""
     receiver, agent = pipeline.receiver, pipeline.agent
     series_before = pipeline.up_series()
@@ -357,7 +360,10 @@ def test_agent_restart_misses_at_most_one_scrape(pipeline):
     ]
     last_scrape = datetime.fromisoformat(node_target["lastScrape"]).timestamp()
     next_scrape = last_scrape + INTERVAL * math.ceil((time.time() + 2 - last_scrape) / INTERVAL)
-    time.sleep(max(0.0, next_scrape - 1 - time.time()))  # a second early: room for the sleep to overshoot
+    # Three seconds early: room for the sleep to overshoot and for the agent to stop scraping once it has
+    # the SIGTERM (a scrape it still ran after `stop_at` would not be the one missed). The restarted agent
+    # cannot catch that scrape: its discovery hands targets to the scrapers on a 5 s tick.
+    time.sleep(max(0.0, next_scrape - 3 - time.time()))
 
     stop_at = time.time()
     agent.stop()  # SIGTERM: it flushes what it has scraped to the (healthy) receiver, then exits
