@@ -14,12 +14,12 @@ from grafana_foundation_sdk.models import prometheus
 from grafana_foundation_sdk.models.dashboard import Dashboard, Panel, RowPanel
 
 from observability import catalog
-from observability.dashboards import all_dashboards, datasource_type, folders
+from observability.dashboards import datasource_type, folders
 from observability.jobs import all_jobs
 from observability.model.load import load_default
 from observability.model.promql import selectors
 from observability.render.rules import rule_files
-from tests.dashboards.queries import panel_queries
+from tests.dashboards.queries import all_models, panel_queries, service_models
 
 SERVICES = load_default()
 JOBS = all_jobs(load_default())  # the platform's, then one per service
@@ -41,16 +41,6 @@ EXPECTED_UIDS = [
     "eks-obs-agent",
     "svc-orders-api",
 ]
-
-
-# The models are built inside each test, not when the module is imported, so that mutation testing (which
-# forks from a process that has imported the test modules) sees a mutated builder (docs/mutation-testing.md).
-def service_models() -> list[dict[str, Any]]:
-    return [model for folder in folders(SERVICES)[1:] for model in folder.dashboards]
-
-
-def all_models() -> list[dict[str, Any]]:
-    return all_dashboards() + service_models()
 
 
 def _model(uid: str) -> dict[str, Any]:

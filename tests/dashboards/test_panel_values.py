@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from harness.stack import PROMTOOL
-from observability.dashboards import all_dashboards, folders
-from observability.model.load import load_default
-from tests.dashboards.queries import panel_queries
+from tests.dashboards.queries import all_models, panel_queries
 from tests.rules.conftest import write_yaml
 
 # The orders API's series as the agent labels them (its own job), over three statuses of one route:
@@ -32,14 +29,8 @@ SERIES = [
 VARIABLES = {'"$cluster"': '".*"', '"$environment"': '".*"'}
 
 
-def models() -> list[dict[str, Any]]:
-    """The platform's and the services' dashboards, built when a test asks (not at import) so that mutation
-    testing sees a mutated builder."""
-    return all_dashboards() + [model for folder in folders(load_default())[1:] for model in folder.dashboards]
-
-
 def query(uid: str, title: str) -> str:
-    (expr,) = [expr for u, t, expr in panel_queries(models()) if (u, t) == (uid, title)]
+    (expr,) = [expr for u, t, expr in panel_queries(all_models()) if (u, t) == (uid, title)]
     for variable, value in VARIABLES.items():
         expr = expr.replace(variable, value)
     return expr

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from observability.dashboards import all_dashboards, folders
+from observability.dashboards import all_dashboards
 from observability.dashboards.common import by, rate, sel
-from observability.model.load import load_default
+from tests.dashboards.queries import all_models
 
 Row = list[tuple[str, str, str | None, tuple[str, ...]]]
 AUTO = ("__auto",)  # one series: Grafana names it after its labels
@@ -315,8 +315,7 @@ def test_every_dashboard_picks_environment_then_cluster_over_the_last_six_hours(
     """Every dashboard, the services' too: the environment, then the clusters of that environment (each "All"
     by default), the last 6 hours refreshed every minute, tagged as generated, panels numbered 1, 2, 3... in
     order (a panel's link names its number)."""
-    services = [m for folder in folders(load_default())[1:] for m in folder.dashboards]
-    for model in all_dashboards() + services:
+    for model in all_models():
         namespaces = (
             'label_values(kube_pod_info{cluster=~"$cluster", environment=~"$environment"}, namespace)'
         )

@@ -14,8 +14,8 @@ import pytest
 from harness.stack import PROMTOOL
 from observability.model.load import load_default
 from observability.render.slo_rules import groups
-from tests.dashboards.queries import parsable
-from tests.dashboards.test_panel_values import VARIABLES, models
+from tests.dashboards.queries import all_models, parsable
+from tests.dashboards.test_panel_values import VARIABLES
 from tests.rules.conftest import write_yaml
 from tests.rules.test_slo_rules import counter, labels, rounded
 
@@ -43,7 +43,7 @@ PER_MINUTE = 2000  # requests
 
 def panel(title: str, legend: str | None = None) -> str:
     """The availability SLO's query of the panel `title` (its target with `legend`, for a graph)."""
-    (model,) = [m for m in models() if m["uid"] == UID]
+    (model,) = [m for m in all_models() if m["uid"] == UID]
     (expr,) = [
         parsable(target["expr"])
         for p in model["panels"]
