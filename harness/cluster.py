@@ -672,6 +672,17 @@ class SimulatedCluster(StartStop):
         if not wait_until(lambda: self.admin.get(path).status_code == 200, timeout=timeout):
             raise ClusterError(f"no {path} in {timeout}s: {self._log_tail('kube-controller-manager')}")
 
+    def wait_endpoint_slice(self, *, namespace: str, service: str, timeout: float = 60.0) -> None:
+        """Waits for the EndpointSlice controller's first slice of `service` (labelled
+        `kubernetes.io/service-name`)."""
+        path = f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices"
+        params = {"labelSelector": f"kubernetes.io/service-name={service}"}
+        if not wait_until(lambda: bool(self.request("GET", path, params=params)["items"]), timeout=timeout):
+            raise ClusterError(
+                f"no EndpointSlice of {namespace}/{service} in {timeout}s: "
+                f"{self._log_tail('kube-controller-manager')}"
+            )
+
     def add_default_service_account(self, namespace: str) -> None:
         """The name callers knew when the harness made the account: the real controller adds it now."""
         self.wait_default_service_account(namespace)

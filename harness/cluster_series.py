@@ -17,7 +17,7 @@ import yaml
 
 from config.platform import CapacityMode
 from harness import manifests
-from harness.cluster import SimulatedCluster, against, wait_until, with_apiserver_target
+from harness.cluster import WORKLOAD_KINDS, SimulatedCluster, against, wait_until, with_apiserver_target
 from harness.kube_state_metrics import KubeStateMetrics
 from harness.postgres import free_port
 from harness.stack import (
@@ -119,12 +119,7 @@ def measure(workdir: Path) -> ClusterSeries:
             cluster.apply(obj)
             if obj["kind"] == "Namespace":
                 cluster.wait_default_service_account(obj["metadata"]["name"])
-        pods = [
-            pod
-            for obj in platform
-            if obj["kind"] in manifests.WORKLOAD_KINDS
-            for pod in cluster.run_workload(obj)
-        ]
+        pods = [pod for obj in platform if obj["kind"] in WORKLOAD_KINDS for pod in cluster.run_workload(obj)]
         (ksm_pod,) = [
             p for p in pods if p["metadata"]["labels"].get(jobs.APP_LABEL) == names.KUBE_STATE_METRICS
         ]

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import manifests
-from harness.cluster import ADDON_KINDS, SimulatedCluster, SimulatedNode, against
+from harness.cluster import ADDON_KINDS, WORKLOAD_KINDS, SimulatedCluster, SimulatedNode, against
 from harness.kubelet import Kubelet, Synced
 from harness.lifecycle import StartStop, stop_all
 from harness.postgres import LocalPostgres, free_port
@@ -71,13 +71,26 @@ def loopback_nodes() -> tuple[SimulatedNode, SimulatedNode]:
 
 
 def apply_charts(cluster: SimulatedCluster, charts: manifests.Manifests) -> None:
-    """The charts' objects, server-side applied (namespaces and priority classes first), each namespace
-    once the service-account controller has added its `default` service account."""
+    """The charts' objects, server-side applied: namespaces and priority classes first (each namespace once
+    the service-account controller has added its `default` service account), then everything but the
+    workloads, then the workloads once every selecting Service has its EndpointSlice.
+
+    That wait keeps the slices the same in every run. The API server refuses loopback addresses in a slice,
+    and every simulated pod IP is one. The EndpointSlice controller first syncs a Service whose pods have no
+    IP yet with an empty placeholder slice, which then stays (each update that would add a pod is refused).
+    If it first syncs the Service once a pod has its IP, the create is refused and no slice exists at all."""
     objects = [o for o in charts.objects if (o["apiVersion"], o["kind"]) not in ADDON_KINDS]
-    for obj in sorted(objects, key=lambda o: o["kind"] not in FIRST_KINDS):
+    workloads = [o for o in objects if o["kind"] in WORKLOAD_KINDS]
+    for obj in sorted([o for o in objects if o not in workloads], key=lambda o: o["kind"] not in FIRST_KINDS):
         cluster.apply(obj)
         if obj["kind"] == "Namespace":
             cluster.wait_default_service_account(obj["metadata"]["name"])
+    for service in [o for o in objects if o["kind"] == "Service" and o["spec"].get("selector")]:
+        cluster.wait_endpoint_slice(
+            namespace=service["metadata"].get("namespace", "default"), service=service["metadata"]["name"]
+        )
+    for workload in workloads:
+        cluster.apply(workload)
 
 
 def run_pods(cluster: SimulatedCluster, pods: list[Manifest]) -> list[Manifest]:

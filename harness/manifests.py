@@ -16,6 +16,7 @@ import cdk8s
 
 from config.monitoring import MonitoringConfig
 from config.workloads import WorkloadsConfig
+from harness.cluster import WORKLOAD_KINDS
 from k8s.app_namespace_chart import AppNamespaceChart
 from k8s.monitoring.kube_state_metrics_chart import KubeStateMetricsChart
 from k8s.monitoring.monitoring_namespace_chart import MonitoringNamespaceChart
@@ -25,7 +26,6 @@ from k8s.postgres_chart import PostgresChart
 from k8s.webapp_chart import WebappChart
 
 Manifest = dict[str, Any]
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 SCRAPE = "prometheus.io/scrape"
 
 
