@@ -373,8 +373,8 @@ def test_agent_restart_misses_only_the_scrapes_due_while_it_is_down(pipeline):
     every scrape due once the restarted agent has its targets again is there.
 
     How long the restart takes (the SIGTERM's flush to the receiver, WAL replay, discovery's first update)
-    varies: from about 5 s to over 13 s in runs here. So the test reads when the agent is scraping again instead of
-    assuming a bound, and asserts no count of missed scrapes."""
+    varies: from about 5 s to over 13 s in runs here. So the test reads when the agent is scraping again
+    instead of assuming a bound, and asserts no count of missed scrapes."""
     receiver, agent = pipeline.receiver, pipeline.agent
     series_before = pipeline.up_series()
     (node_target,) = [
