@@ -28,6 +28,8 @@ INVENTORY_POD = "inventory-api-7d9f8-x2k4q"  # the example's one bare pod (harne
 # The Eviction API's refusal when a budget allows no disruption (the API reference's "Eviction" section).
 REFUSED = "429 TooManyRequests: Cannot evict pod as it would violate the pod's disruption budget."
 DEADLINE = 120  # seconds: generous, for a loaded 2-core machine
+# One worker runs the module (`--dist loadgroup`): one sandbox, not one per worker (~40 s each to start).
+pytestmark = pytest.mark.xdist_group("cluster-faults")
 
 
 @pytest.fixture(scope="module")

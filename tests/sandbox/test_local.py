@@ -83,6 +83,10 @@ def test_piped_output_gets_plain_lines():
     ]  # each once, as it arrives; the next summary line is due after PLAIN_EVERY refreshes
 
 
+# The tests that share `ui_sandbox` run on one worker (`--dist loadgroup`): one sandbox, not one per worker.
+UI_SANDBOX_GROUP = pytest.mark.xdist_group("ui-sandbox")
+
+
 @pytest.fixture(scope="module")
 def ui_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """The sandbox `make local` runs, started: web app (Postgres), inventory API, agent, AMP stand-in,
@@ -95,6 +99,7 @@ def ui_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         sandbox.stop()
 
 
+@UI_SANDBOX_GROUP
 def test_every_printed_link_answers(ui_sandbox):
     urls = ui_sandbox.urls()
     assert set(urls) == {
@@ -121,6 +126,7 @@ def test_every_printed_link_answers(ui_sandbox):
     assert wait_until(listed, attempts=60, interval=1)
 
 
+@UI_SANDBOX_GROUP
 def test_renewed_tokens_are_the_agents_and_let_it_discover(ui_sandbox):
     """The agent's service-account token replaced by a new one (the sandbox does it every 20 min, within
     the hour it is valid; the agent reads the file on each request): the new one lists pods as the agent."""
