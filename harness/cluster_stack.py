@@ -81,7 +81,8 @@ def apply_charts(cluster: SimulatedCluster, charts: manifests.Manifests) -> None
     If it first syncs the Service once a pod has its IP, the create is refused and no slice exists at all."""
     objects = [o for o in charts.objects if (o["apiVersion"], o["kind"]) not in ADDON_KINDS]
     workloads = [o for o in objects if o["kind"] in WORKLOAD_KINDS]
-    for obj in sorted([o for o in objects if o not in workloads], key=lambda o: o["kind"] not in FIRST_KINDS):
+    others = [o for o in objects if o["kind"] not in WORKLOAD_KINDS]
+    for obj in sorted(others, key=lambda o: o["kind"] not in FIRST_KINDS):
         cluster.apply(obj)
         if obj["kind"] == "Namespace":
             cluster.wait_default_service_account(obj["metadata"]["name"])

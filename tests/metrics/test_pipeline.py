@@ -384,8 +384,9 @@ def test_agent_restart_misses_only_the_scrapes_due_while_it_is_down(pipeline):
     ]
     last_scrape = datetime.fromisoformat(node_target["lastScrape"]).timestamp()
     next_scrape = last_scrape + INTERVAL * math.ceil((time.time() + 2 - last_scrape) / INTERVAL)
-    # Three seconds before the node-exporter's next scrape: that scrape falls in the restart's hole when the
-    # restart takes longer (it is never faster here), the case where a scrape is missed.
+    # Three seconds before the node-exporter's next scrape, so that a scrape is due while the agent is down
+    # (the restart took 5 s or more in every run here): the checks below then judge a hole, not only a
+    # restart that happened to fall between scrapes.
     time.sleep(max(0.0, next_scrape - 3 - time.time()))
 
     stop_at = time.time()
